@@ -1,0 +1,32 @@
+//! Closed-form queueing results and the small numerical solvers behind network analysis.
+//!
+//! Units throughout: times in seconds, rates per second, lengths in messages, and squared
+//! coefficients of variation (SCV) dimensionless. Arrival rate is `lambda`, service rate `mu`
+//! (mean service time 1/`mu`), servers `c`, offered load a = `lambda`/`mu` and per-server
+//! utilisation rho = a/c.
+//!
+//! # Exact and approximate results
+//!
+//! Exact under their model's assumptions (Poisson arrivals, FCFS, steady state):
+//! - [`station::erlang_b`], [`station::erlang_c`], [`station::erlang_loss`] (M/M/c/c);
+//! - [`station::mmc`] (M/M/c, with M/M/1 as c = 1) and its FCFS wait and sojourn quantiles
+//!   [`station::mmc_wait_quantile`] and [`station::mmc_sojourn_quantile`];
+//! - [`station::mmck`] (M/M/c/K, solved as a birth-death chain);
+//! - [`station::mg1`] (Pollaczek-Khinchine) and [`station::mg_inf`] (M/G/∞);
+//! - [`mva::mva`], exact Mean Value Analysis of a single-class product-form closed network;
+//! - [`linear::solve`], which solves the open-network traffic equations to rounding error.
+//!
+//! Approximate:
+//! - [`station::kingman`] (G/G/1) and [`station::allen_cunneen`] (G/G/c), both exact when arrivals
+//!   and service are exponential;
+//! - [`station::time_to_reach`], the fluid limit of an overloaded queue.
+//!
+//! # Failure
+//!
+//! Nothing here panics. Functions that return `Option` give `None` for an unstable queue
+//! (rho ≥ 1) or for invalid input (non-finite or negative values, zero servers); the others
+//! document what they require. Results are never NaN for valid input.
+
+pub mod linear;
+pub mod mva;
+pub mod station;

@@ -1,0 +1,228 @@
+//! One replication: the event loop over sources and stations.
+
+use std::collections::VecDeque;
+
+use super::calendar::Calendar;
+use super::streams::{Purpose, SimRng, streams};
+use super::{Event, MessageId, Observer};
+use crate::model::{Network, NodeId, Settings, SourceId, Target};
+
+/// A message in flight. Lives in the slab; events and queues refer to it by id.
+#[derive(Debug, Clone, Copy)]
+struct Message {
+    /// Creation time at its source, seconds.
+    born: f64,
+    /// Arrival time at the node currently holding it, seconds.
+    arrived: f64,
+    /// Time it waited in the current node's queue, seconds.
+    wait: f64,
+    /// The source that created it.
+    source: SourceId,
+}
+
+/// Messages in flight, indexed by [`MessageId`], with a free list: no allocation in steady state.
+#[derive(Debug, Default)]
+struct Slab {
+    messages: Vec<Message>,
+    free: Vec<MessageId>,
+}
+
+impl Slab {
+    fn insert(&mut self, message: Message) -> MessageId {
+        if let Some(id) = self.free.pop() {
+            self.messages[id as usize] = message;
+            id
+        } else {
+            let id = MessageId::try_from(self.messages.len()).expect("message ids fit in u32");
+            self.messages.push(message);
+            id
+        }
+    }
+
+    fn remove(&mut self, id: MessageId) -> Message {
+        self.free.push(id);
+        self.messages[id as usize]
+    }
+
+    fn get_mut(&mut self, id: MessageId) -> &mut Message {
+        &mut self.messages[id as usize]
+    }
+
+    fn live(&self) -> usize {
+        self.messages.len() - self.free.len()
+    }
+}
+
+/// A node's run-time state.
+#[derive(Debug)]
+struct Station {
+    busy: u32,
+    in_system: u32,
+    waiting: VecDeque<MessageId>,
+}
+
+/// How a replication ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunEnd {
+    /// Events processed (arrivals and service completions), warm-up included.
+    pub events: u64,
+    /// Simulated time at which observation ended, seconds.
+    pub end_s: f64,
+    /// Whether the replication stopped before its horizon because messages in the system
+    /// reached the cap (an overloaded network).
+    pub stopped_early: bool,
+}
+
+/// A configured replication, ready to run (configure and run are separate steps).
+pub struct Replication<'a, O: Observer> {
+    network: &'a Network,
+    settings: &'a Settings,
+    observer: O,
+    calendar: Calendar,
+    messages: Slab,
+    stations: Vec<Station>,
+    arrival_streams: Vec<SimRng>,
+    service_streams: Vec<SimRng>,
+    routing_streams: Vec<SimRng>,
+    now: f64,
+}
+
+impl<'a, O: Observer> Replication<'a, O> {
+    /// Prepares replication `index` of `network`, reporting to `observer`.
+    pub fn new(network: &'a Network, settings: &'a Settings, index: u32, observer: O) -> Self {
+        let (seed, sources, nodes) = (settings.seed, network.sources().len(), network.nodes().len());
+        let stations = network
+            .nodes()
+            .iter()
+            .map(|node| Station {
+                busy: 0,
+                in_system: 0,
+                waiting: VecDeque::with_capacity(node.capacity.map_or(64, |k| k.min(4096) as usize)),
+            })
+            .collect();
+        Self {
+            network,
+            settings,
+            observer,
+            calendar: Calendar::default(),
+            messages: Slab::default(),
+            stations,
+            arrival_streams: streams(seed, index, Purpose::Arrivals, sources),
+            service_streams: streams(seed, index, Purpose::Service, nodes),
+            routing_streams: streams(seed, index, Purpose::Routing, nodes),
+            now: 0.0,
+        }
+    }
+
+    /// Runs to the horizon (warm-up plus duration) or until the cap on messages in the system is
+    /// reached, and hands back the observer.
+    pub fn run(mut self) -> (O, RunEnd) {
+        for (index, source) in self.network.sources().iter().enumerate() {
+            let first = source.interarrival.sample(&mut self.arrival_streams[index]);
+            self.calendar.schedule(first, Event::Arrival(source_id(index)));
+        }
+        let (warmup, horizon) = (self.settings.warmup_s, self.settings.horizon_s());
+        let max_in_system = self.settings.max_in_system as usize;
+        let mut observing = false;
+        let mut events = 0u64;
+        let mut stopped_early = false;
+        while let Some((time, event)) = self.calendar.pop() {
+            if time > horizon {
+                break;
+            }
+            if !observing && time >= warmup {
+                self.observer.observation_start(warmup);
+                observing = true;
+            }
+            self.now = time;
+            events += 1;
+            match event {
+                Event::Arrival(source) => self.emit(source),
+                Event::Completion { node, message } => self.complete(node, message),
+            }
+            if self.messages.live() >= max_in_system {
+                stopped_early = true;
+                break;
+            }
+        }
+        if !observing {
+            self.observer.observation_start(warmup.min(self.now));
+        }
+        let end_s = if stopped_early { self.now } else { horizon };
+        (self.observer, RunEnd { events, end_s, stopped_early })
+    }
+
+    /// A source creates a message, sends it on and schedules its next one.
+    fn emit(&mut self, source_id: SourceId) {
+        let source = &self.network.sources()[source_id.index()];
+        let now = self.now;
+        let message = self.messages.insert(Message { born: now, arrived: now, wait: 0.0, source: source_id });
+        self.deliver(source.target, message);
+        let gap = source.interarrival.sample(&mut self.arrival_streams[source_id.index()]);
+        self.calendar.schedule(now + gap, Event::Arrival(source_id));
+    }
+
+    /// Hands a message to its next target.
+    fn deliver(&mut self, target: Target, message: MessageId) {
+        match target {
+            Target::Node(node) => self.arrive(node, message),
+            Target::Exit => {
+                let message = self.messages.remove(message);
+                self.observer.delivery(message.source, self.now - message.born);
+            }
+        }
+    }
+
+    /// A message reaches a node's channel: it is dropped, served at once, or queued.
+    fn arrive(&mut self, node_id: NodeId, message: MessageId) {
+        let node = self.network.node(node_id);
+        let station = &mut self.stations[node_id.index()];
+        self.observer.arrival(node_id);
+        if node.capacity.is_some_and(|capacity| station.in_system >= capacity) {
+            let dropped = self.messages.remove(message);
+            self.observer.drop(node_id, dropped.source);
+            return;
+        }
+        station.in_system += 1;
+        self.messages.get_mut(message).arrived = self.now;
+        if station.busy < node.servers {
+            station.busy += 1;
+            self.start_service(node_id, message);
+        } else {
+            station.waiting.push_back(message);
+        }
+        let station = &self.stations[node_id.index()];
+        self.observer.node_state(node_id, self.now, station.in_system, station.busy);
+    }
+
+    /// A worker takes `message`: record its wait and schedule its completion.
+    fn start_service(&mut self, node_id: NodeId, message: MessageId) {
+        let now = self.now;
+        let entry = self.messages.get_mut(message);
+        entry.wait = now - entry.arrived;
+        let service = self.network.node(node_id).service.sample(&mut self.service_streams[node_id.index()]);
+        self.calendar.schedule(now + service, Event::Completion { node: node_id, message });
+    }
+
+    /// A worker finishes `message`: it takes the next waiting one, and the message is routed on.
+    fn complete(&mut self, node_id: NodeId, message: MessageId) {
+        let now = self.now;
+        let finished = *self.messages.get_mut(message);
+        self.observer.departure(node_id, finished.wait, now - finished.arrived);
+        let station = &mut self.stations[node_id.index()];
+        station.in_system -= 1;
+        match station.waiting.pop_front() {
+            Some(next) => self.start_service(node_id, next),
+            None => station.busy -= 1,
+        }
+        let station = &self.stations[node_id.index()];
+        self.observer.node_state(node_id, now, station.in_system, station.busy);
+        let routing = &self.network.node(node_id).routing;
+        let target = routing.choose(&mut self.routing_streams[node_id.index()]);
+        self.deliver(target, message);
+    }
+}
+
+fn source_id(index: usize) -> SourceId {
+    SourceId(u32::try_from(index).expect("source count fits in u32"))
+}

@@ -1,0 +1,199 @@
+//! The `kendall` command line: a thin layer over the library.
+//!
+//! Exit status: 0 on success, 2 on bad input (an invalid scenario file or flag), 1 when output
+//! cannot be written.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use kendall::model::Scenario;
+use kendall::report::{SummaryFile, render_table, write_outputs};
+use kendall::scenario::{ScenarioError, parse_duration};
+use kendall::{experiment, scenario};
+
+/// Queueing-theory simulator and capacity planner for message-passing systems.
+#[derive(Debug, Parser)]
+#[command(name = "kendall", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Simulate a scenario: independent replications in parallel, every metric with a 95% CI.
+    Run(RunArgs),
+    /// Validate a scenario file without simulating, and print what was understood.
+    Check {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
+}
+
+/// How results are printed on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A readable table.
+    Table,
+    /// The summary.json document.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Number of independent replications [default: the file's, else 10].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    replications: Option<u32>,
+    /// Master seed of the random streams [default: the file's, else 1].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Observed simulated time per replication, e.g. "10000s", "2h" [default: the file's, else 10000s].
+    #[arg(long, value_parser = duration_flag)]
+    duration: Option<f64>,
+    /// Simulated time discarded at the start of each replication [default: the file's, else duration/10].
+    #[arg(long, value_parser = duration_flag)]
+    warmup: Option<f64>,
+    /// Worker threads for the replications [default: one per core]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..1024))]
+    threads: Option<u32>,
+    /// Directory for summary.json, summary.csv and replications.csv [default: output/<scenario name>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print nothing but errors and warnings; no progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// How to print the results on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+fn duration_flag(text: &str) -> Result<f64, String> {
+    parse_duration(text)
+}
+
+/// An error that means the user's input was bad (exit status 2).
+#[derive(Debug)]
+struct BadInput(anyhow::Error);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Check { scenario } => check(&scenario),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => report_error(&error),
+    }
+}
+
+fn report_error(error: &anyhow::Error) -> ExitCode {
+    if let Some(BadInput(inner)) = error.downcast_ref::<BadInput>() {
+        eprintln!("error: {inner:#}");
+        return ExitCode::from(2);
+    }
+    if error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    }) {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("error: {error:#}");
+    ExitCode::from(1)
+}
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+fn load(path: &Path) -> anyhow::Result<Scenario> {
+    scenario::load(path).map_err(|error: ScenarioError| BadInput(error.into()).into())
+}
+
+fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let mut scenario = load(&args.scenario)?;
+    apply_overrides(&mut scenario, args)?;
+    let total = u64::from(scenario.settings.replications);
+    let progress = progress_bar(total, args.quiet);
+    let tick = || progress.inc(1);
+    let threads = args.threads.map(|t| t as usize);
+    let experiment = experiment::run(&scenario, threads, &tick)?;
+    progress.finish_and_clear();
+    let summary = SummaryFile::new(&scenario, &experiment);
+    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    let written = write_outputs(&dir, &summary, &scenario, &experiment)?;
+    warn_stopped_early(&scenario, &experiment);
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Table => {
+            write!(stdout, "{}", render_table(&summary))?;
+            if !args.quiet {
+                let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+                writeln!(stdout, "\nwrote {}", names.join(", "))?;
+            }
+        }
+        Format::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&summary)?)?,
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+fn apply_overrides(scenario: &mut Scenario, args: &RunArgs) -> anyhow::Result<()> {
+    let settings = &mut scenario.settings;
+    if let Some(replications) = args.replications {
+        settings.replications = replications;
+    }
+    if let Some(seed) = args.seed {
+        settings.seed = seed;
+    }
+    if let Some(duration) = args.duration {
+        if duration <= 0.0 {
+            return Err(BadInput(anyhow::anyhow!("--duration must be positive, got {duration}s")).into());
+        }
+        settings.duration_s = duration;
+    }
+    if let Some(warmup) = args.warmup {
+        settings.warmup_s = warmup;
+    }
+    Ok(())
+}
+
+fn warn_stopped_early(scenario: &Scenario, experiment: &experiment::Experiment) {
+    let stopped = experiment.stopped_early();
+    if stopped > 0 {
+        eprintln!(
+            "warning: {stopped} of {} replications stopped early with {} messages in the system: the network is overloaded (see queue_growth_rate)",
+            scenario.settings.replications, scenario.settings.max_in_system
+        );
+    }
+}
+
+fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} replications {pos}/{len} [{elapsed_precise}] {wide_bar} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn check(path: &Path) -> anyhow::Result<()> {
+    let scenario = load(path)?;
+    let mut stdout = std::io::stdout().lock();
+    write!(stdout, "{}", kendall::report::describe(&scenario)).context("cannot write to standard output")?;
+    Ok(())
+}

@@ -1,0 +1,366 @@
+//! The validated network the engine runs: sources, nodes and the routes between them, addressed
+//! by dense integer ids.
+
+use rand::Rng;
+use thiserror::Error;
+
+use super::{Distribution, unit_interval};
+
+/// Index of a node in [`Network::nodes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+/// Index of a source in [`Network::sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceId(pub u32);
+
+impl NodeId {
+    /// The id as a vector index.
+    #[must_use]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl SourceId {
+    /// The id as a vector index.
+    #[must_use]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Where a message goes next: a node's inbound channel, or out of the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Into the named node's queue.
+    Node(NodeId),
+    /// Out of the system: the message is delivered.
+    Exit,
+}
+
+/// A producer: a renewal process of message arrivals into one target.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Unique name from the scenario.
+    pub name: String,
+    /// Where each new message is sent.
+    pub target: Target,
+    /// Time between consecutive messages, in seconds.
+    pub interarrival: Distribution,
+}
+
+impl Source {
+    /// Mean arrival rate in messages per second.
+    #[must_use]
+    pub fn rate(&self) -> f64 {
+        1.0 / self.interarrival.mean()
+    }
+}
+
+/// What a full channel does with an arriving message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overflow {
+    /// The arriving message is dropped and counted (ZeroMQ PUB at its HWM, RabbitMQ
+    /// `reject-publish`).
+    DropTail,
+}
+
+impl Overflow {
+    /// The scenario-file spelling.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DropTail => "drop-tail",
+        }
+    }
+}
+
+/// The order in which a node's waiting messages are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Discipline {
+    /// First in, first out.
+    #[default]
+    Fifo,
+}
+
+/// One weighted branch of a probabilistic route.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Route {
+    /// Where the message goes.
+    pub target: Target,
+    /// Probability of this branch, in (0, 1].
+    pub probability: f64,
+}
+
+/// How a node chooses where a served message goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Routing {
+    /// Always the same target (one route with p = 1, or the default exit).
+    Fixed(Target),
+    /// One branch drawn at random by probability; the probabilities sum to 1.
+    Probabilistic {
+        /// The branches in file order.
+        routes: Vec<Route>,
+        /// Running sums of the probabilities, the last forced to exactly 1.
+        cumulative: Vec<f64>,
+    },
+}
+
+impl Routing {
+    /// Builds the routing for a list of branches; a single certain branch becomes [`Routing::Fixed`].
+    #[must_use]
+    pub fn from_routes(routes: Vec<Route>) -> Self {
+        match routes.as_slice() {
+            [] => Self::Fixed(Target::Exit),
+            [only] => Self::Fixed(only.target),
+            _ => {
+                let mut total = 0.0;
+                let mut cumulative: Vec<f64> = routes
+                    .iter()
+                    .map(|route| {
+                        total += route.probability;
+                        total
+                    })
+                    .collect();
+                if let Some(last) = cumulative.last_mut() {
+                    *last = 1.0;
+                }
+                Self::Probabilistic { routes, cumulative }
+            }
+        }
+    }
+
+    /// Each branch with its probability (a fixed target has probability 1).
+    pub fn branches(&self) -> impl Iterator<Item = Route> + '_ {
+        let (fixed, many) = match self {
+            Self::Fixed(target) => (Some(Route { target: *target, probability: 1.0 }), &[][..]),
+            Self::Probabilistic { routes, .. } => (None, routes.as_slice()),
+        };
+        fixed.into_iter().chain(many.iter().copied())
+    }
+
+    /// The next target; draws from `rng` only when there is a choice to make.
+    #[inline]
+    pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R) -> Target {
+        match self {
+            Self::Fixed(target) => *target,
+            Self::Probabilistic { routes, cumulative } => {
+                routes[branch_at(cumulative, unit_interval(rng))].target
+            }
+        }
+    }
+}
+
+/// A process: an inbound channel (queue) served by identical workers.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Unique name from the scenario.
+    pub name: String,
+    /// Number of identical workers, c ≥ 1.
+    pub servers: u32,
+    /// Service time per message, in seconds.
+    pub service: Distribution,
+    /// Maximum messages held (waiting plus in service), K ≥ c; `None` is unbounded.
+    pub capacity: Option<u32>,
+    /// What a full channel does.
+    pub overflow: Overflow,
+    /// Queue discipline.
+    pub discipline: Discipline,
+    /// Where served messages go.
+    pub routing: Routing,
+}
+
+impl Node {
+    /// Service rate of one worker, per second.
+    #[must_use]
+    pub fn service_rate(&self) -> f64 {
+        1.0 / self.service.mean()
+    }
+
+    /// Maximum completion rate with every worker busy, c·μ per second.
+    #[must_use]
+    pub fn capacity_rate(&self) -> f64 {
+        f64::from(self.servers) * self.service_rate()
+    }
+}
+
+/// A structural defect that makes a network impossible to simulate.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum NetworkError {
+    /// A route or source names a node id that does not exist.
+    #[error("{from} routes to node id {to}, but there are only {count} nodes")]
+    DanglingTarget {
+        /// The name of the source or node holding the route.
+        from: String,
+        /// The missing id.
+        to: u32,
+        /// How many nodes exist.
+        count: usize,
+    },
+    /// A node from which no path leads out of the system: its messages would circulate forever.
+    #[error("node '{0}' cannot reach exit: every path from it loops back into the network")]
+    NoExit(String),
+    /// A network without sources generates no traffic.
+    #[error("the network has no source")]
+    NoSource,
+}
+
+/// A validated open network of sources and nodes.
+#[derive(Debug, Clone)]
+pub struct Network {
+    sources: Vec<Source>,
+    nodes: Vec<Node>,
+}
+
+impl Network {
+    /// Validates the structure: every target exists and every node can reach exit.
+    ///
+    /// # Errors
+    /// The first structural defect found.
+    pub fn new(sources: Vec<Source>, nodes: Vec<Node>) -> Result<Self, NetworkError> {
+        if sources.is_empty() {
+            return Err(NetworkError::NoSource);
+        }
+        let network = Self { sources, nodes };
+        network.check_targets()?;
+        if let Some(stuck) = network.nodes_without_exit().first() {
+            return Err(NetworkError::NoExit(network.nodes[stuck.index()].name.clone()));
+        }
+        Ok(network)
+    }
+
+    /// The sources, indexed by [`SourceId`].
+    #[must_use]
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    /// The nodes, indexed by [`NodeId`].
+    #[must_use]
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The node with the given id.
+    #[must_use]
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    /// The id of the node with this name.
+    #[must_use]
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.nodes.iter().position(|node| node.name == name).map(node_id)
+    }
+
+    /// Replaces one node's service distribution (same network otherwise); used by comparisons.
+    pub fn set_service(&mut self, id: NodeId, service: Distribution) {
+        self.nodes[id.index()].service = service;
+    }
+
+    fn check_targets(&self) -> Result<(), NetworkError> {
+        let count = self.nodes.len();
+        let dangling = |from: &str, target: Target| match target {
+            Target::Node(id) if id.index() >= count => {
+                Err(NetworkError::DanglingTarget { from: from.to_owned(), to: id.0, count })
+            }
+            _ => Ok(()),
+        };
+        for source in &self.sources {
+            dangling(&source.name, source.target)?;
+        }
+        for node in &self.nodes {
+            for route in node.routing.branches() {
+                dangling(&node.name, route.target)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Nodes from which exit is unreachable along routes of positive probability.
+    #[must_use]
+    pub fn nodes_without_exit(&self) -> Vec<NodeId> {
+        let mut reaches_exit = vec![false; self.nodes.len()];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (index, node) in self.nodes.iter().enumerate() {
+                if reaches_exit[index] {
+                    continue;
+                }
+                let exits = node.routing.branches().any(|route| {
+                    route.probability > 0.0
+                        && match route.target {
+                            Target::Exit => true,
+                            Target::Node(next) => reaches_exit[next.index()],
+                        }
+                });
+                if exits {
+                    reaches_exit[index] = true;
+                    changed = true;
+                }
+            }
+        }
+        (0..self.nodes.len()).filter(|&i| !reaches_exit[i]).map(node_id).collect()
+    }
+}
+
+/// The branch whose cumulative interval holds the uniform draw `u` in [0, 1).
+fn branch_at(cumulative: &[f64], u: f64) -> usize {
+    cumulative.iter().position(|&c| u < c).unwrap_or(cumulative.len() - 1)
+}
+
+fn node_id(index: usize) -> NodeId {
+    NodeId(u32::try_from(index).expect("node count fits in u32"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, routes: Vec<Route>) -> Node {
+        Node {
+            name: name.to_owned(),
+            servers: 1,
+            service: Distribution::exponential(1.0).unwrap(),
+            capacity: None,
+            overflow: Overflow::DropTail,
+            discipline: Discipline::Fifo,
+            routing: Routing::from_routes(routes),
+        }
+    }
+
+    fn source() -> Source {
+        Source {
+            name: "s".to_owned(),
+            target: Target::Node(NodeId(0)),
+            interarrival: Distribution::exponential(2.0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn probabilistic_routing_splits_the_unit_interval() {
+        let cumulative = [0.3, 1.0];
+        assert_eq!(branch_at(&cumulative, 0.0), 0);
+        assert_eq!(branch_at(&cumulative, 0.299), 0);
+        assert_eq!(branch_at(&cumulative, 0.3), 1);
+        assert_eq!(branch_at(&cumulative, 0.999_999), 1);
+    }
+
+    #[test]
+    fn a_loop_without_exit_is_rejected() {
+        let to = |id| vec![Route { target: Target::Node(NodeId(id)), probability: 1.0 }];
+        let error = Network::new(vec![source()], vec![node("a", to(1)), node("b", to(0))]).unwrap_err();
+        assert_eq!(error, NetworkError::NoExit("a".to_owned()));
+    }
+
+    #[test]
+    fn feedback_with_an_exit_is_accepted() {
+        let routes = vec![
+            Route { target: Target::Node(NodeId(0)), probability: 0.5 },
+            Route { target: Target::Exit, probability: 0.5 },
+        ];
+        assert!(Network::new(vec![source()], vec![node("a", routes)]).is_ok());
+    }
+}

@@ -1,0 +1,138 @@
+//! Writing the output directory.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use super::json::SummaryFile;
+use crate::experiment::Experiment;
+use crate::model::Scenario;
+use crate::stats::{Metric, MetricValues};
+
+/// Why the output files could not be written.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// A file or directory could not be created or written.
+    #[error("cannot write {}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// A CSV record could not be written.
+    #[error("cannot write {}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The CSV error.
+        source: csv::Error,
+    },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ReportError + '_ {
+    move |source| ReportError::Io { path: path.to_owned(), source }
+}
+
+/// Writes summary.json, summary.csv and replications.csv into `dir` (created if needed) and
+/// returns their paths. Each file is written under a temporary name and renamed into place only
+/// after all three are complete.
+///
+/// # Errors
+/// When the directory or a file cannot be written; no final file is then left half-written.
+pub fn write_outputs(
+    dir: &Path,
+    summary: &SummaryFile,
+    scenario: &Scenario,
+    experiment: &Experiment,
+) -> Result<Vec<PathBuf>, ReportError> {
+    fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let files = [
+        (dir.join("summary.json"), summary_json(summary)),
+        (dir.join("summary.csv"), summary_csv(summary, &dir.join("summary.csv"))),
+        (dir.join("replications.csv"), replications_csv(scenario, experiment, &dir.join("replications.csv"))),
+    ];
+    let mut staged = Vec::new();
+    for (path, contents) in files {
+        let mut temporary = path.clone().into_os_string();
+        temporary.push(".partial");
+        let temporary = PathBuf::from(temporary);
+        let written = contents.and_then(|bytes| fs::write(&temporary, bytes).map_err(io_error(&temporary)));
+        if let Err(error) = written {
+            for (temporary, _) in &staged {
+                let _ = fs::remove_file(temporary);
+            }
+            let _ = fs::remove_file(&temporary);
+            return Err(error);
+        }
+        staged.push((temporary, path));
+    }
+    for (temporary, path) in &staged {
+        fs::rename(temporary, path).map_err(io_error(path))?;
+    }
+    Ok(staged.into_iter().map(|(_, path)| path).collect())
+}
+
+fn summary_json(summary: &SummaryFile) -> Result<Vec<u8>, ReportError> {
+    let mut bytes = serde_json::to_vec_pretty(summary).expect("the summary serialises");
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+fn csv_error(path: &Path) -> impl Fn(csv::Error) -> ReportError + '_ {
+    move |source| ReportError::Csv { path: path.to_owned(), source }
+}
+
+fn optional(value: Option<f64>) -> String {
+    value.map_or_else(String::new, |v| v.to_string())
+}
+
+fn summary_csv(summary: &SummaryFile, path: &Path) -> Result<Vec<u8>, ReportError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["scope", "name", "metric", "mean", "ci_low", "ci_high"]).map_err(csv_error(path))?;
+    let nodes = summary.nodes.iter().map(|n| ("node", &n.name, &n.metrics));
+    let sources = summary.sources.iter().map(|s| ("source", &s.name, &s.metrics));
+    for (scope, name, metrics) in nodes.chain(sources) {
+        for (metric, entry) in metrics {
+            let [low, high] = entry.ci95.map_or([None, None], |[l, h]| [Some(l), Some(h)]);
+            writer
+                .write_record([scope, name, metric, &optional(entry.mean), &optional(low), &optional(high)])
+                .map_err(csv_error(path))?;
+        }
+    }
+    writer.into_inner().map_err(|error| ReportError::Io { path: path.to_owned(), source: error.into_error() })
+}
+
+fn replications_csv(
+    scenario: &Scenario,
+    experiment: &Experiment,
+    path: &Path,
+) -> Result<Vec<u8>, ReportError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["replication", "scope", "name", "metric", "value"]).map_err(csv_error(path))?;
+    let network = &scenario.network;
+    for replication in &experiment.replications {
+        let index = replication.index.to_string();
+        let mut write = |scope: &str, name: &str, metric: &str, value: Option<f64>| {
+            writer.write_record([&index, scope, name, metric, &optional(value)]).map_err(csv_error(path))
+        };
+        for (node, result) in network.nodes().iter().zip(&replication.nodes) {
+            write_values(&mut write, "node", &node.name, &result.metrics)?;
+        }
+        for (source, result) in network.sources().iter().zip(&replication.sources) {
+            write_values(&mut write, "source", &source.name, &result.metrics)?;
+        }
+    }
+    writer.into_inner().map_err(|error| ReportError::Io { path: path.to_owned(), source: error.into_error() })
+}
+
+fn write_values<M: Metric>(
+    write: &mut impl FnMut(&str, &str, &str, Option<f64>) -> Result<(), ReportError>,
+    scope: &str,
+    name: &str,
+    values: &MetricValues<M>,
+) -> Result<(), ReportError> {
+    values.iter().try_for_each(|(metric, value)| write(scope, name, metric.key(), value))
+}

@@ -1,0 +1,75 @@
+//! What the scenario file says, mirrored by serde. Unknown fields are rejected; positions are kept
+//! (as spans) wherever a later check needs to point at a line.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::units::Seconds;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScenario {
+    pub name: Option<Spanned<String>>,
+    pub simulation: Option<Spanned<RawSimulation>>,
+    #[serde(default)]
+    pub source: Vec<Spanned<RawSource>>,
+    #[serde(default)]
+    pub node: Vec<Spanned<RawNode>>,
+}
+
+/// The `[simulation]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSimulation {
+    pub duration: Option<Spanned<Seconds>>,
+    pub warmup: Option<Spanned<Seconds>>,
+    pub replications: Option<Spanned<i64>>,
+    pub seed: Option<Spanned<i64>>,
+    pub max_in_system: Option<Spanned<i64>>,
+}
+
+/// One `[[source]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSource {
+    pub name: Spanned<String>,
+    pub to: Spanned<String>,
+    pub interarrival: Spanned<RawDistribution>,
+}
+
+/// One `[[node]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNode {
+    pub name: Spanned<String>,
+    pub servers: Option<Spanned<i64>>,
+    pub service: Spanned<RawDistribution>,
+    pub capacity: Option<Spanned<i64>>,
+    pub overflow: Option<Spanned<String>>,
+    pub discipline: Option<Spanned<String>>,
+    pub routes: Option<Vec<Spanned<RawRoute>>>,
+}
+
+/// One entry of a node's `routes`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoute {
+    pub to: Spanned<String>,
+    pub p: Option<Spanned<f64>>,
+}
+
+/// A distribution table such as `{ dist = "gamma", mean = "2ms", cv = 0.5 }`. Which fields each
+/// family takes is checked after parsing, so that the error can name the field.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDistribution {
+    pub dist: Spanned<String>,
+    pub rate: Option<f64>,
+    pub mean: Option<Seconds>,
+    pub value: Option<Seconds>,
+    pub cv: Option<f64>,
+    pub k: Option<i64>,
+    pub min: Option<Seconds>,
+    pub max: Option<Seconds>,
+}

@@ -1,0 +1,78 @@
+//! Estimates across replications: the mean and its Student t confidence interval.
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// The mean of one metric over independent replications, with a 95% confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Mean of the replication values.
+    pub mean: f64,
+    /// 95% confidence interval `[low, high]` for the mean (Student t with n − 1 degrees of
+    /// freedom); `None` with fewer than two replications.
+    pub ci95: Option<[f64; 2]>,
+    /// Number of replications in which the metric was defined.
+    #[serde(skip)]
+    pub samples: usize,
+}
+
+impl Estimate {
+    /// Estimates the mean from one value per replication; `None` when there is none.
+    ///
+    /// # Formula
+    /// x̄ ± t(0.975, n − 1)·s/√n, where s is the sample standard deviation.
+    #[must_use]
+    pub fn from_values(values: &[f64]) -> Option<Self> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        #[allow(clippy::cast_precision_loss)] // replication counts are small
+        let count = n as f64;
+        let mean = values.iter().sum::<f64>() / count;
+        let ci95 = (n >= 2).then(|| {
+            let variance = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (count - 1.0);
+            let half_width = t_quantile_975(count - 1.0) * (variance / count).sqrt();
+            [mean - half_width, mean + half_width]
+        });
+        Some(Self { mean, ci95, samples: n })
+    }
+
+    /// Half the width of the confidence interval (0 without one).
+    #[must_use]
+    pub fn half_width(&self) -> f64 {
+        self.ci95.map_or(0.0, |[low, high]| (high - low) / 2.0)
+    }
+
+    /// Whether `value` lies inside the confidence interval.
+    #[must_use]
+    pub fn covers(&self, value: f64) -> bool {
+        self.ci95.is_some_and(|[low, high]| low <= value && value <= high)
+    }
+}
+
+/// The 97.5% quantile of Student's t with `freedom` degrees of freedom.
+fn t_quantile_975(freedom: f64) -> f64 {
+    StudentsT::new(0.0, 1.0, freedom).expect("degrees of freedom are positive").inverse_cdf(0.975)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_uses_the_t_quantile() {
+        // Values 1..=5: mean 3, s = sqrt(2.5), t(0.975, 4) = 2.776445 (standard t table),
+        // half width = 2.776445 * sqrt(2.5 / 5) = 1.963243.
+        let estimate = Estimate::from_values(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        assert_eq!(estimate.mean, 3.0);
+        assert!((estimate.half_width() - 1.963_243).abs() < 1e-5, "{}", estimate.half_width());
+        assert!(estimate.covers(4.9) && !estimate.covers(5.0));
+    }
+
+    #[test]
+    fn one_value_has_no_interval_and_none_has_no_estimate() {
+        assert_eq!(Estimate::from_values(&[2.0]).unwrap().ci95, None);
+        assert_eq!(Estimate::from_values(&[]), None);
+    }
+}

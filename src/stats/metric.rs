@@ -1,0 +1,142 @@
+//! The names of every reported metric: the keys of summary.json and the CSV files.
+
+/// A family of metrics with stable keys, stored as one value per metric in `ALL` order.
+pub trait Metric: Copy + 'static {
+    /// Every metric of the family, in report order.
+    const ALL: &'static [Self];
+
+    /// The stable key used in output files.
+    fn key(self) -> &'static str;
+
+    /// Position in `ALL`.
+    fn index(self) -> usize;
+
+    /// The metric with this key, if any.
+    fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|metric| metric.key() == key)
+    }
+}
+
+macro_rules! metric_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$doc:meta])* $variant:ident => $key:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Metric for $name {
+            const ALL: &'static [Self] = &[$(Self::$variant,)+];
+
+            fn key(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $key,)+
+                }
+            }
+
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+}
+
+metric_enum! {
+    /// Per-node metrics. Times in seconds, rates per second, counts of messages.
+    NodeMetric {
+        /// Messages offered to the node per second (admitted or dropped).
+        ArrivalRate => "arrival_rate",
+        /// Messages completing service per second.
+        Throughput => "throughput",
+        /// Time-averaged fraction of the c workers busy.
+        Utilization => "utilization",
+        /// Time-averaged messages in the node (waiting plus in service), L.
+        MeanInSystem => "mean_in_system",
+        /// Time-averaged messages waiting, Lq.
+        MeanInQueue => "mean_in_queue",
+        /// Mean wait in queue before service, Wq, of messages completing in the window.
+        MeanWait => "mean_wait",
+        /// Mean time in the node (wait plus service), W.
+        MeanSojourn => "mean_sojourn",
+        /// Median wait.
+        WaitP50 => "wait_p50",
+        /// 95th percentile of the wait.
+        WaitP95 => "wait_p95",
+        /// 99th percentile of the wait.
+        WaitP99 => "wait_p99",
+        /// Median sojourn.
+        SojournP50 => "sojourn_p50",
+        /// 95th percentile of the sojourn.
+        SojournP95 => "sojourn_p95",
+        /// 99th percentile of the sojourn.
+        SojournP99 => "sojourn_p99",
+        /// Fraction of offered messages dropped at a full channel.
+        DropProbability => "drop_probability",
+        /// Net growth of messages in the node per second over the window (0 when stable).
+        QueueGrowthRate => "queue_growth_rate",
+    }
+}
+
+metric_enum! {
+    /// Per-source metrics, over the messages the source created. Times in seconds.
+    SourceMetric {
+        /// Mean end-to-end latency (creation to exit) of delivered messages.
+        LatencyMean => "latency_mean",
+        /// Median end-to-end latency.
+        LatencyP50 => "latency_p50",
+        /// 95th percentile of the end-to-end latency.
+        LatencyP95 => "latency_p95",
+        /// 99th percentile of the end-to-end latency.
+        LatencyP99 => "latency_p99",
+        /// Messages delivered (leaving the system) per second.
+        Throughput => "throughput",
+        /// Delivered / (delivered + dropped), over messages ending in the window.
+        DeliveredFraction => "delivered_fraction",
+    }
+}
+
+/// One value per metric of a family, `None` where undefined (a wait percentile with no
+/// completions, a drop probability with no arrivals).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricValues<M: Metric> {
+    values: Vec<Option<f64>>,
+    family: std::marker::PhantomData<M>,
+}
+
+impl<M: Metric> Default for MetricValues<M> {
+    fn default() -> Self {
+        Self { values: vec![None; M::ALL.len()], family: std::marker::PhantomData }
+    }
+}
+
+impl<M: Metric> MetricValues<M> {
+    /// Sets one metric.
+    pub fn set(&mut self, metric: M, value: Option<f64>) {
+        self.values[metric.index()] = value.filter(|v| v.is_finite());
+    }
+
+    /// One metric's value.
+    #[must_use]
+    pub fn get(&self, metric: M) -> Option<f64> {
+        self.values[metric.index()]
+    }
+
+    /// Every metric with its value, in report order.
+    pub fn iter(&self) -> impl Iterator<Item = (M, Option<f64>)> + '_ {
+        M::ALL.iter().map(|&metric| (metric, self.get(metric)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_indices_follow_the_list() {
+        for (position, &metric) in NodeMetric::ALL.iter().enumerate() {
+            assert_eq!(metric.index(), position);
+            assert_eq!(NodeMetric::from_key(metric.key()), Some(metric));
+        }
+        assert_eq!(SourceMetric::from_key("latency_p99"), Some(SourceMetric::LatencyP99));
+    }
+}

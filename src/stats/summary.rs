@@ -1,0 +1,68 @@
+//! Results across replications: one [`Estimate`] per metric per node and source.
+
+use super::collector::ReplicationResult;
+use super::estimate::Estimate;
+use super::metric::{Metric, MetricValues, NodeMetric, SourceMetric};
+use crate::model::Network;
+
+/// Every metric of one node or source across replications.
+#[derive(Debug, Clone)]
+pub struct EntitySummary<M: Metric> {
+    /// The node's or source's name.
+    pub name: String,
+    /// Per metric, in report order: the estimate, or `None` if undefined in every replication.
+    pub estimates: Vec<(M, Option<Estimate>)>,
+}
+
+impl<M: Metric> EntitySummary<M> {
+    fn from_values<'a>(name: &str, replications: impl Iterator<Item = &'a MetricValues<M>> + Clone) -> Self {
+        let estimates = M::ALL
+            .iter()
+            .map(|&metric| {
+                let values: Vec<f64> = replications.clone().filter_map(|values| values.get(metric)).collect();
+                (metric, Estimate::from_values(&values))
+            })
+            .collect();
+        Self { name: name.to_owned(), estimates }
+    }
+
+    /// The estimate of one metric.
+    #[must_use]
+    pub fn get(&self, metric: M) -> Option<Estimate> {
+        self.estimates[metric.index()].1
+    }
+}
+
+/// Estimates of every metric across all replications of a run.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Per node, in network order.
+    pub nodes: Vec<EntitySummary<NodeMetric>>,
+    /// Per source, in network order.
+    pub sources: Vec<EntitySummary<SourceMetric>>,
+}
+
+impl Summary {
+    /// Reduces replication results (in index order, serially: the figures do not depend on how
+    /// the replications were scheduled).
+    #[must_use]
+    pub fn new(network: &Network, replications: &[ReplicationResult]) -> Self {
+        let nodes = network
+            .nodes()
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                EntitySummary::from_values(&node.name, replications.iter().map(|r| &r.nodes[i].metrics))
+            })
+            .collect();
+        let sources = network
+            .sources()
+            .iter()
+            .enumerate()
+            .map(|(i, source)| {
+                EntitySummary::from_values(&source.name, replications.iter().map(|r| &r.sources[i].metrics))
+            })
+            .collect();
+        Self { nodes, sources }
+    }
+}

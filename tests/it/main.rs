@@ -1,0 +1,4 @@
+//! Integration tests: one binary, a module per behaviour.
+
+mod cli;
+mod theory;
