@@ -11,8 +11,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use kendall::analytic::{self, Analysis};
 use kendall::model::Scenario;
-use kendall::report::{SummaryFile, render_table, write_outputs};
+use kendall::report::{
+    AnalysisFile, SummaryFile, pretty_json, render_analysis, render_table, write_analysis, write_outputs,
+};
 use kendall::scenario::{ScenarioError, parse_duration};
 use kendall::{experiment, scenario};
 
@@ -33,6 +36,35 @@ enum Command {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Solve what theory can, in milliseconds: traffic equations, utilisation, stability, the
+    /// bottleneck, the headroom and closed-form waits (exact or approximate, labelled).
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct AnalyzeArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// For an overloaded unbounded queue, report the time until it holds this many messages
+    /// (a bounded queue uses its capacity) [default: 1000000].
+    #[arg(long, value_parser = positive_count)]
+    fill: Option<f64>,
+    /// Directory for analysis.json [default: output/<scenario name>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print nothing but errors and warnings.
+    #[arg(long)]
+    quiet: bool,
+    /// How to print the results on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+fn positive_count(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        _ => Err(format!("invalid message count '{text}', which should be a positive number such as 1e6")),
+    }
 }
 
 /// How results are printed on standard output.
@@ -87,6 +119,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check { scenario } => check(&scenario),
+        Command::Analyze(args) => analyze(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -123,13 +156,17 @@ fn load(path: &Path) -> anyhow::Result<Scenario> {
 fn run(args: &RunArgs) -> anyhow::Result<()> {
     let mut scenario = load(&args.scenario)?;
     apply_overrides(&mut scenario, args)?;
+    let analysis = analytic::analyze(&scenario.network, None).ok();
+    if let Some(analysis) = &analysis {
+        warn_unstable(analysis);
+    }
     let total = u64::from(scenario.settings.replications);
     let progress = progress_bar(total, args.quiet);
     let tick = || progress.inc(1);
     let threads = args.threads.map(|t| t as usize);
     let experiment = experiment::run(&scenario, threads, &tick)?;
     progress.finish_and_clear();
-    let summary = SummaryFile::new(&scenario, &experiment);
+    let summary = SummaryFile::new(&scenario, &experiment, analysis.as_ref());
     let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
     let written = write_outputs(&dir, &summary, &scenario, &experiment)?;
     warn_stopped_early(&scenario, &experiment);
@@ -142,7 +179,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
                 writeln!(stdout, "\nwrote {}", names.join(", "))?;
             }
         }
-        Format::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&summary)?)?,
+        Format::Json => stdout.write_all(&pretty_json(&summary))?,
     }
     stdout.flush()?;
     Ok(())
@@ -168,6 +205,20 @@ fn apply_overrides(scenario: &mut Scenario, args: &RunArgs) -> anyhow::Result<()
     Ok(())
 }
 
+/// Warns about every unbounded queue whose offered load is at or above its capacity.
+fn warn_unstable(analysis: &Analysis) {
+    for node in analysis.nodes.iter().filter(|node| node.verdict == "unstable") {
+        eprintln!(
+            "warning: node '{}' is unstable: rho = {:.4} >= 1 (λ = {:.6}/s, cμ = {:.6}/s); its queue grows by about {:.6} messages/s",
+            node.name,
+            node.utilization,
+            node.arrival_rate,
+            node.arrival_rate - node.growth_rate,
+            node.growth_rate
+        );
+    }
+}
+
 fn warn_stopped_early(scenario: &Scenario, experiment: &experiment::Experiment) {
     let stopped = experiment.stopped_early();
     if stopped > 0 {
@@ -189,6 +240,27 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
+    let scenario = load(&args.scenario)?;
+    let analysis = analytic::analyze(&scenario.network, args.fill).map_err(|error| BadInput(error.into()))?;
+    warn_unstable(&analysis);
+    let file = AnalysisFile::new(&scenario.name, &analysis);
+    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    let written = write_analysis(&dir, &file)?;
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Table => {
+            write!(stdout, "{}", render_analysis(&file))?;
+            if !args.quiet {
+                writeln!(stdout, "\nwrote {}", written[0].display())?;
+            }
+        }
+        Format::Json => stdout.write_all(&pretty_json(&file))?,
+    }
+    stdout.flush()?;
+    Ok(())
 }
 
 fn check(path: &Path) -> anyhow::Result<()> {

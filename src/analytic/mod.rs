@@ -1,4 +1,6 @@
-//! Closed-form queueing results and the small numerical solvers behind network analysis.
+//! Closed-form queueing results, the small numerical solvers behind them, and [`analyze`], which
+//! puts them together for a whole network (traffic equations, stability, bottleneck, headroom).
+//! This module depends on the model only, never on the engine.
 //!
 //! Units throughout: times in seconds, rates per second, lengths in messages, and squared
 //! coefficients of variation (SCV) dimensionless. Arrival rate is `lambda`, service rate `mu`
@@ -29,4 +31,11 @@
 
 pub mod linear;
 pub mod mva;
+mod network;
 pub mod station;
+pub mod traffic;
+
+pub use network::{
+    Analysis, AnalysisError, DEFAULT_FILL_TARGET, Figure, NodeAnalysis, SourceAnalysis, SystemAnalysis,
+    analyze,
+};

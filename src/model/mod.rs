@@ -2,10 +2,12 @@
 //! checked; units are seconds and messages per second.
 
 mod distribution;
+mod metric;
 mod network;
 
 pub(crate) use distribution::unit_interval;
 pub use distribution::{Distribution, DistributionError};
+pub use metric::{Metric, MetricValues, NodeMetric, SourceMetric};
 pub use network::{
     Discipline, Network, NetworkError, Node, NodeId, Overflow, Route, Routing, Source, SourceId, Target,
 };

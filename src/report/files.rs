@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use serde::Serialize;
+
+use super::analysis::AnalysisFile;
 use super::json::SummaryFile;
 use crate::experiment::Experiment;
 use crate::model::Scenario;
@@ -37,8 +40,7 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ReportError + '_ {
 }
 
 /// Writes summary.json, summary.csv and replications.csv into `dir` (created if needed) and
-/// returns their paths. Each file is written under a temporary name and renamed into place only
-/// after all three are complete.
+/// returns their paths.
 ///
 /// # Errors
 /// When the directory or a file cannot be written; no final file is then left half-written.
@@ -48,12 +50,40 @@ pub fn write_outputs(
     scenario: &Scenario,
     experiment: &Experiment,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let (summary_csv_path, replications_path) = (dir.join("summary.csv"), dir.join("replications.csv"));
+    write_all(
+        dir,
+        vec![
+            (dir.join("summary.json"), Ok(pretty_json(summary))),
+            (summary_csv_path.clone(), summary_csv(summary, &summary_csv_path)),
+            (replications_path.clone(), replications_csv(scenario, experiment, &replications_path)),
+        ],
+    )
+}
+
+/// Writes analysis.json into `dir` (created if needed) and returns its path.
+///
+/// # Errors
+/// When the directory or the file cannot be written.
+pub fn write_analysis(dir: &Path, analysis: &AnalysisFile) -> Result<Vec<PathBuf>, ReportError> {
+    write_all(dir, vec![(dir.join("analysis.json"), Ok(pretty_json(analysis)))])
+}
+
+/// A JSON document, pretty-printed with a final newline.
+#[must_use]
+pub fn pretty_json<T: Serialize>(document: &T) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(document).expect("output documents serialise");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Writes every file under a temporary name, then renames them all into place: either all
+/// files are complete or none is written.
+fn write_all(
+    dir: &Path,
+    files: Vec<(PathBuf, Result<Vec<u8>, ReportError>)>,
+) -> Result<Vec<PathBuf>, ReportError> {
     fs::create_dir_all(dir).map_err(io_error(dir))?;
-    let files = [
-        (dir.join("summary.json"), summary_json(summary)),
-        (dir.join("summary.csv"), summary_csv(summary, &dir.join("summary.csv"))),
-        (dir.join("replications.csv"), replications_csv(scenario, experiment, &dir.join("replications.csv"))),
-    ];
     let mut staged = Vec::new();
     for (path, contents) in files {
         let mut temporary = path.clone().into_os_string();
@@ -73,12 +103,6 @@ pub fn write_outputs(
         fs::rename(temporary, path).map_err(io_error(path))?;
     }
     Ok(staged.into_iter().map(|(_, path)| path).collect())
-}
-
-fn summary_json(summary: &SummaryFile) -> Result<Vec<u8>, ReportError> {
-    let mut bytes = serde_json::to_vec_pretty(summary).expect("the summary serialises");
-    bytes.push(b'\n');
-    Ok(bytes)
 }
 
 fn csv_error(path: &Path) -> impl Fn(csv::Error) -> ReportError + '_ {

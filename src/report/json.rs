@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::analysis::figure_map;
+use crate::analytic::{Analysis, Figure};
 use crate::experiment::Experiment;
 use crate::model::Scenario;
 use crate::stats::{EntitySummary, Metric};
@@ -30,6 +32,13 @@ pub struct NodeEntry {
     pub capacity: Option<u32>,
     /// Metric key to estimate.
     pub metrics: BTreeMap<String, EstimateEntry>,
+    /// Metric key to the theoretical figure (see analysis.json).
+    #[serde(default)]
+    pub analytic: BTreeMap<String, Figure>,
+    /// Metrics whose 95% CI misses an exact theoretical value. At 95% confidence about one
+    /// metric in twenty misses by chance; a miss that persists with more replications is real.
+    #[serde(default)]
+    pub ci_misses: Vec<String>,
 }
 
 /// One source of summary.json.
@@ -39,6 +48,12 @@ pub struct SourceEntry {
     pub name: String,
     /// Metric key to estimate.
     pub metrics: BTreeMap<String, EstimateEntry>,
+    /// Metric key to the theoretical figure (see analysis.json).
+    #[serde(default)]
+    pub analytic: BTreeMap<String, Figure>,
+    /// Metrics whose 95% CI misses an exact theoretical value.
+    #[serde(default)]
+    pub ci_misses: Vec<String>,
 }
 
 /// The whole summary.json.
@@ -79,28 +94,54 @@ fn metric_map<M: Metric>(summary: &EntitySummary<M>) -> BTreeMap<String, Estimat
         .collect()
 }
 
+/// Keys of the metrics whose confidence interval misses an exact theoretical value.
+fn ci_misses(metrics: &BTreeMap<String, EstimateEntry>, analytic: &BTreeMap<String, Figure>) -> Vec<String> {
+    analytic
+        .iter()
+        .filter(|(key, figure)| {
+            let (Some(value), Some(entry)) = (figure.value, metrics.get(*key)) else { return false };
+            figure.exact && entry.ci95.is_some_and(|[low, high]| value < low || value > high)
+        })
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
 impl SummaryFile {
-    /// The summary of an experiment on a scenario.
+    /// The summary of an experiment on a scenario, with theory beside it when available.
     #[must_use]
-    pub fn new(scenario: &Scenario, experiment: &Experiment) -> Self {
+    pub fn new(scenario: &Scenario, experiment: &Experiment, analysis: Option<&Analysis>) -> Self {
         let settings = &scenario.settings;
         let nodes = scenario
             .network
             .nodes()
             .iter()
             .zip(&experiment.summary.nodes)
-            .map(|(node, summary)| NodeEntry {
-                name: node.name.clone(),
-                servers: node.servers,
-                capacity: node.capacity,
-                metrics: metric_map(summary),
+            .enumerate()
+            .map(|(i, (node, summary))| {
+                let metrics = metric_map(summary);
+                let analytic = analysis.map(|a| figure_map(&a.nodes[i].metrics)).unwrap_or_default();
+                let ci_misses = ci_misses(&metrics, &analytic);
+                NodeEntry {
+                    name: node.name.clone(),
+                    servers: node.servers,
+                    capacity: node.capacity,
+                    metrics,
+                    analytic,
+                    ci_misses,
+                }
             })
             .collect();
         let sources = experiment
             .summary
             .sources
             .iter()
-            .map(|summary| SourceEntry { name: summary.name.clone(), metrics: metric_map(summary) })
+            .enumerate()
+            .map(|(i, summary)| {
+                let metrics = metric_map(summary);
+                let analytic = analysis.map(|a| figure_map(&a.sources[i].metrics)).unwrap_or_default();
+                let ci_misses = ci_misses(&metrics, &analytic);
+                SourceEntry { name: summary.name.clone(), metrics, analytic, ci_misses }
+            })
             .collect();
         Self {
             scenario: scenario.name.clone(),

@@ -2,12 +2,14 @@
 //! Files are written completely or not at all: each goes to a temporary name first and is renamed
 //! into place once every file is written.
 
+mod analysis;
 mod describe;
 mod files;
 mod json;
 mod table;
 
+pub use analysis::{AnalysisFile, AnalysisNodeEntry, AnalysisSourceEntry, SystemEntry, render_analysis};
 pub use describe::describe;
-pub use files::{ReportError, write_outputs};
+pub use files::{ReportError, pretty_json, write_analysis, write_outputs};
 pub use json::{EstimateEntry, NodeEntry, SourceEntry, SummaryFile};
 pub use table::render_table;

@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::analysis::figure_text;
 use super::json::{EstimateEntry, SummaryFile};
+use crate::analytic::Figure;
 use crate::stats::{Metric, NodeMetric, SourceMetric};
 
 /// The unit printed after a metric's value.
-fn unit(key: &str) -> &'static str {
+pub(super) fn unit(key: &str) -> &'static str {
     if key.contains("wait") || key.contains("sojourn") || key.contains("latency") {
         "s"
     } else if key.contains("rate") || key.contains("throughput") {
@@ -18,7 +20,7 @@ fn unit(key: &str) -> &'static str {
 }
 
 /// A number with four significant digits, without exponent for everyday magnitudes.
-fn number(value: f64) -> String {
+pub(super) fn number(value: f64) -> String {
     let magnitude = value.abs();
     if value == 0.0 {
         "0".to_owned()
@@ -30,20 +32,46 @@ fn number(value: f64) -> String {
     }
 }
 
-fn row(out: &mut String, key: &str, entry: Option<&EstimateEntry>) {
-    let unit = unit(key);
-    let mean = entry.and_then(|e| e.mean).map_or_else(|| "-".to_owned(), |m| format!("{}{unit}", number(m)));
-    let ci = entry
-        .and_then(|e| e.ci95)
-        .map_or_else(String::new, |[low, high]| format!("[{}, {}]", number(low), number(high)));
-    let _ = writeln!(out, "  {key:<20} {mean:>14}  {ci}");
+/// Relative difference of the simulated mean from theory, as a percentage.
+fn difference(mean: Option<f64>, figure: Option<&Figure>) -> String {
+    match (mean, figure.and_then(|f| f.value)) {
+        (Some(mean), Some(theory)) if theory != 0.0 => format!("{:+.1}%", 100.0 * (mean - theory) / theory),
+        _ => String::new(),
+    }
 }
 
-fn block<M: Metric>(out: &mut String, title: &str, metrics: &BTreeMap<String, EstimateEntry>) {
-    let _ = writeln!(out, "{title}");
-    let _ = writeln!(out, "  {:<20} {:>14}  95% CI", "metric", "mean");
-    for metric in M::ALL {
-        row(out, metric.key(), metrics.get(metric.key()));
+/// One entity's metrics: simulated means and intervals, beside theory where it has a figure.
+struct Block<'a> {
+    title: String,
+    metrics: &'a BTreeMap<String, EstimateEntry>,
+    analytic: &'a BTreeMap<String, Figure>,
+    misses: &'a [String],
+}
+
+impl Block<'_> {
+    fn render<M: Metric>(&self, out: &mut String) {
+        let _ = writeln!(out, "{}", self.title);
+        let _ = writeln!(
+            out,
+            "  {:<18} {:>12}  {:<22} {:>12} {:>8}",
+            "metric", "mean", "95% CI", "theory", "diff"
+        );
+        for metric in M::ALL {
+            let key = metric.key();
+            let entry = self.metrics.get(key);
+            let unit = unit(key);
+            let mean = entry.and_then(|e| e.mean);
+            let mean_text = mean.map_or_else(|| "-".to_owned(), |m| format!("{}{unit}", number(m)));
+            let ci = entry
+                .and_then(|e| e.ci95)
+                .map_or_else(String::new, |[low, high]| format!("[{}, {}]", number(low), number(high)));
+            let figure = self.analytic.get(key);
+            let theory =
+                figure.filter(|f| f.value.is_some()).map_or_else(String::new, |f| figure_text(key, f));
+            let flag = if self.misses.iter().any(|m| m == key) { "  outside CI" } else { "" };
+            let diff = difference(mean, figure);
+            let _ = writeln!(out, "  {key:<18} {mean_text:>12}  {ci:<22} {theory:>12} {diff:>8}{flag}");
+        }
     }
 }
 
@@ -65,11 +93,18 @@ pub fn render_table(summary: &SummaryFile) -> String {
     for node in &summary.nodes {
         let capacity = node.capacity.map_or_else(String::new, |k| format!(", capacity {k}"));
         let title = format!("\nnode {} ({} servers{capacity})", node.name, node.servers);
-        block::<NodeMetric>(&mut out, &title, &node.metrics);
+        Block { title, metrics: &node.metrics, analytic: &node.analytic, misses: &node.ci_misses }
+            .render::<NodeMetric>(&mut out);
     }
     for source in &summary.sources {
-        block::<SourceMetric>(&mut out, &format!("\nsource {}", source.name), &source.metrics);
+        let title = format!("\nsource {}", source.name);
+        Block { title, metrics: &source.metrics, analytic: &source.analytic, misses: &source.ci_misses }
+            .render::<SourceMetric>(&mut out);
     }
+    let _ = writeln!(
+        out,
+        "\ntheory: ~ marks an approximation; 'outside CI' flags an exact value the 95% CI misses (about 1 in 20 by chance)"
+    );
     out
 }
 

@@ -3,8 +3,8 @@
 //! the end of the run; per-message figures count messages that complete inside it.
 
 use super::histogram::DurationHistogram;
-use super::metric::{MetricValues, NodeMetric, SourceMetric};
 use crate::engine::{Observer, RunEnd};
+use crate::model::{MetricValues, NodeMetric, SourceMetric};
 use crate::model::{Network, NodeId, SourceId};
 
 /// Counts of one node over the observation window.

@@ -4,11 +4,10 @@
 mod collector;
 mod estimate;
 mod histogram;
-mod metric;
 mod summary;
 
+pub use crate::model::{Metric, MetricValues, NodeMetric, SourceMetric};
 pub use collector::{Collector, NodeCounts, NodeReplication, ReplicationResult, SourceReplication};
 pub use estimate::Estimate;
 pub use histogram::DurationHistogram;
-pub use metric::{Metric, MetricValues, NodeMetric, SourceMetric};
 pub use summary::{EntitySummary, Summary};

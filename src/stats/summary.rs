@@ -2,8 +2,8 @@
 
 use super::collector::ReplicationResult;
 use super::estimate::Estimate;
-use super::metric::{Metric, MetricValues, NodeMetric, SourceMetric};
 use crate::model::Network;
+use crate::model::{Metric, MetricValues, NodeMetric, SourceMetric};
 
 /// Every metric of one node or source across replications.
 #[derive(Debug, Clone)]

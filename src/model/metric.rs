@@ -1,4 +1,5 @@
-//! The names of every reported metric: the keys of summary.json and the CSV files.
+//! The names of every reported metric, shared by simulation and theory: the keys of
+//! summary.json, analysis.json and the CSV files.
 
 /// A family of metrics with stable keys, stored as one value per metric in `ALL` order.
 pub trait Metric: Copy + 'static {

@@ -1,0 +1,674 @@
+//! Analysis of a whole open network without simulating: traffic equations, per-node stability
+//! and closed-form figures (each labelled exact or approximate, with its method), the bottleneck,
+//! the headroom, and per-source end-to-end figures.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::linear::{SingularMatrix, solve};
+use super::station::{self, StationMetrics};
+use super::traffic::{Flows, flows, visits};
+use crate::model::{Metric, NodeMetric, SourceMetric};
+use crate::model::{Network, Node, Target};
+
+/// Default number of messages for "time until the queue holds N" on an unbounded node.
+pub const DEFAULT_FILL_TARGET: f64 = 1e6;
+
+/// Largest factor searched for the headroom.
+const MAX_HEADROOM: f64 = 1e15;
+
+/// One theoretical figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    /// The value (seconds, per second, messages or a fraction), or `None` when theory has none.
+    pub value: Option<f64>,
+    /// Whether the value is exact under the model's assumptions (otherwise an approximation).
+    pub exact: bool,
+    /// The formula or method behind the value.
+    pub method: String,
+    /// Why there is no value, when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Figure {
+    fn exact(value: f64, method: &str) -> Self {
+        Self { value: finite(value), exact: true, method: method.to_owned(), reason: None }
+    }
+
+    fn approximate(value: f64, method: &str) -> Self {
+        Self { value: finite(value), exact: false, method: method.to_owned(), reason: None }
+    }
+
+    fn labelled(value: f64, exact: bool, method: &str) -> Self {
+        Self { value: finite(value), exact, method: method.to_owned(), reason: None }
+    }
+
+    fn missing(method: &str, reason: impl Into<String>) -> Self {
+        Self { value: None, exact: false, method: method.to_owned(), reason: Some(reason.into()) }
+    }
+}
+
+fn finite(value: f64) -> Option<f64> {
+    value.is_finite().then_some(value)
+}
+
+/// What theory says about one node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeAnalysis {
+    /// The node's name.
+    pub name: String,
+    /// Kendall notation of the model used, e.g. "M/M/2" or "G/G/1".
+    pub model: String,
+    /// Messages offered per second, after overloaded or finite nodes upstream capped the flow.
+    pub arrival_rate: f64,
+    /// Messages per second that would arrive if nothing upstream were overloaded or dropped.
+    pub demand_rate: f64,
+    /// Offered load per worker, ρ = λ/(cμ); may exceed 1.
+    pub utilization: f64,
+    /// Messages completing service per second.
+    pub throughput: f64,
+    /// Whether ρ < 1.
+    pub stable: bool,
+    /// "stable", "saturated" (a finite channel at ρ ≥ 1, dropping) or "unstable" (an unbounded
+    /// queue at ρ ≥ 1, growing without bound).
+    pub verdict: &'static str,
+    /// Rate at which the node's queue grows, λ − cμ messages per second (0 when stable).
+    pub growth_rate: f64,
+    /// Messages at which `time_to_fill` is measured: the capacity if bounded, else the user's N.
+    pub fill_target: f64,
+    /// Seconds until the queue holds `fill_target` messages, starting empty; `None` when stable.
+    pub time_to_fill: Option<f64>,
+    /// Per metric key, the theoretical figure.
+    pub metrics: Vec<(NodeMetric, Figure)>,
+}
+
+/// What theory says about the system as a whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SystemAnalysis {
+    /// Whether every unbounded queue is stable.
+    pub stable: bool,
+    /// The node with the highest utilisation.
+    pub bottleneck: Option<String>,
+    /// Factor by which every external arrival rate can grow before the first unbounded queue
+    /// saturates; `None` when no growth saturates one (see `headroom_reason`).
+    pub headroom: Option<f64>,
+    /// Why there is no headroom figure.
+    pub headroom_reason: Option<String>,
+    /// External arrival rate at that point (messages per second entering the system): the most
+    /// the system sustains with today's mix of sources.
+    pub max_throughput: Option<f64>,
+    /// Total external arrival rate today, messages per second.
+    pub offered_rate: f64,
+}
+
+/// What theory says about one source's messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceAnalysis {
+    /// The source's name.
+    pub name: String,
+    /// Per metric, the theoretical figure.
+    pub metrics: Vec<(SourceMetric, Figure)>,
+}
+
+/// The full analysis of a network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// System-wide verdict.
+    pub system: SystemAnalysis,
+    /// Per node, in network order.
+    pub nodes: Vec<NodeAnalysis>,
+    /// Per source, in network order.
+    pub sources: Vec<SourceAnalysis>,
+}
+
+impl NodeAnalysis {
+    /// The figure for one metric.
+    #[must_use]
+    pub fn metric(&self, metric: NodeMetric) -> Option<&Figure> {
+        self.metrics.iter().find(|(m, _)| *m == metric).map(|(_, f)| f)
+    }
+}
+
+impl SourceAnalysis {
+    /// The figure for one metric.
+    #[must_use]
+    pub fn metric(&self, metric: SourceMetric) -> Option<&Figure> {
+        self.metrics.iter().find(|(m, _)| *m == metric).map(|(_, f)| f)
+    }
+}
+
+/// Why a network could not be analysed.
+#[derive(Debug, Error)]
+pub enum AnalysisError {
+    /// The routing has a loop without exit: the traffic equations have no solution.
+    #[error("the traffic equations are singular: some loop of routes never exits")]
+    Singular(#[from] SingularMatrix),
+}
+
+/// Analyses `network`; `fill_target` is the N of "time until an unbounded queue holds N"
+/// (default [`DEFAULT_FILL_TARGET`]).
+///
+/// # Errors
+/// When the traffic equations are singular.
+pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, AnalysisError> {
+    let flow = flows(network, 1.0)?;
+    let demand = flows_uncapped(network)?;
+    let shape = Shape::of(network, &flow);
+    let nodes: Vec<NodeAnalysis> = network
+        .nodes()
+        .iter()
+        .enumerate()
+        .map(|(i, node)| analyze_node(node, i, &flow, demand[i], &shape, fill_target))
+        .collect();
+    let sources = analyze_sources(network, &flow, &nodes)?;
+    let system = analyze_system(network, &nodes)?;
+    Ok(Analysis { system, nodes, sources })
+}
+
+/// Arrival rates ignoring every cap: the linear traffic equations.
+fn flows_uncapped(network: &Network) -> Result<Vec<f64>, SingularMatrix> {
+    let n = network.nodes().len();
+    let mut rates = vec![0.0; n];
+    for source in network.sources() {
+        if let Target::Node(id) = source.target {
+            let v = visits(network, id.index())?;
+            for (rate, visits) in rates.iter_mut().zip(v) {
+                *rate += source.rate() * visits;
+            }
+        }
+    }
+    Ok(rates)
+}
+
+/// Which nodes see Poisson arrivals, and which form a Jackson (product-form) sub-network.
+struct Shape {
+    /// The arrival process at the node is Poisson.
+    poisson_input: Vec<bool>,
+    /// The node and everything upstream of it are M/M/c with unbounded, stable queues fed by
+    /// Poisson sources: product form holds, M/M/c results are exact even with feedback.
+    jackson: Vec<bool>,
+    /// The arrival SCV when the node is fed by exactly one renewal source and nothing else.
+    single_source_scv: Vec<Option<f64>>,
+}
+
+impl Shape {
+    fn of(network: &Network, flow: &Flows) -> Self {
+        let n = network.nodes().len();
+        let reach = reachability(network);
+        let markovian: Vec<bool> = network
+            .nodes()
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                node.service.is_exponential()
+                    && node.capacity.is_none()
+                    && flow.pass_fraction[i] >= 1.0
+                    && !overloaded(node, flow.arrival_rate[i])
+            })
+            .collect();
+        let fed_by_poisson = |i: usize| {
+            network
+                .sources()
+                .iter()
+                .filter(|s| s.target == Target::Node(node_id(i)))
+                .all(|s| s.interarrival.is_exponential())
+        };
+        let mut poisson_input = vec![false; n];
+        let mut jackson = vec![false; n];
+        for i in 0..n {
+            let upstream: Vec<usize> = (0..n).filter(|&j| j != i && reach[j][i]).collect();
+            let upstream_ok =
+                upstream.iter().all(|&j| markovian[j] && fed_by_poisson(j)) && fed_by_poisson(i);
+            poisson_input[i] = upstream_ok && !reach[i][i];
+            jackson[i] = upstream_ok && markovian[i];
+        }
+        let single_source_scv = (0..n)
+            .map(|i| {
+                let fed_by_nodes = (0..n).any(|j| feeds(network.nodes()[j].routing.branches(), i));
+                let mut sources = network.sources().iter().filter(|s| s.target == Target::Node(node_id(i)));
+                match (sources.next(), sources.next(), fed_by_nodes) {
+                    (Some(only), None, false) => Some(only.interarrival.scv()),
+                    _ => None,
+                }
+            })
+            .collect();
+        Self { poisson_input, jackson, single_source_scv }
+    }
+}
+
+fn node_id(index: usize) -> crate::model::NodeId {
+    crate::model::NodeId(u32::try_from(index).unwrap_or(u32::MAX))
+}
+
+fn feeds(mut routes: impl Iterator<Item = crate::model::Route>, index: usize) -> bool {
+    routes.any(|route| route.probability > 0.0 && route.target == Target::Node(node_id(index)))
+}
+
+/// reach[i][j]: node j can be reached from node i in one or more hops.
+fn reachability(network: &Network) -> Vec<Vec<bool>> {
+    let n = network.nodes().len();
+    let mut reach: Vec<Vec<bool>> = network
+        .nodes()
+        .iter()
+        .map(|node| (0..n).map(|j| feeds(node.routing.branches(), j)).collect())
+        .collect();
+    for k in 0..n {
+        for i in 0..n {
+            if reach[i][k] {
+                for j in 0..n {
+                    if reach[k][j] {
+                        reach[i][j] = true;
+                    }
+                }
+            }
+        }
+    }
+    reach
+}
+
+fn overloaded(node: &Node, lambda: f64) -> bool {
+    lambda >= node.capacity_rate()
+}
+
+/// The closed form chosen for a node, with its name and whether it is exact here.
+struct Model {
+    metrics: Option<StationMetrics>,
+    method: String,
+    exact: bool,
+    notation: String,
+    /// Wait and sojourn quantiles exist (M/M/c).
+    quantiles: bool,
+}
+
+fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model {
+    let (mu, c) = (node.service_rate(), node.servers);
+    let mean_s = node.service.mean();
+    let scv_s = node.service.scv();
+    let service_letter = node.service.kendall_letter();
+    let capacity = node.capacity.map_or_else(String::new, |k| format!("/{k}"));
+    let poisson = shape.poisson_input[index] || shape.jackson[index];
+    let arrival_letter = if poisson { "M" } else { "G" };
+    let notation = format!("{arrival_letter}/{service_letter}/{c}{capacity}");
+    let model = |metrics, method: &str, exact, quantiles| Model {
+        metrics,
+        method: method.to_owned(),
+        exact,
+        notation: notation.clone(),
+        quantiles,
+    };
+    let exponential = node.service.is_exponential();
+    match node.capacity {
+        Some(k) if exponential => {
+            model(station::mmck(lambda, mu, c, k), "M/M/c/K birth-death", poisson, false)
+        }
+        Some(_) => model(None, "none", false, false),
+        None if exponential && poisson => {
+            let method = if shape.jackson[index] && !shape.poisson_input[index] {
+                "Jackson product form, M/M/c (Erlang C)"
+            } else {
+                "M/M/c (Erlang C)"
+            };
+            model(station::mmc(lambda, mu, c), method, true, true)
+        }
+        None if poisson && c == 1 => {
+            model(station::mg1(lambda, mean_s, scv_s), "M/G/1 Pollaczek-Khinchine", true, false)
+        }
+        None => {
+            let (arrival_scv, assumed) =
+                shape.single_source_scv[index].map_or((1.0, " (arrival SCV 1 assumed)"), |scv| (scv, ""));
+            let arrival_scv = if poisson { 1.0 } else { arrival_scv };
+            if c == 1 {
+                model(
+                    station::kingman(lambda, mean_s, arrival_scv, scv_s),
+                    &format!("G/G/1 Kingman{assumed}"),
+                    false,
+                    false,
+                )
+            } else {
+                let method = format!("G/G/c Allen-Cunneen{assumed}");
+                model(station::allen_cunneen(lambda, mean_s, c, arrival_scv, scv_s), &method, false, false)
+            }
+        }
+    }
+}
+
+fn analyze_node(
+    node: &Node,
+    index: usize,
+    flow: &Flows,
+    demand: f64,
+    shape: &Shape,
+    fill_target: Option<f64>,
+) -> NodeAnalysis {
+    let lambda = flow.arrival_rate[index];
+    let rho = lambda / node.capacity_rate();
+    let stable = rho < 1.0;
+    let growth_rate = if stable { 0.0 } else { lambda - node.capacity_rate() };
+    let target = node.capacity.map_or(fill_target.unwrap_or(DEFAULT_FILL_TARGET), f64::from);
+    let time_to_fill = (!stable).then(|| station::time_to_reach(growth_rate, 0.0, target)).flatten();
+    let verdict = match (stable, node.capacity) {
+        (true, _) => "stable",
+        (false, Some(_)) => "saturated",
+        (false, None) => "unstable",
+    };
+    let model = choose_model(node, index, lambda, shape);
+    let metrics = node_figures(node, lambda, flow, index, &model, verdict);
+    NodeAnalysis {
+        name: node.name.clone(),
+        model: model.notation,
+        arrival_rate: lambda,
+        demand_rate: demand,
+        utilization: rho,
+        throughput: flow.throughput(index),
+        stable,
+        verdict,
+        growth_rate,
+        fill_target: target,
+        time_to_fill,
+        metrics,
+    }
+}
+
+fn node_figures(
+    node: &Node,
+    lambda: f64,
+    flow: &Flows,
+    index: usize,
+    model: &Model,
+    verdict: &str,
+) -> Vec<(NodeMetric, Figure)> {
+    let traffic = "traffic equations";
+    let unbounded = node.capacity.is_none();
+    let busy = if unbounded {
+        (lambda / node.capacity_rate()).min(1.0)
+    } else {
+        flow.throughput(index) / node.capacity_rate()
+    };
+    let busy_exact = unbounded || model.exact;
+    let growth = if unbounded && verdict != "stable" { lambda - node.capacity_rate() } else { 0.0 };
+    let missing_reason = if verdict == "unstable" {
+        format!("unstable: the queue grows by {growth:.6} messages/s, so it has no steady state")
+    } else {
+        format!("no closed form for {} with these arrivals", model.notation)
+    };
+    let mut figures = Vec::with_capacity(NodeMetric::ALL.len());
+    for &metric in NodeMetric::ALL {
+        let value = |pick: fn(&StationMetrics) -> f64| model.metrics.as_ref().map(pick);
+        let station_figure = |value: Option<f64>| match value {
+            Some(v) => Figure::labelled(v, model.exact, &model.method),
+            None => Figure::missing(&model.method, missing_reason.clone()),
+        };
+        let figure = match metric {
+            NodeMetric::ArrivalRate => Figure::labelled(lambda, true, traffic),
+            NodeMetric::Throughput => Figure::labelled(flow.throughput(index), busy_exact, traffic),
+            NodeMetric::Utilization => Figure::labelled(busy, busy_exact, "λ/(cμ)"),
+            NodeMetric::QueueGrowthRate => Figure::exact(growth, "fluid limit λ − cμ"),
+            NodeMetric::DropProbability if unbounded => Figure::exact(0.0, "unbounded channel"),
+            NodeMetric::DropProbability => station_figure(value(|m| m.drop_probability)),
+            NodeMetric::MeanInSystem => station_figure(value(|m| m.mean_in_system)),
+            NodeMetric::MeanInQueue => station_figure(value(|m| m.mean_in_queue)),
+            NodeMetric::MeanWait => station_figure(value(|m| m.mean_wait)),
+            NodeMetric::MeanSojourn => station_figure(value(|m| m.mean_sojourn)),
+            quantile => quantile_figure(node, lambda, model, quantile, &missing_reason),
+        };
+        figures.push((metric, figure));
+    }
+    figures
+}
+
+fn quantile_figure(
+    node: &Node,
+    lambda: f64,
+    model: &Model,
+    metric: NodeMetric,
+    missing_reason: &str,
+) -> Figure {
+    let (p, sojourn) = match metric {
+        NodeMetric::WaitP50 => (0.50, false),
+        NodeMetric::WaitP95 => (0.95, false),
+        NodeMetric::WaitP99 => (0.99, false),
+        NodeMetric::SojournP50 => (0.50, true),
+        NodeMetric::SojournP95 => (0.95, true),
+        _ => (0.99, true),
+    };
+    if !model.quantiles {
+        return Figure::missing(
+            "none",
+            format!("percentiles have a closed form only for M/M/c; {missing_reason}"),
+        );
+    }
+    let (mu, c) = (node.service_rate(), node.servers);
+    let value = if sojourn {
+        station::mmc_sojourn_quantile(lambda, mu, c, p)
+    } else {
+        station::mmc_wait_quantile(lambda, mu, c, p)
+    };
+    match value {
+        Some(v) => Figure::exact(v, "M/M/c FCFS waiting-time distribution"),
+        None => Figure::missing("M/M/c FCFS waiting-time distribution", missing_reason),
+    }
+}
+
+fn analyze_sources(
+    network: &Network,
+    flow: &Flows,
+    nodes: &[NodeAnalysis],
+) -> Result<Vec<SourceAnalysis>, SingularMatrix> {
+    let delivered = delivered_fractions(network, flow)?;
+    let mut sources = Vec::with_capacity(network.sources().len());
+    for source in network.sources() {
+        let Target::Node(entry) = source.target else { continue };
+        let entry = entry.index();
+        let v = visits(network, entry)?;
+        let visited: Vec<usize> = (0..v.len()).filter(|&i| v[i] > 1e-12).collect();
+        let drops_exact =
+            visited.iter().all(|&i| nodes[i].metric(NodeMetric::DropProbability).is_some_and(|f| f.exact));
+        let mut metrics = Vec::with_capacity(SourceMetric::ALL.len());
+        for &metric in SourceMetric::ALL {
+            let figure = match metric {
+                SourceMetric::Throughput => {
+                    Figure::labelled(source.rate() * delivered[entry], drops_exact, "traffic equations")
+                }
+                SourceMetric::DeliveredFraction => {
+                    Figure::labelled(delivered[entry], drops_exact, "absorption probabilities")
+                }
+                SourceMetric::LatencyMean => latency_mean(&v, &visited, nodes),
+                quantile => latency_quantile(network, &v, &visited, nodes, quantile),
+            };
+            metrics.push((metric, figure));
+        }
+        sources.push(SourceAnalysis { name: source.name.clone(), metrics });
+    }
+    Ok(sources)
+}
+
+/// Probability that a message entering at each node is eventually delivered.
+///
+/// # Formula
+/// d_i = q_i (p_i,exit + Σ_j p_ij d_j), with q_i the node's pass fraction.
+fn delivered_fractions(network: &Network, flow: &Flows) -> Result<Vec<f64>, SingularMatrix> {
+    let n = network.nodes().len();
+    let mut matrix: Vec<Vec<f64>> =
+        (0..n).map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect()).collect();
+    let mut rhs = vec![0.0; n];
+    for (i, node) in network.nodes().iter().enumerate() {
+        let q = flow.pass_fraction[i];
+        for route in node.routing.branches() {
+            match route.target {
+                Target::Exit => rhs[i] += q * route.probability,
+                Target::Node(j) => matrix[i][j.index()] -= q * route.probability,
+            }
+        }
+    }
+    solve(matrix, rhs)
+}
+
+/// Mean end-to-end latency: Σ visits_i · W_i over the nodes a message visits.
+fn latency_mean(v: &[f64], visited: &[usize], nodes: &[NodeAnalysis]) -> Figure {
+    let method = "Σ visits × W (Little)";
+    let mut total = 0.0;
+    let mut exact = true;
+    for &i in visited {
+        let Some(figure) = nodes[i].metric(NodeMetric::MeanSojourn) else { continue };
+        let Some(w) = figure.value else {
+            return Figure::missing(
+                method,
+                format!(
+                    "node '{}' has no mean sojourn: {}",
+                    nodes[i].name,
+                    figure.reason.clone().unwrap_or_default()
+                ),
+            );
+        };
+        let lossy =
+            nodes[i].metric(NodeMetric::DropProbability).and_then(|f| f.value).is_some_and(|p| p > 0.0);
+        exact &= figure.exact && !lossy;
+        total += v[i] * w;
+    }
+    if exact { Figure::exact(total, method) } else { Figure::approximate(total, method) }
+}
+
+/// Latency percentiles: exact only when the message visits one M/M/c node exactly once.
+fn latency_quantile(
+    network: &Network,
+    v: &[f64],
+    visited: &[usize],
+    nodes: &[NodeAnalysis],
+    metric: SourceMetric,
+) -> Figure {
+    let node_metric = match metric {
+        SourceMetric::LatencyP50 => NodeMetric::SojournP50,
+        SourceMetric::LatencyP95 => NodeMetric::SojournP95,
+        _ => NodeMetric::SojournP99,
+    };
+    match visited {
+        [only] if (v[*only] - 1.0).abs() < 1e-12 && network.nodes()[*only].capacity.is_none() => nodes[*only]
+            .metric(node_metric)
+            .cloned()
+            .unwrap_or_else(|| Figure::missing("none", "no node figure")),
+        _ => Figure::missing(
+            "none",
+            "end-to-end percentiles have a closed form only through a single M/M/c node",
+        ),
+    }
+}
+
+fn analyze_system(network: &Network, nodes: &[NodeAnalysis]) -> Result<SystemAnalysis, SingularMatrix> {
+    let stable = network.nodes().iter().zip(nodes).all(|(node, a)| node.capacity.is_some() || a.stable);
+    let bottleneck =
+        nodes.iter().max_by(|a, b| a.utilization.total_cmp(&b.utilization)).map(|a| a.name.clone());
+    let offered_rate: f64 = network.sources().iter().map(crate::model::Source::rate).sum();
+    let (headroom, headroom_reason) = headroom(network)?;
+    let max_throughput = headroom.map(|h| h * offered_rate);
+    Ok(SystemAnalysis { stable, bottleneck, headroom, headroom_reason, max_throughput, offered_rate })
+}
+
+/// Whether some unbounded queue is at or beyond saturation with source rates scaled by `scale`.
+fn saturated(network: &Network, scale: f64) -> Result<bool, SingularMatrix> {
+    let flow = flows(network, scale)?;
+    Ok(network
+        .nodes()
+        .iter()
+        .zip(&flow.arrival_rate)
+        .any(|(node, &lambda)| node.capacity.is_none() && lambda >= node.capacity_rate()))
+}
+
+/// The largest factor on every source's rate that keeps all unbounded queues below saturation,
+/// found by doubling then bisection (saturation is monotone in the scale).
+fn headroom(network: &Network) -> Result<(Option<f64>, Option<String>), SingularMatrix> {
+    if network.nodes().iter().all(|node| node.capacity.is_some()) {
+        return Ok((
+            None,
+            Some("every channel is finite: overload drops messages instead of growing a queue".to_owned()),
+        ));
+    }
+    let mut high = 1.0;
+    while !saturated(network, high)? {
+        high *= 2.0;
+        if high > MAX_HEADROOM {
+            return Ok((
+                None,
+                Some(
+                    "no unbounded queue saturates at any load: finite channels upstream cap the flow"
+                        .to_owned(),
+                ),
+            ));
+        }
+    }
+    let mut low = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if saturated(network, mid)? {
+            high = mid;
+        } else {
+            low = mid;
+        }
+        if high - low <= high * 1e-15 {
+            break;
+        }
+    }
+    Ok((Some(high), None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse;
+    use std::path::Path;
+
+    fn analysis(text: &str) -> Analysis {
+        analyze(&parse(text, "t", Path::new("t.toml")).unwrap().network, None).unwrap()
+    }
+
+    const TANDEM: &str = r#"
+        [[source]]
+        name = "s"
+        to = "a"
+        interarrival = { dist = "exponential", rate = 2.0 }
+        [[node]]
+        name = "a"
+        service = { dist = "exponential", mean = "0.25s" }
+        routes = [{ to = "b" }]
+        [[node]]
+        name = "b"
+        servers = 2
+        service = { dist = "exponential", mean = "0.8s" }
+    "#;
+
+    #[test]
+    fn headroom_and_bottleneck_of_a_tandem() {
+        // ρa = 2 × 0.25 = 0.5; ρb = 2 × 0.8 / 2 = 0.8. b saturates when the load grows by 1/0.8.
+        let analysis = analysis(TANDEM);
+        assert_eq!(analysis.system.bottleneck.as_deref(), Some("b"));
+        assert!((analysis.system.headroom.unwrap() - 1.25).abs() < 1e-12);
+        assert!((analysis.system.max_throughput.unwrap() - 2.5).abs() < 1e-12);
+        assert!(analysis.system.stable);
+    }
+
+    #[test]
+    fn tandem_latency_is_the_sum_of_sojourns() {
+        // a: M/M/1, W = 1/(4 − 2) = 0.5 s. b: M/M/2 with a = 1.6, ρ = 0.8:
+        // Erlang C(2, 1.6) = 2ρ²/(1 + ρ) = 1.28/1.8 = 0.711111; Wq = C/(2 × 1.25 − 2) = 1.422222 s;
+        // W = 1.422222 + 0.8 = 2.222222 s. Latency = 0.5 + 2.222222 = 2.722222 s (Burke: b's input is Poisson).
+        let analysis = analysis(TANDEM);
+        let latency = analysis.sources[0].metric(SourceMetric::LatencyMean).unwrap();
+        assert!(latency.exact);
+        assert!((latency.value.unwrap() - (0.5 + 0.8 + 0.711_111_111_111_111_1 / 0.5)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_overloaded_node_reports_growth_and_time_to_fill() {
+        // λ = 3/s into cμ = 2/s: the queue grows by 1 message/s and holds 10^6 after 10^6 s.
+        let text = TANDEM.replace("rate = 2.0", "rate = 3.0").replace("0.25s", "0.5s");
+        let analysis = analysis(&text);
+        let a = &analysis.nodes[0];
+        assert_eq!(a.verdict, "unstable");
+        assert!((a.growth_rate - 1.0).abs() < 1e-12);
+        assert!((a.time_to_fill.unwrap() - 1e6).abs() < 1e-3);
+        assert!(a.metric(NodeMetric::MeanWait).unwrap().value.is_none());
+        // b receives what a can pass: 2/s, ρb = 2 × 0.8/2 = 0.8.
+        assert!((analysis.nodes[1].arrival_rate - 2.0).abs() < 1e-12);
+        assert!(!analysis.system.stable);
+    }
+}

@@ -1,0 +1,201 @@
+//! The analysis.json contract and the `kendall analyze` table: theory without simulation.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use super::table::{number, unit};
+use crate::analytic::{Analysis, Figure};
+use crate::model::Metric;
+
+/// System-wide verdict in analysis.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemEntry {
+    /// Whether every unbounded queue is stable (ρ < 1).
+    pub stable: bool,
+    /// The node with the highest utilisation.
+    pub bottleneck: Option<String>,
+    /// Factor by which all external arrival rates can grow before the first unbounded queue
+    /// saturates; `null` with `headroom_reason` when there is none.
+    pub headroom: Option<f64>,
+    /// Why `headroom` is null.
+    pub headroom_reason: Option<String>,
+    /// External arrival rate at saturation, messages per second.
+    pub max_throughput: Option<f64>,
+    /// External arrival rate today, messages per second.
+    pub offered_rate: f64,
+}
+
+/// One node in analysis.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisNodeEntry {
+    /// The node's name.
+    pub name: String,
+    /// Kendall notation of the model used.
+    pub model: String,
+    /// Messages offered per second (after upstream caps).
+    pub arrival_rate: f64,
+    /// Messages per second that would arrive with nothing upstream overloaded.
+    pub demand_rate: f64,
+    /// Offered load per worker, λ/(cμ).
+    pub utilization: f64,
+    /// Messages completing service per second.
+    pub throughput: f64,
+    /// Whether ρ < 1.
+    pub stable: bool,
+    /// "stable", "saturated" (finite channel at ρ ≥ 1) or "unstable" (unbounded queue at ρ ≥ 1).
+    pub verdict: String,
+    /// Queue growth in messages per second, λ − cμ (0 when stable).
+    pub growth_rate: f64,
+    /// The N of `time_to_fill`, messages.
+    pub fill_target: f64,
+    /// Seconds until the queue holds `fill_target` messages from empty; `null` when stable.
+    pub time_to_fill: Option<f64>,
+    /// Metric key to figure.
+    pub metrics: BTreeMap<String, Figure>,
+}
+
+/// One source in analysis.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisSourceEntry {
+    /// The source's name.
+    pub name: String,
+    /// Metric key to figure.
+    pub metrics: BTreeMap<String, Figure>,
+}
+
+/// The whole analysis.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisFile {
+    /// Scenario name.
+    pub scenario: String,
+    /// System-wide verdict.
+    pub system: SystemEntry,
+    /// Per node, in file order.
+    pub nodes: Vec<AnalysisNodeEntry>,
+    /// Per source, in file order.
+    pub sources: Vec<AnalysisSourceEntry>,
+}
+
+/// Metric key to figure, for a node's or source's figures.
+pub(super) fn figure_map<M: Metric>(figures: &[(M, Figure)]) -> BTreeMap<String, Figure> {
+    figures.iter().map(|(metric, figure)| (metric.key().to_owned(), figure.clone())).collect()
+}
+
+impl AnalysisFile {
+    /// The file for an analysis of the named scenario.
+    #[must_use]
+    pub fn new(scenario: &str, analysis: &Analysis) -> Self {
+        let system = &analysis.system;
+        Self {
+            scenario: scenario.to_owned(),
+            system: SystemEntry {
+                stable: system.stable,
+                bottleneck: system.bottleneck.clone(),
+                headroom: system.headroom,
+                headroom_reason: system.headroom_reason.clone(),
+                max_throughput: system.max_throughput,
+                offered_rate: system.offered_rate,
+            },
+            nodes: analysis
+                .nodes
+                .iter()
+                .map(|node| AnalysisNodeEntry {
+                    name: node.name.clone(),
+                    model: node.model.clone(),
+                    arrival_rate: node.arrival_rate,
+                    demand_rate: node.demand_rate,
+                    utilization: node.utilization,
+                    throughput: node.throughput,
+                    stable: node.stable,
+                    verdict: node.verdict.to_owned(),
+                    growth_rate: node.growth_rate,
+                    fill_target: node.fill_target,
+                    time_to_fill: node.time_to_fill,
+                    metrics: figure_map(&node.metrics),
+                })
+                .collect(),
+            sources: analysis
+                .sources
+                .iter()
+                .map(|source| AnalysisSourceEntry {
+                    name: source.name.clone(),
+                    metrics: figure_map(&source.metrics),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A figure as text: the value with its unit, "~" in front when approximate.
+pub(super) fn figure_text(key: &str, figure: &Figure) -> String {
+    let approx = if figure.exact { "" } else { "~" };
+    figure.value.map_or_else(|| "-".to_owned(), |v| format!("{approx}{}{}", number(v), unit(key)))
+}
+
+fn figure_rows(
+    out: &mut String,
+    metrics: &BTreeMap<String, Figure>,
+    order: impl Iterator<Item = &'static str>,
+) {
+    for key in order {
+        let Some(figure) = metrics.get(key) else { continue };
+        let note = figure.reason.as_deref().unwrap_or(&figure.method);
+        let _ = writeln!(out, "  {key:<20} {:>14}  {note}", figure_text(key, figure));
+    }
+}
+
+/// Renders the analysis as text for the terminal.
+#[must_use]
+pub fn render_analysis(file: &AnalysisFile) -> String {
+    let mut out = String::new();
+    let system = &file.system;
+    let verdict = if system.stable { "stable" } else { "UNSTABLE" };
+    let _ = writeln!(out, "scenario {}: analysis without simulation; the system is {verdict}", file.scenario);
+    if let Some(bottleneck) = &system.bottleneck {
+        let _ = writeln!(out, "bottleneck: {bottleneck}");
+    }
+    match (system.headroom, &system.headroom_reason) {
+        (Some(headroom), _) => {
+            let max = system.max_throughput.map_or_else(|| "-".to_owned(), number);
+            let _ = writeln!(
+                out,
+                "headroom: all arrival rates can grow by a factor {} before a queue saturates; max throughput {max}/s (offered {}/s)",
+                number(headroom),
+                number(system.offered_rate)
+            );
+        }
+        (None, reason) => {
+            let _ = writeln!(out, "headroom: none ({})", reason.as_deref().unwrap_or("unknown"));
+        }
+    }
+    for node in &file.nodes {
+        let _ = writeln!(
+            out,
+            "\nnode {} [{}]: λ {}/s, ρ {}, throughput {}/s, {}",
+            node.name,
+            node.model,
+            number(node.arrival_rate),
+            number(node.utilization),
+            number(node.throughput),
+            node.verdict
+        );
+        if let Some(time) = node.time_to_fill {
+            let _ = writeln!(
+                out,
+                "  queue grows by {}/s: {} messages after {}s",
+                number(node.growth_rate),
+                number(node.fill_target),
+                number(time)
+            );
+        }
+        figure_rows(&mut out, &node.metrics, crate::model::NodeMetric::ALL.iter().map(|m| m.key()));
+    }
+    for source in &file.sources {
+        let _ = writeln!(out, "\nsource {}", source.name);
+        figure_rows(&mut out, &source.metrics, crate::model::SourceMetric::ALL.iter().map(|m| m.key()));
+    }
+    let _ = writeln!(out, "\n(~ marks an approximation; the rest is exact under the model's assumptions)");
+    out
+}
