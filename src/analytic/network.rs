@@ -385,7 +385,8 @@ fn node_figures(
     } else {
         flow.throughput(index) / node.capacity_rate()
     };
-    let busy_exact = unbounded || model.exact;
+    // An overloaded queue is busy all the time only asymptotically (it starts empty).
+    let busy_exact = if unbounded { verdict == "stable" } else { model.exact };
     let growth = if unbounded && verdict != "stable" { lambda - node.capacity_rate() } else { 0.0 };
     let missing_reason = if verdict == "unstable" {
         format!("unstable: the queue grows by {growth:.6} messages/s, so it has no steady state")
@@ -403,7 +404,8 @@ fn node_figures(
             NodeMetric::ArrivalRate => Figure::labelled(lambda, true, traffic),
             NodeMetric::Throughput => Figure::labelled(flow.throughput(index), busy_exact, traffic),
             NodeMetric::Utilization => Figure::labelled(busy, busy_exact, "λ/(cμ)"),
-            NodeMetric::QueueGrowthRate => Figure::exact(growth, "fluid limit λ − cμ"),
+            // Asymptotic: over a finite window from an empty start the mean growth is positive.
+            NodeMetric::QueueGrowthRate => Figure::approximate(growth, "fluid limit λ − cμ"),
             NodeMetric::DropProbability if unbounded => Figure::exact(0.0, "unbounded channel"),
             NodeMetric::DropProbability => station_figure(value(|m| m.drop_probability)),
             NodeMetric::MeanInSystem => station_figure(value(|m| m.mean_in_system)),
@@ -455,7 +457,16 @@ fn analyze_sources(
     flow: &Flows,
     nodes: &[NodeAnalysis],
 ) -> Result<Vec<SourceAnalysis>, SingularMatrix> {
-    let delivered = delivered_fractions(network, flow)?;
+    // Finite channels drop; an overloaded unbounded queue only delays (its backlog grows), so it
+    // lowers the throughput but not the fraction of messages that are eventually delivered.
+    let kept: Vec<f64> = network
+        .nodes()
+        .iter()
+        .zip(&flow.pass_fraction)
+        .map(|(node, &pass)| if node.capacity.is_some() { pass } else { 1.0 })
+        .collect();
+    let delivered = delivered_fractions(network, &kept)?;
+    let passed = delivered_fractions(network, &flow.pass_fraction)?;
     let mut sources = Vec::with_capacity(network.sources().len());
     for source in network.sources() {
         let Target::Node(entry) = source.target else { continue };
@@ -464,12 +475,15 @@ fn analyze_sources(
         let visited: Vec<usize> = (0..v.len()).filter(|&i| v[i] > 1e-12).collect();
         let drops_exact =
             visited.iter().all(|&i| nodes[i].metric(NodeMetric::DropProbability).is_some_and(|f| f.exact));
+        let all_stable = visited.iter().all(|&i| nodes[i].stable || network.nodes()[i].capacity.is_some());
         let mut metrics = Vec::with_capacity(SourceMetric::ALL.len());
         for &metric in SourceMetric::ALL {
             let figure = match metric {
-                SourceMetric::Throughput => {
-                    Figure::labelled(source.rate() * delivered[entry], drops_exact, "traffic equations")
-                }
+                SourceMetric::Throughput => Figure::labelled(
+                    source.rate() * passed[entry],
+                    drops_exact && all_stable,
+                    "traffic equations",
+                ),
                 SourceMetric::DeliveredFraction => {
                     Figure::labelled(delivered[entry], drops_exact, "absorption probabilities")
                 }
@@ -486,14 +500,14 @@ fn analyze_sources(
 /// Probability that a message entering at each node is eventually delivered.
 ///
 /// # Formula
-/// d_i = q_i (p_i,exit + Σ_j p_ij d_j), with q_i the node's pass fraction.
-fn delivered_fractions(network: &Network, flow: &Flows) -> Result<Vec<f64>, SingularMatrix> {
+/// d_i = q_i (p_i,exit + Σ_j p_ij d_j), with q_i the fraction of arrivals node i passes on.
+fn delivered_fractions(network: &Network, pass_fraction: &[f64]) -> Result<Vec<f64>, SingularMatrix> {
     let n = network.nodes().len();
     let mut matrix: Vec<Vec<f64>> =
         (0..n).map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect()).collect();
     let mut rhs = vec![0.0; n];
     for (i, node) in network.nodes().iter().enumerate() {
-        let q = flow.pass_fraction[i];
+        let q = pass_fraction[i];
         for route in node.routing.branches() {
             match route.target {
                 Target::Exit => rhs[i] += q * route.probability,

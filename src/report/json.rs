@@ -100,7 +100,10 @@ fn ci_misses(metrics: &BTreeMap<String, EstimateEntry>, analytic: &BTreeMap<Stri
         .iter()
         .filter(|(key, figure)| {
             let (Some(value), Some(entry)) = (figure.value, metrics.get(*key)) else { return false };
-            figure.exact && entry.ci95.is_some_and(|[low, high]| value < low || value > high)
+            // A slack of a few ulps: an interval of zero width (a metric that never varies, such
+            // as a saturated utilisation of 1) must not miss its own value by rounding.
+            let slack = 1e-9 * value.abs().max(1e-300);
+            figure.exact && entry.ci95.is_some_and(|[low, high]| value < low - slack || value > high + slack)
         })
         .map(|(key, _)| key.clone())
         .collect()

@@ -1,0 +1,92 @@
+//! Engine throughput: events per second on one core for an M/M/1, an M/M/8 and a 10-node
+//! network, with all statistics on. Run with `cargo bench --bench engine`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use kendall::experiment::run_replication;
+use kendall::model::Scenario;
+
+const MM1: &str = r#"
+    [simulation]
+    duration = "10000000s"
+    warmup = "1000s"
+    [[source]]
+    name = "clients"
+    to = "server"
+    interarrival = { dist = "exponential", rate = 0.9 }
+    [[node]]
+    name = "server"
+    service = { dist = "exponential", mean = "1s" }
+"#;
+
+const MM8: &str = r#"
+    [simulation]
+    duration = "1500000s"
+    warmup = "1000s"
+    [[source]]
+    name = "clients"
+    to = "pool"
+    interarrival = { dist = "exponential", rate = 7.2 }
+    [[node]]
+    name = "pool"
+    servers = 8
+    service = { dist = "exponential", mean = "1s" }
+"#;
+
+/// Ten nodes: a gateway fanning out by probability to eight workers, which feed a sink that
+/// sends a tenth of the messages back to the gateway.
+fn ten_nodes() -> String {
+    let mut text = String::from(
+        r#"
+        [simulation]
+        duration = "1000000s"
+        warmup = "1000s"
+        [[source]]
+        name = "clients"
+        to = "gateway"
+        interarrival = { dist = "exponential", rate = 4.0 }
+        [[node]]
+        name = "gateway"
+        servers = 2
+        service = { dist = "exponential", mean = "0.2s" }
+        routes = [
+    "#,
+    );
+    for worker in 0..8 {
+        text.push_str(&format!("{{ to = \"w{worker}\", p = 0.125 }},"));
+    }
+    text.push_str("]\n");
+    for worker in 0..8 {
+        text.push_str(&format!(
+            "[[node]]\nname = \"w{worker}\"\nservice = {{ dist = \"lognormal\", mean = \"1.5s\", cv = 0.8 }}\nroutes = [{{ to = \"sink\" }}]\n"
+        ));
+    }
+    text.push_str(
+        r#"
+        [[node]]
+        name = "sink"
+        servers = 4
+        service = { dist = "exponential", mean = "0.5s" }
+        routes = [{ to = "gateway", p = 0.1 }, { to = "exit", p = 0.9 }]
+    "#,
+    );
+    text
+}
+
+fn measure(name: &str, text: &str) {
+    let scenario: Scenario =
+        kendall::scenario::parse(text, name, Path::new(name)).expect("benchmark scenario is valid");
+    let started = Instant::now();
+    let result = run_replication(&scenario.network, &scenario.settings, 0);
+    let seconds = started.elapsed().as_secs_f64();
+    #[allow(clippy::cast_precision_loss)]
+    let rate = result.events as f64 / seconds;
+    println!("{name:<10} {:>12} events in {seconds:>6.3}s = {:>6.2} M events/s", result.events, rate / 1e6);
+}
+
+fn main() {
+    measure("M/M/1", MM1);
+    measure("M/M/8", MM8);
+    measure("10-node", &ten_nodes());
+}
