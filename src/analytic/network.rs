@@ -9,7 +9,7 @@ use super::linear::{SingularMatrix, solve};
 use super::station::{self, StationMetrics};
 use super::traffic::{Flows, flows, visits};
 use crate::model::{Metric, NodeMetric, SourceMetric};
-use crate::model::{Network, Node, Target};
+use crate::model::{Network, Node, Servers, Target};
 
 /// Default number of messages for "time until the queue holds N" on an unbounded node.
 pub const DEFAULT_FILL_TARGET: f64 = 1e6;
@@ -277,19 +277,30 @@ struct Model {
     method: String,
     exact: bool,
     notation: String,
-    /// Wait and sojourn quantiles exist (M/M/c).
-    quantiles: bool,
+    /// Which closed form the wait and sojourn percentiles have.
+    quantiles: Quantiles,
+}
+
+/// Closed forms for percentiles.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quantiles {
+    /// None known.
+    None,
+    /// M/M/c FCFS waiting-time distribution.
+    Mmc(u32),
+    /// Infinitely many workers: no wait; the sojourn is the service time (exponential here).
+    Delay,
 }
 
 fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model {
-    let (mu, c) = (node.service_rate(), node.servers);
+    let mu = node.service_rate();
     let mean_s = node.service.mean();
     let scv_s = node.service.scv();
     let service_letter = node.service.kendall_letter();
     let capacity = node.capacity.map_or_else(String::new, |k| format!("/{k}"));
     let poisson = shape.poisson_input[index] || shape.jackson[index];
     let arrival_letter = if poisson { "M" } else { "G" };
-    let notation = format!("{arrival_letter}/{service_letter}/{c}{capacity}");
+    let notation = format!("{arrival_letter}/{service_letter}/{}{capacity}", node.servers);
     let model = |metrics, method: &str, exact, quantiles| Model {
         metrics,
         method: method.to_owned(),
@@ -298,21 +309,26 @@ fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model 
         quantiles,
     };
     let exponential = node.service.is_exponential();
+    let Servers::Finite(c) = node.servers else {
+        // G/G/∞: L = λE[S], W = E[S], Wq = 0 whatever the arrival process.
+        let quantiles = if exponential { Quantiles::Delay } else { Quantiles::None };
+        return model(Some(station::mg_inf(lambda, mean_s)), "M/G/∞ (no waiting)", true, quantiles);
+    };
     match node.capacity {
         Some(k) if exponential => {
-            model(station::mmck(lambda, mu, c, k), "M/M/c/K birth-death", poisson, false)
+            model(station::mmck(lambda, mu, c, k), "M/M/c/K birth-death", poisson, Quantiles::None)
         }
-        Some(_) => model(None, "none", false, false),
+        Some(_) => model(None, "none", false, Quantiles::None),
         None if exponential && poisson => {
             let method = if shape.jackson[index] && !shape.poisson_input[index] {
                 "Jackson product form, M/M/c (Erlang C)"
             } else {
                 "M/M/c (Erlang C)"
             };
-            model(station::mmc(lambda, mu, c), method, true, true)
+            model(station::mmc(lambda, mu, c), method, true, Quantiles::Mmc(c))
         }
         None if poisson && c == 1 => {
-            model(station::mg1(lambda, mean_s, scv_s), "M/G/1 Pollaczek-Khinchine", true, false)
+            model(station::mg1(lambda, mean_s, scv_s), "M/G/1 Pollaczek-Khinchine", true, Quantiles::None)
         }
         None => {
             let (arrival_scv, assumed) =
@@ -323,11 +339,12 @@ fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model 
                     station::kingman(lambda, mean_s, arrival_scv, scv_s),
                     &format!("G/G/1 Kingman{assumed}"),
                     false,
-                    false,
+                    Quantiles::None,
                 )
             } else {
                 let method = format!("G/G/c Allen-Cunneen{assumed}");
-                model(station::allen_cunneen(lambda, mean_s, c, arrival_scv, scv_s), &method, false, false)
+                let metrics = station::allen_cunneen(lambda, mean_s, c, arrival_scv, scv_s);
+                model(metrics, &method, false, Quantiles::None)
             }
         }
     }
@@ -403,6 +420,9 @@ fn node_figures(
         let figure = match metric {
             NodeMetric::ArrivalRate => Figure::labelled(lambda, true, traffic),
             NodeMetric::Throughput => Figure::labelled(flow.throughput(index), busy_exact, traffic),
+            NodeMetric::Utilization if node.servers == Servers::Infinite => {
+                Figure::missing("λ/(cμ)", "undefined with infinitely many workers: see mean_in_system")
+            }
             NodeMetric::Utilization => Figure::labelled(busy, busy_exact, "λ/(cμ)"),
             // Asymptotic: over a finite window from an empty start the mean growth is positive.
             NodeMetric::QueueGrowthRate => Figure::approximate(growth, "fluid limit λ − cμ"),
@@ -434,17 +454,20 @@ fn quantile_figure(
         NodeMetric::SojournP95 => (0.95, true),
         _ => (0.99, true),
     };
-    if !model.quantiles {
-        return Figure::missing(
-            "none",
-            format!("percentiles have a closed form only for M/M/c; {missing_reason}"),
-        );
-    }
-    let (mu, c) = (node.service_rate(), node.servers);
-    let value = if sojourn {
-        station::mmc_sojourn_quantile(lambda, mu, c, p)
-    } else {
-        station::mmc_wait_quantile(lambda, mu, c, p)
+    let mu = node.service_rate();
+    let value = match model.quantiles {
+        Quantiles::None => {
+            return Figure::missing(
+                "none",
+                format!("percentiles have a closed form only for M/M/c and M/M/∞; {missing_reason}"),
+            );
+        }
+        Quantiles::Delay if sojourn => {
+            return Figure::exact(-(1.0_f64 - p).ln() / mu, "exponential service time");
+        }
+        Quantiles::Delay => return Figure::exact(0.0, "infinitely many workers"),
+        Quantiles::Mmc(c) if sojourn => station::mmc_sojourn_quantile(lambda, mu, c, p),
+        Quantiles::Mmc(c) => station::mmc_wait_quantile(lambda, mu, c, p),
     };
     match value {
         Some(v) => Figure::exact(v, "M/M/c FCFS waiting-time distribution"),

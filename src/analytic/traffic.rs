@@ -34,7 +34,11 @@ impl Flows {
 pub fn pass_fraction(node: &Node, lambda: f64) -> f64 {
     let mu = node.service_rate();
     match node.capacity {
-        Some(capacity) => mmck(lambda, mu, node.servers, capacity).map_or(1.0, |m| 1.0 - m.drop_probability),
+        Some(capacity) => {
+            // A finite channel has finitely many workers (validation rejects ∞ with a capacity).
+            let servers = node.servers.count().unwrap_or(capacity);
+            mmck(lambda, mu, servers, capacity).map_or(1.0, |m| 1.0 - m.drop_probability)
+        }
         None if lambda > node.capacity_rate() => node.capacity_rate() / lambda,
         None => 1.0,
     }

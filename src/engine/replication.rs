@@ -185,7 +185,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
         station.in_system += 1;
         self.messages.get_mut(message).arrived = self.now;
-        if station.busy < node.servers {
+        if station.busy < node.servers.limit() {
             station.busy += 1;
             self.start_service(node_id, message);
         } else {

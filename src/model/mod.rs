@@ -9,7 +9,8 @@ pub(crate) use distribution::unit_interval;
 pub use distribution::{Distribution, DistributionError};
 pub use metric::{Metric, MetricValues, NodeMetric, SourceMetric};
 pub use network::{
-    Discipline, Network, NetworkError, Node, NodeId, Overflow, Route, Routing, Source, SourceId, Target,
+    Discipline, Network, NetworkError, Node, NodeId, Overflow, Route, Routing, Servers, Source, SourceId,
+    Target,
 };
 
 /// How each replication is run.

@@ -152,13 +152,49 @@ impl Routing {
     }
 }
 
+/// How many identical workers serve a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Servers {
+    /// c ≥ 1 workers.
+    Finite(u32),
+    /// As many workers as messages: nobody waits (a pure delay, such as think time or a
+    /// network hop).
+    Infinite,
+}
+
+impl Servers {
+    /// The number of workers, `None` when infinite.
+    #[must_use]
+    pub fn count(self) -> Option<u32> {
+        match self {
+            Self::Finite(count) => Some(count),
+            Self::Infinite => None,
+        }
+    }
+
+    /// The most messages that can be in service at once (`u32::MAX` when infinite).
+    #[must_use]
+    pub fn limit(self) -> u32 {
+        self.count().unwrap_or(u32::MAX)
+    }
+}
+
+impl std::fmt::Display for Servers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Finite(count) => write!(f, "{count}"),
+            Self::Infinite => f.write_str("∞"),
+        }
+    }
+}
+
 /// A process: an inbound channel (queue) served by identical workers.
 #[derive(Debug, Clone)]
 pub struct Node {
     /// Unique name from the scenario.
     pub name: String,
-    /// Number of identical workers, c ≥ 1.
-    pub servers: u32,
+    /// Number of identical workers.
+    pub servers: Servers,
     /// Service time per message, in seconds.
     pub service: Distribution,
     /// Maximum messages held (waiting plus in service), K ≥ c; `None` is unbounded.
@@ -178,10 +214,11 @@ impl Node {
         1.0 / self.service.mean()
     }
 
-    /// Maximum completion rate with every worker busy, c·μ per second.
+    /// Maximum completion rate with every worker busy, c·μ per second (infinite with infinitely
+    /// many workers).
     #[must_use]
     pub fn capacity_rate(&self) -> f64 {
-        f64::from(self.servers) * self.service_rate()
+        self.servers.count().map_or(f64::INFINITY, |c| f64::from(c) * self.service_rate())
     }
 }
 
@@ -322,7 +359,7 @@ mod tests {
     fn node(name: &str, routes: Vec<Route>) -> Node {
         Node {
             name: name.to_owned(),
-            servers: 1,
+            servers: Servers::Finite(1),
             service: Distribution::exponential(1.0).unwrap(),
             capacity: None,
             overflow: Overflow::DropTail,

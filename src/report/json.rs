@@ -26,8 +26,8 @@ pub struct EstimateEntry {
 pub struct NodeEntry {
     /// The node's name.
     pub name: String,
-    /// Number of workers, c.
-    pub servers: u32,
+    /// Number of workers, c; `null` for infinitely many.
+    pub servers: Option<u32>,
     /// Maximum messages held, K, or `null` when unbounded.
     pub capacity: Option<u32>,
     /// Metric key to estimate.
@@ -126,7 +126,7 @@ impl SummaryFile {
                 let ci_misses = ci_misses(&metrics, &analytic);
                 NodeEntry {
                     name: node.name.clone(),
-                    servers: node.servers,
+                    servers: node.servers.count(),
                     capacity: node.capacity,
                     metrics,
                     analytic,

@@ -92,7 +92,8 @@ pub fn render_table(summary: &SummaryFile) -> String {
     );
     for node in &summary.nodes {
         let capacity = node.capacity.map_or_else(String::new, |k| format!(", capacity {k}"));
-        let title = format!("\nnode {} ({} servers{capacity})", node.name, node.servers);
+        let servers = node.servers.map_or_else(|| "∞".to_owned(), |c| c.to_string());
+        let title = format!("\nnode {} ({servers} servers{capacity})", node.name);
         Block { title, metrics: &node.metrics, analytic: &node.analytic, misses: &node.ci_misses }
             .render::<NodeMetric>(&mut out);
     }

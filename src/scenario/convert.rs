@@ -7,10 +7,10 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::error::Problem;
-use super::raw::{RawDistribution, RawNode, RawRoute, RawScenario, RawSimulation, RawSource};
+use super::raw::{RawDistribution, RawNode, RawRoute, RawScenario, RawServers, RawSimulation, RawSource};
 use crate::model::{
     Discipline, Distribution, Network, NetworkError, Node, NodeId, Overflow, Route, Routing, Scenario,
-    Settings, Source, Target,
+    Servers, Settings, Source, Target,
 };
 
 /// Tolerance on the sum of a node's route probabilities.
@@ -215,9 +215,7 @@ fn convert_node(
 ) -> Option<Node> {
     let node = raw.get_ref();
     let context = format!("node '{}'", node.name.get_ref());
-    let servers =
-        bounded_integer(node.servers.as_ref(), &format!("{context} field 'servers'"), 1, 1_000_000, problems)
-            .map_or(1, |s| u32::try_from(s).unwrap_or(1));
+    let servers = servers(node, &context, problems);
     let capacity = capacity(node, &context, servers, problems);
     let overflow = overflow(node, &context, problems);
     let discipline = discipline(node, &context, problems);
@@ -234,8 +232,31 @@ fn convert_node(
     })
 }
 
-fn capacity(node: &RawNode, context: &str, servers: u32, problems: &mut Problems) -> Option<Option<u32>> {
+/// Most workers a node may have; more is better written `servers = "infinite"`.
+const MAX_SERVERS: i64 = 1_000_000;
+
+fn servers(node: &RawNode, context: &str, problems: &mut Problems) -> Servers {
+    let Some(field) = &node.servers else { return Servers::Finite(1) };
+    match *field.get_ref() {
+        RawServers::Infinite => Servers::Infinite,
+        RawServers::Count(count) => {
+            let spanned = Spanned::new(field.span(), count);
+            let what = format!("{context} field 'servers'");
+            let count = bounded_integer(Some(&spanned), &what, 1, MAX_SERVERS, problems);
+            Servers::Finite(count.and_then(|c| u32::try_from(c).ok()).unwrap_or(1))
+        }
+    }
+}
+
+fn capacity(node: &RawNode, context: &str, servers: Servers, problems: &mut Problems) -> Option<Option<u32>> {
     let Some(field) = &node.capacity else { return Some(None) };
+    let Servers::Finite(servers) = servers else {
+        let message = format!(
+            "{context} field 'capacity': a node with infinitely many servers never queues; for a loss system write servers = K and capacity = K"
+        );
+        problems.at(field.span(), message);
+        return None;
+    };
     let what = format!("{context} field 'capacity'");
     let value = bounded_integer(Some(field), &what, 1, u32::MAX.into(), problems)?;
     let capacity = u32::try_from(value).ok()?;

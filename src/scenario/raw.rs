@@ -1,7 +1,10 @@
 //! What the scenario file says, mirrored by serde. Unknown fields are rejected; positions are kept
 //! (as spans) wherever a later check needs to point at a line.
 
+use std::fmt;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use toml::Spanned;
 
 use super::units::Seconds;
@@ -43,7 +46,7 @@ pub(super) struct RawSource {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawNode {
     pub name: Spanned<String>,
-    pub servers: Option<Spanned<i64>>,
+    pub servers: Option<Spanned<RawServers>>,
     pub service: Spanned<RawDistribution>,
     pub capacity: Option<Spanned<i64>>,
     pub overflow: Option<Spanned<String>>,
@@ -72,4 +75,45 @@ pub(super) struct RawDistribution {
     pub k: Option<i64>,
     pub min: Option<Seconds>,
     pub max: Option<Seconds>,
+}
+
+/// `servers = 4` or `servers = "infinite"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RawServers {
+    Count(i64),
+    Infinite,
+}
+
+impl<'de> Deserialize<'de> for RawServers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ServersVisitor)
+    }
+}
+
+struct ServersVisitor;
+
+impl Visitor<'_> for ServersVisitor {
+    type Value = RawServers;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number of workers, or \"infinite\"")
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<RawServers, E> {
+        Ok(RawServers::Count(value))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<RawServers, E> {
+        Ok(RawServers::Count(i64::try_from(value).unwrap_or(i64::MAX)))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<RawServers, E> {
+        if text == "infinite" {
+            Ok(RawServers::Infinite)
+        } else {
+            Err(E::custom(format!(
+                "invalid servers '{text}', which should be a number of workers or \"infinite\""
+            )))
+        }
+    }
 }

@@ -61,7 +61,7 @@ pub struct ReplicationResult {
 
 #[derive(Debug, Clone)]
 struct NodeStats {
-    servers: u32,
+    servers: Option<u32>,
     in_system: u32,
     busy: u32,
     last_change: f64,
@@ -98,7 +98,7 @@ impl Collector {
             .nodes()
             .iter()
             .map(|node| NodeStats {
-                servers: node.servers,
+                servers: node.servers.count(),
                 in_system: 0,
                 busy: 0,
                 last_change: 0.0,
@@ -162,7 +162,9 @@ impl NodeStats {
         let mut metrics = MetricValues::default();
         metrics.set(NodeMetric::ArrivalRate, per_second(counts.arrivals as f64));
         metrics.set(NodeMetric::Throughput, per_second(counts.departures as f64));
-        metrics.set(NodeMetric::Utilization, per_second(self.area_busy / f64::from(self.servers)));
+        // Undefined with infinitely many workers: mean_in_system counts the busy ones.
+        let utilization = self.servers.and_then(|c| per_second(self.area_busy / f64::from(c)));
+        metrics.set(NodeMetric::Utilization, utilization);
         metrics.set(NodeMetric::MeanInSystem, per_second(self.area_in_system));
         metrics.set(NodeMetric::MeanInQueue, per_second(self.area_in_system - self.area_busy));
         metrics.set(NodeMetric::MeanWait, per_departure(self.wait_sum));
