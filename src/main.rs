@@ -16,7 +16,7 @@ use kendall::model::Scenario;
 use kendall::report::{
     AnalysisFile, SummaryFile, pretty_json, render_analysis, render_table, write_analysis, write_outputs,
 };
-use kendall::scenario::{ScenarioError, parse_duration};
+use kendall::scenario::{Overrides, ScenarioError, parse_duration};
 use kendall::{experiment, scenario};
 
 /// Queueing-theory simulator and capacity planner for message-passing systems.
@@ -52,7 +52,7 @@ struct AnalyzeArgs {
     /// Directory for analysis.json [default: output/<scenario name>].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Print nothing but errors and warnings.
+    /// No list of the files written: only the results (and any warnings).
     #[arg(long)]
     quiet: bool,
     /// How to print the results on standard output.
@@ -87,7 +87,7 @@ struct RunArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Observed simulated time per replication, e.g. "10000s", "2h" [default: the file's, else 10000s].
-    #[arg(long, value_parser = duration_flag)]
+    #[arg(long, value_parser = positive_duration)]
     duration: Option<f64>,
     /// Simulated time discarded at the start of each replication [default: the file's, else duration/10].
     #[arg(long, value_parser = duration_flag)]
@@ -98,7 +98,7 @@ struct RunArgs {
     /// Directory for summary.json, summary.csv and replications.csv [default: output/<scenario name>].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Print nothing but errors and warnings; no progress bar.
+    /// No progress bar and no list of the files written: only the results (and any warnings).
     #[arg(long)]
     quiet: bool,
     /// How to print the results on standard output.
@@ -108,6 +108,13 @@ struct RunArgs {
 
 fn duration_flag(text: &str) -> Result<f64, String> {
     parse_duration(text)
+}
+
+fn positive_duration(text: &str) -> Result<f64, String> {
+    match parse_duration(text)? {
+        seconds if seconds > 0.0 => Ok(seconds),
+        _ => Err(format!("duration '{text}' must be positive")),
+    }
 }
 
 /// An error that means the user's input was bad (exit status 2).
@@ -129,7 +136,9 @@ fn main() -> ExitCode {
 
 fn report_error(error: &anyhow::Error) -> ExitCode {
     if let Some(BadInput(inner)) = error.downcast_ref::<BadInput>() {
-        eprintln!("error: {inner:#}");
+        for line in format!("{inner:#}").lines() {
+            eprintln!("error: {line}");
+        }
         return ExitCode::from(2);
     }
     if error.chain().any(|cause| {
@@ -150,12 +159,21 @@ impl std::fmt::Display for BadInput {
 impl std::error::Error for BadInput {}
 
 fn load(path: &Path) -> anyhow::Result<Scenario> {
-    scenario::load(path).map_err(|error: ScenarioError| BadInput(error.into()).into())
+    load_with(path, &Overrides::default())
+}
+
+fn load_with(path: &Path, overrides: &Overrides) -> anyhow::Result<Scenario> {
+    scenario::load_with(path, overrides).map_err(|error: ScenarioError| BadInput(error.into()).into())
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let mut scenario = load(&args.scenario)?;
-    apply_overrides(&mut scenario, args)?;
+    let overrides = Overrides {
+        duration_s: args.duration,
+        warmup_s: args.warmup,
+        replications: args.replications,
+        seed: args.seed,
+    };
+    let scenario = load_with(&args.scenario, &overrides)?;
     let analysis = analytic::analyze(&scenario.network, None).ok();
     if let Some(analysis) = &analysis {
         warn_unstable(analysis);
@@ -182,26 +200,6 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         Format::Json => stdout.write_all(&pretty_json(&summary))?,
     }
     stdout.flush()?;
-    Ok(())
-}
-
-fn apply_overrides(scenario: &mut Scenario, args: &RunArgs) -> anyhow::Result<()> {
-    let settings = &mut scenario.settings;
-    if let Some(replications) = args.replications {
-        settings.replications = replications;
-    }
-    if let Some(seed) = args.seed {
-        settings.seed = seed;
-    }
-    if let Some(duration) = args.duration {
-        if duration <= 0.0 {
-            return Err(BadInput(anyhow::anyhow!("--duration must be positive, got {duration}s")).into());
-        }
-        settings.duration_s = duration;
-    }
-    if let Some(warmup) = args.warmup {
-        settings.warmup_s = warmup;
-    }
     Ok(())
 }
 

@@ -93,7 +93,8 @@ pub fn render_table(summary: &SummaryFile) -> String {
     for node in &summary.nodes {
         let capacity = node.capacity.map_or_else(String::new, |k| format!(", capacity {k}"));
         let servers = node.servers.map_or_else(|| "∞".to_owned(), |c| c.to_string());
-        let title = format!("\nnode {} ({servers} servers{capacity})", node.name);
+        let plural = if node.servers == Some(1) { "" } else { "s" };
+        let title = format!("\nnode {} ({servers} server{plural}{capacity})", node.name);
         Block { title, metrics: &node.metrics, analytic: &node.analytic, misses: &node.ci_misses }
             .render::<NodeMetric>(&mut out);
     }

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::Overrides;
 use super::error::Problem;
 use super::raw::{RawDistribution, RawNode, RawRoute, RawScenario, RawServers, RawSimulation, RawSource};
 use crate::model::{
@@ -52,9 +53,14 @@ pub(super) fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Converts a parsed file into a scenario, or returns every problem found.
-pub(super) fn convert(raw: RawScenario, default_name: &str, problems: &mut Problems) -> Option<Scenario> {
-    let name = raw.name.as_ref().map_or_else(|| default_name.to_owned(), |n| n.get_ref().clone());
-    let settings = settings(raw.simulation.as_ref(), problems);
+pub(super) fn convert(
+    raw: RawScenario,
+    default_name: &str,
+    overrides: &Overrides,
+    problems: &mut Problems,
+) -> Option<Scenario> {
+    let name = scenario_name(raw.name.as_ref(), default_name, problems);
+    let settings = settings(raw.simulation.as_ref(), overrides, problems);
     let names = node_names(&raw.node, &raw.source, problems);
     let nodes: Vec<Option<Node>> = raw.node.iter().map(|node| convert_node(node, &names, problems)).collect();
     let sources: Vec<Option<Source>> =
@@ -92,20 +98,58 @@ pub(super) fn convert(raw: RawScenario, default_name: &str, problems: &mut Probl
     }
 }
 
-fn settings(raw: Option<&Spanned<RawSimulation>>, problems: &mut Problems) -> Option<Settings> {
+/// Whether a name is safe as a directory name: letters, digits, '.', '_' and '-', not starting
+/// with '.'.
+fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The scenario's name, which names its output directory: the file's `name`, else the file stem
+/// with unsafe characters replaced by '-'.
+fn scenario_name(name: Option<&Spanned<String>>, default_name: &str, problems: &mut Problems) -> String {
+    match name {
+        Some(name) if is_safe_name(name.get_ref()) => name.get_ref().clone(),
+        Some(name) => {
+            let message = format!(
+                "field 'name': '{}' cannot name an output directory; use letters, digits, '.', '_' and '-', not starting with '.'",
+                name.get_ref()
+            );
+            problems.at(name.span(), message);
+            String::new()
+        }
+        None => {
+            let cleaned: String = default_name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+                .collect();
+            if is_safe_name(&cleaned) { cleaned } else { format!("scenario{cleaned}") }
+        }
+    }
+}
+
+fn settings(
+    raw: Option<&Spanned<RawSimulation>>,
+    overrides: &Overrides,
+    problems: &mut Problems,
+) -> Option<Settings> {
     let default = RawSimulation::default();
     let sim = raw.map_or(&default, Spanned::get_ref);
     let before = problems.list.len();
-    let duration_s = sim.duration.as_ref().map_or(DEFAULT_DURATION_S, |d| d.get_ref().0);
+    let file_duration = sim.duration.as_ref().map_or(DEFAULT_DURATION_S, |d| d.get_ref().0);
     if let Some(duration) = &sim.duration
-        && !(duration_s > 0.0)
+        && !(file_duration > 0.0)
+        && overrides.duration_s.is_none()
     {
         problems.at(
             duration.span(),
-            format!("[simulation] field 'duration' must be positive, got {duration_s}s"),
+            format!("[simulation] field 'duration' must be positive, got {file_duration}s"),
         );
     }
-    let warmup_s = sim.warmup.as_ref().map_or(duration_s / 10.0, |w| w.get_ref().0);
+    let duration_s = overrides.duration_s.unwrap_or(file_duration);
+    let file_warmup = sim.warmup.as_ref().map(|w| w.get_ref().0);
+    let warmup_s = overrides.warmup_s.or(file_warmup).unwrap_or(duration_s / 10.0);
     let replications = bounded_integer(
         sim.replications.as_ref(),
         "[simulation] field 'replications'",
@@ -127,8 +171,8 @@ fn settings(raw: Option<&Spanned<RawSimulation>>, problems: &mut Problems) -> Op
     (problems.list.len() == before).then_some(Settings {
         duration_s,
         warmup_s,
-        replications,
-        seed,
+        replications: overrides.replications.unwrap_or(replications),
+        seed: overrides.seed.unwrap_or(seed),
         max_in_system,
     })
 }

@@ -1,1 +1,584 @@
 //! The command line: exit codes, error messages, output files.
+//!
+//! Every run writes into a temporary directory (`--out`) and is kept small (a few replications of
+//! a few thousand simulated seconds), so that the module runs in well under a second of simulation.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use kendall::report::SummaryFile;
+use tempfile::TempDir;
+
+/// The shipped M/M/1 scenario (rho = 0.9), used as a fixture.
+const MM1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mm1.toml");
+
+/// Node metric keys that summary.json promises (more may be added, none renamed).
+const NODE_METRICS: [&str; 14] = [
+    "arrival_rate",
+    "throughput",
+    "utilization",
+    "mean_in_system",
+    "mean_in_queue",
+    "mean_wait",
+    "mean_sojourn",
+    "wait_p50",
+    "wait_p95",
+    "wait_p99",
+    "sojourn_p50",
+    "sojourn_p95",
+    "sojourn_p99",
+    "drop_probability",
+];
+
+/// Source metric keys that summary.json promises.
+const SOURCE_METRICS: [&str; 6] =
+    ["latency_mean", "latency_p50", "latency_p95", "latency_p99", "throughput", "delivered_fraction"];
+
+fn kendall() -> Command {
+    Command::cargo_bin("kendall").expect("the kendall binary is built")
+}
+
+fn temp() -> TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}
+
+/// Runs `kendall run SCENARIO --out OUT --quiet` with the extra arguments and returns the output,
+/// whatever its exit status.
+fn run(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
+    kendall()
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .output()
+        .expect("kendall runs")
+}
+
+/// Like [`run`], asserting exit status 0.
+fn run_ok(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
+    let output = run(scenario, out, extra);
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+fn read_summary(dir: &Path) -> SummaryFile {
+    let text = fs::read_to_string(dir.join("summary.json")).expect("summary.json is written");
+    serde_json::from_str(&text).expect("summary.json parses as SummaryFile")
+}
+
+/// The records of a CSV file after checking its header.
+fn read_csv(path: &Path, header: &[&str]) -> Vec<csv::StringRecord> {
+    let mut reader = csv::Reader::from_path(path).expect("the CSV file is written");
+    assert_eq!(reader.headers().expect("a header"), header, "{}", path.display());
+    reader.records().collect::<Result<_, _>>().expect("well-formed CSV records")
+}
+
+/// Writes `contents` as `dir/name` and returns the path.
+fn write_scenario(dir: &TempDir, name: &str, contents: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    fs::write(&path, contents).expect("the scenario file is written");
+    path
+}
+
+/// Runs a bad scenario file: asserts exit status 2, that stderr contains every expected fragment
+/// (file name, `line:`, field name...), and that no output directory was created.
+fn assert_rejected(name: &str, contents: &str, expected: &[&str]) {
+    let dir = temp();
+    let path = write_scenario(&dir, name, contents);
+    let out = dir.path().join("out");
+    let output = run(&path, &out, &["--duration", "100s", "--replications", "2"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    for fragment in expected {
+        assert!(stderr.contains(fragment), "stderr lacks {fragment:?}: {stderr}");
+    }
+    assert!(output.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&output.stdout));
+    assert!(!out.exists(), "an output directory was created for a bad input");
+}
+
+/// `kendall run scenarios/mm1.toml` writes the three files, with every contract field of
+/// summary.json, one summary.csv row per metric and one replications.csv row per replication and
+/// metric.
+#[test]
+fn run_writes_the_three_output_files() {
+    let out = temp();
+    run_ok(Path::new(MM1), out.path(), &["--duration", "2000s", "--replications", "4"]);
+
+    let summary = read_summary(out.path());
+    assert_eq!(summary.scenario, "mm1");
+    assert_eq!(summary.replications, 4);
+    assert_eq!(summary.seed, 1);
+    assert_eq!(summary.duration, 2000.0);
+    assert_eq!(summary.warmup, 1000.0);
+    assert!(summary.events > 0);
+    assert!(summary.wall_seconds >= 0.0);
+    assert_eq!(summary.stopped_early, 0);
+    assert_eq!(summary.nodes.len(), 1);
+    let node = &summary.nodes[0];
+    assert_eq!(node.name, "server");
+    assert_eq!(node.servers, Some(1));
+    assert_eq!(node.capacity, None);
+    for key in NODE_METRICS {
+        assert!(node.metrics.contains_key(key), "node metric {key} missing");
+    }
+    assert_eq!(summary.sources.len(), 1);
+    assert_eq!(summary.sources[0].name, "clients");
+    for key in SOURCE_METRICS {
+        assert!(summary.sources[0].metrics.contains_key(key), "source metric {key} missing");
+    }
+
+    // summary.csv: exactly one row per (scope, name, metric) of summary.json, same means.
+    let rows =
+        read_csv(&out.path().join("summary.csv"), &["scope", "name", "metric", "mean", "ci_low", "ci_high"]);
+    let node_rows = node.metrics.iter().map(|(key, entry)| (("node", "server", key.as_str()), entry.mean));
+    let source_rows = summary.sources[0]
+        .metrics
+        .iter()
+        .map(|(key, entry)| (("source", "clients", key.as_str()), entry.mean));
+    let expected: BTreeMap<_, _> = node_rows.chain(source_rows).collect();
+    let found: BTreeMap<_, _> = rows
+        .iter()
+        .map(|row| {
+            let mean = (!row[3].is_empty()).then(|| row[3].parse::<f64>().expect("a number"));
+            ((&row[0], &row[1], &row[2]), mean)
+        })
+        .collect();
+    assert_eq!(rows.len(), expected.len(), "one row per metric");
+    assert!(found.keys().eq(expected.keys()), "{:?} != {:?}", found.keys(), expected.keys());
+    // serde_json without its float_roundtrip feature may parse a number one ulp off what was
+    // written, so the means agree to a relative 1e-12 rather than exactly.
+    for (key, csv_mean) in &found {
+        match (csv_mean, expected[key]) {
+            (Some(csv), Some(json)) => assert!((csv - json).abs() <= 1e-12 * json.abs(), "{key:?}"),
+            (csv, json) => assert_eq!(*csv, json, "{key:?}"),
+        }
+    }
+
+    // replications.csv: replications x (node metrics + source metrics) rows, indices 0..4.
+    let rows =
+        read_csv(&out.path().join("replications.csv"), &["replication", "scope", "name", "metric", "value"]);
+    let per_replication = node.metrics.len() + summary.sources[0].metrics.len();
+    assert_eq!(rows.len(), 4 * per_replication);
+    let indices: BTreeSet<&str> = rows.iter().map(|row| row.get(0).expect("a column")).collect();
+    assert_eq!(indices, BTreeSet::from(["0", "1", "2", "3"]));
+}
+
+/// Results depend on the seed, not on the number of worker threads (replications are collected
+/// in index order and reduced serially).
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let (one, two) = (temp(), temp());
+    let args = ["--duration", "2000s", "--replications", "6"];
+    run_ok(Path::new(MM1), one.path(), &[&args[..], &["--threads", "1"]].concat());
+    run_ok(Path::new(MM1), two.path(), &[&args[..], &["--threads", "2"]].concat());
+
+    let (mut first, mut second) = (read_summary(one.path()), read_summary(two.path()));
+    first.wall_seconds = 0.0;
+    second.wall_seconds = 0.0;
+    assert_eq!(first, second);
+    let bytes = |dir: &TempDir| fs::read(dir.path().join("replications.csv")).expect("replications.csv");
+    assert_eq!(bytes(&one), bytes(&two));
+}
+
+/// `--replications`, `--seed`, `--duration` (with a unit) and `--warmup` override the file and
+/// appear in summary.json.
+#[test]
+fn flags_override_the_file_settings() {
+    let out = temp();
+    let args = ["--replications", "3", "--seed", "42", "--duration", "25m", "--warmup", "100s"];
+    run_ok(Path::new(MM1), out.path(), &args);
+    let summary = read_summary(out.path());
+    assert_eq!(summary.replications, 3);
+    assert_eq!(summary.seed, 42);
+    assert_eq!(summary.duration, 1500.0);
+    assert_eq!(summary.warmup, 100.0);
+    let rows =
+        read_csv(&out.path().join("replications.csv"), &["replication", "scope", "name", "metric", "value"]);
+    let indices: BTreeSet<&str> = rows.iter().map(|row| row.get(0).expect("a column")).collect();
+    assert_eq!(indices, BTreeSet::from(["0", "1", "2"]));
+}
+
+/// `--format json` prints the summary.json document on standard output.
+#[test]
+fn json_format_prints_the_summary() {
+    let out = temp();
+    let output = run_ok(
+        Path::new(MM1),
+        out.path(),
+        &["--duration", "2000s", "--replications", "4", "--format", "json"],
+    );
+    let printed: SummaryFile = serde_json::from_slice(&output.stdout).expect("stdout parses as SummaryFile");
+    assert_eq!(printed, read_summary(out.path()));
+}
+
+/// Another seed gives other random streams, hence other estimates.
+#[test]
+fn another_seed_gives_other_results() {
+    let (first, second) = (temp(), temp());
+    let args = ["--duration", "2000s", "--replications", "4"];
+    run_ok(Path::new(MM1), first.path(), &[&args[..], &["--seed", "7"]].concat());
+    run_ok(Path::new(MM1), second.path(), &[&args[..], &["--seed", "8"]].concat());
+    let (first, second) = (read_summary(first.path()), read_summary(second.path()));
+    assert_ne!(first.nodes[0].metrics, second.nodes[0].metrics);
+    assert_ne!(first.events, second.events);
+}
+
+/// Text that is not TOML: the parser's position and message.
+#[test]
+fn malformed_toml_is_rejected() {
+    assert_rejected("malformed.toml", "name = \"mm1\n[[source]]\n", &["malformed.toml:1:", "string"]);
+}
+
+/// A misspelt field is named, with its line, and the accepted fields listed.
+#[test]
+fn unknown_field_is_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "server"
+srvers = 2
+service = { dist = "exponential", mean = "1s" }
+"#;
+    assert_rejected("unknown_field.toml", text, &["unknown_field.toml:8:", "srvers", "servers"]);
+}
+
+/// A source sending to a node that does not exist.
+#[test]
+fn unknown_source_target_is_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "sever"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "server"
+service = { dist = "exponential", mean = "1s" }
+"#;
+    assert_rejected("unknown_to.toml", text, &["unknown_to.toml:3:", "'to'", "sever"]);
+}
+
+/// A route to a node that does not exist.
+#[test]
+fn unknown_route_target_is_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "server"
+service = { dist = "exponential", mean = "1s" }
+routes = [{ to = "db" }]
+"#;
+    assert_rejected("unknown_route.toml", text, &["unknown_route.toml:9:", "routes", "'db'"]);
+}
+
+/// A negative arrival rate.
+#[test]
+fn negative_rate_is_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = -0.5 }
+
+[[node]]
+name = "server"
+service = { dist = "exponential", mean = "1s" }
+"#;
+    assert_rejected("negative_rate.toml", text, &["negative_rate.toml:4:", "interarrival", "rate", "-0.5"]);
+}
+
+/// A zero arrival rate (no traffic, an infinite mean inter-arrival time).
+#[test]
+fn zero_rate_is_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 0 }
+
+[[node]]
+name = "server"
+service = { dist = "exponential", mean = "1s" }
+"#;
+    assert_rejected("zero_rate.toml", text, &["zero_rate.toml:4:", "interarrival", "rate"]);
+}
+
+/// A node with no server.
+#[test]
+fn zero_servers_is_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "server"
+servers = 0
+service = { dist = "exponential", mean = "1s" }
+"#;
+    assert_rejected("zero_servers.toml", text, &["zero_servers.toml:8:", "servers", "got 0"]);
+}
+
+/// Route probabilities that sum to 0.8, not 1.
+#[test]
+fn probabilities_not_summing_to_one_are_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "server"
+service = { dist = "exponential", mean = "1s" }
+routes = [{ to = "exit", p = 0.5 }, { to = "server", p = 0.3 }]
+"#;
+    assert_rejected("route_sum.toml", text, &["route_sum.toml:9:", "routes", "sum to 1", "0.8"]);
+}
+
+/// a -> b -> a with no route to exit: messages would circulate forever.
+#[test]
+fn cycle_without_exit_is_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "a"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "a"
+service = { dist = "exponential", mean = "1s" }
+routes = [{ to = "b" }]
+
+[[node]]
+name = "b"
+service = { dist = "exponential", mean = "1s" }
+routes = [{ to = "a" }]
+"#;
+    assert_rejected("cycle.toml", text, &["cycle.toml:6:", "node 'a'", "exit"]);
+}
+
+/// A distribution family kendall does not know.
+#[test]
+fn unknown_distribution_is_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "poisson", rate = 0.5 }
+
+[[node]]
+name = "server"
+service = { dist = "exponential", mean = "1s" }
+"#;
+    assert_rejected(
+        "unknown_dist.toml",
+        text,
+        &["unknown_dist.toml:4:", "interarrival", "'poisson'", "exponential"],
+    );
+}
+
+/// A gamma service time without its coefficient of variation.
+#[test]
+fn distribution_missing_a_field_is_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "server"
+service = { dist = "gamma", mean = "1s" }
+"#;
+    assert_rejected("gamma.toml", text, &["gamma.toml:8:", "service", "gamma", "cv"]);
+}
+
+/// A field that the family does not take (an exponential has cv = 1 by definition).
+#[test]
+fn distribution_with_a_stray_field_is_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "server"
+service = { dist = "exponential", mean = "1s", cv = 2.0 }
+"#;
+    assert_rejected("stray.toml", text, &["stray.toml:8:", "service", "exponential", "cv"]);
+}
+
+/// Capacity counts messages in service too, so it cannot be below the number of servers.
+#[test]
+fn capacity_below_servers_is_rejected() {
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "server"
+servers = 4
+capacity = 2
+service = { dist = "exponential", mean = "1s" }
+"#;
+    assert_rejected("capacity.toml", text, &["capacity.toml:9:", "capacity", "servers"]);
+}
+
+/// A duration with a unit kendall does not know.
+#[test]
+fn bad_duration_is_rejected() {
+    let text = r#"[simulation]
+duration = "10 parsecs"
+
+[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "server"
+service = { dist = "exponential", mean = "1s" }
+"#;
+    assert_rejected("duration.toml", text, &["duration.toml:2:", "10 parsecs", "ms"]);
+}
+
+/// A scenario file that does not exist is bad input too (exit status 2), named in the message.
+#[test]
+fn missing_file_is_rejected() {
+    let dir = temp();
+    let out = dir.path().join("out");
+    let output = run(&dir.path().join("absent.toml"), &out, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("absent.toml"), "{stderr}");
+    assert!(!out.exists());
+}
+
+/// Invalid flag values are refused before anything runs (exit status 2).
+#[test]
+fn invalid_flags_are_rejected() {
+    for bad in
+        [["--threads", "0"], ["--replications", "0"], ["--duration", "10 parsecs"], ["--duration", "0s"]]
+    {
+        let dir = temp();
+        let out = dir.path().join("out");
+        let output = run(Path::new(MM1), &out, &bad);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{bad:?}: {stderr}");
+        assert!(stderr.contains(bad[0]), "{bad:?}: {stderr}");
+        assert!(!out.exists(), "{bad:?}");
+    }
+}
+
+/// Every problem of a file is reported, each on its own line with its own position.
+#[test]
+fn several_problems_are_all_reported() {
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "server"
+servers = 0
+service = { dist = "exponential", mean = "1s" }
+routes = [{ to = "db" }]
+"#;
+    assert_rejected("multi.toml", text, &["multi.toml:8:", "'servers'", "multi.toml:10:", "'db'"]);
+    let dir = temp();
+    let path = write_scenario(&dir, "multi.toml", text);
+    let output = kendall().arg("check").arg(&path).output().expect("kendall runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let servers = stderr.lines().find(|line| line.contains("'servers'")).expect("a line for servers");
+    let route = stderr.lines().find(|line| line.contains("'db'")).expect("a line for the route");
+    assert!(servers.contains("multi.toml:8:") && !servers.contains("'db'"), "{stderr}");
+    assert!(route.contains("multi.toml:10:"), "{stderr}");
+}
+
+/// `kendall check` describes a valid file in Kendall notation and refuses a bad one.
+#[test]
+fn check_describes_or_rejects() {
+    let output = kendall().arg("check").arg(MM1).output().expect("kendall runs");
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("server") && stdout.contains("M/M/1"), "{stdout}");
+
+    let dir = temp();
+    let path = write_scenario(&dir, "bad.toml", "[[node]]\nname = \"server\"\nservers = 0\n");
+    let output = kendall().arg("check").arg(&path).output().expect("kendall runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bad.toml:"));
+}
+
+/// `kendall run --help` documents every flag, and the default of every flag that takes a value.
+#[test]
+fn run_help_documents_flags_and_defaults() {
+    let output = kendall().args(["run", "--help"]).output().expect("kendall runs");
+    assert_eq!(output.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&output.stdout);
+    let flags =
+        ["--replications", "--seed", "--duration", "--warmup", "--threads", "--out", "--quiet", "--format"];
+    for flag in flags {
+        let start = help.find(&format!("      {flag}")).unwrap_or_else(|| panic!("{flag} missing: {help}"));
+        let rest = &help[start + flag.len() + 6..];
+        let section = &rest[..rest.find("\n      --").or_else(|| rest.find("\n  -h")).unwrap_or(rest.len())];
+        if flag != "--quiet" {
+            assert!(section.contains("default"), "{flag} has no documented default: {section}");
+        }
+    }
+}
+
+/// An overloaded node (rho = 1.5, unbounded queue) stops each replication at `max_in_system`
+/// and still writes its results, with a positive queue growth rate and a warning.
+#[test]
+fn overloaded_scenario_stops_early_and_reports() {
+    let dir = temp();
+    let text = r#"[simulation]
+max_in_system = 2000
+
+[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 1.5 }
+
+[[node]]
+name = "server"
+service = { dist = "exponential", mean = "1s" }
+"#;
+    let path = write_scenario(&dir, "overload.toml", text);
+    let out = dir.path().join("out");
+    let output = run_ok(&path, &out, &["--duration", "20000s", "--replications", "4"]);
+    let summary = read_summary(&out);
+    assert!(summary.stopped_early > 0);
+    assert_eq!(summary.max_in_system, 2000);
+    // The queue grows at about lambda - mu = 0.5 messages per second.
+    let growth = summary.nodes[0].metrics["queue_growth_rate"].mean.expect("a growth rate");
+    assert!(growth > 0.0, "queue_growth_rate {growth}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("warning"));
+}
+
+/// With no warm-up in the file, the default warm-up is a tenth of the duration actually run,
+/// including a `--duration` given on the command line (as `run --help` documents).
+#[test]
+fn default_warmup_follows_the_duration_flag() {
+    let dir = temp();
+    let text = r#"[[source]]
+name = "clients"
+to = "server"
+interarrival = { dist = "exponential", rate = 0.5 }
+
+[[node]]
+name = "server"
+service = { dist = "exponential", mean = "1s" }
+"#;
+    let path = write_scenario(&dir, "no_warmup.toml", text);
+    let out = dir.path().join("out");
+    run_ok(&path, &out, &["--duration", "100s", "--replications", "2"]);
+    assert_eq!(read_summary(&out).warmup, 10.0);
+}
