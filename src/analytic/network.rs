@@ -9,7 +9,7 @@ use super::linear::{SingularMatrix, solve};
 use super::station::{self, StationMetrics};
 use super::traffic::{Flows, flows, visits};
 use crate::model::{Metric, NodeMetric, SourceMetric};
-use crate::model::{Network, Node, Servers, Target};
+use crate::model::{Network, Node, Overflow, Servers, Target};
 
 /// Default number of messages for "time until the queue holds N" on an unbounded node.
 pub const DEFAULT_FILL_TARGET: f64 = 1e6;
@@ -430,6 +430,12 @@ fn node_figures(
             NodeMetric::DropProbability => station_figure(value(|m| m.drop_probability)),
             NodeMetric::MeanInSystem => station_figure(value(|m| m.mean_in_system)),
             NodeMetric::MeanInQueue => station_figure(value(|m| m.mean_in_queue)),
+            NodeMetric::MeanWait | NodeMetric::MeanSojourn if node.overflow == Overflow::DropHead => {
+                Figure::missing(
+                    &model.method,
+                    "drop-head pushes waiting messages out, so the waits of served messages have no closed form here",
+                )
+            }
             NodeMetric::MeanWait => station_figure(value(|m| m.mean_wait)),
             NodeMetric::MeanSojourn => station_figure(value(|m| m.mean_sojourn)),
             quantile => quantile_figure(node, lambda, model, quantile, &missing_reason),

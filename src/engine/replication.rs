@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use super::calendar::Calendar;
 use super::streams::{Purpose, SimRng, streams};
 use super::{Event, MessageId, Observer};
-use crate::model::{Network, NodeId, Settings, SourceId, Target};
+use crate::model::{Network, NodeId, Overflow, Settings, SourceId, Target};
 
 /// A message in flight. Lives in the slab; events and queues refer to it by id.
 #[derive(Debug, Clone, Copy)]
@@ -179,9 +179,20 @@ impl<'a, O: Observer> Replication<'a, O> {
         let station = &mut self.stations[node_id.index()];
         self.observer.arrival(node_id);
         if node.capacity.is_some_and(|capacity| station.in_system >= capacity) {
-            let dropped = self.messages.remove(message);
+            let oldest_waiting = match node.overflow {
+                Overflow::DropHead => station.waiting.pop_front(),
+                Overflow::DropTail => None,
+            };
+            // Drop-head discards the oldest waiting message and admits the arrival; with nobody
+            // waiting (capacity = servers) there is nothing to discard, so the arrival is dropped.
+            let Some(victim) = oldest_waiting else {
+                let dropped = self.messages.remove(message);
+                self.observer.drop(node_id, dropped.source);
+                return;
+            };
+            let dropped = self.messages.remove(victim);
             self.observer.drop(node_id, dropped.source);
-            return;
+            station.in_system -= 1;
         }
         station.in_system += 1;
         self.messages.get_mut(message).arrived = self.now;

@@ -64,6 +64,9 @@ pub enum Overflow {
     /// The arriving message is dropped and counted (ZeroMQ PUB at its HWM, RabbitMQ
     /// `reject-publish`).
     DropTail,
+    /// The oldest waiting message is dropped and counted, and the arrival admitted (RabbitMQ's
+    /// default `drop-head`).
+    DropHead,
 }
 
 impl Overflow {
@@ -72,6 +75,7 @@ impl Overflow {
     pub fn name(self) -> &'static str {
         match self {
             Self::DropTail => "drop-tail",
+            Self::DropHead => "drop-head",
         }
     }
 }

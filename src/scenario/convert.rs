@@ -318,10 +318,11 @@ fn overflow(node: &RawNode, context: &str, problems: &mut Problems) -> Option<Ov
     let Some(field) = &node.overflow else { return Some(Overflow::DropTail) };
     match field.get_ref().as_str() {
         "drop-tail" => Some(Overflow::DropTail),
+        "drop-head" => Some(Overflow::DropHead),
         other => {
             problems.at(
                 field.span(),
-                format!("{context} field 'overflow': unknown policy '{other}', expected \"drop-tail\""),
+                format!("{context} field 'overflow': unknown policy '{other}', expected \"drop-tail\" or \"drop-head\""),
             );
             None
         }
