@@ -7,9 +7,9 @@ use thiserror::Error;
 
 use super::linear::{SingularMatrix, solve};
 use super::station::{self, StationMetrics};
-use super::traffic::{Flows, flows, visits};
+use super::traffic::{Flows, SourceFlow, flows, source_flows};
 use crate::model::{Metric, NodeMetric, SourceMetric};
-use crate::model::{Network, Node, Overflow, Servers, Target};
+use crate::model::{Network, Node, Overflow, Servers};
 
 /// Default number of messages for "time until the queue holds N" on an unbounded node.
 pub const DEFAULT_FILL_TARGET: f64 = 1e6;
@@ -153,35 +153,34 @@ pub enum AnalysisError {
 /// When the traffic equations are singular.
 pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, AnalysisError> {
     let flow = flows(network, 1.0)?;
-    let demand = flows_uncapped(network)?;
-    let shape = Shape::of(network, &flow);
+    let graphs = source_flows(network);
+    let demand = demand_rates(network, &graphs)?;
+    let shape = Shape::of(network, &flow, &graphs);
     let nodes: Vec<NodeAnalysis> = network
         .nodes()
         .iter()
         .enumerate()
         .map(|(i, node)| analyze_node(node, i, &flow, demand[i], &shape, fill_target))
         .collect();
-    let sources = analyze_sources(network, &flow, &nodes)?;
+    let sources = analyze_sources(network, &flow, &graphs, &nodes)?;
     let system = analyze_system(network, &nodes)?;
     Ok(Analysis { system, nodes, sources })
 }
 
-/// Arrival rates ignoring every cap: the linear traffic equations.
-fn flows_uncapped(network: &Network) -> Result<Vec<f64>, SingularMatrix> {
-    let n = network.nodes().len();
-    let mut rates = vec![0.0; n];
-    for source in network.sources() {
-        if let Target::Node(id) = source.target {
-            let v = visits(network, id.index())?;
-            for (rate, visits) in rates.iter_mut().zip(v) {
-                *rate += source.rate() * visits;
-            }
+/// Arrival rates at the nodes ignoring every cap: the linear traffic equations.
+fn demand_rates(network: &Network, graphs: &[SourceFlow]) -> Result<Vec<f64>, SingularMatrix> {
+    let mut rates = vec![0.0; network.nodes().len()];
+    for (source, graph) in network.sources().iter().zip(graphs) {
+        for (rate, v) in rates.iter_mut().zip(graph.visits(&[])?) {
+            *rate += source.rate() * v;
         }
     }
     Ok(rates)
 }
 
 /// Which nodes see Poisson arrivals, and which form a Jackson (product-form) sub-network.
+/// Exchanges are transparent: splitting a Poisson stream by independent keys, or copying it,
+/// gives Poisson streams.
 struct Shape {
     /// The arrival process at the node is Poisson.
     poisson_input: Vec<bool>,
@@ -193,9 +192,12 @@ struct Shape {
 }
 
 impl Shape {
-    fn of(network: &Network, flow: &Flows) -> Self {
+    fn of(network: &Network, flow: &Flows, graphs: &[SourceFlow]) -> Self {
         let n = network.nodes().len();
-        let reach = reachability(network);
+        let edges = edges(graphs);
+        let reach = closure(&edges, |_| true);
+        // Reached from a vertex without passing through a node (through exchanges only).
+        let direct = closure(&edges, |via| via >= n);
         let markovian: Vec<bool> = network
             .nodes()
             .iter()
@@ -207,13 +209,16 @@ impl Shape {
                     && !overloaded(node, flow.arrival_rate[i])
             })
             .collect();
-        let fed_by_poisson = |i: usize| {
+        let feeders = |i: usize| -> Vec<&crate::model::Source> {
             network
                 .sources()
                 .iter()
-                .filter(|s| s.target == Target::Node(node_id(i)))
-                .all(|s| s.interarrival.is_exponential())
+                .zip(graphs)
+                .filter(|(_, g)| g.entry.is_some_and(|e| e == i || direct[e][i]))
+                .map(|(s, _)| s)
+                .collect()
         };
+        let fed_by_poisson = |i: usize| feeders(i).iter().all(|s| s.interarrival.is_exponential());
         let mut poisson_input = vec![false; n];
         let mut jackson = vec![false; n];
         for i in 0..n {
@@ -225,10 +230,9 @@ impl Shape {
         }
         let single_source_scv = (0..n)
             .map(|i| {
-                let fed_by_nodes = (0..n).any(|j| feeds(network.nodes()[j].routing.branches(), i));
-                let mut sources = network.sources().iter().filter(|s| s.target == Target::Node(node_id(i)));
-                match (sources.next(), sources.next(), fed_by_nodes) {
-                    (Some(only), None, false) => Some(only.interarrival.scv()),
+                let fed_by_nodes = (0..n).any(|j| direct[j][i]);
+                match (feeders(i).as_slice(), fed_by_nodes) {
+                    ([only], false) => Some(only.interarrival.scv()),
                     _ => None,
                 }
             })
@@ -237,26 +241,23 @@ impl Shape {
     }
 }
 
-fn node_id(index: usize) -> crate::model::NodeId {
-    crate::model::NodeId(u32::try_from(index).unwrap_or(u32::MAX))
+/// edges[i][j]: some source's messages can go from vertex i to vertex j in one hop.
+fn edges(graphs: &[SourceFlow]) -> Vec<Vec<bool>> {
+    let vertices = graphs.first().map_or(0, |g| g.to_exit.len());
+    (0..vertices)
+        .map(|i| (0..vertices).map(|j| graphs.iter().any(|g| g.copies[i][j] > 0.0)).collect())
+        .collect()
 }
 
-fn feeds(mut routes: impl Iterator<Item = crate::model::Route>, index: usize) -> bool {
-    routes.any(|route| route.probability > 0.0 && route.target == Target::Node(node_id(index)))
-}
-
-/// reach[i][j]: node j can be reached from node i in one or more hops.
-fn reachability(network: &Network) -> Vec<Vec<bool>> {
-    let n = network.nodes().len();
-    let mut reach: Vec<Vec<bool>> = network
-        .nodes()
-        .iter()
-        .map(|node| (0..n).map(|j| feeds(node.routing.branches(), j)).collect())
-        .collect();
-    for k in 0..n {
-        for i in 0..n {
+/// reach[i][j]: vertex j can be reached from vertex i in one or more hops, passing only through
+/// intermediate vertices `k` with `through(k)` (Floyd-Warshall).
+fn closure(edges: &[Vec<bool>], through: impl Fn(usize) -> bool) -> Vec<Vec<bool>> {
+    let mut reach = edges.to_vec();
+    let vertices = reach.len();
+    for k in (0..vertices).filter(|&k| through(k)) {
+        for i in 0..vertices {
             if reach[i][k] {
-                for j in 0..n {
+                for j in 0..vertices {
                     if reach[k][j] {
                         reach[i][j] = true;
                     }
@@ -438,6 +439,10 @@ fn node_figures(
             }
             NodeMetric::MeanWait => station_figure(value(|m| m.mean_wait)),
             NodeMetric::MeanSojourn => station_figure(value(|m| m.mean_sojourn)),
+            NodeMetric::SubscriberLatencyMean | NodeMetric::SubscriberLatencyP99 => Figure::missing(
+                "none",
+                "the latency of multicast copies depends on the whole path; see the source's latency_mean",
+            ),
             quantile => quantile_figure(node, lambda, model, quantile, &missing_reason),
         };
         figures.push((metric, figure));
@@ -484,8 +489,10 @@ fn quantile_figure(
 fn analyze_sources(
     network: &Network,
     flow: &Flows,
+    graphs: &[SourceFlow],
     nodes: &[NodeAnalysis],
 ) -> Result<Vec<SourceAnalysis>, SingularMatrix> {
+    let exchanges = network.exchanges().len();
     // Finite channels drop; an overloaded unbounded queue only delays (its backlog grows), so it
     // lowers the throughput but not the fraction of messages that are eventually delivered.
     let kept: Vec<f64> = network
@@ -493,30 +500,50 @@ fn analyze_sources(
         .iter()
         .zip(&flow.pass_fraction)
         .map(|(node, &pass)| if node.capacity.is_some() { pass } else { 1.0 })
+        .chain(std::iter::repeat_n(1.0, exchanges))
         .collect();
-    let delivered = delivered_fractions(network, &kept)?;
-    let passed = delivered_fractions(network, &flow.pass_fraction)?;
+    let passed = flow.vertex_pass(exchanges);
     let mut sources = Vec::with_capacity(network.sources().len());
-    for source in network.sources() {
-        let Target::Node(entry) = source.target else { continue };
-        let entry = entry.index();
-        let v = visits(network, entry)?;
-        let visited: Vec<usize> = (0..v.len()).filter(|&i| v[i] > 1e-12).collect();
+    for (source, graph) in network.sources().iter().zip(graphs) {
+        let Some(entry) = graph.entry else { continue };
+        let v = graph.visits(&[])?;
+        let visited: Vec<usize> = (0..nodes.len()).filter(|&i| v[i] > 1e-12).collect();
         let drops_exact =
             visited.iter().all(|&i| nodes[i].metric(NodeMetric::DropProbability).is_some_and(|f| f.exact));
         let all_stable = visited.iter().all(|&i| nodes[i].stable || network.nodes()[i].capacity.is_some());
+        let copies = Copies::solve(graph, &kept, nodes)?;
+        let throughput = source.rate() * Copies::solve(graph, &passed, nodes)?.delivered[entry];
+        let multicast = copies.multicast(graph);
+        let delivered = copies.delivered_fraction(entry);
+        let latency = copies.latency(entry, &visited, nodes);
         let mut metrics = Vec::with_capacity(SourceMetric::ALL.len());
         for &metric in SourceMetric::ALL {
             let figure = match metric {
-                SourceMetric::Throughput => Figure::labelled(
-                    source.rate() * passed[entry],
-                    drops_exact && all_stable,
-                    "traffic equations",
-                ),
-                SourceMetric::DeliveredFraction => {
-                    Figure::labelled(delivered[entry], drops_exact, "absorption probabilities")
+                SourceMetric::Throughput => {
+                    Figure::labelled(throughput, drops_exact && all_stable, "traffic equations")
                 }
-                SourceMetric::LatencyMean => latency_mean(&v, &visited, nodes),
+                SourceMetric::DeliveredFraction => {
+                    Figure::labelled(delivered, drops_exact, "absorption probabilities (expected copies)")
+                }
+                SourceMetric::LatencyMean => latency.clone(),
+                SourceMetric::AllDeliveredFraction
+                | SourceMetric::AllLatencyMean
+                | SourceMetric::AllLatencyP99
+                    if multicast =>
+                {
+                    Figure::missing(
+                        "none",
+                        "delivery to every copy of a multicast message has no closed form here",
+                    )
+                }
+                SourceMetric::AllDeliveredFraction => {
+                    Figure::labelled(delivered, drops_exact, "absorption probabilities (expected copies)")
+                }
+                SourceMetric::AllLatencyMean => latency.clone(),
+                quantile if multicast => {
+                    let _ = quantile;
+                    Figure::missing("none", "percentiles of multicast copies have no closed form here")
+                }
                 quantile => latency_quantile(network, &v, &visited, nodes, quantile),
             };
             metrics.push((metric, figure));
@@ -526,50 +553,86 @@ fn analyze_sources(
     Ok(sources)
 }
 
-/// Probability that a message entering at each node is eventually delivered.
-///
-/// # Formula
-/// d_i = q_i (p_i,exit + Σ_j p_ij d_j), with q_i the fraction of arrivals node i passes on.
-fn delivered_fractions(network: &Network, pass_fraction: &[f64]) -> Result<Vec<f64>, SingularMatrix> {
-    let n = network.nodes().len();
-    let mut matrix: Vec<Vec<f64>> =
-        (0..n).map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect()).collect();
-    let mut rhs = vec![0.0; n];
-    for (i, node) in network.nodes().iter().enumerate() {
-        let q = pass_fraction[i];
-        for route in node.routing.branches() {
-            match route.target {
-                Target::Exit => rhs[i] += q * route.probability,
-                Target::Node(j) => matrix[i][j.index()] -= q * route.probability,
-            }
-        }
-    }
-    solve(matrix, rhs)
+/// Expected copies delivered and dropped, and their summed latency, per message at each vertex.
+struct Copies {
+    /// C_i: copies eventually delivered.
+    delivered: Vec<f64>,
+    /// D_i: copies eventually dropped (full channels or unroutable).
+    dropped: Vec<f64>,
+    /// R_i: sum of the remaining latencies of the delivered copies (`None` when some node on the
+    /// way has no mean sojourn).
+    latency_sum: Option<Vec<f64>>,
+    /// Whether every mean sojourn used was exact.
+    exact: bool,
 }
 
-/// Mean end-to-end latency: Σ visits_i · W_i over the nodes a message visits.
-fn latency_mean(v: &[f64], visited: &[usize], nodes: &[NodeAnalysis]) -> Figure {
-    let method = "Σ visits × W (Little)";
-    let mut total = 0.0;
-    let mut exact = true;
-    for &i in visited {
-        let Some(figure) = nodes[i].metric(NodeMetric::MeanSojourn) else { continue };
-        let Some(w) = figure.value else {
-            return Figure::missing(
-                method,
-                format!(
-                    "node '{}' has no mean sojourn: {}",
-                    nodes[i].name,
-                    figure.reason.clone().unwrap_or_default()
-                ),
-            );
-        };
-        let lossy =
-            nodes[i].metric(NodeMetric::DropProbability).and_then(|f| f.value).is_some_and(|p| p > 0.0);
-        exact &= figure.exact && !lossy;
-        total += v[i] * w;
+impl Copies {
+    /// # Formula
+    /// With A = I − Q F (F the expected copies between vertices, Q the pass fractions):
+    /// A C = Q e_exit; A D = (1 − q) + u (u the unroutable drops); A R = W ∘ C.
+    fn solve(graph: &SourceFlow, pass: &[f64], nodes: &[NodeAnalysis]) -> Result<Self, SingularMatrix> {
+        let vertices = graph.to_exit.len();
+        let q = |i: usize| pass.get(i).copied().unwrap_or(1.0);
+        let matrix: Vec<Vec<f64>> = (0..vertices)
+            .map(|i| (0..vertices).map(|j| f64::from(u8::from(i == j)) - q(i) * graph.copies[i][j]).collect())
+            .collect();
+        let delivered = solve(matrix.clone(), (0..vertices).map(|i| q(i) * graph.to_exit[i]).collect())?;
+        let dropped =
+            solve(matrix.clone(), (0..vertices).map(|i| 1.0 - q(i) + graph.unroutable[i]).collect())?;
+        let mut exact = true;
+        let mut weighted = Vec::with_capacity(vertices);
+        for (i, c) in delivered.iter().enumerate() {
+            let sojourn = nodes.get(i).and_then(|node| node.metric(NodeMetric::MeanSojourn));
+            match sojourn {
+                None => weighted.push(0.0),
+                Some(figure) => match figure.value {
+                    Some(w) => {
+                        exact &= figure.exact;
+                        weighted.push(w * c);
+                    }
+                    None if *c > 1e-12 => weighted.push(f64::NAN),
+                    None => weighted.push(0.0),
+                },
+            }
+        }
+        let latency_sum =
+            if weighted.iter().any(|w| w.is_nan()) { None } else { Some(solve(matrix, weighted)?) };
+        Ok(Self { delivered, dropped, latency_sum, exact })
     }
-    if exact { Figure::exact(total, method) } else { Figure::approximate(total, method) }
+
+    /// Whether a message can be copied (some vertex sends more than one copy on average).
+    fn multicast(&self, graph: &SourceFlow) -> bool {
+        graph
+            .copies
+            .iter()
+            .zip(&graph.to_exit)
+            .any(|(row, exit)| row.iter().sum::<f64>() + exit > 1.0 + 1e-12)
+    }
+
+    fn delivered_fraction(&self, entry: usize) -> f64 {
+        let total = self.delivered[entry] + self.dropped[entry];
+        if total > 0.0 { self.delivered[entry] / total } else { 0.0 }
+    }
+
+    /// Mean latency per delivered copy, R/C at the entry; exact when every sojourn on the way is
+    /// exact and nothing is dropped.
+    fn latency(&self, entry: usize, visited: &[usize], nodes: &[NodeAnalysis]) -> Figure {
+        let method = "Σ visits × W (Little)";
+        let Some(sums) = &self.latency_sum else {
+            let reasons: Vec<String> = visited
+                .iter()
+                .filter_map(|&i| {
+                    let figure = nodes[i].metric(NodeMetric::MeanSojourn)?;
+                    figure.value.is_none().then(|| {
+                        format!("node '{}': {}", nodes[i].name, figure.reason.clone().unwrap_or_default())
+                    })
+                })
+                .collect();
+            return Figure::missing(method, format!("no mean sojourn at {}", reasons.join("; ")));
+        };
+        let lossless = self.dropped[entry] < 1e-12;
+        Figure::labelled(sums[entry] / self.delivered[entry], self.exact && lossless, method)
+    }
 }
 
 /// Latency percentiles: exact only when the message visits one M/M/c node exactly once.

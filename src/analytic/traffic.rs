@@ -1,20 +1,102 @@
-//! Traffic equations of an open network: the arrival rate at every node, counting feedback loops,
-//! and how overloaded or finite nodes cap what flows downstream.
+//! Traffic equations of an open network: the arrival rate at every node, counting feedback loops
+//! and every multicast copy, and how overloaded or finite nodes cap what flows downstream.
+//!
+//! Exchanges are zero-time vertices. Since their routing depends on the message's key, which
+//! differs by source, the equations are solved per source and summed.
 
 use super::linear::{SingularMatrix, solve};
 use super::station::mmck;
-use crate::model::{Network, Node, Target};
+use crate::model::{Network, Node, Source, Target, Unroutable};
 
 /// Iterations of the capped fixed point before giving up on convergence.
-const MAX_ITERATIONS: usize = 100_000;
+const MAX_ITERATIONS: usize = 10_000;
 
 /// Relative change below which the fixed point has converged.
 const CONVERGED: f64 = 1e-13;
 
+/// The expected flow out of each vertex (nodes first, then exchanges) for one source's messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceFlow {
+    /// Vertex index of the source's target (`None` when it sends straight to exit).
+    pub entry: Option<usize>,
+    /// copies[i][j]: expected copies sent from vertex i to vertex j per message leaving i.
+    pub copies: Vec<Vec<f64>>,
+    /// Expected copies sent from vertex i to exit per message leaving i.
+    pub to_exit: Vec<f64>,
+    /// Expected copies an exchange drops as unroutable per message it routes.
+    pub unroutable: Vec<f64>,
+}
+
+/// Vertex index of a target: nodes first, then exchanges.
+#[must_use]
+pub fn vertex(network: &Network, target: Target) -> Option<usize> {
+    match target {
+        Target::Node(id) => Some(id.index()),
+        Target::Exchange(id) => Some(network.nodes().len() + id.index()),
+        Target::Exit => None,
+    }
+}
+
+impl SourceFlow {
+    /// The flow graph of `source`'s messages.
+    #[must_use]
+    pub fn new(network: &Network, source: &Source) -> Self {
+        let (n, vertices) = (network.nodes().len(), network.nodes().len() + network.exchanges().len());
+        let mut copies = vec![vec![0.0; vertices]; vertices];
+        let mut to_exit = vec![0.0; vertices];
+        let mut unroutable = vec![0.0; vertices];
+        let mut send = |from: usize, target: Target, amount: f64| match vertex(network, target) {
+            Some(to) => copies[from][to] += amount,
+            None => to_exit[from] += amount,
+        };
+        for (i, node) in network.nodes().iter().enumerate() {
+            node.routing.branches().for_each(|route| send(i, route.target, route.probability));
+        }
+        let keys: Vec<_> = match &source.keys {
+            Some(choice) => choice.weighted().map(|(key, p)| (Some(key), p)).collect(),
+            None => vec![(None, 1.0)],
+        };
+        for (x, exchange) in network.exchanges().iter().enumerate() {
+            for &(key, p) in &keys {
+                match (exchange.targets(key), exchange.unroutable) {
+                    ([], Unroutable::Drop) => unroutable[n + x] += p,
+                    ([], Unroutable::To(target)) => send(n + x, target, p),
+                    (targets, _) => targets.iter().for_each(|&target| send(n + x, target, p)),
+                }
+            }
+        }
+        Self { entry: vertex(network, source.target), copies, to_exit, unroutable }
+    }
+
+    /// Expected visits to each vertex per message the source creates, when each vertex passes on
+    /// the fraction `pass` of what arrives (exchanges pass everything).
+    ///
+    /// # Formula
+    /// v = e_entry + (Q F)ᵀ v, solved as (I − (Q F)ᵀ) v = e_entry.
+    ///
+    /// # Errors
+    /// When the routing has a loop without exit.
+    pub fn visits(&self, pass: &[f64]) -> Result<Vec<f64>, SingularMatrix> {
+        let vertices = self.to_exit.len();
+        let mut rhs = vec![0.0; vertices];
+        let Some(entry) = self.entry else { return Ok(rhs) };
+        rhs[entry] = 1.0;
+        let mut matrix: Vec<Vec<f64>> =
+            (0..vertices).map(|i| (0..vertices).map(|j| f64::from(u8::from(i == j))).collect()).collect();
+        for (from, row) in self.copies.iter().enumerate() {
+            let q = pass.get(from).copied().unwrap_or(1.0);
+            for (to, &amount) in row.iter().enumerate() {
+                matrix[to][from] -= q * amount;
+            }
+        }
+        solve(matrix, rhs)
+    }
+}
+
 /// Flow rates through the network in steady state (or, for overloaded nodes, in the fluid limit).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flows {
-    /// Messages offered to each node per second (admitted or not).
+    /// Messages offered to each node per second (admitted or not), copies included.
     pub arrival_rate: Vec<f64>,
     /// Fraction of each node's arrivals that leave it served: 1 − drop probability for a finite
     /// channel; min(1, cμ/λ) for an unbounded one (an overloaded queue passes only cμ per second).
@@ -26,6 +108,12 @@ impl Flows {
     #[must_use]
     pub fn throughput(&self, index: usize) -> f64 {
         self.arrival_rate[index] * self.pass_fraction[index]
+    }
+
+    /// Pass fractions of every vertex: the nodes', then 1 for each exchange.
+    #[must_use]
+    pub fn vertex_pass(&self, exchanges: usize) -> Vec<f64> {
+        self.pass_fraction.iter().copied().chain(std::iter::repeat_n(1.0, exchanges)).collect()
     }
 }
 
@@ -44,72 +132,50 @@ pub fn pass_fraction(node: &Node, lambda: f64) -> f64 {
     }
 }
 
-/// External arrival rate into each node, with every source's rate multiplied by `scale`.
-fn external_rates(network: &Network, scale: f64) -> Vec<f64> {
-    let mut gamma = vec![0.0; network.nodes().len()];
-    for source in network.sources() {
-        if let Target::Node(id) = source.target {
-            gamma[id.index()] += scale * source.rate();
+/// Arrival rates at the nodes with every source's rate multiplied by `scale`, given the vertices'
+/// pass fractions.
+fn node_rates(
+    network: &Network,
+    graphs: &[SourceFlow],
+    scale: f64,
+    pass: &[f64],
+) -> Result<Vec<f64>, SingularMatrix> {
+    let mut rates = vec![0.0; network.nodes().len()];
+    for (source, graph) in network.sources().iter().zip(graphs) {
+        let visits = graph.visits(pass)?;
+        for (rate, v) in rates.iter_mut().zip(visits) {
+            *rate += scale * source.rate() * v.max(0.0);
         }
     }
-    gamma
+    Ok(rates)
 }
 
-/// The matrix I − Pᵀ of the routing probabilities between nodes.
-fn identity_minus_routing_transposed(network: &Network) -> Vec<Vec<f64>> {
-    let n = network.nodes().len();
-    let mut matrix: Vec<Vec<f64>> =
-        (0..n).map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect()).collect();
-    for (from, node) in network.nodes().iter().enumerate() {
-        for route in node.routing.branches() {
-            if let Target::Node(to) = route.target {
-                matrix[to.index()][from] -= route.probability;
-            }
-        }
-    }
-    matrix
-}
-
-/// Mean number of visits to each node by a message entering at node `entry`.
-///
-/// # Formula
-/// v = e_entry + Pᵀ v, solved as (I − Pᵀ) v = e_entry.
-///
-/// # Errors
-/// When the routing has a loop without exit (the system is singular).
-pub fn visits(network: &Network, entry: usize) -> Result<Vec<f64>, SingularMatrix> {
-    let mut rhs = vec![0.0; network.nodes().len()];
-    rhs[entry] = 1.0;
-    solve(identity_minus_routing_transposed(network), rhs)
+/// The flow graph of every source, in network order.
+#[must_use]
+pub fn source_flows(network: &Network) -> Vec<SourceFlow> {
+    network.sources().iter().map(|source| SourceFlow::new(network, source)).collect()
 }
 
 /// Solves the traffic equations with every source's rate multiplied by `scale`.
 ///
 /// # Formula
-/// Uncapped: λ = γ + Pᵀλ, i.e. (I − Pᵀ)λ = γ. Capped: λ_j = γ_j + Σ_i λ_i·q_i(λ_i)·p_ij where
-/// q_i is the node's pass fraction, iterated from the uncapped solution (which bounds it above).
+/// Per source s: λˢ = γˢ e_entry + (Q Fˢ)ᵀ λˢ, where Fˢ holds the expected copies per message
+/// between vertices and Q the pass fractions; λ = Σ_s λˢ. The pass fractions depend on λ, so the
+/// system is iterated from the uncapped solution (Q = I), which bounds it above.
 ///
 /// # Errors
 /// When the routing has a loop without exit.
 pub fn flows(network: &Network, scale: f64) -> Result<Flows, SingularMatrix> {
-    let gamma = external_rates(network, scale);
-    let mut lambda = solve(identity_minus_routing_transposed(network), gamma.clone())?;
-    for rate in &mut lambda {
-        *rate = rate.max(0.0);
-    }
+    let graphs = source_flows(network);
+    let exchanges = network.exchanges().len();
     let nodes = network.nodes();
+    let mut lambda = node_rates(network, &graphs, scale, &[])?;
     let mut pass: Vec<f64> = nodes.iter().zip(&lambda).map(|(node, &l)| pass_fraction(node, l)).collect();
     if pass.iter().any(|&q| q < 1.0) {
         for _ in 0..MAX_ITERATIONS {
-            let mut next = gamma.clone();
-            for (from, node) in nodes.iter().enumerate() {
-                let out = lambda[from] * pass[from];
-                for route in node.routing.branches() {
-                    if let Target::Node(to) = route.target {
-                        next[to.index()] += out * route.probability;
-                    }
-                }
-            }
+            let vertex_pass: Vec<f64> =
+                pass.iter().copied().chain(std::iter::repeat_n(1.0, exchanges)).collect();
+            let next = node_rates(network, &graphs, scale, &vertex_pass)?;
             let change = next
                 .iter()
                 .zip(&lambda)
@@ -156,8 +222,6 @@ mod tests {
         let flows = flows(&network(FEEDBACK), 1.0).unwrap();
         assert!((flows.arrival_rate[0] - 4.0 / 3.0).abs() < 1e-12);
         assert!((flows.arrival_rate[1] - 2.0 / 3.0).abs() < 1e-12);
-        let visits = visits(&network(FEEDBACK), 0).unwrap();
-        assert!((visits[0] - 4.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]
@@ -179,5 +243,31 @@ mod tests {
         let flows = flows(&network(text), 1.0).unwrap();
         assert!((flows.arrival_rate[1] - 2.0).abs() < 1e-12);
         assert!((flows.pass_fraction[0] - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn exchanges_route_by_key_and_copy() {
+        // Keys a.x (0.25) and b.x (0.75) at rate 4/s into a topic exchange binding "a.*" to q1
+        // and "#" to q2: q1 gets 0.25 × 4 = 1/s, q2 every message, 4/s (two copies of a.x).
+        let text = r##"
+            [[source]]
+            name = "s"
+            to = "x"
+            interarrival = { dist = "exponential", rate = 4.0 }
+            keys = { "a.x" = 0.25, "b.x" = 0.75 }
+            [[exchange]]
+            name = "x"
+            type = "topic"
+            bindings = [{ key = "a.*", to = "q1" }, { key = "#", to = "q2" }]
+            [[node]]
+            name = "q1"
+            service = { dist = "exponential", mean = "0.1s" }
+            [[node]]
+            name = "q2"
+            service = { dist = "exponential", mean = "0.1s" }
+        "##;
+        let flows = flows(&network(text), 1.0).unwrap();
+        assert!((flows.arrival_rate[0] - 1.0).abs() < 1e-12);
+        assert!((flows.arrival_rate[1] - 4.0).abs() < 1e-12);
     }
 }

@@ -2,18 +2,17 @@
 //! prints and never touches files; everything it observes goes to an [`Observer`].
 
 mod calendar;
+mod messages;
 mod observer;
 mod replication;
 mod streams;
 
-pub use observer::Observer;
+pub use observer::{MessageEnd, Observer};
 pub use replication::{Replication, RunEnd};
 pub use streams::{Purpose, SimRng, stream};
 
 use crate::model::{NodeId, SourceId};
-
-/// Index of a message in the engine's slab.
-pub(crate) type MessageId = u32;
+use messages::MessageId;
 
 /// A scheduled event: small and `Copy`, over dense ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,16 @@
 //! What the engine reports as it runs. Statistics implement this; so can traces. Calls are
 //! monomorphised (no dynamic dispatch on the hot path).
 
-use crate::model::{NodeId, SourceId};
+use crate::model::{ExchangeId, NodeId, SourceId};
+
+/// Who a message that ended belonged to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageEnd {
+    /// The source that created it.
+    pub source: SourceId,
+    /// Whether it was one of several copies of a multicast message.
+    pub copy: bool,
+}
 
 /// Receives every observable change of a replication, in simulated-time order.
 pub trait Observer {
@@ -16,12 +25,23 @@ pub trait Observer {
     /// A message was offered to `node` (before admission or drop).
     fn arrival(&mut self, node: NodeId);
 
-    /// A message created by `source` was dropped at `node`'s full channel.
-    fn drop(&mut self, node: NodeId, source: SourceId);
+    /// A message was dropped at `node`'s full channel.
+    fn drop(&mut self, node: NodeId, end: MessageEnd);
+
+    /// An exchange routed a message to `targets` targets (0: unroutable).
+    fn routed(&mut self, exchange: ExchangeId, targets: u32);
+
+    /// A message matched no binding of `exchange` and was dropped.
+    fn unroutable(&mut self, exchange: ExchangeId, end: MessageEnd);
 
     /// A message finished service at `node` after waiting `wait` and staying `sojourn` seconds.
     fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64);
 
-    /// A message created by `source` left the system `latency` seconds after its creation.
-    fn delivery(&mut self, source: SourceId, latency: f64);
+    /// A message left the system `latency` seconds after its creation, last served at
+    /// `last_node`.
+    fn delivery(&mut self, end: MessageEnd, last_node: Option<NodeId>, latency: f64);
+
+    /// The last copy of a multicast message from `source` ended: `Some(latency)` (time to the
+    /// last delivery) when every copy was delivered, `None` when some copy was dropped.
+    fn multicast_end(&mut self, source: SourceId, latency: Option<f64>);
 }

@@ -3,55 +3,11 @@
 use std::collections::VecDeque;
 
 use super::calendar::Calendar;
+use super::messages::{Message, MessageId, Messages, ParentEnd};
+use super::observer::MessageEnd;
 use super::streams::{Purpose, SimRng, streams};
-use super::{Event, MessageId, Observer};
-use crate::model::{Network, NodeId, Overflow, Settings, SourceId, Target};
-
-/// A message in flight. Lives in the slab; events and queues refer to it by id.
-#[derive(Debug, Clone, Copy)]
-struct Message {
-    /// Creation time at its source, seconds.
-    born: f64,
-    /// Arrival time at the node currently holding it, seconds.
-    arrived: f64,
-    /// Time it waited in the current node's queue, seconds.
-    wait: f64,
-    /// The source that created it.
-    source: SourceId,
-}
-
-/// Messages in flight, indexed by [`MessageId`], with a free list: no allocation in steady state.
-#[derive(Debug, Default)]
-struct Slab {
-    messages: Vec<Message>,
-    free: Vec<MessageId>,
-}
-
-impl Slab {
-    fn insert(&mut self, message: Message) -> MessageId {
-        if let Some(id) = self.free.pop() {
-            self.messages[id as usize] = message;
-            id
-        } else {
-            let id = MessageId::try_from(self.messages.len()).expect("message ids fit in u32");
-            self.messages.push(message);
-            id
-        }
-    }
-
-    fn remove(&mut self, id: MessageId) -> Message {
-        self.free.push(id);
-        self.messages[id as usize]
-    }
-
-    fn get_mut(&mut self, id: MessageId) -> &mut Message {
-        &mut self.messages[id as usize]
-    }
-
-    fn live(&self) -> usize {
-        self.messages.len() - self.free.len()
-    }
-}
+use super::{Event, Observer};
+use crate::model::{ExchangeId, Network, NodeId, Overflow, Settings, SourceId, Target, Unroutable};
 
 /// A node's run-time state.
 #[derive(Debug)]
@@ -79,9 +35,10 @@ pub struct Replication<'a, O: Observer> {
     settings: &'a Settings,
     observer: O,
     calendar: Calendar,
-    messages: Slab,
+    messages: Messages,
     stations: Vec<Station>,
     arrival_streams: Vec<SimRng>,
+    header_streams: Vec<SimRng>,
     service_streams: Vec<SimRng>,
     routing_streams: Vec<SimRng>,
     now: f64,
@@ -105,9 +62,10 @@ impl<'a, O: Observer> Replication<'a, O> {
             settings,
             observer,
             calendar: Calendar::default(),
-            messages: Slab::default(),
+            messages: Messages::default(),
             stations,
             arrival_streams: streams(seed, index, Purpose::Arrivals, sources),
+            header_streams: streams(seed, index, Purpose::Headers, sources),
             service_streams: streams(seed, index, Purpose::Service, nodes),
             routing_streams: streams(seed, index, Purpose::Routing, nodes),
             now: 0.0,
@@ -156,7 +114,8 @@ impl<'a, O: Observer> Replication<'a, O> {
     fn emit(&mut self, source_id: SourceId) {
         let source = &self.network.sources()[source_id.index()];
         let now = self.now;
-        let message = self.messages.insert(Message { born: now, arrived: now, wait: 0.0, source: source_id });
+        let key = source.keys.as_ref().map(|keys| keys.choose(&mut self.header_streams[source_id.index()]));
+        let message = self.messages.insert(Message::new(source_id, now, key));
         self.deliver(source.target, message);
         let gap = source.interarrival.sample(&mut self.arrival_streams[source_id.index()]);
         self.calendar.schedule(now + gap, Event::Arrival(source_id));
@@ -166,10 +125,50 @@ impl<'a, O: Observer> Replication<'a, O> {
     fn deliver(&mut self, target: Target, message: MessageId) {
         match target {
             Target::Node(node) => self.arrive(node, message),
-            Target::Exit => {
-                let message = self.messages.remove(message);
-                self.observer.delivery(message.source, self.now - message.born);
+            Target::Exchange(exchange) => self.route(exchange, message),
+            Target::Exit => self.finish(message, Fate::Delivered),
+        }
+    }
+
+    /// An exchange sends the message to every matching target, copying it when there are
+    /// several; an unroutable message is dropped or sent to the alternate target.
+    fn route(&mut self, exchange_id: ExchangeId, message: MessageId) {
+        let exchange = self.network.exchange(exchange_id);
+        let targets = exchange.targets(self.messages.get(message).key());
+        self.observer.routed(exchange_id, u32::try_from(targets.len()).unwrap_or(u32::MAX));
+        match (targets, exchange.unroutable) {
+            ([], Unroutable::Drop) => self.finish(message, Fate::Unroutable(exchange_id)),
+            ([], Unroutable::To(alternate)) => self.deliver(alternate, message),
+            ([only], _) => self.deliver(*only, message),
+            ([first, rest @ ..], _) => {
+                for &target in rest {
+                    let copy = self.messages.copy(message);
+                    self.deliver(target, copy);
+                }
+                self.deliver(*first, message);
             }
+        }
+    }
+
+    /// A message (or copy) leaves the system: delivered or dropped. When it is the last copy of
+    /// a multicast message, the whole message's fate is reported too.
+    fn finish(&mut self, id: MessageId, fate: Fate) {
+        let message = self.messages.remove(id);
+        let end = MessageEnd { source: message.source, copy: message.is_copy() };
+        match fate {
+            Fate::Delivered => self.observer.delivery(end, message.last_node(), self.now - message.born),
+            Fate::Dropped(node) => self.observer.drop(node, end),
+            Fate::Unroutable(exchange) => self.observer.unroutable(exchange, end),
+        }
+        if !end.copy {
+            return;
+        }
+        match self.messages.end_copy(&message, fate == Fate::Delivered) {
+            ParentEnd::Pending => {}
+            ParentEnd::AllDelivered => {
+                self.observer.multicast_end(message.source, Some(self.now - message.born))
+            }
+            ParentEnd::Partial => self.observer.multicast_end(message.source, None),
         }
     }
 
@@ -186,16 +185,15 @@ impl<'a, O: Observer> Replication<'a, O> {
             // Drop-head discards the oldest waiting message and admits the arrival; with nobody
             // waiting (capacity = servers) there is nothing to discard, so the arrival is dropped.
             let Some(victim) = oldest_waiting else {
-                let dropped = self.messages.remove(message);
-                self.observer.drop(node_id, dropped.source);
+                self.finish(message, Fate::Dropped(node_id));
                 return;
             };
-            let dropped = self.messages.remove(victim);
-            self.observer.drop(node_id, dropped.source);
             station.in_system -= 1;
+            self.finish(victim, Fate::Dropped(node_id));
         }
+        let station = &mut self.stations[node_id.index()];
         station.in_system += 1;
-        self.messages.get_mut(message).arrived = self.now;
+        self.messages.get_mut(message).enter(node_id, self.now);
         if station.busy < node.servers.limit() {
             station.busy += 1;
             self.start_service(node_id, message);
@@ -218,7 +216,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     /// A worker finishes `message`: it takes the next waiting one, and the message is routed on.
     fn complete(&mut self, node_id: NodeId, message: MessageId) {
         let now = self.now;
-        let finished = *self.messages.get_mut(message);
+        let finished = *self.messages.get(message);
         self.observer.departure(node_id, finished.wait, now - finished.arrived);
         let station = &mut self.stations[node_id.index()];
         station.in_system -= 1;
@@ -232,6 +230,17 @@ impl<'a, O: Observer> Replication<'a, O> {
         let target = routing.choose(&mut self.routing_streams[node_id.index()]);
         self.deliver(target, message);
     }
+}
+
+/// How a message or copy leaves the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Routed to exit.
+    Delivered,
+    /// Dropped at a node's full channel.
+    Dropped(NodeId),
+    /// Matched no binding of an exchange that drops unroutable messages.
+    Unroutable(ExchangeId),
 }
 
 fn source_id(index: usize) -> SourceId {

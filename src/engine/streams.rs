@@ -18,6 +18,8 @@ pub enum Purpose {
     Service = 2,
     /// A node's routing choices.
     Routing = 3,
+    /// A source's message headers (routing keys).
+    Headers = 4,
 }
 
 /// SplitMix64's finaliser: a bijective mix of 64 bits.

@@ -75,13 +75,18 @@ metric_enum! {
         DropProbability => "drop_probability",
         /// Net growth of messages in the node per second over the window (0 when stable).
         QueueGrowthRate => "queue_growth_rate",
+        /// Mean end-to-end latency of multicast copies leaving the system after this node: the
+        /// latency seen by this subscriber.
+        SubscriberLatencyMean => "subscriber_latency_mean",
+        /// 99th percentile of the subscriber latency.
+        SubscriberLatencyP99 => "subscriber_latency_p99",
     }
 }
 
 metric_enum! {
     /// Per-source metrics, over the messages the source created. Times in seconds.
     SourceMetric {
-        /// Mean end-to-end latency (creation to exit) of delivered messages.
+        /// Mean end-to-end latency (creation to exit) of delivered messages and copies.
         LatencyMean => "latency_mean",
         /// Median end-to-end latency.
         LatencyP50 => "latency_p50",
@@ -91,8 +96,28 @@ metric_enum! {
         LatencyP99 => "latency_p99",
         /// Messages delivered (leaving the system) per second.
         Throughput => "throughput",
-        /// Delivered / (delivered + dropped), over messages ending in the window.
+        /// Delivered / (delivered + dropped), over messages (and copies) ending in the window.
         DeliveredFraction => "delivered_fraction",
+        /// Fraction of messages whose every copy was delivered (equal to delivered_fraction
+        /// without multicast).
+        AllDeliveredFraction => "all_delivered_fraction",
+        /// Mean time from creation until the last copy is delivered ("delivered to all"), over
+        /// messages whose every copy was delivered.
+        AllLatencyMean => "all_latency_mean",
+        /// 99th percentile of the delivered-to-all latency.
+        AllLatencyP99 => "all_latency_p99",
+    }
+}
+
+metric_enum! {
+    /// Per-exchange metrics.
+    ExchangeMetric {
+        /// Messages routed per second.
+        ArrivalRate => "arrival_rate",
+        /// Fraction of messages that matched no binding.
+        UnroutableFraction => "unroutable_fraction",
+        /// Mean number of targets a message is sent to (copies per message).
+        CopiesPerMessage => "copies_per_message",
     }
 }
 

@@ -2,15 +2,18 @@
 //! checked; units are seconds and messages per second.
 
 mod distribution;
+mod exchange;
+pub mod matching;
 mod metric;
 mod network;
 
 pub(crate) use distribution::unit_interval;
 pub use distribution::{Distribution, DistributionError};
-pub use metric::{Metric, MetricValues, NodeMetric, SourceMetric};
+pub use exchange::{Binding, Exchange, ExchangeId, ExchangeKind, KeyId, Unroutable};
+pub use metric::{ExchangeMetric, Metric, MetricValues, NodeMetric, SourceMetric};
 pub use network::{
-    Discipline, Network, NetworkError, Node, NodeId, Overflow, Route, Routing, Servers, Source, SourceId,
-    Target,
+    Discipline, KeyChoice, Network, NetworkError, Node, NodeId, Overflow, Route, Routing, Servers, Source,
+    SourceId, Target,
 };
 
 /// How each replication is run.

@@ -4,6 +4,7 @@
 use rand::Rng;
 use thiserror::Error;
 
+use super::exchange::{Exchange, ExchangeId, KeyId, Unroutable};
 use super::{Distribution, unit_interval};
 
 /// Index of a node in [`Network::nodes`].
@@ -35,6 +36,8 @@ impl SourceId {
 pub enum Target {
     /// Into the named node's queue.
     Node(NodeId),
+    /// Through an exchange, which routes by key in zero time.
+    Exchange(ExchangeId),
     /// Out of the system: the message is delivered.
     Exit,
 }
@@ -48,6 +51,51 @@ pub struct Source {
     pub target: Target,
     /// Time between consecutive messages, in seconds.
     pub interarrival: Distribution,
+    /// The routing keys of its messages, drawn per message; `None`: messages carry no key.
+    pub keys: Option<KeyChoice>,
+}
+
+/// A discrete distribution over routing keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyChoice {
+    keys: Vec<KeyId>,
+    probabilities: Vec<f64>,
+    cumulative: Vec<f64>,
+}
+
+impl KeyChoice {
+    /// Keys with their probabilities, which must be positive and sum to 1 (checked by the
+    /// scenario layer).
+    #[must_use]
+    pub fn new(weighted: Vec<(KeyId, f64)>) -> Self {
+        let (keys, probabilities): (Vec<KeyId>, Vec<f64>) = weighted.into_iter().unzip();
+        let mut total = 0.0;
+        let mut cumulative: Vec<f64> = probabilities
+            .iter()
+            .map(|p| {
+                total += p;
+                total
+            })
+            .collect();
+        if let Some(last) = cumulative.last_mut() {
+            *last = 1.0;
+        }
+        Self { keys, probabilities, cumulative }
+    }
+
+    /// Draws one key.
+    #[inline]
+    pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R) -> KeyId {
+        if self.keys.len() == 1 {
+            return self.keys[0];
+        }
+        self.keys[branch_at(&self.cumulative, unit_interval(rng))]
+    }
+
+    /// Each key with its probability.
+    pub fn weighted(&self) -> impl Iterator<Item = (KeyId, f64)> + '_ {
+        self.keys.iter().copied().zip(self.probabilities.iter().copied())
+    }
 }
 
 impl Source {
@@ -229,42 +277,58 @@ impl Node {
 /// A structural defect that makes a network impossible to simulate.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum NetworkError {
-    /// A route or source names a node id that does not exist.
-    #[error("{from} routes to node id {to}, but there are only {count} nodes")]
+    /// A route, binding or source names an id that does not exist.
+    #[error("{from} routes to {what} id {to}, but there are only {count}")]
     DanglingTarget {
-        /// The name of the source or node holding the route.
+        /// The name of the source, node or exchange holding the route.
         from: String,
+        /// "node" or "exchange".
+        what: &'static str,
         /// The missing id.
         to: u32,
-        /// How many nodes exist.
+        /// How many exist.
         count: usize,
     },
     /// A node from which no path leads out of the system: its messages would circulate forever.
     #[error("node '{0}' cannot reach exit: every path from it loops back into the network")]
     NoExit(String),
+    /// Exchanges that route to each other in a loop: a message would be copied forever in zero
+    /// time.
+    #[error("exchange '{0}' routes back to itself through other exchanges without passing a node")]
+    ExchangeLoop(String),
     /// A network without sources generates no traffic.
     #[error("the network has no source")]
     NoSource,
 }
 
-/// A validated open network of sources and nodes.
+/// A validated open network of sources, nodes and exchanges.
 #[derive(Debug, Clone)]
 pub struct Network {
     sources: Vec<Source>,
     nodes: Vec<Node>,
+    exchanges: Vec<Exchange>,
+    keys: Vec<String>,
 }
 
 impl Network {
-    /// Validates the structure: every target exists and every node can reach exit.
+    /// Validates the structure: every target exists, exchanges do not loop among themselves, and
+    /// every node can reach exit. `keys` are the routing keys the sources draw from, indexed by
+    /// [`KeyId`].
     ///
     /// # Errors
     /// The first structural defect found.
-    pub fn new(sources: Vec<Source>, nodes: Vec<Node>) -> Result<Self, NetworkError> {
+    pub fn new(
+        sources: Vec<Source>,
+        nodes: Vec<Node>,
+        exchanges: Vec<Exchange>,
+        keys: Vec<String>,
+    ) -> Result<Self, NetworkError> {
         if sources.is_empty() {
             return Err(NetworkError::NoSource);
         }
-        let network = Self { sources, nodes };
+        let network = Self { sources, nodes, exchanges, keys };
         network.check_targets()?;
+        network.check_exchange_loops()?;
         if let Some(stuck) = network.nodes_without_exit().first() {
             return Err(NetworkError::NoExit(network.nodes[stuck.index()].name.clone()));
         }
@@ -283,10 +347,28 @@ impl Network {
         &self.nodes
     }
 
+    /// The exchanges, indexed by [`ExchangeId`].
+    #[must_use]
+    pub fn exchanges(&self) -> &[Exchange] {
+        &self.exchanges
+    }
+
+    /// The routing keys, indexed by [`KeyId`].
+    #[must_use]
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
     /// The node with the given id.
     #[must_use]
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.index()]
+    }
+
+    /// The exchange with the given id.
+    #[must_use]
+    pub fn exchange(&self, id: ExchangeId) -> &Exchange {
+        &self.exchanges[id.index()]
     }
 
     /// The id of the node with this name.
@@ -295,55 +377,113 @@ impl Network {
         self.nodes.iter().position(|node| node.name == name).map(node_id)
     }
 
+    /// The name of a target ("exit" for the exit).
+    #[must_use]
+    pub fn target_name(&self, target: Target) -> &str {
+        match target {
+            Target::Node(id) => &self.node(id).name,
+            Target::Exchange(id) => &self.exchange(id).name,
+            Target::Exit => "exit",
+        }
+    }
+
     /// Replaces one node's service distribution (same network otherwise); used by comparisons.
     pub fn set_service(&mut self, id: NodeId, service: Distribution) {
         self.nodes[id.index()].service = service;
     }
 
     fn check_targets(&self) -> Result<(), NetworkError> {
-        let count = self.nodes.len();
+        let (nodes, exchanges) = (self.nodes.len(), self.exchanges.len());
         let dangling = |from: &str, target: Target| match target {
-            Target::Node(id) if id.index() >= count => {
-                Err(NetworkError::DanglingTarget { from: from.to_owned(), to: id.0, count })
-            }
+            Target::Node(id) if id.index() >= nodes => Err(NetworkError::DanglingTarget {
+                from: from.to_owned(),
+                what: "node",
+                to: id.0,
+                count: nodes,
+            }),
+            Target::Exchange(id) if id.index() >= exchanges => Err(NetworkError::DanglingTarget {
+                from: from.to_owned(),
+                what: "exchange",
+                to: id.0,
+                count: exchanges,
+            }),
             _ => Ok(()),
         };
         for source in &self.sources {
             dangling(&source.name, source.target)?;
         }
         for node in &self.nodes {
-            for route in node.routing.branches() {
-                dangling(&node.name, route.target)?;
+            node.routing.branches().try_for_each(|route| dangling(&node.name, route.target))?;
+        }
+        for exchange in &self.exchanges {
+            exchange.possible_targets().try_for_each(|target| dangling(&exchange.name, target))?;
+        }
+        Ok(())
+    }
+
+    /// Rejects a cycle among exchanges (depth-first search over exchange-to-exchange edges).
+    fn check_exchange_loops(&self) -> Result<(), NetworkError> {
+        // 0 unvisited, 1 on the current path, 2 done.
+        fn visit(network: &Network, at: usize, state: &mut [u8]) -> Result<(), usize> {
+            state[at] = 1;
+            for target in network.exchanges[at].possible_targets() {
+                if let Target::Exchange(next) = target {
+                    match state[next.index()] {
+                        1 => return Err(next.index()),
+                        0 => visit(network, next.index(), state)?,
+                        _ => {}
+                    }
+                }
+            }
+            state[at] = 2;
+            Ok(())
+        }
+        let mut state = vec![0u8; self.exchanges.len()];
+        for start in 0..self.exchanges.len() {
+            if state[start] == 0 {
+                visit(self, start, &mut state)
+                    .map_err(|looped| NetworkError::ExchangeLoop(self.exchanges[looped].name.clone()))?;
             }
         }
         Ok(())
     }
 
-    /// Nodes from which exit is unreachable along routes of positive probability.
+    /// Nodes from which exit is unreachable: every route of positive probability, every binding
+    /// and alternate of the exchanges on the way, loops back. A message an exchange drops as
+    /// unroutable leaves the system, so it counts as an exit.
     #[must_use]
     pub fn nodes_without_exit(&self) -> Vec<NodeId> {
-        let mut reaches_exit = vec![false; self.nodes.len()];
+        let mut node_exits = vec![false; self.nodes.len()];
+        let mut exchange_exits = vec![false; self.exchanges.len()];
         let mut changed = true;
         while changed {
             changed = false;
-            for (index, node) in self.nodes.iter().enumerate() {
-                if reaches_exit[index] {
-                    continue;
+            let exits = |target: Target, node_exits: &[bool], exchange_exits: &[bool]| match target {
+                Target::Exit => true,
+                Target::Node(next) => node_exits[next.index()],
+                Target::Exchange(next) => exchange_exits[next.index()],
+            };
+            for (index, exchange) in self.exchanges.iter().enumerate() {
+                if !exchange_exits[index]
+                    && (exchange.unroutable == Unroutable::Drop
+                        || exchange.possible_targets().any(|t| exits(t, &node_exits, &exchange_exits)))
+                {
+                    exchange_exits[index] = true;
+                    changed = true;
                 }
-                let exits = node.routing.branches().any(|route| {
-                    route.probability > 0.0
-                        && match route.target {
-                            Target::Exit => true,
-                            Target::Node(next) => reaches_exit[next.index()],
-                        }
-                });
-                if exits {
-                    reaches_exit[index] = true;
+            }
+            for (index, node) in self.nodes.iter().enumerate() {
+                if !node_exits[index]
+                    && node.routing.branches().any(|route| {
+                        route.probability > 0.0 && exits(route.target, &node_exits, &exchange_exits)
+                    })
+                {
+                    node_exits[index] = true;
                     changed = true;
                 }
             }
         }
-        (0..self.nodes.len()).filter(|&i| !reaches_exit[i]).map(node_id).collect()
+        (0..self.nodes.len()).filter(|&i| !node_exits[i]).map(node_id).collect()
     }
 }
 
@@ -377,6 +517,7 @@ mod tests {
             name: "s".to_owned(),
             target: Target::Node(NodeId(0)),
             interarrival: Distribution::exponential(2.0).unwrap(),
+            keys: None,
         }
     }
 
@@ -392,7 +533,8 @@ mod tests {
     #[test]
     fn a_loop_without_exit_is_rejected() {
         let to = |id| vec![Route { target: Target::Node(NodeId(id)), probability: 1.0 }];
-        let error = Network::new(vec![source()], vec![node("a", to(1)), node("b", to(0))]).unwrap_err();
+        let error = Network::new(vec![source()], vec![node("a", to(1)), node("b", to(0))], vec![], vec![])
+            .unwrap_err();
         assert_eq!(error, NetworkError::NoExit("a".to_owned()));
     }
 
@@ -402,6 +544,6 @@ mod tests {
             Route { target: Target::Node(NodeId(0)), probability: 0.5 },
             Route { target: Target::Exit, probability: 0.5 },
         ];
-        assert!(Network::new(vec![source()], vec![node("a", routes)]).is_ok());
+        assert!(Network::new(vec![source()], vec![node("a", routes)], vec![], vec![]).is_ok());
     }
 }

@@ -2,39 +2,89 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Network, Node, Scenario, Target};
+use crate::analytic::analyze;
+use crate::model::{Network, Scenario, Unroutable};
 
-fn target_name(network: &Network, target: Target) -> &str {
-    match target {
-        Target::Node(id) => &network.node(id).name,
-        Target::Exit => "exit",
+fn describe_sources(out: &mut String, network: &Network) {
+    for source in network.sources() {
+        let _ = writeln!(
+            out,
+            "source {}: {:.6} messages/s to {}, inter-arrival {}",
+            source.name,
+            source.rate(),
+            network.target_name(source.target),
+            source.interarrival
+        );
+        if let Some(keys) = &source.keys {
+            let keys: Vec<String> = keys
+                .weighted()
+                .map(|(key, p)| format!("'{}' (p {p})", network.keys()[key.index()]))
+                .collect();
+            let _ = writeln!(out, "  routing keys: {}", keys.join(", "));
+        }
     }
 }
 
-/// Kendall notation of a node, e.g. "M/M/1" or "M/D/4/10" (the arrival letter is "G" when the
-/// node is fed by anything other than a single Poisson source).
-fn notation(node: &Node, poisson_arrivals: bool) -> String {
-    let arrivals = if poisson_arrivals { "M" } else { "G" };
-    let capacity = node.capacity.map_or_else(String::new, |k| format!("/{k}"));
-    format!("{arrivals}/{}/{}{capacity}", node.service.kendall_letter(), node.servers)
+fn describe_nodes(out: &mut String, network: &Network) {
+    let analysis = analyze(network, None).ok();
+    for (index, node) in network.nodes().iter().enumerate() {
+        let capacity = node
+            .capacity
+            .map_or_else(|| "unbounded".to_owned(), |k| format!("capacity {k} ({})", node.overflow.name()));
+        let (model, load) = analysis.as_ref().map_or_else(
+            || (String::from("?"), String::new()),
+            |a| {
+                (
+                    a.nodes[index].model.clone(),
+                    format!(
+                        ", offered λ {:.6}/s, ρ {:.4}",
+                        a.nodes[index].arrival_rate, a.nodes[index].utilization
+                    ),
+                )
+            },
+        );
+        let _ = writeln!(
+            out,
+            "node {} [{model}]: servers {}, service {}, {capacity}, fifo{load}",
+            node.name, node.servers, node.service
+        );
+        let routes: Vec<String> = node
+            .routing
+            .branches()
+            .map(|route| format!("{} (p {})", network.target_name(route.target), route.probability))
+            .collect();
+        let _ = writeln!(out, "  routes: {}", routes.join(", "));
+    }
 }
 
-/// Whether a node's only input is one exponential source (so its arrivals are Poisson).
-fn poisson_fed(network: &Network, index: usize) -> bool {
-    let from_nodes = network.nodes().iter().flat_map(|node| node.routing.branches()).any(|route| {
-        route.target == Target::Node(crate::model::NodeId(u32::try_from(index).unwrap_or(u32::MAX)))
-    });
-    let feeding: Vec<_> = network
-        .sources()
-        .iter()
-        .filter(|source| {
-            source.target == Target::Node(crate::model::NodeId(u32::try_from(index).unwrap_or(u32::MAX)))
-        })
-        .collect();
-    !from_nodes && !feeding.is_empty() && feeding.iter().all(|source| source.interarrival.is_exponential())
+fn describe_exchanges(out: &mut String, network: &Network) {
+    for exchange in network.exchanges() {
+        let unroutable = match exchange.unroutable {
+            Unroutable::Drop => "dropped".to_owned(),
+            Unroutable::To(target) => format!("sent to {}", network.target_name(target)),
+        };
+        let _ = writeln!(
+            out,
+            "exchange {} ({}): unroutable messages are {unroutable}",
+            exchange.name,
+            exchange.kind.name()
+        );
+        for binding in &exchange.bindings {
+            let _ =
+                writeln!(out, "  binding '{}' -> {}", binding.pattern, network.target_name(binding.target));
+        }
+        for (index, key) in network.keys().iter().enumerate() {
+            let id = crate::model::KeyId(u32::try_from(index).unwrap_or(u32::MAX));
+            let targets: Vec<&str> =
+                exchange.targets(Some(id)).iter().map(|&t| network.target_name(t)).collect();
+            let routed = if targets.is_empty() { "unroutable".to_owned() } else { targets.join(", ") };
+            let _ = writeln!(out, "  key '{key}' -> {routed}");
+        }
+    }
 }
 
-/// Describes a scenario: its settings, sources, nodes and routes.
+/// Describes a scenario: its settings, sources (with their keys), nodes (in Kendall notation,
+/// with their offered load), routes, and how each exchange routes every key.
 #[must_use]
 pub fn describe(scenario: &Scenario) -> String {
     let mut out = String::new();
@@ -46,34 +96,8 @@ pub fn describe(scenario: &Scenario) -> String {
         "simulation: {} replications of {}s after {}s warm-up, seed {}, at most {} messages in the system",
         settings.replications, settings.duration_s, settings.warmup_s, settings.seed, settings.max_in_system
     );
-    for source in network.sources() {
-        let _ = writeln!(
-            out,
-            "source {}: {:.6} messages/s to {}, inter-arrival {}",
-            source.name,
-            source.rate(),
-            target_name(network, source.target),
-            source.interarrival
-        );
-    }
-    for (index, node) in network.nodes().iter().enumerate() {
-        let capacity = node
-            .capacity
-            .map_or_else(|| "unbounded".to_owned(), |k| format!("capacity {k} ({})", node.overflow.name()));
-        let _ = writeln!(
-            out,
-            "node {} [{}]: {} servers, service {}, {capacity}, fifo",
-            node.name,
-            notation(node, poisson_fed(network, index)),
-            node.servers,
-            node.service
-        );
-        let routes: Vec<String> = node
-            .routing
-            .branches()
-            .map(|route| format!("{} (p {})", target_name(network, route.target), route.probability))
-            .collect();
-        let _ = writeln!(out, "  routes: {}", routes.join(", "));
-    }
+    describe_sources(&mut out, network);
+    describe_nodes(&mut out, network);
+    describe_exchanges(&mut out, network);
     out
 }

@@ -118,7 +118,8 @@ fn summary_csv(summary: &SummaryFile, path: &Path) -> Result<Vec<u8>, ReportErro
     writer.write_record(["scope", "name", "metric", "mean", "ci_low", "ci_high"]).map_err(csv_error(path))?;
     let nodes = summary.nodes.iter().map(|n| ("node", &n.name, &n.metrics));
     let sources = summary.sources.iter().map(|s| ("source", &s.name, &s.metrics));
-    for (scope, name, metrics) in nodes.chain(sources) {
+    let exchanges = summary.exchanges.iter().map(|e| ("exchange", &e.name, &e.metrics));
+    for (scope, name, metrics) in nodes.chain(sources).chain(exchanges) {
         for (metric, entry) in metrics {
             let [low, high] = entry.ci95.map_or([None, None], |[l, h]| [Some(l), Some(h)]);
             writer
@@ -147,6 +148,9 @@ fn replications_csv(
         }
         for (source, result) in network.sources().iter().zip(&replication.sources) {
             write_values(&mut write, "source", &source.name, &result.metrics)?;
+        }
+        for (exchange, result) in network.exchanges().iter().zip(&replication.exchanges) {
+            write_values(&mut write, "exchange", &exchange.name, &result.metrics)?;
         }
     }
     writer.into_inner().map_err(|error| ReportError::Io { path: path.to_owned(), source: error.into_error() })

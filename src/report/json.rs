@@ -56,6 +56,17 @@ pub struct SourceEntry {
     pub ci_misses: Vec<String>,
 }
 
+/// One exchange of summary.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExchangeEntry {
+    /// The exchange's name.
+    pub name: String,
+    /// Its matching rule ("direct", "fanout", "topic", "prefix", "key-hash").
+    pub kind: String,
+    /// Metric key to estimate.
+    pub metrics: BTreeMap<String, EstimateEntry>,
+}
+
 /// The whole summary.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryFile {
@@ -81,6 +92,9 @@ pub struct SummaryFile {
     pub nodes: Vec<NodeEntry>,
     /// Per source, in file order.
     pub sources: Vec<SourceEntry>,
+    /// Per exchange, in file order.
+    #[serde(default)]
+    pub exchanges: Vec<ExchangeEntry>,
 }
 
 fn metric_map<M: Metric>(summary: &EntitySummary<M>) -> BTreeMap<String, EstimateEntry> {
@@ -158,6 +172,17 @@ impl SummaryFile {
             stopped_early: experiment.stopped_early(),
             nodes,
             sources,
+            exchanges: scenario
+                .network
+                .exchanges()
+                .iter()
+                .zip(&experiment.summary.exchanges)
+                .map(|(exchange, summary)| ExchangeEntry {
+                    name: exchange.name.clone(),
+                    kind: exchange.kind.name().to_owned(),
+                    metrics: metric_map(summary),
+                })
+                .collect(),
         }
     }
 }

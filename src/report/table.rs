@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::analysis::figure_text;
 use super::json::{EstimateEntry, SummaryFile};
 use crate::analytic::Figure;
-use crate::stats::{Metric, NodeMetric, SourceMetric};
+use crate::stats::{ExchangeMetric, Metric, NodeMetric, SourceMetric};
 
 /// The unit printed after a metric's value.
 pub(super) fn unit(key: &str) -> &'static str {
@@ -53,7 +53,7 @@ impl Block<'_> {
         let _ = writeln!(out, "{}", self.title);
         let _ = writeln!(
             out,
-            "  {:<18} {:>12}  {:<22} {:>12} {:>8}",
+            "  {:<24} {:>12}  {:<22} {:>12} {:>8}",
             "metric", "mean", "95% CI", "theory", "diff"
         );
         for metric in M::ALL {
@@ -66,11 +66,14 @@ impl Block<'_> {
                 .and_then(|e| e.ci95)
                 .map_or_else(String::new, |[low, high]| format!("[{}, {}]", number(low), number(high)));
             let figure = self.analytic.get(key);
+            if mean.is_none() && figure.and_then(|f| f.value).is_none() {
+                continue; // nothing measured and nothing predicted (e.g. no multicast here)
+            }
             let theory =
                 figure.filter(|f| f.value.is_some()).map_or_else(String::new, |f| figure_text(key, f));
             let flag = if self.misses.iter().any(|m| m == key) { "  outside CI" } else { "" };
             let diff = difference(mean, figure);
-            let _ = writeln!(out, "  {key:<18} {mean_text:>12}  {ci:<22} {theory:>12} {diff:>8}{flag}");
+            let _ = writeln!(out, "  {key:<24} {mean_text:>12}  {ci:<22} {theory:>12} {diff:>8}{flag}");
         }
     }
 }
@@ -102,6 +105,12 @@ pub fn render_table(summary: &SummaryFile) -> String {
         let title = format!("\nsource {}", source.name);
         Block { title, metrics: &source.metrics, analytic: &source.analytic, misses: &source.ci_misses }
             .render::<SourceMetric>(&mut out);
+    }
+    let no_theory = BTreeMap::new();
+    for exchange in &summary.exchanges {
+        let title = format!("\nexchange {} ({})", exchange.name, exchange.kind);
+        Block { title, metrics: &exchange.metrics, analytic: &no_theory, misses: &[] }
+            .render::<ExchangeMetric>(&mut out);
     }
     let _ = writeln!(
         out,

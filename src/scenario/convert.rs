@@ -8,10 +8,11 @@ use toml::Spanned;
 
 use super::Overrides;
 use super::error::Problem;
+use super::exchanges::{convert_exchange, intern_keys, source_keys};
 use super::raw::{RawDistribution, RawNode, RawRoute, RawScenario, RawServers, RawSimulation, RawSource};
 use crate::model::{
-    Discipline, Distribution, Network, NetworkError, Node, NodeId, Overflow, Route, Routing, Scenario,
-    Servers, Settings, Source, Target,
+    Discipline, Distribution, Exchange, ExchangeId, Network, NetworkError, Node, NodeId, Overflow, Route,
+    Routing, Scenario, Servers, Settings, Source, Target,
 };
 
 /// Tolerance on the sum of a node's route probabilities.
@@ -39,6 +40,11 @@ impl<'a> Problems<'a> {
         self.list.push(Problem { line, column, message });
     }
 
+    /// Problems recorded so far.
+    pub(super) fn len(&self) -> usize {
+        self.list.len()
+    }
+
     pub(super) fn into_list(self) -> Vec<Problem> {
         self.list
     }
@@ -61,27 +67,31 @@ pub(super) fn convert(
 ) -> Option<Scenario> {
     let name = scenario_name(raw.name.as_ref(), default_name, problems);
     let settings = settings(raw.simulation.as_ref(), overrides, problems);
-    let names = node_names(&raw.node, &raw.source, problems);
+    let names = target_names(&raw, problems);
+    let keys = intern_keys(&raw.source);
     let nodes: Vec<Option<Node>> = raw.node.iter().map(|node| convert_node(node, &names, problems)).collect();
     let sources: Vec<Option<Source>> =
-        raw.source.iter().map(|source| convert_source(source, &names, problems)).collect();
+        raw.source.iter().map(|source| convert_source(source, &names, &keys, problems)).collect();
+    let exchanges: Vec<Option<Exchange>> =
+        raw.exchange.iter().map(|exchange| convert_exchange(exchange, &names, &keys, problems)).collect();
     if raw.source.is_empty() {
         problems.at(0..0, "the scenario has no [[source]]: add at least one producer".to_owned());
     }
     if raw.node.is_empty() {
         problems.at(0..0, "the scenario has no [[node]]: add at least one process".to_owned());
     }
-    let (Some(settings), Some(nodes), Some(sources)) = (
+    let (Some(settings), Some(nodes), Some(sources), Some(exchanges)) = (
         settings,
         nodes.into_iter().collect::<Option<Vec<_>>>(),
         sources.into_iter().collect::<Option<Vec<_>>>(),
+        exchanges.into_iter().collect::<Option<Vec<_>>>(),
     ) else {
         return None;
     };
     if !problems.list.is_empty() {
         return None;
     }
-    match Network::new(sources, nodes) {
+    match Network::new(sources, nodes, exchanges, keys) {
         Ok(network) => Some(Scenario { name, settings, network }),
         Err(error) => {
             let span = match &error {
@@ -89,6 +99,11 @@ pub(super) fn convert(
                     .node
                     .iter()
                     .find(|raw_node| raw_node.get_ref().name.get_ref() == node)
+                    .map_or(0..0, Spanned::span),
+                NetworkError::ExchangeLoop(exchange) => raw
+                    .exchange
+                    .iter()
+                    .find(|raw_exchange| raw_exchange.get_ref().name.get_ref() == exchange)
                     .map_or(0..0, Spanned::span),
                 _ => 0..0,
             };
@@ -195,19 +210,24 @@ fn bounded_integer(
     }
 }
 
-/// Node ids by name; records duplicate and reserved names.
-fn node_names(
-    nodes: &[Spanned<RawNode>],
-    sources: &[Spanned<RawSource>],
-    problems: &mut Problems,
-) -> HashMap<String, NodeId> {
+/// Route targets (nodes and exchanges) by name; records duplicate and reserved names.
+fn target_names(raw: &RawScenario, problems: &mut Problems) -> HashMap<String, Target> {
     let mut names = HashMap::new();
     let mut seen: HashMap<&str, &str> = HashMap::new();
-    let all = nodes
+    let id = |index: usize| u32::try_from(index).unwrap_or(u32::MAX);
+    let all = raw
+        .node
         .iter()
-        .map(|n| (&n.get_ref().name, "node"))
-        .chain(sources.iter().map(|s| (&s.get_ref().name, "source")));
-    for (index, (name, kind)) in all.enumerate() {
+        .enumerate()
+        .map(|(i, n)| (&n.get_ref().name, "node", Some(Target::Node(NodeId(id(i))))))
+        .chain(
+            raw.exchange
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (&e.get_ref().name, "exchange", Some(Target::Exchange(ExchangeId(id(i)))))),
+        )
+        .chain(raw.source.iter().map(|s| (&s.get_ref().name, "source", None)));
+    for (name, kind, target) in all {
         let text = name.get_ref().as_str();
         if text.is_empty() || text == "exit" {
             problems
@@ -217,8 +237,8 @@ fn node_names(
                 name.span(),
                 format!("{kind} name '{text}' is already used by a {first}: names must be unique"),
             );
-        } else if kind == "node" {
-            names.insert(text.to_owned(), NodeId(u32::try_from(index).unwrap_or(u32::MAX)));
+        } else if let Some(target) = target {
+            names.insert(text.to_owned(), target);
         }
     }
     names
@@ -226,13 +246,14 @@ fn node_names(
 
 fn convert_source(
     raw: &Spanned<RawSource>,
-    names: &HashMap<String, NodeId>,
+    names: &HashMap<String, Target>,
+    keys: &[String],
     problems: &mut Problems,
 ) -> Option<Source> {
     let source = raw.get_ref();
     let context = format!("source '{}'", source.name.get_ref());
     let target = match names.get(source.to.get_ref()) {
-        Some(&id) => Some(Target::Node(id)),
+        Some(&target) => Some(target),
         None => {
             problems.at(source.to.span(), unknown_node(&context, "to", source.to.get_ref(), names));
             None
@@ -240,21 +261,32 @@ fn convert_source(
     };
     let interarrival =
         distribution(&source.interarrival, &format!("{context} field 'interarrival'"), problems);
-    Some(Source { name: source.name.get_ref().clone(), target: target?, interarrival: interarrival? })
+    let key_choice = source_keys(source.keys.as_ref(), keys, &context, problems);
+    Some(Source {
+        name: source.name.get_ref().clone(),
+        target: target?,
+        interarrival: interarrival?,
+        keys: key_choice?,
+    })
 }
 
-fn unknown_node(context: &str, field: &str, name: &str, names: &HashMap<String, NodeId>) -> String {
+pub(super) fn unknown_node(
+    context: &str,
+    field: &str,
+    name: &str,
+    names: &HashMap<String, Target>,
+) -> String {
     let mut known: Vec<&str> = names.keys().map(String::as_str).collect();
     known.sort_unstable();
     format!(
-        "{context} field '{field}': unknown node '{name}' (nodes: {}; or \"exit\" in routes)",
+        "{context} field '{field}': unknown node or exchange '{name}' (known: {}; or \"exit\" in routes)",
         known.join(", ")
     )
 }
 
 fn convert_node(
     raw: &Spanned<RawNode>,
-    names: &HashMap<String, NodeId>,
+    names: &HashMap<String, Target>,
     problems: &mut Problems,
 ) -> Option<Node> {
     let node = raw.get_ref();
@@ -347,7 +379,7 @@ fn routing(
     routes: &[Spanned<RawRoute>],
     node_span: Range<usize>,
     context: &str,
-    names: &HashMap<String, NodeId>,
+    names: &HashMap<String, Target>,
     problems: &mut Problems,
 ) -> Option<Routing> {
     let before = problems.list.len();
@@ -356,7 +388,7 @@ fn routing(
         let route = raw.get_ref();
         let target = match route.to.get_ref().as_str() {
             "exit" => Some(Target::Exit),
-            name => names.get(name).map(|&id| Target::Node(id)),
+            name => names.get(name).copied(),
         };
         if target.is_none() {
             problems.at(route.to.span(), unknown_node(context, "routes.to", route.to.get_ref(), names));

@@ -3,6 +3,7 @@
 
 mod convert;
 mod error;
+mod exchanges;
 mod raw;
 mod units;
 

@@ -1,6 +1,7 @@
 //! What the scenario file says, mirrored by serde. Unknown fields are rejected; positions are kept
 //! (as spans) wherever a later check needs to point at a line.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
@@ -19,6 +20,28 @@ pub(super) struct RawScenario {
     pub source: Vec<Spanned<RawSource>>,
     #[serde(default)]
     pub node: Vec<Spanned<RawNode>>,
+    #[serde(default)]
+    pub exchange: Vec<Spanned<RawExchange>>,
+}
+
+/// One `[[exchange]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExchange {
+    pub name: Spanned<String>,
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub bindings: Vec<Spanned<RawBinding>>,
+    pub unroutable: Option<Spanned<String>>,
+}
+
+/// One binding of an exchange: `{ key = "sensor.#", to = "storage" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBinding {
+    pub key: Option<Spanned<String>>,
+    pub to: Spanned<String>,
 }
 
 /// The `[simulation]` table.
@@ -39,6 +62,7 @@ pub(super) struct RawSource {
     pub name: Spanned<String>,
     pub to: Spanned<String>,
     pub interarrival: Spanned<RawDistribution>,
+    pub keys: Option<Spanned<BTreeMap<String, f64>>>,
 }
 
 /// One `[[node]]`.

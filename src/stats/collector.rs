@@ -3,9 +3,10 @@
 //! the end of the run; per-message figures count messages that complete inside it.
 
 use super::histogram::DurationHistogram;
-use crate::engine::{Observer, RunEnd};
-use crate::model::{MetricValues, NodeMetric, SourceMetric};
-use crate::model::{Network, NodeId, SourceId};
+use crate::engine::{MessageEnd, Observer, RunEnd};
+use crate::model::{
+    ExchangeId, ExchangeMetric, MetricValues, Network, NodeId, NodeMetric, SourceId, SourceMetric,
+};
 
 /// Counts of one node over the observation window.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,10 +37,21 @@ pub struct NodeReplication {
 pub struct SourceReplication {
     /// Every source metric.
     pub metrics: MetricValues<SourceMetric>,
-    /// Messages delivered (left the system) in the window.
+    /// Messages and copies delivered (left the system) in the window.
     pub delivered: u64,
-    /// Messages dropped in the window.
+    /// Messages and copies dropped (at full channels or as unroutable) in the window.
     pub dropped: u64,
+}
+
+/// One exchange's results in one replication.
+#[derive(Debug, Clone)]
+pub struct ExchangeReplication {
+    /// Every exchange metric.
+    pub metrics: MetricValues<ExchangeMetric>,
+    /// Messages routed in the window.
+    pub routed: u64,
+    /// Messages that matched no binding.
+    pub unroutable: u64,
 }
 
 /// Everything one replication measured.
@@ -57,6 +69,47 @@ pub struct ReplicationResult {
     pub nodes: Vec<NodeReplication>,
     /// Per source, in network order.
     pub sources: Vec<SourceReplication>,
+    /// Per exchange, in network order.
+    pub exchanges: Vec<ExchangeReplication>,
+}
+
+/// Durations with their count and sum (for the mean) and histogram (for percentiles).
+#[derive(Debug, Clone, Default)]
+struct Durations {
+    count: u64,
+    sum: f64,
+    histogram: DurationHistogram,
+}
+
+impl Durations {
+    #[inline]
+    fn record(&mut self, seconds: f64) {
+        self.count += 1;
+        self.sum += seconds;
+        self.histogram.record(seconds);
+    }
+
+    fn clear(&mut self) {
+        self.count = 0;
+        self.sum = 0.0;
+        self.histogram.clear();
+    }
+
+    #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
+    fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
+    }
+
+    fn quantile(&self, quantile: f64) -> Option<f64> {
+        self.histogram.quantile(quantile)
+    }
+
+    /// Both sets of durations together.
+    fn merged(&self, other: &Durations) -> Durations {
+        let mut histogram = self.histogram.clone();
+        histogram += &other.histogram;
+        Durations { count: self.count + other.count, sum: self.sum + other.sum, histogram }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -68,18 +121,33 @@ struct NodeStats {
     area_in_system: f64,
     area_busy: f64,
     counts: NodeCounts,
-    wait_sum: f64,
-    sojourn_sum: f64,
-    waits: DurationHistogram,
-    sojourns: DurationHistogram,
+    waits: Durations,
+    sojourns: Durations,
+    /// End-to-end latencies of multicast copies that left the system after this node.
+    subscriber_latencies: Durations,
 }
 
 #[derive(Debug, Clone, Default)]
 struct SourceStats {
     delivered: u64,
     dropped: u64,
-    latency_sum: f64,
-    latencies: DurationHistogram,
+    /// Latencies of messages never copied.
+    latencies: Durations,
+    /// Latencies of multicast copies.
+    copy_latencies: Durations,
+    /// Messages never copied that were dropped.
+    single_dropped: u64,
+    /// Multicast messages whose copies were all delivered, with the time to the last one.
+    multicast_latencies: Durations,
+    /// Multicast messages with a dropped copy.
+    multicast_partial: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct ExchangeStats {
+    routed: u64,
+    unroutable: u64,
+    copies: u64,
 }
 
 /// The statistics observer of one replication.
@@ -88,6 +156,7 @@ pub struct Collector {
     window_start: f64,
     nodes: Vec<NodeStats>,
     sources: Vec<SourceStats>,
+    exchanges: Vec<ExchangeStats>,
 }
 
 impl Collector {
@@ -105,13 +174,17 @@ impl Collector {
                 area_in_system: 0.0,
                 area_busy: 0.0,
                 counts: NodeCounts::default(),
-                wait_sum: 0.0,
-                sojourn_sum: 0.0,
-                waits: DurationHistogram::new(),
-                sojourns: DurationHistogram::new(),
+                waits: Durations::default(),
+                sojourns: Durations::default(),
+                subscriber_latencies: Durations::default(),
             })
             .collect();
-        Self { window_start: 0.0, nodes, sources: vec![SourceStats::default(); network.sources().len()] }
+        Self {
+            window_start: 0.0,
+            nodes,
+            sources: vec![SourceStats::default(); network.sources().len()],
+            exchanges: vec![ExchangeStats::default(); network.exchanges().len()],
+        }
     }
 
     /// Closes the window at the run's end and computes every metric.
@@ -129,6 +202,7 @@ impl Collector {
             stopped_early: end.stopped_early,
             nodes: self.nodes.iter().map(|node| node.result(window)).collect(),
             sources: self.sources.iter().map(|source| source.result(window)).collect(),
+            exchanges: self.exchanges.iter().map(|exchange| exchange.result(window)).collect(),
         }
     }
 }
@@ -148,17 +222,15 @@ impl NodeStats {
         self.area_in_system = 0.0;
         self.area_busy = 0.0;
         self.counts = NodeCounts { in_system_start: self.in_system, ..NodeCounts::default() };
-        self.wait_sum = 0.0;
-        self.sojourn_sum = 0.0;
         self.waits.clear();
         self.sojourns.clear();
+        self.subscriber_latencies.clear();
     }
 
     #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
     fn result(&self, window: f64) -> NodeReplication {
         let counts = self.counts;
         let per_second = |x: f64| (window > 0.0).then(|| x / window);
-        let per_departure = |x: f64| (counts.departures > 0).then(|| x / counts.departures as f64);
         let mut metrics = MetricValues::default();
         metrics.set(NodeMetric::ArrivalRate, per_second(counts.arrivals as f64));
         metrics.set(NodeMetric::Throughput, per_second(counts.departures as f64));
@@ -167,8 +239,8 @@ impl NodeStats {
         metrics.set(NodeMetric::Utilization, utilization);
         metrics.set(NodeMetric::MeanInSystem, per_second(self.area_in_system));
         metrics.set(NodeMetric::MeanInQueue, per_second(self.area_in_system - self.area_busy));
-        metrics.set(NodeMetric::MeanWait, per_departure(self.wait_sum));
-        metrics.set(NodeMetric::MeanSojourn, per_departure(self.sojourn_sum));
+        metrics.set(NodeMetric::MeanWait, self.waits.mean());
+        metrics.set(NodeMetric::MeanSojourn, self.sojourns.mean());
         metrics.set(NodeMetric::WaitP50, self.waits.quantile(0.50));
         metrics.set(NodeMetric::WaitP95, self.waits.quantile(0.95));
         metrics.set(NodeMetric::WaitP99, self.waits.quantile(0.99));
@@ -181,6 +253,8 @@ impl NodeStats {
         );
         let growth = f64::from(self.in_system) - f64::from(counts.in_system_start);
         metrics.set(NodeMetric::QueueGrowthRate, per_second(growth));
+        metrics.set(NodeMetric::SubscriberLatencyMean, self.subscriber_latencies.mean());
+        metrics.set(NodeMetric::SubscriberLatencyP99, self.subscriber_latencies.quantile(0.99));
         NodeReplication { metrics, counts }
     }
 }
@@ -188,16 +262,43 @@ impl NodeStats {
 impl SourceStats {
     #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
     fn result(&self, window: f64) -> SourceReplication {
-        let delivered = self.delivered as f64;
-        let ended = delivered + self.dropped as f64;
+        let fraction = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+        let every_copy = self.latencies.merged(&self.copy_latencies);
+        let whole_messages = self.latencies.merged(&self.multicast_latencies);
+        let messages_ended = whole_messages.count + self.single_dropped + self.multicast_partial;
         let mut metrics = MetricValues::default();
-        metrics.set(SourceMetric::LatencyMean, (self.delivered > 0).then(|| self.latency_sum / delivered));
-        metrics.set(SourceMetric::LatencyP50, self.latencies.quantile(0.50));
-        metrics.set(SourceMetric::LatencyP95, self.latencies.quantile(0.95));
-        metrics.set(SourceMetric::LatencyP99, self.latencies.quantile(0.99));
-        metrics.set(SourceMetric::Throughput, (window > 0.0).then(|| delivered / window));
-        metrics.set(SourceMetric::DeliveredFraction, (ended > 0.0).then(|| delivered / ended));
+        metrics.set(SourceMetric::LatencyMean, every_copy.mean());
+        metrics.set(SourceMetric::LatencyP50, every_copy.quantile(0.50));
+        metrics.set(SourceMetric::LatencyP95, every_copy.quantile(0.95));
+        metrics.set(SourceMetric::LatencyP99, every_copy.quantile(0.99));
+        metrics.set(SourceMetric::Throughput, (window > 0.0).then(|| self.delivered as f64 / window));
+        metrics.set(SourceMetric::DeliveredFraction, fraction(self.delivered, self.delivered + self.dropped));
+        metrics.set(SourceMetric::AllDeliveredFraction, fraction(whole_messages.count, messages_ended));
+        metrics.set(SourceMetric::AllLatencyMean, whole_messages.mean());
+        metrics.set(SourceMetric::AllLatencyP99, whole_messages.quantile(0.99));
         SourceReplication { metrics, delivered: self.delivered, dropped: self.dropped }
+    }
+
+    fn dropped(&mut self, end: MessageEnd) {
+        self.dropped += 1;
+        if !end.copy {
+            self.single_dropped += 1;
+        }
+    }
+}
+
+impl ExchangeStats {
+    #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
+    fn result(&self, window: f64) -> ExchangeReplication {
+        let routed = self.routed as f64;
+        let mut metrics = MetricValues::default();
+        metrics.set(ExchangeMetric::ArrivalRate, (window > 0.0).then(|| routed / window));
+        metrics.set(
+            ExchangeMetric::UnroutableFraction,
+            (self.routed > 0).then(|| self.unroutable as f64 / routed),
+        );
+        metrics.set(ExchangeMetric::CopiesPerMessage, (self.routed > 0).then(|| self.copies as f64 / routed));
+        ExchangeReplication { metrics, routed: self.routed, unroutable: self.unroutable }
     }
 }
 
@@ -208,10 +309,17 @@ impl Observer for Collector {
             node.reset(now);
         }
         for source in &mut self.sources {
-            *source =
-                SourceStats { latencies: std::mem::take(&mut source.latencies), ..SourceStats::default() };
-            source.latencies.clear();
+            for durations in
+                [&mut source.latencies, &mut source.copy_latencies, &mut source.multicast_latencies]
+            {
+                durations.clear();
+            }
+            source.delivered = 0;
+            source.dropped = 0;
+            source.single_dropped = 0;
+            source.multicast_partial = 0;
         }
+        self.exchanges.fill(ExchangeStats::default());
     }
 
     #[inline]
@@ -228,26 +336,51 @@ impl Observer for Collector {
     }
 
     #[inline]
-    fn drop(&mut self, node: NodeId, source: SourceId) {
+    fn drop(&mut self, node: NodeId, end: MessageEnd) {
         self.nodes[node.index()].counts.drops += 1;
-        self.sources[source.index()].dropped += 1;
+        self.sources[end.source.index()].dropped(end);
+    }
+
+    #[inline]
+    fn routed(&mut self, exchange: ExchangeId, targets: u32) {
+        let stats = &mut self.exchanges[exchange.index()];
+        stats.routed += 1;
+        stats.copies += u64::from(targets);
+    }
+
+    #[inline]
+    fn unroutable(&mut self, exchange: ExchangeId, end: MessageEnd) {
+        self.exchanges[exchange.index()].unroutable += 1;
+        self.sources[end.source.index()].dropped(end);
     }
 
     #[inline]
     fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64) {
         let stats = &mut self.nodes[node.index()];
         stats.counts.departures += 1;
-        stats.wait_sum += wait;
-        stats.sojourn_sum += sojourn;
         stats.waits.record(wait);
         stats.sojourns.record(sojourn);
     }
 
     #[inline]
-    fn delivery(&mut self, source: SourceId, latency: f64) {
-        let stats = &mut self.sources[source.index()];
+    fn delivery(&mut self, end: MessageEnd, last_node: Option<NodeId>, latency: f64) {
+        let stats = &mut self.sources[end.source.index()];
         stats.delivered += 1;
-        stats.latency_sum += latency;
-        stats.latencies.record(latency);
+        if !end.copy {
+            stats.latencies.record(latency);
+            return;
+        }
+        stats.copy_latencies.record(latency);
+        if let Some(node) = last_node {
+            self.nodes[node.index()].subscriber_latencies.record(latency);
+        }
+    }
+
+    fn multicast_end(&mut self, source: SourceId, latency: Option<f64>) {
+        let stats = &mut self.sources[source.index()];
+        match latency {
+            Some(latency) => stats.multicast_latencies.record(latency),
+            None => stats.multicast_partial += 1,
+        }
     }
 }

@@ -6,8 +6,10 @@ mod estimate;
 mod histogram;
 mod summary;
 
-pub use crate::model::{Metric, MetricValues, NodeMetric, SourceMetric};
-pub use collector::{Collector, NodeCounts, NodeReplication, ReplicationResult, SourceReplication};
+pub use crate::model::{ExchangeMetric, Metric, MetricValues, NodeMetric, SourceMetric};
+pub use collector::{
+    Collector, ExchangeReplication, NodeCounts, NodeReplication, ReplicationResult, SourceReplication,
+};
 pub use estimate::Estimate;
 pub use histogram::DurationHistogram;
 pub use summary::{EntitySummary, Summary};

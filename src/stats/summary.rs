@@ -3,7 +3,7 @@
 use super::collector::ReplicationResult;
 use super::estimate::Estimate;
 use crate::model::Network;
-use crate::model::{Metric, MetricValues, NodeMetric, SourceMetric};
+use crate::model::{ExchangeMetric, Metric, MetricValues, NodeMetric, SourceMetric};
 
 /// Every metric of one node or source across replications.
 #[derive(Debug, Clone)]
@@ -40,6 +40,8 @@ pub struct Summary {
     pub nodes: Vec<EntitySummary<NodeMetric>>,
     /// Per source, in network order.
     pub sources: Vec<EntitySummary<SourceMetric>>,
+    /// Per exchange, in network order.
+    pub exchanges: Vec<EntitySummary<ExchangeMetric>>,
 }
 
 impl Summary {
@@ -63,6 +65,17 @@ impl Summary {
                 EntitySummary::from_values(&source.name, replications.iter().map(|r| &r.sources[i].metrics))
             })
             .collect();
-        Self { nodes, sources }
+        let exchanges = network
+            .exchanges()
+            .iter()
+            .enumerate()
+            .map(|(i, exchange)| {
+                EntitySummary::from_values(
+                    &exchange.name,
+                    replications.iter().map(|r| &r.exchanges[i].metrics),
+                )
+            })
+            .collect();
+        Self { nodes, sources, exchanges }
     }
 }

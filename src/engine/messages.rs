@@ -1,0 +1,187 @@
+//! Messages in flight and the multicast parents of their copies, both in slabs with free lists:
+//! no allocation per message in steady state.
+
+use crate::model::{KeyId, NodeId, SourceId};
+
+/// Index of a message in the [`Messages`] slab.
+pub(crate) type MessageId = u32;
+
+/// Marks "none" in the compact u32 fields of [`Message`].
+const NONE: u32 = u32::MAX;
+
+/// A message in flight. Events and queues refer to it by id.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Message {
+    /// Creation time at its source, seconds.
+    pub born: f64,
+    /// Arrival time at the node currently holding it, seconds.
+    pub arrived: f64,
+    /// Time it waited in the current node's queue, seconds.
+    pub wait: f64,
+    /// The source that created it.
+    pub source: SourceId,
+    /// Its routing key, or `NONE`.
+    key: u32,
+    /// The multicast parent of this copy, or `NONE` for a message never copied.
+    parent: u32,
+    /// The node that last held it, or `NONE`.
+    last_node: u32,
+}
+
+impl Message {
+    /// A new message from `source` at time `now`.
+    pub fn new(source: SourceId, now: f64, key: Option<KeyId>) -> Self {
+        Self {
+            born: now,
+            arrived: now,
+            wait: 0.0,
+            source,
+            key: key.map_or(NONE, |k| k.0),
+            parent: NONE,
+            last_node: NONE,
+        }
+    }
+
+    /// Its routing key.
+    pub fn key(&self) -> Option<KeyId> {
+        (self.key != NONE).then_some(KeyId(self.key))
+    }
+
+    /// Whether it is one of several copies of a multicast message.
+    pub fn is_copy(&self) -> bool {
+        self.parent != NONE
+    }
+
+    /// The node that last held it.
+    pub fn last_node(&self) -> Option<NodeId> {
+        (self.last_node != NONE).then_some(NodeId(self.last_node))
+    }
+
+    /// Records that `node` now holds it, since `now`.
+    pub fn enter(&mut self, node: NodeId, now: f64) {
+        self.last_node = node.0;
+        self.arrived = now;
+    }
+}
+
+/// A multicast message whose copies are still in flight.
+#[derive(Debug, Clone, Copy)]
+struct Parent {
+    /// Copies not yet delivered or dropped.
+    outstanding: u32,
+    /// Whether some copy was dropped.
+    any_dropped: bool,
+}
+
+/// How a copy's multicast parent ended, when its last copy ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParentEnd {
+    /// Copies remain in flight.
+    Pending,
+    /// Every copy was delivered.
+    AllDelivered,
+    /// Some copy was dropped.
+    Partial,
+}
+
+/// The message and parent slabs.
+#[derive(Debug, Default)]
+pub(crate) struct Messages {
+    messages: Vec<Message>,
+    free: Vec<MessageId>,
+    parents: Vec<Parent>,
+    free_parents: Vec<u32>,
+}
+
+impl Messages {
+    /// Stores a message and returns its id.
+    pub fn insert(&mut self, message: Message) -> MessageId {
+        if let Some(id) = self.free.pop() {
+            self.messages[id as usize] = message;
+            id
+        } else {
+            let id = MessageId::try_from(self.messages.len()).expect("message ids fit in u32");
+            self.messages.push(message);
+            id
+        }
+    }
+
+    /// Removes a message and returns it.
+    pub fn remove(&mut self, id: MessageId) -> Message {
+        self.free.push(id);
+        self.messages[id as usize]
+    }
+
+    /// The message with this id.
+    pub fn get(&self, id: MessageId) -> &Message {
+        &self.messages[id as usize]
+    }
+
+    /// The message with this id, to update.
+    pub fn get_mut(&mut self, id: MessageId) -> &mut Message {
+        &mut self.messages[id as usize]
+    }
+
+    /// Messages in flight.
+    pub fn live(&self) -> usize {
+        self.messages.len() - self.free.len()
+    }
+
+    /// A new copy of message `id`, sharing its multicast parent (created on the first copy).
+    pub fn copy(&mut self, id: MessageId) -> MessageId {
+        let mut copy = *self.get(id);
+        if copy.parent == NONE {
+            copy.parent = self.new_parent();
+            self.get_mut(id).parent = copy.parent;
+        }
+        self.parents[copy.parent as usize].outstanding += 1;
+        self.insert(copy)
+    }
+
+    fn new_parent(&mut self) -> u32 {
+        let parent = Parent { outstanding: 1, any_dropped: false };
+        if let Some(index) = self.free_parents.pop() {
+            self.parents[index as usize] = parent;
+            index
+        } else {
+            self.parents.push(parent);
+            u32::try_from(self.parents.len() - 1).expect("parent ids fit in u32")
+        }
+    }
+
+    /// Accounts for the end of a copy (delivered or not); says how its parent ended.
+    pub fn end_copy(&mut self, message: &Message, delivered: bool) -> ParentEnd {
+        let index = message.parent as usize;
+        let parent = &mut self.parents[index];
+        parent.outstanding -= 1;
+        parent.any_dropped |= !delivered;
+        if parent.outstanding > 0 {
+            return ParentEnd::Pending;
+        }
+        self.free_parents.push(message.parent);
+        if parent.any_dropped { ParentEnd::Partial } else { ParentEnd::AllDelivered }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parent_ends_with_its_last_copy() {
+        let mut messages = Messages::default();
+        let original = messages.insert(Message::new(SourceId(0), 0.0, None));
+        let copy = messages.copy(original);
+        let third = messages.copy(original);
+        assert!(messages.get(copy).is_copy() && messages.get(original).is_copy());
+        let ends: Vec<ParentEnd> = [(original, true), (copy, false), (third, true)]
+            .into_iter()
+            .map(|(id, delivered)| {
+                let message = messages.remove(id);
+                messages.end_copy(&message, delivered)
+            })
+            .collect();
+        assert_eq!(ends, vec![ParentEnd::Pending, ParentEnd::Pending, ParentEnd::Partial]);
+        assert_eq!(messages.live(), 0);
+    }
+}

@@ -1,0 +1,199 @@
+//! Exchanges: zero-time routers that send each message, by its routing key, to zero, one or
+//! several targets, with the matching rules of real brokers. Matching is done once per
+//! (exchange, key) when the model is built, so routing costs one slice lookup per message.
+
+use super::matching::{kafka_partition, prefix_matches, topic_matches};
+use super::network::Target;
+
+/// Index of an exchange in [`Network::exchanges`](super::Network::exchanges).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExchangeId(pub u32);
+
+impl ExchangeId {
+    /// The id as a vector index.
+    #[must_use]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Index of a routing key in [`Network::keys`](super::Network::keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub u32);
+
+impl KeyId {
+    /// The id as a vector index.
+    #[must_use]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The matching rule of an exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExchangeKind {
+    /// RabbitMQ direct: a binding matches when its key equals the routing key exactly.
+    Direct,
+    /// RabbitMQ fanout (ZeroMQ PUB without filters): a copy to every bound target.
+    Fanout,
+    /// RabbitMQ topic: AMQP patterns, `*` one word and `#` zero or more words.
+    Topic,
+    /// ZeroMQ PUB/SUB: a subscription matches when it is a prefix of the topic (the key).
+    Prefix,
+    /// Kafka's default partitioner: murmur2(key) modulo the number of partitions; the bindings
+    /// are the partitions in order.
+    KeyHash,
+}
+
+impl ExchangeKind {
+    /// The scenario-file spelling.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Direct => "direct",
+            Self::Fanout => "fanout",
+            Self::Topic => "topic",
+            Self::Prefix => "prefix",
+            Self::KeyHash => "key-hash",
+        }
+    }
+}
+
+/// One binding: a pattern (its meaning depends on the exchange kind) and the target it feeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// Binding key, topic pattern or subscription prefix; empty for fanout and key-hash.
+    pub pattern: String,
+    /// Where matching messages go.
+    pub target: Target,
+}
+
+/// What happens to a message that matches no binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unroutable {
+    /// Dropped and counted (RabbitMQ's default for unroutable messages).
+    Drop,
+    /// Sent to an alternate target (RabbitMQ's alternate exchange).
+    To(Target),
+}
+
+/// A validated exchange with its routing table precomputed for every key.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// Unique name from the scenario.
+    pub name: String,
+    /// The matching rule.
+    pub kind: ExchangeKind,
+    /// The bindings, in file order.
+    pub bindings: Vec<Binding>,
+    /// What happens to unroutable messages.
+    pub unroutable: Unroutable,
+    /// Targets per key id, each target at most once (a broker delivers one copy per queue even
+    /// when several bindings match).
+    by_key: Vec<Vec<Target>>,
+    /// Targets of a message without a key.
+    keyless: Vec<Target>,
+}
+
+impl Exchange {
+    /// Builds an exchange and its routing table over the network's `keys`.
+    #[must_use]
+    pub fn new(
+        name: String,
+        kind: ExchangeKind,
+        bindings: Vec<Binding>,
+        unroutable: Unroutable,
+        keys: &[String],
+    ) -> Self {
+        let by_key = keys.iter().map(|key| matching_targets(kind, &bindings, Some(key))).collect();
+        let keyless = matching_targets(kind, &bindings, None);
+        Self { name, kind, bindings, unroutable, by_key, keyless }
+    }
+
+    /// The targets a message with routing key `key` goes to (empty when unroutable).
+    #[inline]
+    #[must_use]
+    pub fn targets(&self, key: Option<KeyId>) -> &[Target] {
+        match key {
+            Some(key) => &self.by_key[key.index()],
+            None => &self.keyless,
+        }
+    }
+
+    /// Every target a message can reach from here, including the alternate target.
+    pub fn possible_targets(&self) -> impl Iterator<Item = Target> + '_ {
+        let alternate = match self.unroutable {
+            Unroutable::To(target) => Some(target),
+            Unroutable::Drop => None,
+        };
+        self.bindings.iter().map(|binding| binding.target).chain(alternate)
+    }
+}
+
+/// The distinct targets of the bindings that match `key`, in binding order.
+fn matching_targets(kind: ExchangeKind, bindings: &[Binding], key: Option<&String>) -> Vec<Target> {
+    let mut targets: Vec<Target> = Vec::new();
+    let mut add = |target: Target| {
+        if !targets.contains(&target) {
+            targets.push(target);
+        }
+    };
+    match (kind, key) {
+        (ExchangeKind::Fanout, _) => bindings.iter().for_each(|b| add(b.target)),
+        (ExchangeKind::KeyHash, Some(key)) if !bindings.is_empty() => {
+            let partitions = u32::try_from(bindings.len()).unwrap_or(u32::MAX);
+            add(bindings[kafka_partition(key.as_bytes(), partitions) as usize].target);
+        }
+        (ExchangeKind::Direct, Some(key)) => {
+            bindings.iter().filter(|b| b.pattern == *key).for_each(|b| add(b.target));
+        }
+        (ExchangeKind::Topic, Some(key)) => {
+            bindings.iter().filter(|b| topic_matches(&b.pattern, key)).for_each(|b| add(b.target));
+        }
+        (ExchangeKind::Prefix, key) => {
+            let topic = key.map_or("", String::as_str);
+            bindings.iter().filter(|b| prefix_matches(&b.pattern, topic)).for_each(|b| add(b.target));
+        }
+        (_, None) | (ExchangeKind::KeyHash, Some(_)) => {}
+    }
+    targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NodeId;
+
+    fn node(i: u32) -> Target {
+        Target::Node(NodeId(i))
+    }
+
+    fn binding(pattern: &str, target: Target) -> Binding {
+        Binding { pattern: pattern.to_owned(), target }
+    }
+
+    #[test]
+    fn topic_routing_delivers_one_copy_per_target() {
+        // RabbitMQ tutorial 5: Q1 binds *.orange.*, Q2 binds *.*.rabbit and lazy.#;
+        // "lazy.orange.rabbit" matches both of Q2's bindings but Q2 gets one copy.
+        let keys = ["quick.orange.rabbit", "lazy.orange.rabbit", "quick.brown.fox"].map(str::to_owned);
+        let bindings =
+            vec![binding("*.orange.*", node(1)), binding("*.*.rabbit", node(2)), binding("lazy.#", node(2))];
+        let exchange = Exchange::new("x".into(), ExchangeKind::Topic, bindings, Unroutable::Drop, &keys);
+        assert_eq!(exchange.targets(Some(KeyId(0))), &[node(1), node(2)]);
+        assert_eq!(exchange.targets(Some(KeyId(1))), &[node(1), node(2)]);
+        assert_eq!(exchange.targets(Some(KeyId(2))), &[] as &[Target]);
+        assert_eq!(exchange.targets(None), &[] as &[Target]);
+    }
+
+    #[test]
+    fn fanout_ignores_the_key_and_direct_needs_an_exact_match() {
+        let keys = ["a".to_owned()];
+        let bindings = vec![binding("a", node(0)), binding("b", node(1))];
+        let fanout =
+            Exchange::new("f".into(), ExchangeKind::Fanout, bindings.clone(), Unroutable::Drop, &keys);
+        assert_eq!(fanout.targets(None), &[node(0), node(1)]);
+        let direct = Exchange::new("d".into(), ExchangeKind::Direct, bindings, Unroutable::Drop, &keys);
+        assert_eq!(direct.targets(Some(KeyId(0))), &[node(0)]);
+    }
+}

@@ -1,0 +1,152 @@
+//! Validation of exchanges, their bindings, and the routing keys sources draw.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use toml::Spanned;
+
+use super::convert::{Problems, unknown_node};
+use super::raw::{RawExchange, RawSource};
+use crate::model::matching::validate_topic_pattern;
+use crate::model::{Binding, Exchange, ExchangeKind, KeyChoice, KeyId, Target, Unroutable};
+
+/// Tolerance on the sum of a source's key probabilities.
+const PROBABILITY_TOLERANCE: f64 = 1e-9;
+
+/// Every routing key any source draws, sorted: position = [`KeyId`].
+pub(super) fn intern_keys(sources: &[Spanned<RawSource>]) -> Vec<String> {
+    let keys: BTreeSet<&String> =
+        sources.iter().filter_map(|s| s.get_ref().keys.as_ref()).flat_map(|k| k.get_ref().keys()).collect();
+    keys.into_iter().cloned().collect()
+}
+
+/// A source's key distribution; records a problem when probabilities are not positive or do not
+/// sum to 1.
+pub(super) fn source_keys(
+    field: Option<&Spanned<BTreeMap<String, f64>>>,
+    keys: &[String],
+    context: &str,
+    problems: &mut Problems,
+) -> Option<Option<KeyChoice>> {
+    let Some(field) = field else { return Some(None) };
+    let table = field.get_ref();
+    let bad: Vec<String> = table
+        .iter()
+        .filter(|(_, p)| !(**p > 0.0 && **p <= 1.0))
+        .map(|(k, p)| format!("'{k}' = {p}"))
+        .collect();
+    let total: f64 = table.values().sum();
+    if table.is_empty() || !bad.is_empty() || (total - 1.0).abs() > PROBABILITY_TOLERANCE {
+        let message = format!(
+            "{context} field 'keys': each key needs a probability in (0, 1] and they must sum to 1, got {} key(s) summing to {total}{}",
+            table.len(),
+            if bad.is_empty() { String::new() } else { format!(" (invalid: {})", bad.join(", ")) }
+        );
+        problems.at(field.span(), message);
+        return None;
+    }
+    let weighted = table
+        .iter()
+        .map(|(key, &p)| {
+            let index = keys.binary_search(key).expect("every source key was interned");
+            (KeyId(u32::try_from(index).unwrap_or(u32::MAX)), p)
+        })
+        .collect();
+    Some(Some(KeyChoice::new(weighted)))
+}
+
+fn exchange_kind(field: &Spanned<String>, context: &str, problems: &mut Problems) -> Option<ExchangeKind> {
+    let kind = match field.get_ref().as_str() {
+        "direct" => ExchangeKind::Direct,
+        "fanout" => ExchangeKind::Fanout,
+        "topic" => ExchangeKind::Topic,
+        "prefix" => ExchangeKind::Prefix,
+        "key-hash" => ExchangeKind::KeyHash,
+        other => {
+            let message = format!(
+                "{context} field 'type': unknown exchange type '{other}', expected one of direct, fanout, topic, prefix, key-hash"
+            );
+            problems.at(field.span(), message);
+            return None;
+        }
+    };
+    Some(kind)
+}
+
+/// Converts one `[[exchange]]`, checking that each binding has a key exactly when its type needs
+/// one, and that every target exists.
+pub(super) fn convert_exchange(
+    raw: &Spanned<RawExchange>,
+    names: &HashMap<String, Target>,
+    keys: &[String],
+    problems: &mut Problems,
+) -> Option<Exchange> {
+    let exchange = raw.get_ref();
+    let context = format!("exchange '{}'", exchange.name.get_ref());
+    let kind = exchange_kind(&exchange.kind, &context, problems);
+    let before = problems.len();
+    let mut bindings = Vec::with_capacity(exchange.bindings.len());
+    for raw_binding in &exchange.bindings {
+        let binding = raw_binding.get_ref();
+        let Some(&target) = names.get(binding.to.get_ref()) else {
+            problems
+                .at(binding.to.span(), unknown_node(&context, "bindings.to", binding.to.get_ref(), names));
+            continue;
+        };
+        let pattern = binding_key(binding.key.as_ref(), kind?, raw_binding.span(), &context, problems);
+        bindings.push(Binding { pattern: pattern.unwrap_or_default(), target });
+    }
+    if exchange.bindings.is_empty() {
+        problems
+            .at(raw.span(), format!("{context} field 'bindings': an exchange needs at least one binding"));
+    }
+    let unroutable = match &exchange.unroutable {
+        None => Unroutable::Drop,
+        Some(field) if field.get_ref() == "drop" => Unroutable::Drop,
+        Some(field) => match names.get(field.get_ref()) {
+            Some(&target) => Unroutable::To(target),
+            None => {
+                let message = unknown_node(&context, "unroutable", field.get_ref(), names);
+                problems.at(field.span(), format!("{message}; or \"drop\""));
+                return None;
+            }
+        },
+    };
+    let kind = kind?;
+    (problems.len() == before)
+        .then(|| Exchange::new(exchange.name.get_ref().clone(), kind, bindings, unroutable, keys))
+}
+
+/// A binding's key, checked against what the exchange type expects.
+fn binding_key(
+    key: Option<&Spanned<String>>,
+    kind: ExchangeKind,
+    binding_span: std::ops::Range<usize>,
+    context: &str,
+    problems: &mut Problems,
+) -> Option<String> {
+    let needs_key = matches!(kind, ExchangeKind::Direct | ExchangeKind::Topic | ExchangeKind::Prefix);
+    match (key, needs_key) {
+        (Some(key), true) => {
+            if kind == ExchangeKind::Topic
+                && let Err(message) = validate_topic_pattern(key.get_ref())
+            {
+                problems.at(key.span(), format!("{context} field 'bindings.key': {message}"));
+            }
+            Some(key.get_ref().clone())
+        }
+        (None, true) => {
+            let message = format!("{context} field 'bindings': a {} binding needs a key", kind.name());
+            problems.at(binding_span, message);
+            None
+        }
+        (Some(key), false) => {
+            let message = format!(
+                "{context} field 'bindings.key': a {} exchange ignores binding keys; remove it",
+                kind.name()
+            );
+            problems.at(key.span(), message);
+            None
+        }
+        (None, false) => None,
+    }
+}
