@@ -255,12 +255,11 @@ fn closure(edges: &[Vec<bool>], through: impl Fn(usize) -> bool) -> Vec<Vec<bool
     let mut reach = edges.to_vec();
     let vertices = reach.len();
     for k in (0..vertices).filter(|&k| through(k)) {
-        for i in 0..vertices {
-            if reach[i][k] {
-                for j in 0..vertices {
-                    if reach[k][j] {
-                        reach[i][j] = true;
-                    }
+        let through_k = reach[k].clone();
+        for row in &mut reach {
+            if row[k] {
+                for (cell, &via) in row.iter_mut().zip(&through_k) {
+                    *cell |= via;
                 }
             }
         }

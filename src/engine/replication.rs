@@ -166,7 +166,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         match self.messages.end_copy(&message, fate == Fate::Delivered) {
             ParentEnd::Pending => {}
             ParentEnd::AllDelivered => {
-                self.observer.multicast_end(message.source, Some(self.now - message.born))
+                self.observer.multicast_end(message.source, Some(self.now - message.born));
             }
             ParentEnd::Partial => self.observer.multicast_end(message.source, None),
         }

@@ -154,7 +154,7 @@ fn settings(
     let before = problems.list.len();
     let file_duration = sim.duration.as_ref().map_or(DEFAULT_DURATION_S, |d| d.get_ref().0);
     if let Some(duration) = &sim.duration
-        && !(file_duration > 0.0)
+        && file_duration <= 0.0
         && overrides.duration_s.is_none()
     {
         problems.at(
