@@ -8,8 +8,8 @@ use thiserror::Error;
 use super::linear::{SingularMatrix, solve};
 use super::station::{self, StationMetrics};
 use super::traffic::{Flows, SourceFlow, flows, source_flows};
+use crate::model::{ExchangeKind, Network, Node, Overflow, Servers};
 use crate::model::{Metric, NodeMetric, SourceMetric};
-use crate::model::{Network, Node, Overflow, Servers};
 
 /// Default number of messages for "time until the queue holds N" on an unbounded node.
 pub const DEFAULT_FILL_TARGET: f64 = 1e6;
@@ -189,6 +189,9 @@ struct Shape {
     jackson: Vec<bool>,
     /// The arrival SCV when the node is fed by exactly one renewal source and nothing else.
     single_source_scv: Vec<Option<f64>>,
+    /// The node's arrival rate is exact: no state-dependent balancer (shortest queue, power of
+    /// two, least loaded) upstream, whose split depends on the queues.
+    rate_exact: Vec<bool>,
 }
 
 impl Shape {
@@ -219,12 +222,22 @@ impl Shape {
                 .collect()
         };
         let fed_by_poisson = |i: usize| feeders(i).iter().all(|s| s.interarrival.is_exponential());
+        // Downstream of a balancer other than random, arrivals are not Poisson (round-robin
+        // gives Erlang gaps; the others depend on the queues).
+        let after = |pick: fn(ExchangeKind) -> bool| -> Vec<bool> {
+            (0..n)
+                .map(|i| network.exchanges().iter().enumerate().any(|(x, e)| pick(e.kind) && reach[n + x][i]))
+                .collect()
+        };
+        let after_non_poisson = after(|kind| kind.is_balancer() && kind != ExchangeKind::Random);
+        let rate_exact: Vec<bool> = after(ExchangeKind::is_state_dependent).iter().map(|&a| !a).collect();
         let mut poisson_input = vec![false; n];
         let mut jackson = vec![false; n];
         for i in 0..n {
             let upstream: Vec<usize> = (0..n).filter(|&j| j != i && reach[j][i]).collect();
-            let upstream_ok =
-                upstream.iter().all(|&j| markovian[j] && fed_by_poisson(j)) && fed_by_poisson(i);
+            let upstream_ok = upstream.iter().all(|&j| markovian[j] && fed_by_poisson(j))
+                && fed_by_poisson(i)
+                && !after_non_poisson[i];
             poisson_input[i] = upstream_ok && !reach[i][i];
             jackson[i] = upstream_ok && markovian[i];
         }
@@ -237,7 +250,7 @@ impl Shape {
                 }
             })
             .collect();
-        Self { poisson_input, jackson, single_source_scv }
+        Self { poisson_input, jackson, single_source_scv, rate_exact }
     }
 }
 
@@ -370,7 +383,7 @@ fn analyze_node(
         (false, None) => "unstable",
     };
     let model = choose_model(node, index, lambda, shape);
-    let metrics = node_figures(node, lambda, flow, index, &model, verdict);
+    let metrics = node_figures(node, lambda, flow, index, &model, verdict, shape.rate_exact[index]);
     NodeAnalysis {
         name: node.name.clone(),
         model: model.notation,
@@ -394,6 +407,7 @@ fn node_figures(
     index: usize,
     model: &Model,
     verdict: &str,
+    rate_exact: bool,
 ) -> Vec<(NodeMetric, Figure)> {
     let traffic = "traffic equations";
     let unbounded = node.capacity.is_none();
@@ -403,7 +417,7 @@ fn node_figures(
         flow.throughput(index) / node.capacity_rate()
     };
     // An overloaded queue is busy all the time only asymptotically (it starts empty).
-    let busy_exact = if unbounded { verdict == "stable" } else { model.exact };
+    let busy_exact = rate_exact && if unbounded { verdict == "stable" } else { model.exact };
     let growth = if unbounded && verdict != "stable" { lambda - node.capacity_rate() } else { 0.0 };
     let missing_reason = if verdict == "unstable" {
         format!("unstable: the queue grows by {growth:.6} messages/s, so it has no steady state")
@@ -418,8 +432,10 @@ fn node_figures(
             None => Figure::missing(&model.method, missing_reason.clone()),
         };
         let figure = match metric {
-            NodeMetric::ArrivalRate => Figure::labelled(lambda, true, traffic),
-            NodeMetric::Throughput => Figure::labelled(flow.throughput(index), busy_exact, traffic),
+            NodeMetric::ArrivalRate => Figure::labelled(lambda, rate_exact, traffic),
+            NodeMetric::Throughput => {
+                Figure::labelled(flow.throughput(index), busy_exact && rate_exact, traffic)
+            }
             NodeMetric::Utilization if node.servers == Servers::Infinite => {
                 Figure::missing("λ/(cμ)", "undefined with infinitely many workers: see mean_in_system")
             }
@@ -568,7 +584,8 @@ struct Copies {
 impl Copies {
     /// # Formula
     /// With A = I − Q F (F the expected copies between vertices, Q the pass fractions):
-    /// A C = Q e_exit; A D = (1 − q) + u (u the unroutable drops); A R = W ∘ C.
+    /// A C = Q e_exit; A D = (1 − q) + u (u the unroutable drops);
+    /// A R = W ∘ C + Q Σ_routes p·E[delay]·C_target (C_exit = 1).
     fn solve(graph: &SourceFlow, pass: &[f64], nodes: &[NodeAnalysis]) -> Result<Self, SingularMatrix> {
         let vertices = graph.to_exit.len();
         let q = |i: usize| pass.get(i).copied().unwrap_or(1.0);
@@ -581,16 +598,21 @@ impl Copies {
         let mut exact = true;
         let mut weighted = Vec::with_capacity(vertices);
         for (i, c) in delivered.iter().enumerate() {
+            let in_transit: f64 = graph.delays[i]
+                .iter()
+                .map(|&(target, mean)| mean * target.map_or(1.0, |t| delivered[t]))
+                .sum::<f64>()
+                * q(i);
             let sojourn = nodes.get(i).and_then(|node| node.metric(NodeMetric::MeanSojourn));
             match sojourn {
-                None => weighted.push(0.0),
+                None => weighted.push(in_transit),
                 Some(figure) => match figure.value {
                     Some(w) => {
                         exact &= figure.exact;
-                        weighted.push(w * c);
+                        weighted.push(w * c + in_transit);
                     }
                     None if *c > 1e-12 => weighted.push(f64::NAN),
-                    None => weighted.push(0.0),
+                    None => weighted.push(in_transit),
                 },
             }
         }

@@ -25,6 +25,9 @@ pub struct SourceFlow {
     pub to_exit: Vec<f64>,
     /// Expected copies an exchange drops as unroutable per message it routes.
     pub unroutable: Vec<f64>,
+    /// Per vertex, the routes with a network delay: (target vertex or `None` for exit,
+    /// probability × mean delay in seconds).
+    pub delays: Vec<Vec<(Option<usize>, f64)>>,
 }
 
 /// Vertex index of a target: nodes first, then exchanges.
@@ -49,8 +52,14 @@ impl SourceFlow {
             Some(to) => copies[from][to] += amount,
             None => to_exit[from] += amount,
         };
+        let mut delays = vec![Vec::new(); vertices];
         for (i, node) in network.nodes().iter().enumerate() {
-            node.routing.branches().for_each(|route| send(i, route.target, route.probability));
+            for route in node.routing.branches() {
+                send(i, route.target, route.probability);
+                if let Some(delay) = &route.delay {
+                    delays[i].push((vertex(network, route.target), route.probability * delay.mean()));
+                }
+            }
         }
         let keys: Vec<_> = match &source.keys {
             Some(choice) => choice.weighted().map(|(key, p)| (Some(key), p)).collect(),
@@ -61,11 +70,19 @@ impl SourceFlow {
                 match (exchange.targets(key), exchange.unroutable) {
                     ([], Unroutable::Drop) => unroutable[n + x] += p,
                     ([], Unroutable::To(target)) => send(n + x, target, p),
+                    // A balancer sends each message to one of its targets: 1/n each on average
+                    // (exactly for round-robin and random; by symmetry for the state-dependent
+                    // policies over identical targets).
+                    (targets, _) if exchange.kind.is_balancer() => {
+                        #[allow(clippy::cast_precision_loss)]
+                        let share = p / targets.len() as f64;
+                        targets.iter().for_each(|&target| send(n + x, target, share));
+                    }
                     (targets, _) => targets.iter().for_each(|&target| send(n + x, target, p)),
                 }
             }
         }
-        Self { entry: vertex(network, source.target), copies, to_exit, unroutable }
+        Self { entry: vertex(network, source.target), copies, to_exit, unroutable, delays }
     }
 
     /// Expected visits to each vertex per message the source creates, when each vertex passes on

@@ -11,7 +11,7 @@ pub use observer::{MessageEnd, Observer};
 pub use replication::{Replication, RunEnd};
 pub use streams::{Purpose, SimRng, stream};
 
-use crate::model::{NodeId, SourceId};
+use crate::model::{NodeId, SourceId, Target};
 use messages::MessageId;
 
 /// A scheduled event: small and `Copy`, over dense ids.
@@ -25,5 +25,12 @@ pub(crate) enum Event {
         node: NodeId,
         /// The message served.
         message: MessageId,
+    },
+    /// A message delayed on a route reaches its target.
+    Transit {
+        /// The message in transit.
+        message: MessageId,
+        /// Where it arrives.
+        target: Target,
     },
 }

@@ -7,7 +7,10 @@ use super::messages::{Message, MessageId, Messages, ParentEnd};
 use super::observer::MessageEnd;
 use super::streams::{Purpose, SimRng, streams};
 use super::{Event, Observer};
-use crate::model::{ExchangeId, Network, NodeId, Overflow, Settings, SourceId, Target, Unroutable};
+use crate::model::{
+    ExchangeId, ExchangeKind, Network, NodeId, Overflow, Settings, SourceId, Target, Unroutable,
+    unit_interval,
+};
 
 /// A node's run-time state.
 #[derive(Debug)]
@@ -41,6 +44,10 @@ pub struct Replication<'a, O: Observer> {
     header_streams: Vec<SimRng>,
     service_streams: Vec<SimRng>,
     routing_streams: Vec<SimRng>,
+    delay_streams: Vec<SimRng>,
+    balancing_streams: Vec<SimRng>,
+    /// The next turn of each round-robin exchange.
+    round_robin: Vec<usize>,
     now: f64,
 }
 
@@ -68,6 +75,9 @@ impl<'a, O: Observer> Replication<'a, O> {
             header_streams: streams(seed, index, Purpose::Headers, sources),
             service_streams: streams(seed, index, Purpose::Service, nodes),
             routing_streams: streams(seed, index, Purpose::Routing, nodes),
+            delay_streams: streams(seed, index, Purpose::Delay, nodes),
+            balancing_streams: streams(seed, index, Purpose::Balancing, network.exchanges().len()),
+            round_robin: vec![0; network.exchanges().len()],
             now: 0.0,
         }
     }
@@ -97,6 +107,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             match event {
                 Event::Arrival(source) => self.emit(source),
                 Event::Completion { node, message } => self.complete(node, message),
+                Event::Transit { message, target } => self.deliver(target, message),
             }
             if self.messages.live() >= max_in_system {
                 stopped_early = true;
@@ -135,6 +146,12 @@ impl<'a, O: Observer> Replication<'a, O> {
     fn route(&mut self, exchange_id: ExchangeId, message: MessageId) {
         let exchange = self.network.exchange(exchange_id);
         let targets = exchange.targets(self.messages.get(message).key());
+        if exchange.kind.is_balancer() {
+            self.observer.routed(exchange_id, 1);
+            let target = self.balance(exchange_id, targets);
+            self.deliver(target, message);
+            return;
+        }
         self.observer.routed(exchange_id, u32::try_from(targets.len()).unwrap_or(u32::MAX));
         match (targets, exchange.unroutable) {
             ([], Unroutable::Drop) => self.finish(message, Fate::Unroutable(exchange_id)),
@@ -147,6 +164,41 @@ impl<'a, O: Observer> Replication<'a, O> {
                 }
                 self.deliver(*first, message);
             }
+        }
+    }
+
+    /// The one target a work-distributing exchange picks among `targets` (never empty).
+    fn balance(&mut self, exchange_id: ExchangeId, targets: &[Target]) -> Target {
+        let index = exchange_id.index();
+        let rng = &mut self.balancing_streams[index];
+        let held = |target: Target| match target {
+            Target::Node(node) => f64::from(self.stations[node.index()].in_system),
+            Target::Exchange(_) | Target::Exit => 0.0,
+        };
+        match self.network.exchange(exchange_id).kind {
+            ExchangeKind::RoundRobin => {
+                let turn = &mut self.round_robin[index];
+                let target = targets[*turn % targets.len()];
+                *turn = (*turn + 1) % targets.len();
+                target
+            }
+            ExchangeKind::PowerOfTwo if targets.len() > 1 => {
+                let first = uniform_index(rng, targets.len());
+                let second = (first + 1 + uniform_index(rng, targets.len() - 1)) % targets.len();
+                let (a, b) = (targets[first], targets[second]);
+                if held(b) < held(a) { b } else { a }
+            }
+            ExchangeKind::ShortestQueue => fewest(targets, held, rng),
+            ExchangeKind::LeastLoaded => {
+                let per_worker = |target: Target| match target {
+                    Target::Node(node) => {
+                        self.network.node(node).servers.count().map_or(0.0, |c| held(target) / f64::from(c))
+                    }
+                    Target::Exchange(_) | Target::Exit => 0.0,
+                };
+                fewest(targets, per_worker, rng)
+            }
+            _ => targets[uniform_index(rng, targets.len())],
         }
     }
 
@@ -227,9 +279,41 @@ impl<'a, O: Observer> Replication<'a, O> {
         let station = &self.stations[node_id.index()];
         self.observer.node_state(node_id, now, station.in_system, station.busy);
         let routing = &self.network.node(node_id).routing;
-        let target = routing.choose(&mut self.routing_streams[node_id.index()]);
-        self.deliver(target, message);
+        let route = routing.choose(&mut self.routing_streams[node_id.index()]);
+        match &route.delay {
+            None => self.deliver(route.target, message),
+            Some(delay) => {
+                let delay = delay.sample(&mut self.delay_streams[node_id.index()]);
+                self.calendar.schedule(now + delay, Event::Transit { message, target: route.target });
+            }
+        }
     }
+}
+
+/// A uniform index in 0..n.
+fn uniform_index(rng: &mut SimRng, n: usize) -> usize {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let index = (unit_interval(rng) * n as f64) as usize;
+    index.min(n - 1)
+}
+
+/// The target with the smallest `load`, ties broken uniformly at random (reservoir sampling).
+fn fewest(targets: &[Target], load: impl Fn(Target) -> f64, rng: &mut SimRng) -> Target {
+    let mut best = targets[0];
+    let mut best_load = load(best);
+    let mut ties = 1;
+    for &target in &targets[1..] {
+        let candidate = load(target);
+        if candidate < best_load {
+            (best, best_load, ties) = (target, candidate, 1);
+        } else if candidate == best_load {
+            ties += 1;
+            if uniform_index(rng, ties) == 0 {
+                best = target;
+            }
+        }
+    }
+    best
 }
 
 /// How a message or copy leaves the system.

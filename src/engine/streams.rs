@@ -20,6 +20,10 @@ pub enum Purpose {
     Routing = 3,
     /// A source's message headers (routing keys).
     Headers = 4,
+    /// The network delays on a node's routes.
+    Delay = 5,
+    /// An exchange's work-distribution choices.
+    Balancing = 6,
 }
 
 /// SplitMix64's finaliser: a bijective mix of 64 bits.

@@ -19,6 +19,13 @@ pub struct Distribution {
     sampler: Sampler,
 }
 
+impl PartialEq for Distribution {
+    /// Two distributions are equal when they have the same family and parameters.
+    fn eq(&self, other: &Self) -> bool {
+        self.shape == other.shape
+    }
+}
+
 /// The family and the user-facing parameters, kept for display and moments.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Shape {

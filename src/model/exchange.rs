@@ -43,6 +43,17 @@ pub enum ExchangeKind {
     /// Kafka's default partitioner: murmur2(key) modulo the number of partitions; the bindings
     /// are the partitions in order.
     KeyHash,
+    /// Work distribution: each message to the next target in turn (ZeroMQ PUSH, RabbitMQ's
+    /// dispatch to competing consumers).
+    RoundRobin,
+    /// Work distribution: each message to a target drawn uniformly at random.
+    Random,
+    /// Work distribution: to the node holding the fewest messages (ties at random).
+    ShortestQueue,
+    /// Work distribution: two distinct nodes drawn at random, to the one holding fewer messages.
+    PowerOfTwo,
+    /// Work distribution: to the node with the fewest messages per worker (ties at random).
+    LeastLoaded,
 }
 
 impl ExchangeKind {
@@ -55,7 +66,28 @@ impl ExchangeKind {
             Self::Topic => "topic",
             Self::Prefix => "prefix",
             Self::KeyHash => "key-hash",
+            Self::RoundRobin => "round-robin",
+            Self::Random => "random",
+            Self::ShortestQueue => "shortest-queue",
+            Self::PowerOfTwo => "power-of-two",
+            Self::LeastLoaded => "least-loaded",
         }
+    }
+
+    /// Whether it sends each message to exactly one of its targets (work distribution) rather
+    /// than to every matching one.
+    #[must_use]
+    pub fn is_balancer(self) -> bool {
+        matches!(
+            self,
+            Self::RoundRobin | Self::Random | Self::ShortestQueue | Self::PowerOfTwo | Self::LeastLoaded
+        )
+    }
+
+    /// Whether its choice depends on the state of the targets (their queue lengths).
+    #[must_use]
+    pub fn is_state_dependent(self) -> bool {
+        matches!(self, Self::ShortestQueue | Self::PowerOfTwo | Self::LeastLoaded)
     }
 }
 
@@ -140,6 +172,7 @@ fn matching_targets(kind: ExchangeKind, bindings: &[Binding], key: Option<&Strin
     };
     match (kind, key) {
         (ExchangeKind::Fanout, _) => bindings.iter().for_each(|b| add(b.target)),
+        (balancer, _) if balancer.is_balancer() => bindings.iter().for_each(|b| add(b.target)),
         (ExchangeKind::KeyHash, Some(key)) if !bindings.is_empty() => {
             let partitions = u32::try_from(bindings.len()).unwrap_or(u32::MAX);
             add(bindings[kafka_partition(key.as_bytes(), partitions) as usize].target);
@@ -154,7 +187,7 @@ fn matching_targets(kind: ExchangeKind, bindings: &[Binding], key: Option<&Strin
             let topic = key.map_or("", String::as_str);
             bindings.iter().filter(|b| prefix_matches(&b.pattern, topic)).for_each(|b| add(b.target));
         }
-        (_, None) | (ExchangeKind::KeyHash, Some(_)) => {}
+        _ => {}
     }
     targets
 }

@@ -136,70 +136,65 @@ pub enum Discipline {
     Fifo,
 }
 
-/// One weighted branch of a probabilistic route.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One weighted branch of a node's routing.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Route {
     /// Where the message goes.
     pub target: Target,
     /// Probability of this branch, in (0, 1].
     pub probability: f64,
+    /// Network delay on the way, in seconds (a channel between two processes); `None`: instant.
+    pub delay: Option<Distribution>,
 }
 
-/// How a node chooses where a served message goes.
+impl Route {
+    /// An instant route.
+    #[must_use]
+    pub fn new(target: Target, probability: f64) -> Self {
+        Self { target, probability, delay: None }
+    }
+}
+
+/// How a node chooses where a served message goes: one branch drawn by probability.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Routing {
-    /// Always the same target (one route with p = 1, or the default exit).
-    Fixed(Target),
-    /// One branch drawn at random by probability; the probabilities sum to 1.
-    Probabilistic {
-        /// The branches in file order.
-        routes: Vec<Route>,
-        /// Running sums of the probabilities, the last forced to exactly 1.
-        cumulative: Vec<f64>,
-    },
+pub struct Routing {
+    /// The branches in file order; never empty (the default is one instant route to exit).
+    routes: Vec<Route>,
+    /// Running sums of the probabilities, the last forced to exactly 1.
+    cumulative: Vec<f64>,
 }
 
 impl Routing {
-    /// Builds the routing for a list of branches; a single certain branch becomes [`Routing::Fixed`].
+    /// Builds the routing for a list of branches whose probabilities sum to 1 (checked by the
+    /// scenario layer); no branch at all means exit.
     #[must_use]
     pub fn from_routes(routes: Vec<Route>) -> Self {
-        match routes.as_slice() {
-            [] => Self::Fixed(Target::Exit),
-            [only] => Self::Fixed(only.target),
-            _ => {
-                let mut total = 0.0;
-                let mut cumulative: Vec<f64> = routes
-                    .iter()
-                    .map(|route| {
-                        total += route.probability;
-                        total
-                    })
-                    .collect();
-                if let Some(last) = cumulative.last_mut() {
-                    *last = 1.0;
-                }
-                Self::Probabilistic { routes, cumulative }
-            }
+        let routes = if routes.is_empty() { vec![Route::new(Target::Exit, 1.0)] } else { routes };
+        let mut total = 0.0;
+        let mut cumulative: Vec<f64> = routes
+            .iter()
+            .map(|route| {
+                total += route.probability;
+                total
+            })
+            .collect();
+        if let Some(last) = cumulative.last_mut() {
+            *last = 1.0;
         }
+        Self { routes, cumulative }
     }
 
-    /// Each branch with its probability (a fixed target has probability 1).
-    pub fn branches(&self) -> impl Iterator<Item = Route> + '_ {
-        let (fixed, many) = match self {
-            Self::Fixed(target) => (Some(Route { target: *target, probability: 1.0 }), &[][..]),
-            Self::Probabilistic { routes, .. } => (None, routes.as_slice()),
-        };
-        fixed.into_iter().chain(many.iter().copied())
+    /// Each branch with its probability.
+    pub fn branches(&self) -> impl Iterator<Item = &Route> + '_ {
+        self.routes.iter()
     }
 
-    /// The next target; draws from `rng` only when there is a choice to make.
+    /// The next branch; draws from `rng` only when there is a choice to make.
     #[inline]
-    pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R) -> Target {
-        match self {
-            Self::Fixed(target) => *target,
-            Self::Probabilistic { routes, cumulative } => {
-                routes[branch_at(cumulative, unit_interval(rng))].target
-            }
+    pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R) -> &Route {
+        match self.routes.as_slice() {
+            [only] => only,
+            routes => &routes[branch_at(&self.cumulative, unit_interval(rng))],
         }
     }
 }
@@ -532,7 +527,7 @@ mod tests {
 
     #[test]
     fn a_loop_without_exit_is_rejected() {
-        let to = |id| vec![Route { target: Target::Node(NodeId(id)), probability: 1.0 }];
+        let to = |id| vec![Route::new(Target::Node(NodeId(id)), 1.0)];
         let error = Network::new(vec![source()], vec![node("a", to(1)), node("b", to(0))], vec![], vec![])
             .unwrap_err();
         assert_eq!(error, NetworkError::NoExit("a".to_owned()));
@@ -540,10 +535,7 @@ mod tests {
 
     #[test]
     fn feedback_with_an_exit_is_accepted() {
-        let routes = vec![
-            Route { target: Target::Node(NodeId(0)), probability: 0.5 },
-            Route { target: Target::Exit, probability: 0.5 },
-        ];
+        let routes = vec![Route::new(Target::Node(NodeId(0)), 0.5), Route::new(Target::Exit, 0.5)];
         assert!(Network::new(vec![source()], vec![node("a", routes)], vec![], vec![]).is_ok());
     }
 }

@@ -409,7 +409,11 @@ fn routing(
             problems.at(span, format!("{context} field 'routes.p' must be in (0, 1], got {probability}"));
         }
         if let Some(target) = target {
-            converted.push(Route { target, probability });
+            let delay = route
+                .delay
+                .as_ref()
+                .map(|raw| distribution(raw, &format!("{context} field 'routes.delay'"), problems));
+            converted.push(Route { target, probability, delay: delay.flatten() });
         }
     }
     let total: f64 = converted.iter().map(|route| route.probability).sum();

@@ -61,9 +61,14 @@ fn exchange_kind(field: &Spanned<String>, context: &str, problems: &mut Problems
         "topic" => ExchangeKind::Topic,
         "prefix" => ExchangeKind::Prefix,
         "key-hash" => ExchangeKind::KeyHash,
+        "round-robin" => ExchangeKind::RoundRobin,
+        "random" => ExchangeKind::Random,
+        "shortest-queue" => ExchangeKind::ShortestQueue,
+        "power-of-two" => ExchangeKind::PowerOfTwo,
+        "least-loaded" => ExchangeKind::LeastLoaded,
         other => {
             let message = format!(
-                "{context} field 'type': unknown exchange type '{other}', expected one of direct, fanout, topic, prefix, key-hash"
+                "{context} field 'type': unknown exchange type '{other}', expected one of direct, fanout, topic, prefix, key-hash, round-robin, random, shortest-queue, power-of-two, least-loaded"
             );
             problems.at(field.span(), message);
             return None;
@@ -92,7 +97,16 @@ pub(super) fn convert_exchange(
                 .at(binding.to.span(), unknown_node(&context, "bindings.to", binding.to.get_ref(), names));
             continue;
         };
-        let pattern = binding_key(binding.key.as_ref(), kind?, raw_binding.span(), &context, problems);
+        let kind = kind?;
+        if kind.is_state_dependent() && !matches!(target, Target::Node(_)) {
+            let message = format!(
+                "{context} field 'bindings.to': a {} exchange compares queue lengths, so '{}' must be a node",
+                kind.name(),
+                binding.to.get_ref()
+            );
+            problems.at(binding.to.span(), message);
+        }
+        let pattern = binding_key(binding.key.as_ref(), kind, raw_binding.span(), &context, problems);
         bindings.push(Binding { pattern: pattern.unwrap_or_default(), target });
     }
     if exchange.bindings.is_empty() {

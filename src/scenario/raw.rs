@@ -84,6 +84,7 @@ pub(super) struct RawNode {
 pub(super) struct RawRoute {
     pub to: Spanned<String>,
     pub p: Option<Spanned<f64>>,
+    pub delay: Option<Spanned<RawDistribution>>,
 }
 
 /// A distribution table such as `{ dist = "gamma", mean = "2ms", cv = 0.5 }`. Which fields each
