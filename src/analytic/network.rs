@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use super::linear::{SingularMatrix, solve};
 use super::station::{self, StationMetrics};
-use super::traffic::{Flows, SourceFlow, flows, source_flows};
+use super::traffic::{Flows, SourceFlow, flows, source_flows, vertex};
 use crate::model::{ExchangeKind, Network, Node, Overflow, Servers};
 use crate::model::{Metric, NodeMetric, SourceMetric};
 
@@ -197,7 +197,7 @@ struct Shape {
 impl Shape {
     fn of(network: &Network, flow: &Flows, graphs: &[SourceFlow]) -> Self {
         let n = network.nodes().len();
-        let edges = edges(graphs);
+        let edges = edges(network, graphs);
         let reach = closure(&edges, |_| true);
         // Reached from a vertex without passing through a node (through exchanges only).
         let direct = closure(&edges, |via| via >= n);
@@ -207,7 +207,7 @@ impl Shape {
             .enumerate()
             .map(|(i, node)| {
                 node.service.is_exponential()
-                    && node.capacity.is_none()
+                    && node.has_unbounded_queue()
                     && flow.pass_fraction[i] >= 1.0
                     && !overloaded(node, flow.arrival_rate[i])
             })
@@ -230,7 +230,15 @@ impl Shape {
                 .collect()
         };
         let after_non_poisson = after(|kind| kind.is_balancer() && kind != ExchangeKind::Random);
-        let rate_exact: Vec<bool> = after(ExchangeKind::is_state_dependent).iter().map(|&a| !a).collect();
+        // Expiry removes an unknown share of a TTL node's messages before service.
+        let after_ttl: Vec<bool> = (0..n)
+            .map(|i| network.nodes().iter().enumerate().any(|(j, node)| node.ttl.is_some() && reach[j][i]))
+            .collect();
+        let rate_exact: Vec<bool> = after(ExchangeKind::is_state_dependent)
+            .iter()
+            .zip(&after_ttl)
+            .map(|(&balanced, &expiring)| !balanced && !expiring)
+            .collect();
         let mut poisson_input = vec![false; n];
         let mut jackson = vec![false; n];
         for i in 0..n {
@@ -255,11 +263,19 @@ impl Shape {
 }
 
 /// edges[i][j]: some source's messages can go from vertex i to vertex j in one hop.
-fn edges(graphs: &[SourceFlow]) -> Vec<Vec<bool>> {
-    let vertices = graphs.first().map_or(0, |g| g.to_exit.len());
-    (0..vertices)
+/// edges[i][j]: some source's messages can go from vertex i to vertex j in one hop (by a route,
+/// a binding, or dead-lettering).
+fn edges(network: &Network, graphs: &[SourceFlow]) -> Vec<Vec<bool>> {
+    let vertices = network.nodes().len() + network.exchanges().len();
+    let mut edges: Vec<Vec<bool>> = (0..vertices)
         .map(|i| (0..vertices).map(|j| graphs.iter().any(|g| g.copies[i][j] > 0.0)).collect())
-        .collect()
+        .collect();
+    for (i, node) in network.nodes().iter().enumerate() {
+        if let Some(j) = node.dead_letter.and_then(|target| vertex(network, target)) {
+            edges[i][j] = true;
+        }
+    }
+    edges
 }
 
 /// reach[i][j]: vertex j can be reached from vertex i in one or more hops, passing only through
@@ -374,13 +390,16 @@ fn analyze_node(
     let lambda = flow.arrival_rate[index];
     let rho = lambda / node.capacity_rate();
     let stable = rho < 1.0;
-    let growth_rate = if stable { 0.0 } else { lambda - node.capacity_rate() };
+    // A queue that TTL expiry keeps bounded does not fill up; a finite channel fills to its
+    // capacity; an unbounded one grows forever.
+    let fills = !stable && (node.capacity.is_some() || node.ttl.is_none());
+    let growth_rate = if fills { lambda - node.capacity_rate() } else { 0.0 };
     let target = node.capacity.map_or(fill_target.unwrap_or(DEFAULT_FILL_TARGET), f64::from);
-    let time_to_fill = (!stable).then(|| station::time_to_reach(growth_rate, 0.0, target)).flatten();
-    let verdict = match (stable, node.capacity) {
+    let time_to_fill = fills.then(|| station::time_to_reach(growth_rate, 0.0, target)).flatten();
+    let verdict = match (stable, node.has_unbounded_queue()) {
         (true, _) => "stable",
-        (false, Some(_)) => "saturated",
-        (false, None) => "unstable",
+        (false, false) => "saturated",
+        (false, true) => "unstable",
     };
     let model = choose_model(node, index, lambda, shape);
     let metrics = node_figures(node, lambda, flow, index, &model, verdict, shape.rate_exact[index]);
@@ -418,7 +437,7 @@ fn node_figures(
     };
     // An overloaded queue is busy all the time only asymptotically (it starts empty).
     let busy_exact = rate_exact && if unbounded { verdict == "stable" } else { model.exact };
-    let growth = if unbounded && verdict != "stable" { lambda - node.capacity_rate() } else { 0.0 };
+    let growth = if verdict == "unstable" { lambda - node.capacity_rate() } else { 0.0 };
     let missing_reason = if verdict == "unstable" {
         format!("unstable: the queue grows by {growth:.6} messages/s, so it has no steady state")
     } else {
@@ -433,6 +452,17 @@ fn node_figures(
         };
         let figure = match metric {
             NodeMetric::ArrivalRate => Figure::labelled(lambda, rate_exact, traffic),
+            // Asymptotic: over a finite window from an empty start the mean growth is positive.
+            NodeMetric::QueueGrowthRate => Figure::approximate(growth, "fluid limit λ − cμ"),
+            NodeMetric::ExpiredFraction if node.ttl.is_none() => Figure::exact(0.0, "no TTL"),
+            NodeMetric::Throughput | NodeMetric::Utilization if node.ttl.is_some() => Figure::missing(
+                traffic,
+                "expired messages leave without service; expiry (impatience) has no closed form here",
+            ),
+            _ if node.ttl.is_some() => Figure::missing(
+                "none",
+                "expired messages leave without service; expiry (impatience) has no closed form here",
+            ),
             NodeMetric::Throughput => {
                 Figure::labelled(flow.throughput(index), busy_exact && rate_exact, traffic)
             }
@@ -440,8 +470,6 @@ fn node_figures(
                 Figure::missing("λ/(cμ)", "undefined with infinitely many workers: see mean_in_system")
             }
             NodeMetric::Utilization => Figure::labelled(busy, busy_exact, "λ/(cμ)"),
-            // Asymptotic: over a finite window from an empty start the mean growth is positive.
-            NodeMetric::QueueGrowthRate => Figure::approximate(growth, "fluid limit λ − cμ"),
             NodeMetric::DropProbability if unbounded => Figure::exact(0.0, "unbounded channel"),
             NodeMetric::DropProbability => station_figure(value(|m| m.drop_probability)),
             NodeMetric::MeanInSystem => station_figure(value(|m| m.mean_in_system)),
@@ -525,7 +553,8 @@ fn analyze_sources(
         let visited: Vec<usize> = (0..nodes.len()).filter(|&i| v[i] > 1e-12).collect();
         let drops_exact =
             visited.iter().all(|&i| nodes[i].metric(NodeMetric::DropProbability).is_some_and(|f| f.exact));
-        let all_stable = visited.iter().all(|&i| nodes[i].stable || network.nodes()[i].capacity.is_some());
+        let all_stable =
+            visited.iter().all(|&i| nodes[i].stable || !network.nodes()[i].has_unbounded_queue());
         let copies = Copies::solve(graph, &kept, nodes)?;
         let throughput = source.rate() * Copies::solve(graph, &passed, nodes)?.delivered[entry];
         let multicast = copies.multicast(graph);
@@ -682,7 +711,7 @@ fn latency_quantile(
 }
 
 fn analyze_system(network: &Network, nodes: &[NodeAnalysis]) -> Result<SystemAnalysis, SingularMatrix> {
-    let stable = network.nodes().iter().zip(nodes).all(|(node, a)| node.capacity.is_some() || a.stable);
+    let stable = network.nodes().iter().zip(nodes).all(|(node, a)| !node.has_unbounded_queue() || a.stable);
     let bottleneck =
         nodes.iter().max_by(|a, b| a.utilization.total_cmp(&b.utilization)).map(|a| a.name.clone());
     let offered_rate: f64 = network.sources().iter().map(crate::model::Source::rate).sum();
@@ -698,13 +727,13 @@ fn saturated(network: &Network, scale: f64) -> Result<bool, SingularMatrix> {
         .nodes()
         .iter()
         .zip(&flow.arrival_rate)
-        .any(|(node, &lambda)| node.capacity.is_none() && lambda >= node.capacity_rate()))
+        .any(|(node, &lambda)| node.has_unbounded_queue() && lambda >= node.capacity_rate()))
 }
 
 /// The largest factor on every source's rate that keeps all unbounded queues below saturation,
 /// found by doubling then bisection (saturation is monotone in the scale).
 fn headroom(network: &Network) -> Result<(Option<f64>, Option<String>), SingularMatrix> {
-    if network.nodes().iter().all(|node| node.capacity.is_some()) {
+    if network.nodes().iter().all(|node| !node.has_unbounded_queue()) {
         return Ok((
             None,
             Some("every channel is finite: overload drops messages instead of growing a queue".to_owned()),

@@ -26,6 +26,11 @@ pub(crate) enum Event {
         /// The message served.
         message: MessageId,
     },
+    /// The head of `node`'s queue may have outlived the node's TTL.
+    Expiry {
+        /// The node whose queue head to check.
+        node: NodeId,
+    },
     /// A message delayed on a route reaches its target.
     Transit {
         /// The message in transit.

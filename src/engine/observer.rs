@@ -28,6 +28,10 @@ pub trait Observer {
     /// A message was dropped at `node`'s full channel.
     fn drop(&mut self, node: NodeId, end: MessageEnd);
 
+    /// A message outlived `node`'s TTL at the head of its queue; it was dropped, or sent to the
+    /// dead-letter target when `dead_lettered`.
+    fn expired(&mut self, node: NodeId, end: MessageEnd, dead_lettered: bool);
+
     /// An exchange routed a message to `targets` targets (0: unroutable).
     fn routed(&mut self, exchange: ExchangeId, targets: u32);
 

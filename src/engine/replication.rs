@@ -108,6 +108,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                 Event::Arrival(source) => self.emit(source),
                 Event::Completion { node, message } => self.complete(node, message),
                 Event::Transit { message, target } => self.deliver(target, message),
+                Event::Expiry { node } => self.expire_due(node),
             }
             if self.messages.live() >= max_in_system {
                 stopped_early = true;
@@ -211,6 +212,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             Fate::Delivered => self.observer.delivery(end, message.last_node(), self.now - message.born),
             Fate::Dropped(node) => self.observer.drop(node, end),
             Fate::Unroutable(exchange) => self.observer.unroutable(exchange, end),
+            Fate::Expired(node) => self.observer.expired(node, end, false),
         }
         if !end.copy {
             return;
@@ -242,6 +244,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             };
             station.in_system -= 1;
             self.finish(victim, Fate::Dropped(node_id));
+            self.watch_head(node_id);
         }
         let station = &mut self.stations[node_id.index()];
         station.in_system += 1;
@@ -251,9 +254,53 @@ impl<'a, O: Observer> Replication<'a, O> {
             self.start_service(node_id, message);
         } else {
             station.waiting.push_back(message);
+            if station.waiting.len() == 1 {
+                self.watch_head(node_id);
+            }
         }
         let station = &self.stations[node_id.index()];
         self.observer.node_state(node_id, self.now, station.in_system, station.busy);
+    }
+
+    /// With a TTL, schedules a check at the deadline of the message now at the head of the queue.
+    #[inline]
+    fn watch_head(&mut self, node_id: NodeId) {
+        let Some(ttl) = self.network.node(node_id).ttl else { return };
+        if let Some(&head) = self.stations[node_id.index()].waiting.front() {
+            let deadline = self.messages.get(head).arrived + ttl;
+            self.calendar.schedule(deadline.max(self.now), Event::Expiry { node: node_id });
+        }
+    }
+
+    /// Expires every message at the head of the queue whose TTL has passed (RabbitMQ removes
+    /// expired messages from the head only), then watches the new head.
+    fn expire_due(&mut self, node_id: NodeId) {
+        let node = self.network.node(node_id);
+        let Some(ttl) = node.ttl else { return };
+        let mut expired_any = false;
+        loop {
+            let station = &mut self.stations[node_id.index()];
+            let Some(&head) = station.waiting.front() else { break };
+            if self.messages.get(head).arrived + ttl > self.now {
+                break;
+            }
+            station.waiting.pop_front();
+            station.in_system -= 1;
+            self.observer.node_state(node_id, self.now, station.in_system, station.busy);
+            expired_any = true;
+            match node.dead_letter {
+                Some(target) => {
+                    let message = self.messages.get(head);
+                    let end = MessageEnd { source: message.source, copy: message.is_copy() };
+                    self.observer.expired(node_id, end, true);
+                    self.deliver(target, head);
+                }
+                None => self.finish(head, Fate::Expired(node_id)),
+            }
+        }
+        if expired_any {
+            self.watch_head(node_id);
+        }
     }
 
     /// A worker takes `message`: record its wait and schedule its completion.
@@ -273,7 +320,10 @@ impl<'a, O: Observer> Replication<'a, O> {
         let station = &mut self.stations[node_id.index()];
         station.in_system -= 1;
         match station.waiting.pop_front() {
-            Some(next) => self.start_service(node_id, next),
+            Some(next) => {
+                self.start_service(node_id, next);
+                self.watch_head(node_id);
+            }
             None => station.busy -= 1,
         }
         let station = &self.stations[node_id.index()];
@@ -325,6 +375,8 @@ enum Fate {
     Dropped(NodeId),
     /// Matched no binding of an exchange that drops unroutable messages.
     Unroutable(ExchangeId),
+    /// Outlived a node's TTL, with no dead-letter target.
+    Expired(NodeId),
 }
 
 fn source_id(index: usize) -> SourceId {

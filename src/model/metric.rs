@@ -75,6 +75,8 @@ metric_enum! {
         DropProbability => "drop_probability",
         /// Net growth of messages in the node per second over the window (0 when stable).
         QueueGrowthRate => "queue_growth_rate",
+        /// Fraction of offered messages that expired (TTL) at the head of the queue.
+        ExpiredFraction => "expired_fraction",
         /// Mean end-to-end latency of multicast copies leaving the system after this node: the
         /// latency seen by this subscriber.
         SubscriberLatencyMean => "subscriber_latency_mean",

@@ -252,6 +252,11 @@ pub struct Node {
     pub discipline: Discipline,
     /// Where served messages go.
     pub routing: Routing,
+    /// Per-queue message time-to-live in seconds (RabbitMQ `x-message-ttl`): a message that
+    /// has waited longer expires when it reaches the head of the queue; `None`: no expiry.
+    pub ttl: Option<f64>,
+    /// Where expired messages go (RabbitMQ's dead-letter exchange); `None`: they are dropped.
+    pub dead_letter: Option<Target>,
 }
 
 impl Node {
@@ -259,6 +264,13 @@ impl Node {
     #[must_use]
     pub fn service_rate(&self) -> f64 {
         1.0 / self.service.mean()
+    }
+
+    /// Whether overload makes its queue grow without bound: no capacity and no TTL (either one
+    /// bounds the queue, by drops or by expiry).
+    #[must_use]
+    pub fn has_unbounded_queue(&self) -> bool {
+        self.capacity.is_none() && self.ttl.is_none()
     }
 
     /// Maximum completion rate with every worker busy, c·μ per second (infinite with infinitely
@@ -409,6 +421,7 @@ impl Network {
         }
         for node in &self.nodes {
             node.routing.branches().try_for_each(|route| dangling(&node.name, route.target))?;
+            node.dead_letter.map_or(Ok(()), |target| dangling(&node.name, target))?;
         }
         for exchange in &self.exchanges {
             exchange.possible_targets().try_for_each(|target| dangling(&exchange.name, target))?;
@@ -504,6 +517,8 @@ mod tests {
             overflow: Overflow::DropTail,
             discipline: Discipline::Fifo,
             routing: Routing::from_routes(routes),
+            ttl: None,
+            dead_letter: None,
         }
     }
 

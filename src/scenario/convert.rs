@@ -297,6 +297,7 @@ fn convert_node(
     let discipline = discipline(node, &context, problems);
     let service = distribution(&node.service, &format!("{context} field 'service'"), problems);
     let routing = routing(node.routes.as_deref().unwrap_or(&[]), raw.span(), &context, names, problems);
+    let (ttl, dead_letter) = expiry(node, &context, names, problems);
     Some(Node {
         name: node.name.get_ref().clone(),
         servers,
@@ -305,7 +306,47 @@ fn convert_node(
         overflow: overflow?,
         discipline: discipline?,
         routing: routing?,
+        ttl: ttl?,
+        dead_letter: dead_letter?,
     })
+}
+
+/// The node's TTL (positive) and dead-letter target (which needs a TTL).
+fn expiry(
+    node: &RawNode,
+    context: &str,
+    names: &HashMap<String, Target>,
+    problems: &mut Problems,
+) -> (Option<Option<f64>>, Option<Option<Target>>) {
+    let ttl = match &node.ttl {
+        None => Some(None),
+        Some(field) if field.get_ref().0 > 0.0 => Some(Some(field.get_ref().0)),
+        Some(field) => {
+            problems.at(
+                field.span(),
+                format!("{context} field 'ttl' must be positive, got {}s", field.get_ref().0),
+            );
+            None
+        }
+    };
+    let dead_letter = match &node.dead_letter {
+        None => Some(None),
+        Some(field) if node.ttl.is_none() => {
+            problems.at(field.span(), format!("{context} field 'dead_letter': only expired messages are dead-lettered, so it needs a ttl"));
+            None
+        }
+        Some(field) => match field.get_ref().as_str() {
+            "exit" => Some(Some(Target::Exit)),
+            name => match names.get(name) {
+                Some(&target) => Some(Some(target)),
+                None => {
+                    problems.at(field.span(), unknown_node(context, "dead_letter", name, names));
+                    None
+                }
+            },
+        },
+    };
+    (ttl, dead_letter)
 }
 
 /// Most workers a node may have; more is better written `servers = "infinite"`.

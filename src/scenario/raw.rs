@@ -76,6 +76,8 @@ pub(super) struct RawNode {
     pub overflow: Option<Spanned<String>>,
     pub discipline: Option<Spanned<String>>,
     pub routes: Option<Vec<Spanned<RawRoute>>>,
+    pub ttl: Option<Spanned<Seconds>>,
+    pub dead_letter: Option<Spanned<String>>,
 }
 
 /// One entry of a node's `routes`.

@@ -17,6 +17,8 @@ pub struct NodeCounts {
     pub departures: u64,
     /// Messages dropped at a full channel.
     pub drops: u64,
+    /// Messages that expired (TTL) at the head of the queue.
+    pub expired: u64,
     /// Messages held when the window opened.
     pub in_system_start: u32,
     /// Messages held when the window closed.
@@ -251,6 +253,10 @@ impl NodeStats {
             NodeMetric::DropProbability,
             (counts.arrivals > 0).then(|| counts.drops as f64 / counts.arrivals as f64),
         );
+        metrics.set(
+            NodeMetric::ExpiredFraction,
+            (counts.arrivals > 0).then(|| counts.expired as f64 / counts.arrivals as f64),
+        );
         let growth = f64::from(self.in_system) - f64::from(counts.in_system_start);
         metrics.set(NodeMetric::QueueGrowthRate, per_second(growth));
         metrics.set(NodeMetric::SubscriberLatencyMean, self.subscriber_latencies.mean());
@@ -339,6 +345,13 @@ impl Observer for Collector {
     fn drop(&mut self, node: NodeId, end: MessageEnd) {
         self.nodes[node.index()].counts.drops += 1;
         self.sources[end.source.index()].dropped(end);
+    }
+
+    fn expired(&mut self, node: NodeId, end: MessageEnd, dead_lettered: bool) {
+        self.nodes[node.index()].counts.expired += 1;
+        if !dead_lettered {
+            self.sources[end.source.index()].dropped(end);
+        }
     }
 
     #[inline]
