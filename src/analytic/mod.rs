@@ -29,6 +29,7 @@
 //! (rho ≥ 1) or for invalid input (non-finite or negative values, zero servers); the others
 //! document what they require. Results are never NaN for valid input.
 
+mod closed;
 pub mod linear;
 pub mod mva;
 mod network;

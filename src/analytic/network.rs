@@ -32,19 +32,19 @@ pub struct Figure {
 }
 
 impl Figure {
-    fn exact(value: f64, method: &str) -> Self {
+    pub(super) fn exact(value: f64, method: &str) -> Self {
         Self { value: finite(value), exact: true, method: method.to_owned(), reason: None }
     }
 
-    fn approximate(value: f64, method: &str) -> Self {
+    pub(super) fn approximate(value: f64, method: &str) -> Self {
         Self { value: finite(value), exact: false, method: method.to_owned(), reason: None }
     }
 
-    fn labelled(value: f64, exact: bool, method: &str) -> Self {
+    pub(super) fn labelled(value: f64, exact: bool, method: &str) -> Self {
         Self { value: finite(value), exact, method: method.to_owned(), reason: None }
     }
 
-    fn missing(method: &str, reason: impl Into<String>) -> Self {
+    pub(super) fn missing(method: &str, reason: impl Into<String>) -> Self {
         Self { value: None, exact: false, method: method.to_owned(), reason: Some(reason.into()) }
     }
 }
@@ -152,6 +152,9 @@ pub enum AnalysisError {
 /// # Errors
 /// When the traffic equations are singular.
 pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, AnalysisError> {
+    if network.sources().iter().any(|source| source.open_rate().is_none()) {
+        return Ok(super::closed::analyze_closed(network)?);
+    }
     let flow = flows(network, 1.0)?;
     let graphs = source_flows(network);
     let demand = demand_rates(network, &graphs)?;
@@ -172,7 +175,7 @@ fn demand_rates(network: &Network, graphs: &[SourceFlow]) -> Result<Vec<f64>, Si
     let mut rates = vec![0.0; network.nodes().len()];
     for (source, graph) in network.sources().iter().zip(graphs) {
         for (rate, v) in rates.iter_mut().zip(graph.visits(&[])?) {
-            *rate += source.rate() * v;
+            *rate += source.open_rate().unwrap_or(0.0) * v;
         }
     }
     Ok(rates)
@@ -221,7 +224,7 @@ impl Shape {
                 .map(|(s, _)| s)
                 .collect()
         };
-        let fed_by_poisson = |i: usize| feeders(i).iter().all(|s| s.interarrival.is_exponential());
+        let fed_by_poisson = |i: usize| feeders(i).iter().all(|s| s.is_poisson());
         // Downstream of a balancer other than random, arrivals are not Poisson (round-robin
         // gives Erlang gaps; the others depend on the queues).
         let after = |pick: fn(ExchangeKind) -> bool| -> Vec<bool> {
@@ -253,7 +256,7 @@ impl Shape {
             .map(|i| {
                 let fed_by_nodes = (0..n).any(|j| direct[j][i]);
                 match (feeders(i).as_slice(), fed_by_nodes) {
-                    ([only], false) => Some(only.interarrival.scv()),
+                    ([only], false) => only.open_rate().map(|_| only.gap().scv()),
                     _ => None,
                 }
             })
@@ -556,7 +559,8 @@ fn analyze_sources(
         let all_stable =
             visited.iter().all(|&i| nodes[i].stable || !network.nodes()[i].has_unbounded_queue());
         let copies = Copies::solve(graph, &kept, nodes)?;
-        let throughput = source.rate() * Copies::solve(graph, &passed, nodes)?.delivered[entry];
+        let throughput =
+            source.open_rate().unwrap_or(0.0) * Copies::solve(graph, &passed, nodes)?.delivered[entry];
         let multicast = copies.multicast(graph);
         let delivered = copies.delivered_fraction(entry);
         let latency = copies.latency(entry, &visited, nodes);
@@ -714,7 +718,7 @@ fn analyze_system(network: &Network, nodes: &[NodeAnalysis]) -> Result<SystemAna
     let stable = network.nodes().iter().zip(nodes).all(|(node, a)| !node.has_unbounded_queue() || a.stable);
     let bottleneck =
         nodes.iter().max_by(|a, b| a.utilization.total_cmp(&b.utilization)).map(|a| a.name.clone());
-    let offered_rate: f64 = network.sources().iter().map(crate::model::Source::rate).sum();
+    let offered_rate: f64 = network.sources().iter().filter_map(crate::model::Source::open_rate).sum();
     let (headroom, headroom_reason) = headroom(network)?;
     let max_throughput = headroom.map(|h| h * offered_rate);
     Ok(SystemAnalysis { stable, bottleneck, headroom, headroom_reason, max_throughput, offered_rate })

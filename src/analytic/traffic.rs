@@ -161,7 +161,7 @@ fn node_rates(
     for (source, graph) in network.sources().iter().zip(graphs) {
         let visits = graph.visits(pass)?;
         for (rate, v) in rates.iter_mut().zip(visits) {
-            *rate += scale * source.rate() * v.max(0.0);
+            *rate += scale * source.open_rate().unwrap_or(0.0) * v.max(0.0);
         }
     }
     Ok(rates)

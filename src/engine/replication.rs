@@ -8,7 +8,7 @@ use super::observer::MessageEnd;
 use super::streams::{Purpose, SimRng, streams};
 use super::{Event, Observer};
 use crate::model::{
-    ExchangeId, ExchangeKind, Network, NodeId, Overflow, Settings, SourceId, Target, Unroutable,
+    Arrivals, ExchangeId, ExchangeKind, Network, NodeId, Overflow, Settings, SourceId, Target, Unroutable,
     unit_interval,
 };
 
@@ -86,8 +86,15 @@ impl<'a, O: Observer> Replication<'a, O> {
     /// reached, and hands back the observer.
     pub fn run(mut self) -> (O, RunEnd) {
         for (index, source) in self.network.sources().iter().enumerate() {
-            let first = source.interarrival.sample(&mut self.arrival_streams[index]);
-            self.calendar.schedule(first, Event::Arrival(source_id(index)));
+            // A closed population starts with every client thinking.
+            let clients = match source.arrivals {
+                Arrivals::Open { .. } => 1,
+                Arrivals::Closed { population, .. } => population,
+            };
+            for _ in 0..clients {
+                let first = source.gap().sample(&mut self.arrival_streams[index]);
+                self.calendar.schedule(first, Event::Arrival(source_id(index)));
+            }
         }
         let (warmup, horizon) = (self.settings.warmup_s, self.settings.horizon_s());
         let max_in_system = self.settings.max_in_system as usize;
@@ -129,8 +136,19 @@ impl<'a, O: Observer> Replication<'a, O> {
         let key = source.keys.as_ref().map(|keys| keys.choose(&mut self.header_streams[source_id.index()]));
         let message = self.messages.insert(Message::new(source_id, now, key));
         self.deliver(source.target, message);
-        let gap = source.interarrival.sample(&mut self.arrival_streams[source_id.index()]);
-        self.calendar.schedule(now + gap, Event::Arrival(source_id));
+        if let Arrivals::Open { interarrival } = &source.arrivals {
+            let gap = interarrival.sample(&mut self.arrival_streams[source_id.index()]);
+            self.calendar.schedule(now + gap, Event::Arrival(source_id));
+        }
+    }
+
+    /// A client of a closed population got its reply (or lost its request): it thinks, then
+    /// sends again.
+    fn client_done(&mut self, source_id: SourceId) {
+        if let Arrivals::Closed { think, .. } = &self.network.sources()[source_id.index()].arrivals {
+            let gap = think.sample(&mut self.arrival_streams[source_id.index()]);
+            self.calendar.schedule(self.now + gap, Event::Arrival(source_id));
+        }
     }
 
     /// Hands a message to its next target.
@@ -215,14 +233,19 @@ impl<'a, O: Observer> Replication<'a, O> {
             Fate::Expired(node) => self.observer.expired(node, end, false),
         }
         if !end.copy {
+            self.client_done(message.source);
             return;
         }
         match self.messages.end_copy(&message, fate == Fate::Delivered) {
             ParentEnd::Pending => {}
             ParentEnd::AllDelivered => {
                 self.observer.multicast_end(message.source, Some(self.now - message.born));
+                self.client_done(message.source);
             }
-            ParentEnd::Partial => self.observer.multicast_end(message.source, None),
+            ParentEnd::Partial => {
+                self.observer.multicast_end(message.source, None);
+                self.client_done(message.source);
+            }
         }
     }
 

@@ -12,8 +12,8 @@ pub use distribution::{Distribution, DistributionError};
 pub use exchange::{Binding, Exchange, ExchangeId, ExchangeKind, KeyId, Unroutable};
 pub use metric::{ExchangeMetric, Metric, MetricValues, NodeMetric, SourceMetric};
 pub use network::{
-    Discipline, KeyChoice, Network, NetworkError, Node, NodeId, Overflow, Route, Routing, Servers, Source,
-    SourceId, Target,
+    Arrivals, Discipline, KeyChoice, Network, NetworkError, Node, NodeId, Overflow, Route, Routing, Servers,
+    Source, SourceId, Target,
 };
 
 /// How each replication is run.

@@ -42,15 +42,33 @@ pub enum Target {
     Exit,
 }
 
-/// A producer: a renewal process of message arrivals into one target.
+/// How a source generates messages.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arrivals {
+    /// Open: a renewal process, independent of the system's state.
+    Open {
+        /// Time between consecutive messages, in seconds.
+        interarrival: Distribution,
+    },
+    /// Closed (request-reply): `population` clients each send a request, wait for it to leave
+    /// the system (the reply), think, and send again.
+    Closed {
+        /// Number of clients, N.
+        population: u32,
+        /// Think time between a reply and the next request, in seconds (Z).
+        think: Distribution,
+    },
+}
+
+/// A producer of messages into one target.
 #[derive(Debug, Clone)]
 pub struct Source {
     /// Unique name from the scenario.
     pub name: String,
     /// Where each new message is sent.
     pub target: Target,
-    /// Time between consecutive messages, in seconds.
-    pub interarrival: Distribution,
+    /// How messages are generated.
+    pub arrivals: Arrivals,
     /// The routing keys of its messages, drawn per message; `None`: messages carry no key.
     pub keys: Option<KeyChoice>,
 }
@@ -99,10 +117,30 @@ impl KeyChoice {
 }
 
 impl Source {
-    /// Mean arrival rate in messages per second.
+    /// Mean arrival rate in messages per second of an open source; `None` for a closed
+    /// population, whose rate depends on the network.
     #[must_use]
-    pub fn rate(&self) -> f64 {
-        1.0 / self.interarrival.mean()
+    pub fn open_rate(&self) -> Option<f64> {
+        match &self.arrivals {
+            Arrivals::Open { interarrival } => Some(1.0 / interarrival.mean()),
+            Arrivals::Closed { .. } => None,
+        }
+    }
+
+    /// The gap the source waits before each message: the inter-arrival time, or a client's
+    /// think time.
+    #[must_use]
+    pub fn gap(&self) -> &Distribution {
+        match &self.arrivals {
+            Arrivals::Open { interarrival } => interarrival,
+            Arrivals::Closed { think, .. } => think,
+        }
+    }
+
+    /// Whether its arrivals are a Poisson process (open, exponential gaps).
+    #[must_use]
+    pub fn is_poisson(&self) -> bool {
+        matches!(&self.arrivals, Arrivals::Open { interarrival } if interarrival.is_exponential())
     }
 }
 
@@ -526,7 +564,7 @@ mod tests {
         Source {
             name: "s".to_owned(),
             target: Target::Node(NodeId(0)),
-            interarrival: Distribution::exponential(2.0).unwrap(),
+            arrivals: Arrivals::Open { interarrival: Distribution::exponential(2.0).unwrap() },
             keys: None,
         }
     }

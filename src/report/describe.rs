@@ -3,18 +3,25 @@
 use std::fmt::Write as _;
 
 use crate::analytic::analyze;
-use crate::model::{Network, Scenario, Unroutable};
+use crate::model::{Arrivals, Network, Scenario, Unroutable};
 
 fn describe_sources(out: &mut String, network: &Network) {
     for source in network.sources() {
-        let _ = writeln!(
-            out,
-            "source {}: {:.6} messages/s to {}, inter-arrival {}",
-            source.name,
-            source.rate(),
-            network.target_name(source.target),
-            source.interarrival
-        );
+        let _ = match &source.arrivals {
+            Arrivals::Open { interarrival } => writeln!(
+                out,
+                "source {}: {:.6} messages/s to {}, inter-arrival {interarrival}",
+                source.name,
+                1.0 / interarrival.mean(),
+                network.target_name(source.target),
+            ),
+            Arrivals::Closed { population, think } => writeln!(
+                out,
+                "source {}: {population} clients (request-reply) to {}, think time {think}",
+                source.name,
+                network.target_name(source.target),
+            ),
+        };
         if let Some(keys) = &source.keys {
             let keys: Vec<String> = keys
                 .weighted()

@@ -11,8 +11,8 @@ use super::error::Problem;
 use super::exchanges::{convert_exchange, intern_keys, source_keys};
 use super::raw::{RawDistribution, RawNode, RawRoute, RawScenario, RawServers, RawSimulation, RawSource};
 use crate::model::{
-    Discipline, Distribution, Exchange, ExchangeId, Network, NetworkError, Node, NodeId, Overflow, Route,
-    Routing, Scenario, Servers, Settings, Source, Target,
+    Arrivals, Discipline, Distribution, Exchange, ExchangeId, Network, NetworkError, Node, NodeId, Overflow,
+    Route, Routing, Scenario, Servers, Settings, Source, Target,
 };
 
 /// Tolerance on the sum of a node's route probabilities.
@@ -259,15 +259,39 @@ fn convert_source(
             None
         }
     };
-    let interarrival =
-        distribution(&source.interarrival, &format!("{context} field 'interarrival'"), problems);
+    let arrivals = arrivals(raw, &context, problems);
     let key_choice = source_keys(source.keys.as_ref(), keys, &context, problems);
     Some(Source {
         name: source.name.get_ref().clone(),
         target: target?,
-        interarrival: interarrival?,
+        arrivals: arrivals?,
         keys: key_choice?,
     })
+}
+
+/// Open (`interarrival`) or closed (`population` and `think`) arrivals, exactly one of them.
+fn arrivals(raw: &Spanned<RawSource>, context: &str, problems: &mut Problems) -> Option<Arrivals> {
+    let source = raw.get_ref();
+    match (&source.interarrival, &source.population, &source.think) {
+        (Some(interarrival), None, None) => {
+            let interarrival =
+                distribution(interarrival, &format!("{context} field 'interarrival'"), problems)?;
+            Some(Arrivals::Open { interarrival })
+        }
+        (None, Some(population), Some(think)) => {
+            let what = format!("{context} field 'population'");
+            let population = bounded_integer(Some(population), &what, 1, 10_000_000, problems);
+            let think = distribution(think, &format!("{context} field 'think'"), problems)?;
+            Some(Arrivals::Closed { population: u32::try_from(population?).ok()?, think })
+        }
+        _ => {
+            let message = format!(
+                "{context}: give either 'interarrival' (an open source) or both 'population' and 'think' (request-reply clients)"
+            );
+            problems.at(raw.span(), message);
+            None
+        }
+    }
 }
 
 pub(super) fn unknown_node(

@@ -61,7 +61,9 @@ pub(super) struct RawSimulation {
 pub(super) struct RawSource {
     pub name: Spanned<String>,
     pub to: Spanned<String>,
-    pub interarrival: Spanned<RawDistribution>,
+    pub interarrival: Option<Spanned<RawDistribution>>,
+    pub population: Option<Spanned<i64>>,
+    pub think: Option<Spanned<RawDistribution>>,
     pub keys: Option<Spanned<BTreeMap<String, f64>>>,
 }
 
