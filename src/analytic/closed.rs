@@ -154,6 +154,7 @@ fn closed_node(node: &Node, visits: f64, queue: f64, point: &MvaPoint, exact: bo
         fill_target: 0.0,
         time_to_fill: None,
         metrics,
+        classes: Vec::new(),
     }
 }
 
@@ -176,6 +177,7 @@ fn unsolved(network: &Network) -> Analysis {
             fill_target: 0.0,
             time_to_fill: None,
             metrics: NodeMetric::ALL.iter().map(|&m| (m, Figure::missing("none", reason))).collect(),
+            classes: Vec::new(),
         })
         .collect();
     let sources = network

@@ -33,6 +33,7 @@ mod closed;
 pub mod linear;
 pub mod mva;
 mod network;
+mod priority;
 pub mod station;
 pub mod traffic;
 

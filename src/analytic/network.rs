@@ -8,7 +8,7 @@ use thiserror::Error;
 use super::linear::{SingularMatrix, solve};
 use super::station::{self, StationMetrics};
 use super::traffic::{Flows, SourceFlow, flows, source_flows, vertex};
-use crate::model::{ExchangeKind, Network, Node, Overflow, Servers};
+use crate::model::{ClassMetric, Discipline, ExchangeKind, Network, Node, Overflow, Servers};
 use crate::model::{Metric, NodeMetric, SourceMetric};
 
 /// Default number of messages for "time until the queue holds N" on an unbounded node.
@@ -81,6 +81,8 @@ pub struct NodeAnalysis {
     pub time_to_fill: Option<f64>,
     /// Per metric key, the theoretical figure.
     pub metrics: Vec<(NodeMetric, Figure)>,
+    /// Per priority class (0 the highest), for nodes with a priority discipline.
+    pub classes: Vec<Vec<(ClassMetric, Figure)>>,
 }
 
 /// What theory says about the system as a whole.
@@ -163,7 +165,12 @@ pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, 
         .nodes()
         .iter()
         .enumerate()
-        .map(|(i, node)| analyze_node(node, i, &flow, demand[i], &shape, fill_target))
+        .map(|(i, node)| {
+            let mut analysis = analyze_node(node, i, &flow, demand[i], &shape, fill_target);
+            let poisson = shape.poisson_input[i] || shape.jackson[i];
+            analysis.classes = super::priority::class_figures(network, &graphs, i, poisson);
+            analysis
+        })
         .collect();
     let sources = analyze_sources(network, &flow, &graphs, &nodes)?;
     let system = analyze_system(network, &nodes)?;
@@ -357,7 +364,11 @@ fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model 
             } else {
                 "M/M/c (Erlang C)"
             };
-            model(station::mmc(lambda, mu, c), method, true, Quantiles::Mmc(c))
+            // Priorities reorder the queue: the FCFS waiting-time distribution no longer applies
+            // (the mean does, by the conservation law, as every class has the same service).
+            let quantiles =
+                if node.discipline == Discipline::Fifo { Quantiles::Mmc(c) } else { Quantiles::None };
+            model(station::mmc(lambda, mu, c), method, true, quantiles)
         }
         None if poisson && c == 1 => {
             model(station::mg1(lambda, mean_s, scv_s), "M/G/1 Pollaczek-Khinchine", true, Quantiles::None)
@@ -419,6 +430,7 @@ fn analyze_node(
         fill_target: target,
         time_to_fill,
         metrics,
+        classes: Vec::new(),
     }
 }
 
@@ -477,6 +489,14 @@ fn node_figures(
             NodeMetric::DropProbability => station_figure(value(|m| m.drop_probability)),
             NodeMetric::MeanInSystem => station_figure(value(|m| m.mean_in_system)),
             NodeMetric::MeanInQueue => station_figure(value(|m| m.mean_in_queue)),
+            NodeMetric::MeanWait | NodeMetric::MeanSojourn
+                if node.discipline == Discipline::Preemptive && !node.service.is_exponential() =>
+            {
+                Figure::missing(
+                    &model.method,
+                    "preemption changes the mean wait of non-exponential service; see the per-class figures",
+                )
+            }
             NodeMetric::MeanWait | NodeMetric::MeanSojourn if node.overflow == Overflow::DropHead => {
                 Figure::missing(
                     &model.method,

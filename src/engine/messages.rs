@@ -16,8 +16,19 @@ pub(crate) struct Message {
     pub born: f64,
     /// Arrival time at the node currently holding it, seconds.
     pub arrived: f64,
-    /// Time it waited in the current node's queue, seconds.
+    /// Time it waited in the current node's queue before its service started, seconds.
     pub wait: f64,
+    /// Its total service requirement at the current node, seconds (set when service starts).
+    pub service: f64,
+    /// When its current service will complete, seconds.
+    pub due: f64,
+    /// Service still owed after a preemption, seconds; NaN when not preempted.
+    pub remaining: f64,
+    /// Identifies its current service, so that the completion event of an interrupted service
+    /// is recognised as stale.
+    pub service_id: u32,
+    /// Its priority (higher is more urgent).
+    pub priority: u8,
     /// The source that created it.
     pub source: SourceId,
     /// Its routing key, or `NONE`.
@@ -30,11 +41,16 @@ pub(crate) struct Message {
 
 impl Message {
     /// A new message from `source` at time `now`.
-    pub fn new(source: SourceId, now: f64, key: Option<KeyId>) -> Self {
+    pub fn new(source: SourceId, now: f64, key: Option<KeyId>, priority: u8) -> Self {
         Self {
             born: now,
             arrived: now,
             wait: 0.0,
+            service: 0.0,
+            due: 0.0,
+            remaining: f64::NAN,
+            service_id: 0,
+            priority,
             source,
             key: key.map_or(NONE, |k| k.0),
             parent: NONE,
@@ -61,6 +77,7 @@ impl Message {
     pub fn enter(&mut self, node: NodeId, now: f64) {
         self.last_node = node.0;
         self.arrived = now;
+        self.remaining = f64::NAN;
     }
 }
 
@@ -170,7 +187,7 @@ mod tests {
     #[test]
     fn a_parent_ends_with_its_last_copy() {
         let mut messages = Messages::default();
-        let original = messages.insert(Message::new(SourceId(0), 0.0, None));
+        let original = messages.insert(Message::new(SourceId(0), 0.0, None, 0));
         let copy = messages.copy(original);
         let third = messages.copy(original);
         assert!(messages.get(copy).is_copy() && messages.get(original).is_copy());

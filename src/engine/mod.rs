@@ -4,6 +4,7 @@
 mod calendar;
 mod messages;
 mod observer;
+mod queue;
 mod replication;
 mod streams;
 
@@ -25,6 +26,8 @@ pub(crate) enum Event {
         node: NodeId,
         /// The message served.
         message: MessageId,
+        /// Which service of the message this is (a preempted service's completion is stale).
+        service: u32,
     },
     /// The head of `node`'s queue may have outlived the node's TTL.
     Expiry {

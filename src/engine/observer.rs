@@ -38,8 +38,9 @@ pub trait Observer {
     /// A message matched no binding of `exchange` and was dropped.
     fn unroutable(&mut self, exchange: ExchangeId, end: MessageEnd);
 
-    /// A message finished service at `node` after waiting `wait` and staying `sojourn` seconds.
-    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64);
+    /// A message of priority class `class` (0 the highest) finished service at `node` after
+    /// waiting `wait` and staying `sojourn` seconds.
+    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, class: usize);
 
     /// A message left the system `latency` seconds after its creation, last served at
     /// `last_node`.

@@ -1,15 +1,14 @@
 //! One replication: the event loop over sources and stations.
 
-use std::collections::VecDeque;
-
 use super::calendar::Calendar;
 use super::messages::{Message, MessageId, Messages, ParentEnd};
 use super::observer::MessageEnd;
+use super::queue::WaitingLine;
 use super::streams::{Purpose, SimRng, streams};
 use super::{Event, Observer};
 use crate::model::{
-    Arrivals, ExchangeId, ExchangeKind, Network, NodeId, Overflow, Settings, SourceId, Target, Unroutable,
-    unit_interval,
+    Arrivals, Discipline, ExchangeId, ExchangeKind, Network, NodeId, Overflow, Settings, SourceId, Target,
+    Unroutable, unit_interval,
 };
 
 /// A node's run-time state.
@@ -17,7 +16,9 @@ use crate::model::{
 struct Station {
     busy: u32,
     in_system: u32,
-    waiting: VecDeque<MessageId>,
+    waiting: WaitingLine,
+    /// Messages in service, kept only where preemption needs to find one to interrupt.
+    in_service: Vec<MessageId>,
 }
 
 /// How a replication ended.
@@ -61,7 +62,11 @@ impl<'a, O: Observer> Replication<'a, O> {
             .map(|node| Station {
                 busy: 0,
                 in_system: 0,
-                waiting: VecDeque::with_capacity(node.capacity.map_or(64, |k| k.min(4096) as usize)),
+                waiting: WaitingLine::new(
+                    if node.discipline == Discipline::Fifo { 1 } else { network.priorities().len() },
+                    node.capacity.map_or(64, |k| k.min(4096) as usize),
+                ),
+                in_service: Vec::new(),
             })
             .collect();
         Self {
@@ -113,7 +118,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             events += 1;
             match event {
                 Event::Arrival(source) => self.emit(source),
-                Event::Completion { node, message } => self.complete(node, message),
+                Event::Completion { node, message, service } => self.complete(node, message, service),
                 Event::Transit { message, target } => self.deliver(target, message),
                 Event::Expiry { node } => self.expire_due(node),
             }
@@ -133,8 +138,10 @@ impl<'a, O: Observer> Replication<'a, O> {
     fn emit(&mut self, source_id: SourceId) {
         let source = &self.network.sources()[source_id.index()];
         let now = self.now;
-        let key = source.keys.as_ref().map(|keys| keys.choose(&mut self.header_streams[source_id.index()]));
-        let message = self.messages.insert(Message::new(source_id, now, key));
+        let headers = &mut self.header_streams[source_id.index()];
+        let key = source.keys.as_ref().map(|keys| keys.choose(headers));
+        let priority = source.priorities.as_ref().map_or(0, |priorities| priorities.choose(headers));
+        let message = self.messages.insert(Message::new(source_id, now, key, priority));
         self.deliver(source.target, message);
         if let Arrivals::Open { interarrival } = &source.arrivals {
             let gap = interarrival.sample(&mut self.arrival_streams[source_id.index()]);
@@ -256,7 +263,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.observer.arrival(node_id);
         if node.capacity.is_some_and(|capacity| station.in_system >= capacity) {
             let oldest_waiting = match node.overflow {
-                Overflow::DropHead => station.waiting.pop_front(),
+                Overflow::DropHead => station.waiting.pop_victim(),
                 Overflow::DropTail => None,
             };
             // Drop-head discards the oldest waiting message and admits the arrival; with nobody
@@ -272,12 +279,17 @@ impl<'a, O: Observer> Replication<'a, O> {
         let station = &mut self.stations[node_id.index()];
         station.in_system += 1;
         self.messages.get_mut(message).enter(node_id, self.now);
-        if station.busy < node.servers.limit() {
+        let class = self.network.class_of(self.messages.get(message).priority);
+        let free_worker = station.busy < node.servers.limit();
+        if free_worker {
             station.busy += 1;
             self.start_service(node_id, message);
+        } else if node.discipline == Discipline::Preemptive && self.preempt(node_id, class) {
+            self.start_service(node_id, message);
         } else {
-            station.waiting.push_back(message);
-            if station.waiting.len() == 1 {
+            let waiting = &mut self.stations[node_id.index()].waiting;
+            waiting.push_back(message, class);
+            if waiting.len() == 1 {
                 self.watch_head(node_id);
             }
         }
@@ -285,11 +297,37 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.observer.node_state(node_id, self.now, station.in_system, station.busy);
     }
 
+    /// Interrupts the lowest-priority message in service if its class is below `class` (the
+    /// most recently started among equals), and puts it back at the front of its class with
+    /// the service it still owes. Returns whether a worker was freed.
+    fn preempt(&mut self, node_id: NodeId, class: usize) -> bool {
+        let station = &self.stations[node_id.index()];
+        let victim = station
+            .in_service
+            .iter()
+            .enumerate()
+            .map(|(slot, &id)| {
+                let message = self.messages.get(id);
+                (slot, id, self.network.class_of(message.priority), message.due - message.service)
+            })
+            .filter(|&(_, _, victim_class, _)| victim_class > class)
+            .max_by(|a, b| a.2.cmp(&b.2).then(a.3.total_cmp(&b.3)));
+        let Some((slot, id, victim_class, _)) = victim else { return false };
+        let now = self.now;
+        let message = self.messages.get_mut(id);
+        message.remaining = message.due - now;
+        message.service_id = message.service_id.wrapping_add(1);
+        let station = &mut self.stations[node_id.index()];
+        station.in_service.swap_remove(slot);
+        station.waiting.push_front(id, victim_class);
+        true
+    }
+
     /// With a TTL, schedules a check at the deadline of the message now at the head of the queue.
     #[inline]
     fn watch_head(&mut self, node_id: NodeId) {
         let Some(ttl) = self.network.node(node_id).ttl else { return };
-        if let Some(&head) = self.stations[node_id.index()].waiting.front() {
+        if let Some(head) = self.stations[node_id.index()].waiting.front() {
             let deadline = self.messages.get(head).arrived + ttl;
             self.calendar.schedule(deadline.max(self.now), Event::Expiry { node: node_id });
         }
@@ -303,7 +341,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         let mut expired_any = false;
         loop {
             let station = &mut self.stations[node_id.index()];
-            let Some(&head) = station.waiting.front() else { break };
+            let Some(head) = station.waiting.front() else { break };
             if self.messages.get(head).arrived + ttl > self.now {
                 break;
             }
@@ -326,20 +364,47 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
     }
 
-    /// A worker takes `message`: record its wait and schedule its completion.
+    /// A worker takes `message`: record its wait and schedule its completion (a preempted
+    /// message resumes with the service it still owes).
     fn start_service(&mut self, node_id: NodeId, message: MessageId) {
         let now = self.now;
+        let node = self.network.node(node_id);
         let entry = self.messages.get_mut(message);
-        entry.wait = now - entry.arrived;
-        let service = self.network.node(node_id).service.sample(&mut self.service_streams[node_id.index()]);
-        self.calendar.schedule(now + service, Event::Completion { node: node_id, message });
+        let duration = if entry.remaining.is_nan() {
+            entry.wait = now - entry.arrived;
+            entry.service = node.service.sample(&mut self.service_streams[node_id.index()]);
+            entry.service
+        } else {
+            std::mem::replace(&mut entry.remaining, f64::NAN)
+        };
+        entry.due = now + duration;
+        let service = entry.service_id;
+        if node.discipline == Discipline::Preemptive {
+            self.stations[node_id.index()].in_service.push(message);
+        }
+        self.calendar.schedule(now + duration, Event::Completion { node: node_id, message, service });
     }
 
     /// A worker finishes `message`: it takes the next waiting one, and the message is routed on.
-    fn complete(&mut self, node_id: NodeId, message: MessageId) {
+    fn complete(&mut self, node_id: NodeId, message: MessageId, service: u32) {
         let now = self.now;
         let finished = *self.messages.get(message);
-        self.observer.departure(node_id, finished.wait, now - finished.arrived);
+        if finished.service_id != service {
+            return; // the completion of a service that a preemption interrupted
+        }
+        let node = self.network.node(node_id);
+        let class = self.network.class_of(finished.priority);
+        let sojourn = now - finished.arrived;
+        if node.discipline == Discipline::Preemptive {
+            // Interrupted messages wait more than once: the wait is the sojourn minus service.
+            self.observer.departure(node_id, (sojourn - finished.service).max(0.0), sojourn, class);
+            let in_service = &mut self.stations[node_id.index()].in_service;
+            if let Some(slot) = in_service.iter().position(|&id| id == message) {
+                in_service.swap_remove(slot);
+            }
+        } else {
+            self.observer.departure(node_id, finished.wait, sojourn, class);
+        }
         let station = &mut self.stations[node_id.index()];
         station.in_system -= 1;
         match station.waiting.pop_front() {

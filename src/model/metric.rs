@@ -112,6 +112,22 @@ metric_enum! {
 }
 
 metric_enum! {
+    /// Per-priority-class metrics of a node with a priority discipline. Times in seconds.
+    ClassMetric {
+        /// Messages of the class completing service per second.
+        Throughput => "throughput",
+        /// Mean wait in queue (for preempted messages: sojourn minus service).
+        MeanWait => "mean_wait",
+        /// Mean time in the node.
+        MeanSojourn => "mean_sojourn",
+        /// 99th percentile of the wait.
+        WaitP99 => "wait_p99",
+        /// 99th percentile of the sojourn.
+        SojournP99 => "sojourn_p99",
+    }
+}
+
+metric_enum! {
     /// Per-exchange metrics.
     ExchangeMetric {
         /// Messages routed per second.

@@ -10,10 +10,10 @@ mod network;
 pub(crate) use distribution::unit_interval;
 pub use distribution::{Distribution, DistributionError};
 pub use exchange::{Binding, Exchange, ExchangeId, ExchangeKind, KeyId, Unroutable};
-pub use metric::{ExchangeMetric, Metric, MetricValues, NodeMetric, SourceMetric};
+pub use metric::{ClassMetric, ExchangeMetric, Metric, MetricValues, NodeMetric, SourceMetric};
 pub use network::{
-    Arrivals, Discipline, KeyChoice, Network, NetworkError, Node, NodeId, Overflow, Route, Routing, Servers,
-    Source, SourceId, Target,
+    Arrivals, Choice, Discipline, KeyChoice, Network, NetworkError, Node, NodeId, Overflow, Route, Routing,
+    Servers, Source, SourceId, Target,
 };
 
 /// How each replication is run.

@@ -71,22 +71,28 @@ pub struct Source {
     pub arrivals: Arrivals,
     /// The routing keys of its messages, drawn per message; `None`: messages carry no key.
     pub keys: Option<KeyChoice>,
+    /// The priorities of its messages (higher is more urgent, as in RabbitMQ), drawn per
+    /// message; `None`: priority 0.
+    pub priorities: Option<Choice<u8>>,
 }
 
 /// A discrete distribution over routing keys.
+pub type KeyChoice = Choice<KeyId>;
+
+/// A discrete distribution over a few values (routing keys, priorities).
 #[derive(Debug, Clone, PartialEq)]
-pub struct KeyChoice {
-    keys: Vec<KeyId>,
+pub struct Choice<T> {
+    keys: Vec<T>,
     probabilities: Vec<f64>,
     cumulative: Vec<f64>,
 }
 
-impl KeyChoice {
-    /// Keys with their probabilities, which must be positive and sum to 1 (checked by the
+impl<T: Copy> Choice<T> {
+    /// Values with their probabilities, which must be positive and sum to 1 (checked by the
     /// scenario layer).
     #[must_use]
-    pub fn new(weighted: Vec<(KeyId, f64)>) -> Self {
-        let (keys, probabilities): (Vec<KeyId>, Vec<f64>) = weighted.into_iter().unzip();
+    pub fn new(weighted: Vec<(T, f64)>) -> Self {
+        let (keys, probabilities): (Vec<T>, Vec<f64>) = weighted.into_iter().unzip();
         let mut total = 0.0;
         let mut cumulative: Vec<f64> = probabilities
             .iter()
@@ -101,17 +107,17 @@ impl KeyChoice {
         Self { keys, probabilities, cumulative }
     }
 
-    /// Draws one key.
+    /// Draws one value.
     #[inline]
-    pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R) -> KeyId {
+    pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R) -> T {
         if self.keys.len() == 1 {
             return self.keys[0];
         }
         self.keys[branch_at(&self.cumulative, unit_interval(rng))]
     }
 
-    /// Each key with its probability.
-    pub fn weighted(&self) -> impl Iterator<Item = (KeyId, f64)> + '_ {
+    /// Each value with its probability.
+    pub fn weighted(&self) -> impl Iterator<Item = (T, f64)> + '_ {
         self.keys.iter().copied().zip(self.probabilities.iter().copied())
     }
 }
@@ -172,6 +178,24 @@ pub enum Discipline {
     /// First in, first out.
     #[default]
     Fifo,
+    /// Highest priority first, FIFO within a priority; a message in service is never
+    /// interrupted (non-preemptive).
+    Priority,
+    /// Highest priority first; an arrival of higher priority than a message in service
+    /// interrupts it, which later resumes where it stopped (preemptive-resume).
+    Preemptive,
+}
+
+impl Discipline {
+    /// The scenario-file spelling.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fifo => "fifo",
+            Self::Priority => "priority",
+            Self::Preemptive => "preemptive",
+        }
+    }
 }
 
 /// One weighted branch of a node's routing.
@@ -353,6 +377,10 @@ pub struct Network {
     nodes: Vec<Node>,
     exchanges: Vec<Exchange>,
     keys: Vec<String>,
+    /// The distinct message priorities, highest first: class i has priority `priorities[i]`.
+    priorities: Vec<u8>,
+    /// The class of each priority value.
+    class_of: Vec<u8>,
 }
 
 impl Network {
@@ -371,7 +399,20 @@ impl Network {
         if sources.is_empty() {
             return Err(NetworkError::NoSource);
         }
-        let network = Self { sources, nodes, exchanges, keys };
+        let mut priorities: Vec<u8> = sources
+            .iter()
+            .flat_map(|source| match &source.priorities {
+                Some(choice) => choice.weighted().map(|(p, _)| p).collect(),
+                None => vec![0],
+            })
+            .collect();
+        priorities.sort_unstable_by(|a, b| b.cmp(a));
+        priorities.dedup();
+        let mut class_of = vec![0u8; 256];
+        for (class, &priority) in priorities.iter().enumerate() {
+            class_of[usize::from(priority)] = u8::try_from(class).unwrap_or(u8::MAX);
+        }
+        let network = Self { sources, nodes, exchanges, keys, priorities, class_of };
         network.check_targets()?;
         network.check_exchange_loops()?;
         if let Some(stuck) = network.nodes_without_exit().first() {
@@ -396,6 +437,19 @@ impl Network {
     #[must_use]
     pub fn exchanges(&self) -> &[Exchange] {
         &self.exchanges
+    }
+
+    /// The distinct priorities messages can have, highest first; class i has `priorities()[i]`.
+    #[must_use]
+    pub fn priorities(&self) -> &[u8] {
+        &self.priorities
+    }
+
+    /// The priority class (0 the highest) of a message of priority `priority`.
+    #[inline]
+    #[must_use]
+    pub fn class_of(&self, priority: u8) -> usize {
+        usize::from(self.class_of[usize::from(priority)])
     }
 
     /// The routing keys, indexed by [`KeyId`].
@@ -566,6 +620,7 @@ mod tests {
             target: Target::Node(NodeId(0)),
             arrivals: Arrivals::Open { interarrival: Distribution::exponential(2.0).unwrap() },
             keys: None,
+            priorities: None,
         }
     }
 

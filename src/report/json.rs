@@ -39,6 +39,21 @@ pub struct NodeEntry {
     /// metric in twenty misses by chance; a miss that persists with more replications is real.
     #[serde(default)]
     pub ci_misses: Vec<String>,
+    /// Per priority class, highest first, for nodes with a priority discipline.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<ClassEntry>,
+}
+
+/// One priority class of a node in summary.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassEntry {
+    /// The class's message priority (higher is more urgent).
+    pub priority: u8,
+    /// Metric key to estimate.
+    pub metrics: BTreeMap<String, EstimateEntry>,
+    /// Metric key to the theoretical figure.
+    #[serde(default)]
+    pub analytic: BTreeMap<String, Figure>,
 }
 
 /// One source of summary.json.
@@ -138,6 +153,18 @@ impl SummaryFile {
                 let metrics = metric_map(summary);
                 let analytic = analysis.map(|a| figure_map(&a.nodes[i].metrics)).unwrap_or_default();
                 let ci_misses = ci_misses(&metrics, &analytic);
+                let classes = experiment.summary.node_classes[i]
+                    .iter()
+                    .enumerate()
+                    .map(|(class, summary)| ClassEntry {
+                        priority: scenario.network.priorities()[class],
+                        metrics: metric_map(summary),
+                        analytic: analysis
+                            .and_then(|a| a.nodes[i].classes.get(class))
+                            .map(|figures| figure_map(figures))
+                            .unwrap_or_default(),
+                    })
+                    .collect();
                 NodeEntry {
                     name: node.name.clone(),
                     servers: node.servers.count(),
@@ -145,6 +172,7 @@ impl SummaryFile {
                     metrics,
                     analytic,
                     ci_misses,
+                    classes,
                 }
             })
             .collect();

@@ -11,5 +11,5 @@ mod table;
 pub use analysis::{AnalysisFile, AnalysisNodeEntry, AnalysisSourceEntry, SystemEntry, render_analysis};
 pub use describe::describe;
 pub use files::{ReportError, pretty_json, write_analysis, write_outputs};
-pub use json::{EstimateEntry, ExchangeEntry, NodeEntry, SourceEntry, SummaryFile};
+pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NodeEntry, SourceEntry, SummaryFile};
 pub use table::render_table;

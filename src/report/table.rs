@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::analysis::figure_text;
 use super::json::{EstimateEntry, SummaryFile};
 use crate::analytic::Figure;
-use crate::stats::{ExchangeMetric, Metric, NodeMetric, SourceMetric};
+use crate::stats::{ClassMetric, ExchangeMetric, Metric, NodeMetric, SourceMetric};
 
 /// The unit printed after a metric's value.
 pub(super) fn unit(key: &str) -> &'static str {
@@ -100,6 +100,11 @@ pub fn render_table(summary: &SummaryFile) -> String {
         let title = format!("\nnode {} ({servers} server{plural}{capacity})", node.name);
         Block { title, metrics: &node.metrics, analytic: &node.analytic, misses: &node.ci_misses }
             .render::<NodeMetric>(&mut out);
+        for class in &node.classes {
+            let title = format!("  node {}, messages of priority {}", node.name, class.priority);
+            Block { title, metrics: &class.metrics, analytic: &class.analytic, misses: &[] }
+                .render::<ClassMetric>(&mut out);
+        }
     }
     for source in &summary.sources {
         let title = format!("\nsource {}", source.name);

@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::Overrides;
 use super::error::Problem;
-use super::exchanges::{convert_exchange, intern_keys, source_keys};
+use super::exchanges::{convert_exchange, intern_keys, source_keys, source_priorities};
 use super::raw::{RawDistribution, RawNode, RawRoute, RawScenario, RawServers, RawSimulation, RawSource};
 use crate::model::{
     Arrivals, Discipline, Distribution, Exchange, ExchangeId, Network, NetworkError, Node, NodeId, Overflow,
@@ -261,11 +261,13 @@ fn convert_source(
     };
     let arrivals = arrivals(raw, &context, problems);
     let key_choice = source_keys(source.keys.as_ref(), keys, &context, problems);
+    let priorities = source_priorities(source.priority.as_ref(), &context, problems);
     Some(Source {
         name: source.name.get_ref().clone(),
         target: target?,
         arrivals: arrivals?,
         keys: key_choice?,
+        priorities: priorities?,
     })
 }
 
@@ -430,10 +432,12 @@ fn discipline(node: &RawNode, context: &str, problems: &mut Problems) -> Option<
     let Some(field) = &node.discipline else { return Some(Discipline::Fifo) };
     match field.get_ref().as_str() {
         "fifo" => Some(Discipline::Fifo),
+        "priority" => Some(Discipline::Priority),
+        "preemptive" => Some(Discipline::Preemptive),
         other => {
             problems.at(
                 field.span(),
-                format!("{context} field 'discipline': unknown discipline '{other}', expected \"fifo\""),
+                format!("{context} field 'discipline': unknown discipline '{other}', expected \"fifo\", \"priority\" or \"preemptive\""),
             );
             None
         }

@@ -7,7 +7,7 @@ use toml::Spanned;
 use super::convert::{Problems, unknown_node};
 use super::raw::{RawExchange, RawSource};
 use crate::model::matching::validate_topic_pattern;
-use crate::model::{Binding, Exchange, ExchangeKind, KeyChoice, KeyId, Target, Unroutable};
+use crate::model::{Binding, Choice, Exchange, ExchangeKind, KeyChoice, KeyId, Target, Unroutable};
 
 /// Tolerance on the sum of a source's key probabilities.
 const PROBABILITY_TOLERANCE: f64 = 1e-9;
@@ -52,6 +52,48 @@ pub(super) fn source_keys(
         })
         .collect();
     Some(Some(KeyChoice::new(weighted)))
+}
+
+/// A source's message priorities: `priority = 5`, or a table of priorities and probabilities
+/// such as `priority = { "9" = 0.1, "0" = 0.9 }`. Priorities are integers 0..=255, higher more
+/// urgent.
+pub(super) fn source_priorities(
+    field: Option<&Spanned<toml::Value>>,
+    context: &str,
+    problems: &mut Problems,
+) -> Option<Option<Choice<u8>>> {
+    let Some(field) = field else { return Some(None) };
+    let level = |value: i64| u8::try_from(value).ok();
+    let weighted: Option<Vec<(u8, f64)>> = match field.get_ref() {
+        toml::Value::Integer(value) => level(*value).map(|p| vec![(p, 1.0)]),
+        toml::Value::Table(table) => table
+            .iter()
+            .map(|(key, value)| {
+                Some((
+                    level(key.parse().ok()?)?,
+                    value.as_float().or_else(|| value.as_integer().map(|i| i as f64))?,
+                ))
+            })
+            .collect(),
+        _ => None,
+    };
+    let total: f64 = weighted.iter().flatten().map(|(_, p)| p).sum();
+    match weighted {
+        Some(weighted)
+            if !weighted.is_empty()
+                && weighted.iter().all(|&(_, p)| p > 0.0 && p <= 1.0)
+                && (total - 1.0).abs() <= PROBABILITY_TOLERANCE =>
+        {
+            Some(Some(Choice::new(weighted)))
+        }
+        _ => {
+            let message = format!(
+                "{context} field 'priority': expected an integer 0..=255 or a table of priorities and probabilities summing to 1, such as {{ \"9\" = 0.1, \"0\" = 0.9 }}"
+            );
+            problems.at(field.span(), message);
+            None
+        }
+    }
 }
 
 fn exchange_kind(field: &Spanned<String>, context: &str, problems: &mut Problems) -> Option<ExchangeKind> {

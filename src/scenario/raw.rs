@@ -65,6 +65,7 @@ pub(super) struct RawSource {
     pub population: Option<Spanned<i64>>,
     pub think: Option<Spanned<RawDistribution>>,
     pub keys: Option<Spanned<BTreeMap<String, f64>>>,
+    pub priority: Option<Spanned<toml::Value>>,
 }
 
 /// One `[[node]]`.

@@ -5,7 +5,8 @@
 use super::histogram::DurationHistogram;
 use crate::engine::{MessageEnd, Observer, RunEnd};
 use crate::model::{
-    ExchangeId, ExchangeMetric, MetricValues, Network, NodeId, NodeMetric, SourceId, SourceMetric,
+    ClassMetric, Discipline, ExchangeId, ExchangeMetric, MetricValues, Network, NodeId, NodeMetric, SourceId,
+    SourceMetric,
 };
 
 /// Counts of one node over the observation window.
@@ -30,6 +31,8 @@ pub struct NodeCounts {
 pub struct NodeReplication {
     /// Every node metric.
     pub metrics: MetricValues<NodeMetric>,
+    /// Per priority class (0 the highest), for nodes with a priority discipline; else empty.
+    pub classes: Vec<MetricValues<ClassMetric>>,
     /// The raw counts behind them.
     pub counts: NodeCounts,
 }
@@ -127,6 +130,14 @@ struct NodeStats {
     sojourns: Durations,
     /// End-to-end latencies of multicast copies that left the system after this node.
     subscriber_latencies: Durations,
+    /// Waits and sojourns per priority class, for nodes with a priority discipline.
+    classes: Vec<ClassStats>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ClassStats {
+    waits: Durations,
+    sojourns: Durations,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -179,6 +190,11 @@ impl Collector {
                 waits: Durations::default(),
                 sojourns: Durations::default(),
                 subscriber_latencies: Durations::default(),
+                classes: if node.discipline == Discipline::Fifo {
+                    Vec::new()
+                } else {
+                    vec![ClassStats::default(); network.priorities().len()]
+                },
             })
             .collect();
         Self {
@@ -227,6 +243,10 @@ impl NodeStats {
         self.waits.clear();
         self.sojourns.clear();
         self.subscriber_latencies.clear();
+        for class in &mut self.classes {
+            class.waits.clear();
+            class.sojourns.clear();
+        }
     }
 
     #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
@@ -261,7 +281,20 @@ impl NodeStats {
         metrics.set(NodeMetric::QueueGrowthRate, per_second(growth));
         metrics.set(NodeMetric::SubscriberLatencyMean, self.subscriber_latencies.mean());
         metrics.set(NodeMetric::SubscriberLatencyP99, self.subscriber_latencies.quantile(0.99));
-        NodeReplication { metrics, counts }
+        let classes = self
+            .classes
+            .iter()
+            .map(|class| {
+                let mut values = MetricValues::default();
+                values.set(ClassMetric::Throughput, per_second(class.sojourns.count as f64));
+                values.set(ClassMetric::MeanWait, class.waits.mean());
+                values.set(ClassMetric::MeanSojourn, class.sojourns.mean());
+                values.set(ClassMetric::WaitP99, class.waits.quantile(0.99));
+                values.set(ClassMetric::SojournP99, class.sojourns.quantile(0.99));
+                values
+            })
+            .collect();
+        NodeReplication { metrics, classes, counts }
     }
 }
 
@@ -368,11 +401,15 @@ impl Observer for Collector {
     }
 
     #[inline]
-    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64) {
+    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, class: usize) {
         let stats = &mut self.nodes[node.index()];
         stats.counts.departures += 1;
         stats.waits.record(wait);
         stats.sojourns.record(sojourn);
+        if let Some(class) = stats.classes.get_mut(class) {
+            class.waits.record(wait);
+            class.sojourns.record(sojourn);
+        }
     }
 
     #[inline]

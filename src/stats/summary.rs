@@ -3,7 +3,7 @@
 use super::collector::ReplicationResult;
 use super::estimate::Estimate;
 use crate::model::Network;
-use crate::model::{ExchangeMetric, Metric, MetricValues, NodeMetric, SourceMetric};
+use crate::model::{ClassMetric, ExchangeMetric, Metric, MetricValues, NodeMetric, SourceMetric};
 
 /// Every metric of one node or source across replications.
 #[derive(Debug, Clone)]
@@ -42,6 +42,8 @@ pub struct Summary {
     pub sources: Vec<EntitySummary<SourceMetric>>,
     /// Per exchange, in network order.
     pub exchanges: Vec<EntitySummary<ExchangeMetric>>,
+    /// Per node, per priority class (0 the highest) for nodes with a priority discipline.
+    pub node_classes: Vec<Vec<EntitySummary<ClassMetric>>>,
 }
 
 impl Summary {
@@ -76,6 +78,23 @@ impl Summary {
                 )
             })
             .collect();
-        Self { nodes, sources, exchanges }
+        let node_classes = network
+            .nodes()
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                let classes = replications.first().map_or(0, |r| r.nodes[i].classes.len());
+                (0..classes)
+                    .map(|class| {
+                        let name = format!("priority {}", network.priorities()[class]);
+                        EntitySummary::from_values(
+                            &name,
+                            replications.iter().map(|r| &r.nodes[i].classes[class]),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        Self { nodes, sources, exchanges, node_classes }
     }
 }
