@@ -206,13 +206,17 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
 /// Warns about every unbounded queue whose offered load is at or above its capacity.
 fn warn_unstable(analysis: &Analysis) {
     for node in analysis.nodes.iter().filter(|node| node.verdict == "unstable") {
+        let growth = if node.growth_rate > 0.0 {
+            format!("its queue grows by about {:.6} messages/s", node.growth_rate)
+        } else {
+            "it is critically loaded: its queue grows like the square root of time".to_owned()
+        };
         eprintln!(
-            "warning: node '{}' is unstable: rho = {:.4} >= 1 (λ = {:.6}/s, cμ = {:.6}/s); its queue grows by about {:.6} messages/s",
+            "warning: node '{}' is unstable: rho = {:.4} >= 1 (λ = {:.6}/s, cμ = {:.6}/s); {growth}",
             node.name,
             node.utilization,
             node.arrival_rate,
             node.arrival_rate - node.growth_rate,
-            node.growth_rate
         );
     }
 }

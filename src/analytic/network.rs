@@ -327,8 +327,11 @@ enum Quantiles {
     None,
     /// M/M/c FCFS waiting-time distribution.
     Mmc(u32),
-    /// Infinitely many workers: no wait; the sojourn is the service time (exponential here).
-    Delay,
+    /// Infinitely many workers: no wait; the sojourn is the service time.
+    Delay {
+        /// Whether the service time is exponential (its quantiles then have a closed form).
+        exponential: bool,
+    },
 }
 
 fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model {
@@ -350,10 +353,17 @@ fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model 
     let exponential = node.service.is_exponential();
     let Servers::Finite(c) = node.servers else {
         // G/G/∞: L = λE[S], W = E[S], Wq = 0 whatever the arrival process.
-        let quantiles = if exponential { Quantiles::Delay } else { Quantiles::None };
+        let quantiles = Quantiles::Delay { exponential };
         return model(Some(station::mg_inf(lambda, mean_s)), "M/G/∞ (no waiting)", true, quantiles);
     };
     match node.capacity {
+        // Erlang's loss formula is insensitive to the service distribution.
+        Some(k) if k == c && poisson && node.ttl.is_none() => model(
+            Some(station::erlang_loss(lambda, mu, c)),
+            "Erlang B (M/G/c/c loss system)",
+            true,
+            Quantiles::None,
+        ),
         Some(k) if exponential => {
             model(station::mmck(lambda, mu, c, k), "M/M/c/K birth-death", poisson, Quantiles::None)
         }
@@ -406,10 +416,13 @@ fn analyze_node(
     let stable = rho < 1.0;
     // A queue that TTL expiry keeps bounded does not fill up; a finite channel fills to its
     // capacity; an unbounded one grows forever.
+    // A finite channel fills up to its capacity at λ − cμ, then drops; an unbounded queue grows
+    // at that rate forever; a queue that TTL expiry keeps bounded does neither.
     let fills = !stable && (node.capacity.is_some() || node.ttl.is_none());
-    let growth_rate = if fills { lambda - node.capacity_rate() } else { 0.0 };
+    let fill_rate = lambda - node.capacity_rate();
+    let growth_rate = if node.has_unbounded_queue() && !stable { fill_rate } else { 0.0 };
     let target = node.capacity.map_or(fill_target.unwrap_or(DEFAULT_FILL_TARGET), f64::from);
-    let time_to_fill = fills.then(|| station::time_to_reach(growth_rate, 0.0, target)).flatten();
+    let time_to_fill = fills.then(|| station::time_to_reach(fill_rate, 0.0, target)).flatten();
     let verdict = match (stable, node.has_unbounded_queue()) {
         (true, _) => "stable",
         (false, false) => "saturated",
@@ -454,7 +467,12 @@ fn node_figures(
     let busy_exact = rate_exact && if unbounded { verdict == "stable" } else { model.exact };
     let growth = if verdict == "unstable" { lambda - node.capacity_rate() } else { 0.0 };
     let missing_reason = if verdict == "unstable" {
-        format!("unstable: the queue grows by {growth:.6} messages/s, so it has no steady state")
+        if growth > 0.0 {
+            format!("unstable: the queue grows by {growth:.6} messages/s, so it has no steady state")
+        } else {
+            "critically loaded (ρ = 1): no steady state; the queue grows like the square root of time"
+                .to_owned()
+        }
     } else {
         format!("no closed form for {} with these arrivals", model.notation)
     };
@@ -539,10 +557,16 @@ fn quantile_figure(
                 format!("percentiles have a closed form only for M/M/c and M/M/∞; {missing_reason}"),
             );
         }
-        Quantiles::Delay if sojourn => {
+        Quantiles::Delay { exponential: true } if sojourn => {
             return Figure::exact(-(1.0_f64 - p).ln() / mu, "exponential service time");
         }
-        Quantiles::Delay => return Figure::exact(0.0, "infinitely many workers"),
+        Quantiles::Delay { .. } if sojourn => {
+            return Figure::missing(
+                "none",
+                "the sojourn is the service time, whose quantiles are not tabulated here",
+            );
+        }
+        Quantiles::Delay { .. } => return Figure::exact(0.0, "infinitely many workers"),
         Quantiles::Mmc(c) if sojourn => station::mmc_sojourn_quantile(lambda, mu, c, p),
         Quantiles::Mmc(c) => station::mmc_wait_quantile(lambda, mu, c, p),
     };
@@ -704,7 +728,8 @@ impl Copies {
                 .collect();
             return Figure::missing(method, format!("no mean sojourn at {}", reasons.join("; ")));
         };
-        let lossless = self.dropped[entry] < 1e-12;
+        // Drops bias which messages get through, except through a single node.
+        let lossless = self.dropped[entry] < 1e-12 || visited.len() == 1;
         Figure::labelled(sums[entry] / self.delivered[entry], self.exact && lossless, method)
     }
 }
@@ -770,7 +795,7 @@ fn headroom(network: &Network) -> Result<(Option<f64>, Option<String>), Singular
             return Ok((
                 None,
                 Some(
-                    "no unbounded queue saturates at any load: finite channels upstream cap the flow"
+                    "no queue saturates at any load: each unbounded queue has infinitely many workers or sits behind finite channels"
                         .to_owned(),
                 ),
             ));

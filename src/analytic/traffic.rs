@@ -6,7 +6,7 @@
 
 use super::linear::{SingularMatrix, solve};
 use super::station::mmck;
-use crate::model::{Network, Node, Source, Target, Unroutable};
+use crate::model::{ExchangeKind, Network, Node, Source, Target, Unroutable};
 
 /// Iterations of the capped fixed point before giving up on convergence.
 const MAX_ITERATIONS: usize = 10_000;
@@ -73,7 +73,10 @@ impl SourceFlow {
                     // A balancer sends each message to one of its targets: 1/n each on average
                     // (exactly for round-robin and random; by symmetry for the state-dependent
                     // policies over identical targets).
-                    (targets, _) if exchange.kind.is_balancer() => {
+                    (targets, _)
+                        if exchange.kind.is_balancer()
+                            || (exchange.kind == ExchangeKind::KeyHash && key.is_none()) =>
+                    {
                         #[allow(clippy::cast_precision_loss)]
                         let share = p / targets.len() as f64;
                         targets.iter().for_each(|&target| send(n + x, target, share));
@@ -149,24 +152,6 @@ pub fn pass_fraction(node: &Node, lambda: f64) -> f64 {
     }
 }
 
-/// Arrival rates at the nodes with every source's rate multiplied by `scale`, given the vertices'
-/// pass fractions.
-fn node_rates(
-    network: &Network,
-    graphs: &[SourceFlow],
-    scale: f64,
-    pass: &[f64],
-) -> Result<Vec<f64>, SingularMatrix> {
-    let mut rates = vec![0.0; network.nodes().len()];
-    for (source, graph) in network.sources().iter().zip(graphs) {
-        let visits = graph.visits(pass)?;
-        for (rate, v) in rates.iter_mut().zip(visits) {
-            *rate += scale * source.open_rate().unwrap_or(0.0) * v.max(0.0);
-        }
-    }
-    Ok(rates)
-}
-
 /// The flow graph of every source, in network order.
 #[must_use]
 pub fn source_flows(network: &Network) -> Vec<SourceFlow> {
@@ -184,15 +169,37 @@ pub fn source_flows(network: &Network) -> Vec<SourceFlow> {
 /// When the routing has a loop without exit.
 pub fn flows(network: &Network, scale: f64) -> Result<Flows, SingularMatrix> {
     let graphs = source_flows(network);
-    let exchanges = network.exchanges().len();
     let nodes = network.nodes();
-    let mut lambda = node_rates(network, &graphs, scale, &[])?;
+    let n = nodes.len();
+    // Per source, the uncapped rate into every vertex: an upper bound on the capped one.
+    let mut per_source: Vec<Vec<f64>> = Vec::with_capacity(graphs.len());
+    for (source, graph) in network.sources().iter().zip(&graphs) {
+        let rate = scale * source.open_rate().unwrap_or(0.0);
+        per_source.push(graph.visits(&[])?.into_iter().map(|v| rate * v.max(0.0)).collect());
+    }
+    let totals = |per_source: &[Vec<f64>]| -> Vec<f64> {
+        (0..n).map(|i| per_source.iter().map(|rates| rates[i]).sum()).collect()
+    };
+    let mut lambda = totals(&per_source);
     let mut pass: Vec<f64> = nodes.iter().zip(&lambda).map(|(node, &l)| pass_fraction(node, l)).collect();
     if pass.iter().any(|&q| q < 1.0) {
+        // Fixed point on the flows themselves: what leaves a node is what it passes, so an
+        // overloaded node's output is its capacity and the iteration settles at once.
         for _ in 0..MAX_ITERATIONS {
-            let vertex_pass: Vec<f64> =
-                pass.iter().copied().chain(std::iter::repeat_n(1.0, exchanges)).collect();
-            let next = node_rates(network, &graphs, scale, &vertex_pass)?;
+            for ((source, graph), rates) in network.sources().iter().zip(&graphs).zip(&mut per_source) {
+                let mut next = vec![0.0; rates.len()];
+                if let Some(entry) = graph.entry {
+                    next[entry] = scale * source.open_rate().unwrap_or(0.0);
+                }
+                for (from, row) in graph.copies.iter().enumerate() {
+                    let out = rates[from] * pass.get(from).copied().unwrap_or(1.0);
+                    for (to, &copies) in row.iter().enumerate() {
+                        next[to] += out * copies;
+                    }
+                }
+                *rates = next;
+            }
+            let next = totals(&per_source);
             let change = next
                 .iter()
                 .zip(&lambda)

@@ -32,8 +32,9 @@ pub trait Observer {
     /// dead-letter target when `dead_lettered`.
     fn expired(&mut self, node: NodeId, end: MessageEnd, dead_lettered: bool);
 
-    /// An exchange routed a message to `targets` targets (0: unroutable).
-    fn routed(&mut self, exchange: ExchangeId, targets: u32);
+    /// An exchange sent a message on to `targets` targets (its copies; 1 for an alternate
+    /// target, 0 when dropped); `unroutable` when it matched no binding.
+    fn routed(&mut self, exchange: ExchangeId, targets: u32, unroutable: bool);
 
     /// A message matched no binding of `exchange` and was dropped.
     fn unroutable(&mut self, exchange: ExchangeId, end: MessageEnd);

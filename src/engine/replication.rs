@@ -171,14 +171,23 @@ impl<'a, O: Observer> Replication<'a, O> {
     /// several; an unroutable message is dropped or sent to the alternate target.
     fn route(&mut self, exchange_id: ExchangeId, message: MessageId) {
         let exchange = self.network.exchange(exchange_id);
-        let targets = exchange.targets(self.messages.get(message).key());
-        if exchange.kind.is_balancer() {
-            self.observer.routed(exchange_id, 1);
+        let key = self.messages.get(message).key();
+        let targets = exchange.targets(key);
+        // A keyless message at a key-hash exchange goes to a random partition (the long-run
+        // effect of Kafka's partitioner for records without a key).
+        let keyless_partitioning = exchange.kind == ExchangeKind::KeyHash && key.is_none();
+        if (exchange.kind.is_balancer() || keyless_partitioning) && !targets.is_empty() {
+            self.observer.routed(exchange_id, 1, false);
             let target = self.balance(exchange_id, targets);
             self.deliver(target, message);
             return;
         }
-        self.observer.routed(exchange_id, u32::try_from(targets.len()).unwrap_or(u32::MAX));
+        let sent = match (targets.len(), exchange.unroutable) {
+            (0, Unroutable::Drop) => 0,
+            (0, Unroutable::To(_)) => 1,
+            (n, _) => u32::try_from(n).unwrap_or(u32::MAX),
+        };
+        self.observer.routed(exchange_id, sent, targets.is_empty());
         match (targets, exchange.unroutable) {
             ([], Unroutable::Drop) => self.finish(message, Fate::Unroutable(exchange_id)),
             ([], Unroutable::To(alternate)) => self.deliver(alternate, message),

@@ -173,14 +173,19 @@ fn matching_targets(kind: ExchangeKind, bindings: &[Binding], key: Option<&Strin
     match (kind, key) {
         (ExchangeKind::Fanout, _) => bindings.iter().for_each(|b| add(b.target)),
         (balancer, _) if balancer.is_balancer() => bindings.iter().for_each(|b| add(b.target)),
+        // Without a key a record may go to any partition.
+        (ExchangeKind::KeyHash, None) => bindings.iter().for_each(|b| add(b.target)),
         (ExchangeKind::KeyHash, Some(key)) if !bindings.is_empty() => {
             let partitions = u32::try_from(bindings.len()).unwrap_or(u32::MAX);
             add(bindings[kafka_partition(key.as_bytes(), partitions) as usize].target);
         }
-        (ExchangeKind::Direct, Some(key)) => {
-            bindings.iter().filter(|b| b.pattern == *key).for_each(|b| add(b.target));
+        // AMQP's routing key defaults to the empty string.
+        (ExchangeKind::Direct, key) => {
+            let key = key.map_or("", String::as_str);
+            bindings.iter().filter(|b| b.pattern == key).for_each(|b| add(b.target));
         }
-        (ExchangeKind::Topic, Some(key)) => {
+        (ExchangeKind::Topic, key) => {
+            let key = key.map_or("", String::as_str);
             bindings.iter().filter(|b| topic_matches(&b.pattern, key)).for_each(|b| add(b.target));
         }
         (ExchangeKind::Prefix, key) => {
@@ -216,6 +221,7 @@ mod tests {
         assert_eq!(exchange.targets(Some(KeyId(0))), &[node(1), node(2)]);
         assert_eq!(exchange.targets(Some(KeyId(1))), &[node(1), node(2)]);
         assert_eq!(exchange.targets(Some(KeyId(2))), &[] as &[Target]);
+        // A message without a key has the empty routing key, which "*.orange.*" and friends miss.
         assert_eq!(exchange.targets(None), &[] as &[Target]);
     }
 

@@ -231,7 +231,13 @@ impl Routing {
     /// scenario layer); no branch at all means exit.
     #[must_use]
     pub fn from_routes(routes: Vec<Route>) -> Self {
-        let routes = if routes.is_empty() { vec![Route::new(Target::Exit, 1.0)] } else { routes };
+        let mut routes = if routes.is_empty() { vec![Route::new(Target::Exit, 1.0)] } else { routes };
+        // Probabilities are validated to sum to 1 within 1e-9; normalise them so that the
+        // engine and the analysis use exactly the same branch probabilities.
+        let sum: f64 = routes.iter().map(|route| route.probability).sum();
+        for route in &mut routes {
+            route.probability /= sum;
+        }
         let mut total = 0.0;
         let mut cumulative: Vec<f64> = routes
             .iter()
@@ -363,7 +369,9 @@ pub enum NetworkError {
     NoExit(String),
     /// Exchanges that route to each other in a loop: a message would be copied forever in zero
     /// time.
-    #[error("exchange '{0}' routes back to itself through other exchanges without passing a node")]
+    #[error(
+        "exchange '{0}' field 'bindings': it routes back to itself through other exchanges without passing a node"
+    )]
     ExchangeLoop(String),
     /// A network without sources generates no traffic.
     #[error("the network has no source")]

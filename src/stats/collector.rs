@@ -388,15 +388,15 @@ impl Observer for Collector {
     }
 
     #[inline]
-    fn routed(&mut self, exchange: ExchangeId, targets: u32) {
+    fn routed(&mut self, exchange: ExchangeId, targets: u32, unroutable: bool) {
         let stats = &mut self.exchanges[exchange.index()];
         stats.routed += 1;
         stats.copies += u64::from(targets);
+        stats.unroutable += u64::from(unroutable);
     }
 
     #[inline]
-    fn unroutable(&mut self, exchange: ExchangeId, end: MessageEnd) {
-        self.exchanges[exchange.index()].unroutable += 1;
+    fn unroutable(&mut self, _exchange: ExchangeId, end: MessageEnd) {
         self.sources[end.source.index()].dropped(end);
     }
 

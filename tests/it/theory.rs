@@ -19,12 +19,10 @@
 //! Percentiles get [`PERCENTILE_BIAS`] more. Little's law and conservation are identities,
 //! checked in every replication, exactly or within a bound derived from its counts.
 
-use std::path::Path;
-
 use kendall::analytic::station;
-use kendall::experiment::{self, Experiment};
 use kendall::stats::{Estimate, NodeMetric, ReplicationResult, SourceMetric};
-use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::support::{Family, simulate, simulation, single_station};
 
 /// Comparisons with theory through confidence intervals in this module, the Bonferroni
 /// denominator: 8 for M/M/1, 1 for M/M/c, 1 for M/M/c/K, 2 for M/G/1, 4 for Jackson.
@@ -41,74 +39,14 @@ const PRECISION: f64 = 0.02;
 /// sample quantile has a small bias of its own; 0.2% covers both.
 const PERCENTILE_BIAS: f64 = 0.002;
 
-/// Parses and runs an inline scenario on every core; no replication may stop early.
-fn simulate(toml: &str) -> Experiment {
-    let scenario =
-        kendall::scenario::parse(toml, "theory", Path::new("theory.toml")).expect("valid scenario");
-    let experiment = experiment::run(&scenario, None, &|| {}).expect("thread pool");
-    assert_eq!(experiment.stopped_early(), 0, "a replication stopped early");
-    println!("{} events in {:.2}s", experiment.events, experiment.wall_seconds);
-    experiment
-}
-
-/// The `[simulation]` table, durations in seconds, seed 1.
-fn simulation(duration_s: f64, warmup_s: f64, replications: u32) -> String {
-    format!(
-        "[simulation]\nduration = {duration_s:.1}\nwarmup = {warmup_s:.1}\nreplications = {replications}\nseed = 1\n"
-    )
-}
-
-/// A Poisson source at `lambda` per second into one node; `extra` holds more node fields.
-fn single_station(simulation: &str, lambda: f64, servers: u32, service: &str, extra: &str) -> String {
-    format!(
-        r#"{simulation}
-[[source]]
-name = "arrivals"
-to = "station"
-interarrival = {{ dist = "exponential", rate = {lambda} }}
-
-[[node]]
-name = "station"
-servers = {servers}
-service = {service}
-{extra}
-"#
-    )
-}
-
-/// The `p` quantile of Student's t with `freedom` degrees of freedom.
-fn t_quantile(p: f64, freedom: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, freedom).expect("positive degrees of freedom").inverse_cdf(p)
-}
+/// This module's comparisons with theory (see [`Family`]).
+const FAMILY: Family = Family { checks: CHECKS, error: FAMILY_ERROR, precision: PRECISION };
 
 /// Asserts that the 95% half-width of `estimate` is at most [`PRECISION`] of `theory`, and that
 /// `theory` lies within the Bonferroni interval, widened by `bias` relative for a known bias of
 /// the estimator.
 fn assert_agrees(what: &str, estimate: Option<Estimate>, theory: f64, bias: f64) {
-    let estimate = estimate.unwrap_or_else(|| panic!("{what}: no estimate"));
-    let freedom = f64::from(u32::try_from(estimate.samples).expect("few replications")) - 1.0;
-    let per_check = FAMILY_ERROR / f64::from(CHECKS);
-    let stretch = t_quantile(1.0 - per_check / 2.0, freedom) / t_quantile(0.975, freedom);
-    let half_width = estimate.half_width();
-    let allowed = stretch * half_width + bias * theory.abs();
-    println!(
-        "{what}: theory {theory:.6}, simulated {:.6}, 95% CI [{:.6}, {:.6}] (±{:.2}%){}, allowed ±{allowed:.6}",
-        estimate.mean,
-        estimate.mean - half_width,
-        estimate.mean + half_width,
-        100.0 * half_width / theory.abs(),
-        if estimate.covers(theory) { "" } else { ", theory outside the 95% CI" },
-    );
-    assert!(
-        half_width <= PRECISION * theory.abs(),
-        "{what}: the 95% half-width {half_width} is more than {PRECISION} of {theory}: runs too short"
-    );
-    assert!(
-        (estimate.mean - theory).abs() <= allowed,
-        "{what}: theory {theory} is outside {} ± {allowed} (95% CI {:?})",
-        estimate.mean,
-        estimate.ci95
-    );
+    FAMILY.assert_agrees(what, estimate, theory, bias);
 }
 
 /// [`assert_agrees`] for a mean, which has no known bias.
