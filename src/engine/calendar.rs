@@ -6,9 +6,11 @@ use std::collections::BinaryHeap;
 
 use super::Event;
 
+/// A pending event. The time is kept as its IEEE bits: for non-negative times their order as
+/// integers is the order of the times, so a comparison is two integer compares.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    time: f64,
+    time_bits: u64,
     sequence: u64,
     event: Event,
 }
@@ -30,7 +32,7 @@ impl PartialOrd for Entry {
 impl Ord for Entry {
     /// Reversed, so that the max-heap pops the earliest (time, sequence) first.
     fn cmp(&self, other: &Self) -> Ordering {
-        other.time.total_cmp(&self.time).then_with(|| other.sequence.cmp(&self.sequence))
+        (other.time_bits, other.sequence).cmp(&(self.time_bits, self.sequence))
     }
 }
 
@@ -42,18 +44,20 @@ pub(crate) struct Calendar {
 }
 
 impl Calendar {
-    /// Schedules `event` at `time`.
+    /// Schedules `event` at `time` (seconds, non-negative).
     #[inline]
     pub(crate) fn schedule(&mut self, time: f64, event: Event) {
+        debug_assert!(time >= 0.0, "event time {time} before the start");
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        self.heap.push(Entry { time, sequence, event });
+        // +0.0 turns a -0.0 into 0.0, whose bits sort first.
+        self.heap.push(Entry { time_bits: (time + 0.0).to_bits(), sequence, event });
     }
 
     /// Removes and returns the earliest event, ties in scheduling order.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<(f64, Event)> {
-        self.heap.pop().map(|entry| (entry.time, entry.event))
+        self.heap.pop().map(|entry| (f64::from_bits(entry.time_bits), entry.event))
     }
 }
 

@@ -1,73 +1,119 @@
 //! Streaming histogram of durations with bounded relative error, for percentiles in O(1) memory
 //! per metric.
+//!
+//! A log-linear layout in the manner of HDR histograms: durations are recorded as whole
+//! nanoseconds; values below 2048 ns each have their own bucket, and every power-of-two range
+//! above is split into 1024 equal buckets, so a bucket spans at most 1/1024 (under 0.1%) of its
+//! values. Recording is a few integer operations with no call and no resize check beyond a
+//! bounds test: it runs for every message on the engine's hot path.
 
 use std::ops::AddAssign;
-
-use hdrhistogram::Histogram;
 
 /// Durations are recorded as whole nanoseconds.
 const NANOS_PER_SECOND: f64 = 1e9;
 
-/// Three significant digits: every recorded value is kept within 0.1% relative error.
-const SIGNIFICANT_DIGITS: u8 = 3;
+/// Buckets per power-of-two range (2^10): the relative resolution is 1/1024.
+const SUB_BUCKET_BITS: u32 = 10;
+const SUB_BUCKETS: u64 = 1 << SUB_BUCKET_BITS;
 
-/// A histogram of durations in seconds (an HDR histogram of nanoseconds that resizes itself).
-#[derive(Debug, Clone)]
+/// A histogram of durations in seconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DurationHistogram {
-    inner: Histogram<u64>,
+    /// Counts per bucket, grown on demand.
+    counts: Vec<u64>,
+    /// Durations recorded.
+    total: u64,
 }
 
-impl Default for DurationHistogram {
-    fn default() -> Self {
-        Self::new()
+/// The bucket of a value in nanoseconds.
+#[inline]
+fn bucket(nanos: u64) -> usize {
+    if nanos < 2 * SUB_BUCKETS {
+        return nanos as usize;
     }
+    let exponent = 63 - nanos.leading_zeros(); // >= SUB_BUCKET_BITS + 1
+    let shift = exponent - SUB_BUCKET_BITS;
+    // (nanos >> shift) lies in [1024, 2048); each exponent adds 1024 buckets.
+    (u64::from(shift) * SUB_BUCKETS + (nanos >> shift)) as usize
+}
+
+/// The smallest value in nanoseconds of a bucket, and its width.
+fn bucket_range(index: usize) -> (u64, u64) {
+    let index = index as u64;
+    if index < 2 * SUB_BUCKETS {
+        return (index, 1);
+    }
+    let shift = index / SUB_BUCKETS - 1;
+    let mantissa = index - shift * SUB_BUCKETS;
+    (mantissa << shift, 1 << shift)
 }
 
 impl DurationHistogram {
     /// An empty histogram.
     #[must_use]
     pub fn new() -> Self {
-        let inner = Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits is a valid precision");
-        Self { inner }
+        Self::default()
     }
 
-    /// Records one duration in seconds (negative or NaN durations are recorded as zero).
+    /// Records one duration in seconds (negative or NaN durations are recorded as zero; beyond
+    /// 584 years they saturate).
     #[inline]
     pub fn record(&mut self, seconds: f64) {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // saturating by design
-        let nanos = (seconds * NANOS_PER_SECOND) as u64;
-        if self.inner.record(nanos).is_err() {
-            // Only beyond the largest resizable range (centuries): keep the count, clamp the value.
-            self.inner.saturating_record(nanos);
+        let index = bucket((seconds * NANOS_PER_SECOND) as u64);
+        if index >= self.counts.len() {
+            self.counts.resize(index + 1, 0);
         }
+        self.counts[index] += 1;
+        self.total += 1;
     }
 
     /// Number of durations recorded.
     #[must_use]
     pub fn count(&self) -> u64 {
-        self.inner.len()
+        self.total
     }
 
     /// Forgets every recorded duration.
     pub fn clear(&mut self) {
-        self.inner.reset();
+        self.counts.fill(0);
+        self.total = 0;
     }
 
-    /// The `quantile` (in [0, 1]) in seconds, or `None` when nothing was recorded.
+    /// The `quantile` (in [0, 1]) in seconds, or `None` when nothing was recorded: the middle of
+    /// the bucket holding the ⌈q·n⌉-th smallest duration (within 0.05% of it).
     #[must_use]
     pub fn quantile(&self, quantile: f64) -> Option<f64> {
-        if self.inner.is_empty() {
+        if self.total == 0 {
             return None;
         }
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let rank = ((quantile.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        let index = self
+            .counts
+            .iter()
+            .position(|&count| {
+                seen += count;
+                seen >= rank
+            })
+            .unwrap_or(self.counts.len() - 1);
+        let (low, width) = bucket_range(index);
         #[allow(clippy::cast_precision_loss)] // nanosecond counts below 2^53 are exact
-        let nanos = self.inner.value_at_quantile(quantile) as f64;
-        Some(nanos / NANOS_PER_SECOND)
+        let middle = low as f64 + (width as f64 - 1.0) / 2.0;
+        Some(middle / NANOS_PER_SECOND)
     }
 }
 
 impl AddAssign<&DurationHistogram> for DurationHistogram {
     fn add_assign(&mut self, other: &DurationHistogram) {
-        self.inner.add(&other.inner).expect("auto-resizing histograms always add");
+        if other.counts.len() > self.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+        self.total += other.total;
     }
 }
 
@@ -76,17 +122,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn buckets_tile_the_integers_without_gaps() {
+        let mut expected_low = 0;
+        for index in 0..(40 * SUB_BUCKETS as usize) {
+            let (low, width) = bucket_range(index);
+            assert_eq!(low, expected_low, "bucket {index}");
+            assert_eq!(bucket(low), index);
+            assert_eq!(bucket(low + width - 1), index);
+            // Every bucket spans at most 1/1024 of its smallest value (above 2048 ns).
+            assert!(low < 2048 || width * SUB_BUCKETS <= low, "bucket {index}: {low} + {width}");
+            expected_low = low + width;
+        }
+    }
+
+    #[test]
     fn quantiles_are_within_the_stated_precision() {
         let mut histogram = DurationHistogram::new();
         for i in 1..=1000 {
             histogram.record(f64::from(i) * 1e-3);
         }
-        // The 1000 values 1ms..1s: p50 is 0.5s, p99 0.99s, each within 0.1%.
+        // The 1000 values 1ms..1s: the 500th is 0.5 s, the 990th 0.99 s, each within 0.1%.
         let p50 = histogram.quantile(0.5).unwrap();
         let p99 = histogram.quantile(0.99).unwrap();
         assert!((p50 - 0.5).abs() <= 0.5e-3, "{p50}");
         assert!((p99 - 0.99).abs() <= 0.99e-3, "{p99}");
         assert_eq!(histogram.count(), 1000);
+        // Below 2 µs every nanosecond has its own bucket.
+        let mut small = DurationHistogram::new();
+        small.record(1.5e-6);
+        assert_eq!(small.quantile(1.0), Some(1.5e-6));
     }
 
     #[test]
@@ -95,8 +159,10 @@ mod tests {
         assert_eq!(a.quantile(0.5), None);
         let mut b = DurationHistogram::new();
         b.record(2.0);
+        b.record(-1.0);
         a += &b;
-        assert_eq!(a.count(), 1);
+        assert_eq!(a.count(), 2);
+        assert_eq!(a.quantile(0.0), Some(0.0));
         assert!((a.quantile(1.0).unwrap() - 2.0).abs() < 2e-3);
     }
 }
