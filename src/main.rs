@@ -222,6 +222,13 @@ fn warn_unstable(analysis: &Analysis) {
 }
 
 fn warn_stopped_early(scenario: &Scenario, experiment: &experiment::Experiment) {
+    let deadlocked = experiment.deadlocked();
+    if deadlocked > 0 {
+        eprintln!(
+            "warning: {deadlocked} of {} replications deadlocked: every sender was blocked by a full channel (a cycle of full buffers with overflow = \"block\"); their figures cover the time until then",
+            scenario.settings.replications
+        );
+    }
     let stopped = experiment.stopped_early();
     if stopped > 0 {
         eprintln!(

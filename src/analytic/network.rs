@@ -8,7 +8,7 @@ use thiserror::Error;
 use super::linear::{SingularMatrix, solve};
 use super::station::{self, StationMetrics};
 use super::traffic::{Flows, SourceFlow, flows, source_flows, vertex};
-use crate::model::{ClassMetric, Discipline, ExchangeKind, Network, Node, Overflow, Servers};
+use crate::model::{ClassMetric, Discipline, ExchangeKind, Network, Node, Overflow, Servers, Target};
 use crate::model::{Metric, NodeMetric, SourceMetric};
 
 /// Default number of messages for "time until the queue holds N" on an unbounded node.
@@ -199,6 +199,9 @@ struct Shape {
     jackson: Vec<bool>,
     /// The arrival SCV when the node is fed by exactly one renewal source and nothing else.
     single_source_scv: Vec<Option<f64>>,
+    /// The node routes to a blocking channel, so its workers can be held up by it: no closed
+    /// form accounts for that.
+    blocked_downstream: Vec<bool>,
     /// The node's arrival rate is exact: no state-dependent balancer (shortest queue, power of
     /// two, least loaded) upstream, whose split depends on the queues.
     rate_exact: Vec<bool>,
@@ -268,7 +271,16 @@ impl Shape {
                 }
             })
             .collect();
-        Self { poisson_input, jackson, single_source_scv, rate_exact }
+        let blocked_downstream = network
+            .nodes()
+            .iter()
+            .map(|node| {
+                node.routing.branches().any(|route| {
+                    matches!(route.target, Target::Node(next) if network.node(next).overflow == Overflow::Block)
+                })
+            })
+            .collect();
+        Self { poisson_input, jackson, single_source_scv, rate_exact, blocked_downstream }
     }
 }
 
@@ -351,12 +363,44 @@ fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model 
         quantiles,
     };
     let exponential = node.service.is_exponential();
+    if shape.blocked_downstream[index] {
+        return model(None, "none", false, Quantiles::None);
+    }
     let Servers::Finite(c) = node.servers else {
         // G/G/∞: L = λE[S], W = E[S], Wq = 0 whatever the arrival process.
         let quantiles = Quantiles::Delay { exponential };
         return model(Some(station::mg_inf(lambda, mean_s)), "M/G/∞ (no waiting)", true, quantiles);
     };
     match node.capacity {
+        Some(k) if node.overflow == Overflow::Block => {
+            // One Poisson source that stops while the channel is full: a birth-death chain on
+            // 0..=K+1, state K+1 meaning "full, and the source holds a message".
+            let single_poisson = poisson && shape.single_source_scv[index] == Some(1.0);
+            let metrics =
+                station::mmck(lambda, mu, c, k + 1).filter(|_| single_poisson && exponential).map(|m| {
+                    let held = m.drop_probability;
+                    let throughput = lambda * (1.0 - held);
+                    let in_system = m.mean_in_system - held;
+                    let in_queue = m.mean_in_queue - held;
+                    StationMetrics {
+                        throughput,
+                        utilization: throughput / (f64::from(c) * mu),
+                        mean_wait: in_queue / throughput,
+                        mean_sojourn: in_system / throughput,
+                        mean_in_queue: in_queue,
+                        mean_in_system: in_system,
+                        prob_wait: m.prob_wait,
+                        drop_probability: 0.0,
+                    }
+                });
+            let exact = metrics.is_some();
+            model(
+                metrics,
+                "M/M/c/K with its Poisson source blocked (birth-death on 0..K+1)",
+                exact,
+                Quantiles::None,
+            )
+        }
         // Erlang's loss formula is insensitive to the service distribution.
         Some(k) if k == c && poisson && node.ttl.is_none() => model(
             Some(station::erlang_loss(lambda, mu, c)),
@@ -429,7 +473,8 @@ fn analyze_node(
         (false, true) => "unstable",
     };
     let model = choose_model(node, index, lambda, shape);
-    let metrics = node_figures(node, lambda, flow, index, &model, verdict, shape.rate_exact[index]);
+    let flags = (shape.rate_exact[index], shape.blocked_downstream[index]);
+    let metrics = node_figures(node, lambda, flow, index, &model, verdict, flags);
     NodeAnalysis {
         name: node.name.clone(),
         model: model.notation,
@@ -454,7 +499,7 @@ fn node_figures(
     index: usize,
     model: &Model,
     verdict: &str,
-    rate_exact: bool,
+    (rate_exact, blocked_downstream): (bool, bool),
 ) -> Vec<(NodeMetric, Figure)> {
     let traffic = "traffic equations";
     let unbounded = node.capacity.is_none();
@@ -484,7 +529,18 @@ fn node_figures(
             None => Figure::missing(&model.method, missing_reason.clone()),
         };
         let figure = match metric {
+            // A blocking channel is offered only what its throttled senders get in.
+            NodeMetric::ArrivalRate if node.overflow == Overflow::Block => {
+                Figure::labelled(flow.throughput(index), rate_exact && model.exact, traffic)
+            }
             NodeMetric::ArrivalRate => Figure::labelled(lambda, rate_exact, traffic),
+            NodeMetric::DropProbability if node.overflow == Overflow::Block => {
+                Figure::exact(0.0, "blocking channel (never drops)")
+            }
+            NodeMetric::BlockedFraction if blocked_downstream => {
+                Figure::missing("none", "blocking between nodes has no closed form here")
+            }
+            NodeMetric::BlockedFraction => Figure::exact(0.0, "no blocking channel downstream"),
             // Asymptotic: over a finite window from an empty start the mean growth is positive.
             NodeMetric::QueueGrowthRate => Figure::approximate(growth, "fluid limit λ − cμ"),
             NodeMetric::ExpiredFraction if node.ttl.is_none() => Figure::exact(0.0, "no TTL"),
@@ -589,7 +645,11 @@ fn analyze_sources(
         .nodes()
         .iter()
         .zip(&flow.pass_fraction)
-        .map(|(node, &pass)| if node.capacity.is_some() { pass } else { 1.0 })
+        .map(
+            |(node, &pass)| {
+                if node.capacity.is_some() && node.overflow != Overflow::Block { pass } else { 1.0 }
+            },
+        )
         .chain(std::iter::repeat_n(1.0, exchanges))
         .collect();
     let passed = flow.vertex_pass(exchanges);
@@ -602,22 +662,28 @@ fn analyze_sources(
             visited.iter().all(|&i| nodes[i].metric(NodeMetric::DropProbability).is_some_and(|f| f.exact));
         let all_stable =
             visited.iter().all(|&i| nodes[i].stable || !network.nodes()[i].has_unbounded_queue());
+        let rates_exact =
+            visited.iter().all(|&i| nodes[i].metric(NodeMetric::Throughput).is_some_and(|f| f.exact));
         let copies = Copies::solve(graph, &kept, nodes)?;
         let throughput =
             source.open_rate().unwrap_or(0.0) * Copies::solve(graph, &passed, nodes)?.delivered[entry];
         let multicast = copies.multicast(graph);
         let delivered = copies.delivered_fraction(entry);
-        let latency = copies.latency(entry, &visited, nodes);
+        let latency =
+            with_entry_hold(copies.latency(entry, &visited, nodes), network, flow, entry, source.open_rate());
         let mut metrics = Vec::with_capacity(SourceMetric::ALL.len());
         for &metric in SourceMetric::ALL {
             let figure = match metric {
-                SourceMetric::Throughput => {
-                    Figure::labelled(throughput, drops_exact && all_stable, "traffic equations")
-                }
+                SourceMetric::Throughput => Figure::labelled(
+                    throughput,
+                    drops_exact && all_stable && rates_exact,
+                    "traffic equations",
+                ),
                 SourceMetric::DeliveredFraction => {
                     Figure::labelled(delivered, drops_exact, "absorption probabilities (expected copies)")
                 }
                 SourceMetric::LatencyMean => latency.clone(),
+                SourceMetric::BlockedFraction => source_blocking(network, flow, nodes, entry),
                 SourceMetric::AllDeliveredFraction
                 | SourceMetric::AllLatencyMean
                 | SourceMetric::AllLatencyP99
@@ -731,6 +797,47 @@ impl Copies {
         // Drops bias which messages get through, except through a single node.
         let lossless = self.dropped[entry] < 1e-12 || visited.len() == 1;
         Figure::labelled(sums[entry] / self.delivered[entry], self.exact && lossless, method)
+    }
+}
+
+/// Adds to the latency the time a message waits at its source when the blocking channel it
+/// enters is full.
+///
+/// # Formula
+/// A message finds the channel full with probability p_K/(1 − p_{K+1}) (the source produces
+/// only in states 0..K), then waits for the next of c departures, 1/(cμ); with
+/// p_K = p_{K+1} cμ/λ this is p_{K+1}/(λ(1 − p_{K+1})).
+fn with_entry_hold(
+    latency: Figure,
+    network: &Network,
+    flow: &Flows,
+    entry: usize,
+    rate: Option<f64>,
+) -> Figure {
+    let (Some(node), Some(lambda), Some(mean)) = (network.nodes().get(entry), rate, latency.value) else {
+        return latency;
+    };
+    if node.overflow != Overflow::Block {
+        return latency;
+    }
+    let held = 1.0 - flow.pass_fraction[entry];
+    let hold = if held > 0.0 { held / (lambda * (1.0 - held)) } else { 0.0 };
+    Figure {
+        value: Some(mean + hold),
+        method: format!("{} + time held at the source", latency.method),
+        ..latency
+    }
+}
+
+/// The time-averaged number of a source's messages held back by a full blocking channel: the
+/// probability that its target is full with a message waiting outside (1 − admitted/offered).
+fn source_blocking(network: &Network, flow: &Flows, nodes: &[NodeAnalysis], entry: usize) -> Figure {
+    match network.nodes().get(entry) {
+        Some(node) if node.overflow == Overflow::Block => {
+            let exact = nodes[entry].metric(NodeMetric::Throughput).is_some_and(|f| f.exact);
+            Figure::labelled(1.0 - flow.pass_fraction[entry], exact, "birth-death on 0..K+1")
+        }
+        _ => Figure::exact(0.0, "no blocking channel at the entry"),
     }
 }
 

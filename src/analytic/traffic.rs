@@ -6,7 +6,7 @@
 
 use super::linear::{SingularMatrix, solve};
 use super::station::mmck;
-use crate::model::{ExchangeKind, Network, Node, Source, Target, Unroutable};
+use crate::model::{ExchangeKind, Network, Node, Overflow, Source, Target, Unroutable};
 
 /// Iterations of the capped fixed point before giving up on convergence.
 const MAX_ITERATIONS: usize = 10_000;
@@ -145,7 +145,10 @@ pub fn pass_fraction(node: &Node, lambda: f64) -> f64 {
         Some(capacity) => {
             // A finite channel has finitely many workers (validation rejects ∞ with a capacity).
             let servers = node.servers.count().unwrap_or(capacity);
-            mmck(lambda, mu, servers, capacity).map_or(1.0, |m| 1.0 - m.drop_probability)
+            // A blocking channel loses nothing but throttles its sender: while it is full and
+            // one message waits outside, nothing more arrives (state K + 1 of the chain).
+            let states = if node.overflow == Overflow::Block { capacity + 1 } else { capacity };
+            mmck(lambda, mu, servers, states).map_or(1.0, |m| 1.0 - m.drop_probability)
         }
         None if lambda > node.capacity_rate() => node.capacity_rate() / lambda,
         None => 1.0,

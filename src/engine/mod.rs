@@ -8,7 +8,7 @@ mod queue;
 mod replication;
 mod streams;
 
-pub use observer::{MessageEnd, Observer};
+pub use observer::{MessageEnd, NodeState, Observer};
 pub use replication::{Replication, RunEnd};
 pub use streams::{Purpose, SimRng, stream};
 

@@ -3,6 +3,17 @@
 
 use crate::model::{ExchangeId, NodeId, SourceId};
 
+/// The occupancy of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NodeState {
+    /// Messages held: waiting, in service, or finished but blocked.
+    pub in_system: u32,
+    /// Workers occupied: serving, or holding a finished message they cannot forward.
+    pub busy: u32,
+    /// Workers holding a finished message blocked by a full downstream channel.
+    pub blocked: u32,
+}
+
 /// Who a message that ended belonged to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessageEnd {
@@ -18,9 +29,12 @@ pub trait Observer {
     /// state.
     fn observation_start(&mut self, now: f64);
 
-    /// A node's state after a change at `now`: messages held (waiting plus in service) and busy
-    /// workers.
-    fn node_state(&mut self, node: NodeId, now: f64, in_system: u32, busy: u32);
+    /// A node's state after a change at `now`.
+    fn node_state(&mut self, node: NodeId, now: f64, state: NodeState);
+
+    /// A source's messages waiting to be injected into a full blocking channel changed to
+    /// `held` at `now`.
+    fn source_blocked(&mut self, source: SourceId, now: f64, held: u32);
 
     /// A message was offered to `node` (before admission or drop).
     fn arrival(&mut self, node: NodeId);

@@ -1,8 +1,10 @@
 //! One replication: the event loop over sources and stations.
 
+use std::collections::VecDeque;
+
 use super::calendar::Calendar;
 use super::messages::{Message, MessageId, Messages, ParentEnd};
-use super::observer::MessageEnd;
+use super::observer::{MessageEnd, NodeState};
 use super::queue::WaitingLine;
 use super::streams::{Purpose, SimRng, streams};
 use super::{Event, Observer};
@@ -15,10 +17,35 @@ use crate::model::{
 #[derive(Debug)]
 struct Station {
     busy: u32,
+    blocked: u32,
     in_system: u32,
+    /// Senders waiting for room in this (full, blocking) channel, earliest first.
+    senders: VecDeque<Blocked>,
     waiting: WaitingLine,
     /// Messages in service, kept only where preemption needs to find one to interrupt.
     in_service: Vec<MessageId>,
+}
+
+/// A message waiting to enter a full blocking channel, and who holds it meanwhile.
+#[derive(Debug, Clone, Copy)]
+struct Blocked {
+    holder: Holder,
+    message: MessageId,
+}
+
+/// Who holds a blocked message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    /// A worker of this node, which finished the message and stays unavailable.
+    Node(NodeId),
+    /// A source, which stops producing until the message is taken.
+    Source(SourceId),
+}
+
+impl Station {
+    fn state(&self) -> NodeState {
+        NodeState { in_system: self.in_system, busy: self.busy, blocked: self.blocked }
+    }
 }
 
 /// How a replication ended.
@@ -31,6 +58,9 @@ pub struct RunEnd {
     /// Whether the replication stopped before its horizon because messages in the system
     /// reached the cap (an overloaded network).
     pub stopped_early: bool,
+    /// Whether the replication stopped before its horizon because nothing could move: every
+    /// worker and source was blocked by full channels (a cycle of full buffers).
+    pub deadlocked: bool,
 }
 
 /// A configured replication, ready to run (configure and run are separate steps).
@@ -47,6 +77,8 @@ pub struct Replication<'a, O: Observer> {
     routing_streams: Vec<SimRng>,
     delay_streams: Vec<SimRng>,
     balancing_streams: Vec<SimRng>,
+    /// Messages each source holds, blocked by a full channel.
+    held: Vec<u32>,
     /// The next turn of each round-robin exchange.
     round_robin: Vec<usize>,
     now: f64,
@@ -61,7 +93,9 @@ impl<'a, O: Observer> Replication<'a, O> {
             .iter()
             .map(|node| Station {
                 busy: 0,
+                blocked: 0,
                 in_system: 0,
+                senders: VecDeque::new(),
                 waiting: WaitingLine::new(
                     if node.discipline == Discipline::Fifo { 1 } else { network.priorities().len() },
                     node.capacity.map_or(64, |k| k.min(4096) as usize),
@@ -83,6 +117,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             delay_streams: streams(seed, index, Purpose::Delay, nodes),
             balancing_streams: streams(seed, index, Purpose::Balancing, network.exchanges().len()),
             round_robin: vec![0; network.exchanges().len()],
+            held: vec![0; sources],
             now: 0.0,
         }
     }
@@ -106,8 +141,10 @@ impl<'a, O: Observer> Replication<'a, O> {
         let mut observing = false;
         let mut events = 0u64;
         let mut stopped_early = false;
+        let mut ran_dry = true;
         while let Some((time, event)) = self.calendar.pop() {
             if time > horizon {
+                ran_dry = false;
                 break;
             }
             if !observing && time >= warmup {
@@ -124,14 +161,17 @@ impl<'a, O: Observer> Replication<'a, O> {
             }
             if self.messages.live() >= max_in_system {
                 stopped_early = true;
+                ran_dry = false;
                 break;
             }
         }
+        // Nothing left to happen before the horizon while senders wait: a deadlock.
+        let deadlocked = ran_dry && self.stations.iter().any(|station| !station.senders.is_empty());
         if !observing {
             self.observer.observation_start(warmup.min(self.now));
         }
-        let end_s = if stopped_early { self.now } else { horizon };
-        (self.observer, RunEnd { events, end_s, stopped_early })
+        let end_s = if stopped_early || deadlocked { self.now } else { horizon };
+        (self.observer, RunEnd { events, end_s, stopped_early, deadlocked })
     }
 
     /// A source creates a message, sends it on and schedules its next one.
@@ -142,10 +182,62 @@ impl<'a, O: Observer> Replication<'a, O> {
         let key = source.keys.as_ref().map(|keys| keys.choose(headers));
         let priority = source.priorities.as_ref().map_or(0, |priorities| priorities.choose(headers));
         let message = self.messages.insert(Message::new(source_id, now, key, priority));
+        if let Target::Node(node) = source.target
+            && self.is_full_blocking(node)
+        {
+            // Backpressure: the source holds the message and produces nothing more until it
+            // is taken.
+            let station = &mut self.stations[node.index()];
+            station.senders.push_back(Blocked { holder: Holder::Source(source_id), message });
+            self.held[source_id.index()] += 1;
+            self.observer.source_blocked(source_id, now, self.held[source_id.index()]);
+            return;
+        }
         self.deliver(source.target, message);
-        if let Arrivals::Open { interarrival } = &source.arrivals {
+        self.next_arrival(source_id);
+    }
+
+    /// Schedules an open source's next message.
+    fn next_arrival(&mut self, source_id: SourceId) {
+        if let Arrivals::Open { interarrival } = &self.network.sources()[source_id.index()].arrivals {
             let gap = interarrival.sample(&mut self.arrival_streams[source_id.index()]);
-            self.calendar.schedule(now + gap, Event::Arrival(source_id));
+            self.calendar.schedule(self.now + gap, Event::Arrival(source_id));
+        }
+    }
+
+    /// Whether `node` blocks its senders and has no room.
+    #[inline]
+    fn is_full_blocking(&self, node: NodeId) -> bool {
+        let node_model = self.network.node(node);
+        node_model.overflow == Overflow::Block
+            && node_model.capacity.is_some_and(|capacity| self.stations[node.index()].in_system >= capacity)
+    }
+
+    /// A blocking channel has room again: its earliest-blocked senders move their messages in,
+    /// and each upstream worker so released takes its next message (which may in turn release
+    /// the senders blocked on its own node).
+    fn unblock(&mut self, node_id: NodeId) {
+        let Some(capacity) = self.network.node(node_id).capacity else { return };
+        loop {
+            let station = &mut self.stations[node_id.index()];
+            if station.in_system >= capacity {
+                return;
+            }
+            let Some(blocked) = station.senders.pop_front() else { return };
+            match blocked.holder {
+                Holder::Node(upstream) => {
+                    self.stations[upstream.index()].blocked -= 1;
+                    self.leave(upstream, blocked.message);
+                    self.arrive(node_id, blocked.message);
+                    self.unblock(upstream);
+                }
+                Holder::Source(source) => {
+                    self.held[source.index()] -= 1;
+                    self.observer.source_blocked(source, self.now, self.held[source.index()]);
+                    self.arrive(node_id, blocked.message);
+                    self.next_arrival(source);
+                }
+            }
         }
     }
 
@@ -273,7 +365,9 @@ impl<'a, O: Observer> Replication<'a, O> {
         if node.capacity.is_some_and(|capacity| station.in_system >= capacity) {
             let oldest_waiting = match node.overflow {
                 Overflow::DropHead => station.waiting.pop_victim(),
-                Overflow::DropTail => None,
+                // A blocking channel is never offered a message while full: senders wait in
+                // `complete` and `emit`, and validation rejects every other way in.
+                Overflow::DropTail | Overflow::Block => None,
             };
             // Drop-head discards the oldest waiting message and admits the arrival; with nobody
             // waiting (capacity = servers) there is nothing to discard, so the arrival is dropped.
@@ -302,8 +396,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                 self.watch_head(node_id);
             }
         }
-        let station = &self.stations[node_id.index()];
-        self.observer.node_state(node_id, self.now, station.in_system, station.busy);
+        self.observer.node_state(node_id, self.now, self.stations[node_id.index()].state());
     }
 
     /// Interrupts the lowest-priority message in service if its class is below `class` (the
@@ -356,7 +449,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             }
             station.waiting.pop_front();
             station.in_system -= 1;
-            self.observer.node_state(node_id, self.now, station.in_system, station.busy);
+            self.observer.node_state(node_id, self.now, station.state());
             expired_any = true;
             match node.dead_letter {
                 Some(target) => {
@@ -370,6 +463,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
         if expired_any {
             self.watch_head(node_id);
+            self.unblock(node_id);
         }
     }
 
@@ -397,23 +491,55 @@ impl<'a, O: Observer> Replication<'a, O> {
     /// A worker finishes `message`: it takes the next waiting one, and the message is routed on.
     fn complete(&mut self, node_id: NodeId, message: MessageId, service: u32) {
         let now = self.now;
-        let finished = *self.messages.get(message);
-        if finished.service_id != service {
+        if self.messages.get(message).service_id != service {
             return; // the completion of a service that a preemption interrupted
         }
         let node = self.network.node(node_id);
-        let class = self.network.class_of(finished.priority);
-        let sojourn = now - finished.arrived;
         if node.discipline == Discipline::Preemptive {
-            // Interrupted messages wait more than once: the wait is the sojourn minus service.
-            self.observer.departure(node_id, (sojourn - finished.service).max(0.0), sojourn, class);
             let in_service = &mut self.stations[node_id.index()].in_service;
             if let Some(slot) = in_service.iter().position(|&id| id == message) {
                 in_service.swap_remove(slot);
             }
-        } else {
-            self.observer.departure(node_id, finished.wait, sojourn, class);
         }
+        let route = node.routing.choose(&mut self.routing_streams[node_id.index()]);
+        if route.delay.is_none()
+            && let Target::Node(next) = route.target
+            && self.is_full_blocking(next)
+        {
+            // Blocking after service: the worker keeps the message until there is room.
+            let station = &mut self.stations[node_id.index()];
+            station.blocked += 1;
+            let state = station.state();
+            self.stations[next.index()].senders.push_back(Blocked { holder: Holder::Node(node_id), message });
+            self.observer.node_state(node_id, now, state);
+            return;
+        }
+        self.leave(node_id, message);
+        match &route.delay {
+            None => self.deliver(route.target, message),
+            Some(delay) => {
+                let delay = delay.sample(&mut self.delay_streams[node_id.index()]);
+                self.calendar.schedule(now + delay, Event::Transit { message, target: route.target });
+            }
+        }
+        self.unblock(node_id);
+    }
+
+    /// A served message leaves its node: the departure is recorded and the worker takes the next
+    /// waiting message.
+    fn leave(&mut self, node_id: NodeId, message: MessageId) {
+        let now = self.now;
+        let finished = *self.messages.get(message);
+        let node = self.network.node(node_id);
+        let class = self.network.class_of(finished.priority);
+        let sojourn = now - finished.arrived;
+        // Interrupted messages wait more than once: their wait is the sojourn minus service.
+        let wait = if node.discipline == Discipline::Preemptive {
+            (sojourn - finished.service).max(0.0)
+        } else {
+            finished.wait
+        };
+        self.observer.departure(node_id, wait, sojourn, class);
         let station = &mut self.stations[node_id.index()];
         station.in_system -= 1;
         match station.waiting.pop_front() {
@@ -423,17 +549,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             }
             None => station.busy -= 1,
         }
-        let station = &self.stations[node_id.index()];
-        self.observer.node_state(node_id, now, station.in_system, station.busy);
-        let routing = &self.network.node(node_id).routing;
-        let route = routing.choose(&mut self.routing_streams[node_id.index()]);
-        match &route.delay {
-            None => self.deliver(route.target, message),
-            Some(delay) => {
-                let delay = delay.sample(&mut self.delay_streams[node_id.index()]);
-                self.calendar.schedule(now + delay, Event::Transit { message, target: route.target });
-            }
-        }
+        self.observer.node_state(node_id, now, self.stations[node_id.index()].state());
     }
 }
 

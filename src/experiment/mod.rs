@@ -42,6 +42,12 @@ impl Experiment {
     pub fn stopped_early(&self) -> usize {
         self.replications.iter().filter(|r| r.stopped_early).count()
     }
+
+    /// Replications that stopped early because full blocking channels deadlocked.
+    #[must_use]
+    pub fn deadlocked(&self) -> usize {
+        self.replications.iter().filter(|r| r.deadlocked).count()
+    }
 }
 
 /// Runs one replication of `network` and returns its statistics.

@@ -77,6 +77,9 @@ metric_enum! {
         QueueGrowthRate => "queue_growth_rate",
         /// Fraction of offered messages that expired (TTL) at the head of the queue.
         ExpiredFraction => "expired_fraction",
+        /// Time-averaged fraction of the workers holding a finished message that a full
+        /// blocking channel downstream cannot take yet.
+        BlockedFraction => "blocked_fraction",
         /// Mean end-to-end latency of multicast copies leaving the system after this node: the
         /// latency seen by this subscriber.
         SubscriberLatencyMean => "subscriber_latency_mean",
@@ -108,6 +111,9 @@ metric_enum! {
         AllLatencyMean => "all_latency_mean",
         /// 99th percentile of the delivered-to-all latency.
         AllLatencyP99 => "all_latency_p99",
+        /// Time-averaged number of its messages waiting to enter a full blocking channel: for an
+        /// open source, the fraction of time it is blocked.
+        BlockedFraction => "blocked_fraction",
     }
 }
 

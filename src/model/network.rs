@@ -159,6 +159,10 @@ pub enum Overflow {
     /// The oldest waiting message is dropped and counted, and the arrival admitted (RabbitMQ's
     /// default `drop-head`).
     DropHead,
+    /// Backpressure (ZeroMQ PUSH at its high-water mark): the sender waits until there is room.
+    /// A worker upstream keeps its finished message and stays unavailable (blocking after
+    /// service); a source holds its message and stops producing.
+    Block,
 }
 
 impl Overflow {
@@ -168,6 +172,7 @@ impl Overflow {
         match self {
             Self::DropTail => "drop-tail",
             Self::DropHead => "drop-head",
+            Self::Block => "block",
         }
     }
 }
@@ -373,6 +378,16 @@ pub enum NetworkError {
         "exchange '{0}' field 'bindings': it routes back to itself through other exchanges without passing a node"
     )]
     ExchangeLoop(String),
+    /// A blocking node fed in a way that cannot wait for room.
+    #[error(
+        "node '{node}' blocks its senders (overflow = \"block\"), so it can be fed only by sources and by node routes without delay, but {via} reaches it"
+    )]
+    IndirectBlocking {
+        /// The blocking node.
+        node: String,
+        /// What reaches it otherwise, in words.
+        via: String,
+    },
     /// A network without sources generates no traffic.
     #[error("the network has no source")]
     NoSource,
@@ -423,6 +438,7 @@ impl Network {
         let network = Self { sources, nodes, exchanges, keys, priorities, class_of };
         network.check_targets()?;
         network.check_exchange_loops()?;
+        network.check_blocking_feeds()?;
         if let Some(stuck) = network.nodes_without_exit().first() {
             return Err(NetworkError::NoExit(network.nodes[stuck.index()].name.clone()));
         }
@@ -525,6 +541,34 @@ impl Network {
         }
         for exchange in &self.exchanges {
             exchange.possible_targets().try_for_each(|target| dangling(&exchange.name, target))?;
+        }
+        Ok(())
+    }
+
+    /// Rejects ways into a blocking node that have nobody to hold a message while it is full:
+    /// exchanges, delayed routes and dead-lettering.
+    fn check_blocking_feeds(&self) -> Result<(), NetworkError> {
+        let blocking = |target: Target| match target {
+            Target::Node(id) => {
+                (self.node(id).overflow == Overflow::Block).then(|| self.node(id).name.clone())
+            }
+            _ => None,
+        };
+        let error = |node: String, via: String| Err(NetworkError::IndirectBlocking { node, via });
+        for exchange in &self.exchanges {
+            if let Some(node) = exchange.possible_targets().find_map(blocking) {
+                return error(node, format!("exchange '{}'", exchange.name));
+            }
+        }
+        for node in &self.nodes {
+            if let Some(target) = node.dead_letter.and_then(blocking) {
+                return error(target, format!("the dead-letter route of node '{}'", node.name));
+            }
+            if let Some(target) =
+                node.routing.branches().filter(|r| r.delay.is_some()).find_map(|r| blocking(r.target))
+            {
+                return error(target, format!("a delayed route of node '{}'", node.name));
+            }
         }
         Ok(())
     }

@@ -103,6 +103,9 @@ pub struct SummaryFile {
     pub max_in_system: u32,
     /// Replications stopped early at that cap (an overloaded network).
     pub stopped_early: usize,
+    /// Replications stopped early because full blocking channels deadlocked.
+    #[serde(default)]
+    pub deadlocked: usize,
     /// Per node, in file order.
     pub nodes: Vec<NodeEntry>,
     /// Per source, in file order.
@@ -198,6 +201,7 @@ impl SummaryFile {
             wall_seconds: experiment.wall_seconds,
             max_in_system: settings.max_in_system,
             stopped_early: experiment.stopped_early(),
+            deadlocked: experiment.deadlocked(),
             nodes,
             sources,
             exchanges: scenario

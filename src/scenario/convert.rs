@@ -95,7 +95,7 @@ pub(super) fn convert(
         Ok(network) => Some(Scenario { name, settings, network }),
         Err(error) => {
             let span = match &error {
-                NetworkError::NoExit(node) => raw
+                NetworkError::NoExit(node) | NetworkError::IndirectBlocking { node, .. } => raw
                     .node
                     .iter()
                     .find(|raw_node| raw_node.get_ref().name.get_ref() == node)
@@ -418,10 +418,11 @@ fn overflow(node: &RawNode, context: &str, problems: &mut Problems) -> Option<Ov
     match field.get_ref().as_str() {
         "drop-tail" => Some(Overflow::DropTail),
         "drop-head" => Some(Overflow::DropHead),
+        "block" => Some(Overflow::Block),
         other => {
             problems.at(
                 field.span(),
-                format!("{context} field 'overflow': unknown policy '{other}', expected \"drop-tail\" or \"drop-head\""),
+                format!("{context} field 'overflow': unknown policy '{other}', expected \"drop-tail\", \"drop-head\" or \"block\""),
             );
             None
         }

@@ -3,7 +3,7 @@
 //! the end of the run; per-message figures count messages that complete inside it.
 
 use super::histogram::DurationHistogram;
-use crate::engine::{MessageEnd, Observer, RunEnd};
+use crate::engine::{MessageEnd, NodeState, Observer, RunEnd};
 use crate::model::{
     ClassMetric, Discipline, ExchangeId, ExchangeMetric, MetricValues, Network, NodeId, NodeMetric, SourceId,
     SourceMetric,
@@ -70,6 +70,8 @@ pub struct ReplicationResult {
     pub observed_s: f64,
     /// Whether the run stopped early at the cap on messages in the system.
     pub stopped_early: bool,
+    /// Whether the run stopped early because every sender was blocked (deadlock).
+    pub deadlocked: bool,
     /// Per node, in network order.
     pub nodes: Vec<NodeReplication>,
     /// Per source, in network order.
@@ -120,11 +122,11 @@ impl Durations {
 #[derive(Debug, Clone)]
 struct NodeStats {
     servers: Option<u32>,
-    in_system: u32,
-    busy: u32,
+    state: NodeState,
     last_change: f64,
     area_in_system: f64,
     area_busy: f64,
+    area_blocked: f64,
     counts: NodeCounts,
     waits: Durations,
     sojourns: Durations,
@@ -142,6 +144,10 @@ struct ClassStats {
 
 #[derive(Debug, Clone, Default)]
 struct SourceStats {
+    /// Messages held blocked, with the time integral since the window opened.
+    held: u32,
+    last_change: f64,
+    area_held: f64,
     delivered: u64,
     dropped: u64,
     /// Latencies of messages never copied.
@@ -181,11 +187,11 @@ impl Collector {
             .iter()
             .map(|node| NodeStats {
                 servers: node.servers.count(),
-                in_system: 0,
-                busy: 0,
+                state: NodeState::default(),
                 last_change: 0.0,
                 area_in_system: 0.0,
                 area_busy: 0.0,
+                area_blocked: 0.0,
                 counts: NodeCounts::default(),
                 waits: Durations::default(),
                 sojourns: Durations::default(),
@@ -211,13 +217,17 @@ impl Collector {
         let window = end.end_s - self.window_start;
         for node in &mut self.nodes {
             node.advance(end.end_s);
-            node.counts.in_system_end = node.in_system;
+            node.counts.in_system_end = node.state.in_system;
+        }
+        for source in &mut self.sources {
+            source.advance(end.end_s);
         }
         ReplicationResult {
             index,
             events: end.events,
             observed_s: window,
             stopped_early: end.stopped_early,
+            deadlocked: end.deadlocked,
             nodes: self.nodes.iter().map(|node| node.result(window)).collect(),
             sources: self.sources.iter().map(|source| source.result(window)).collect(),
             exchanges: self.exchanges.iter().map(|exchange| exchange.result(window)).collect(),
@@ -230,8 +240,9 @@ impl NodeStats {
     #[inline]
     fn advance(&mut self, now: f64) {
         let dt = now - self.last_change;
-        self.area_in_system += f64::from(self.in_system) * dt;
-        self.area_busy += f64::from(self.busy) * dt;
+        self.area_in_system += f64::from(self.state.in_system) * dt;
+        self.area_busy += f64::from(self.state.busy) * dt;
+        self.area_blocked += f64::from(self.state.blocked) * dt;
         self.last_change = now;
     }
 
@@ -239,7 +250,8 @@ impl NodeStats {
         self.advance(now);
         self.area_in_system = 0.0;
         self.area_busy = 0.0;
-        self.counts = NodeCounts { in_system_start: self.in_system, ..NodeCounts::default() };
+        self.area_blocked = 0.0;
+        self.counts = NodeCounts { in_system_start: self.state.in_system, ..NodeCounts::default() };
         self.waits.clear();
         self.sojourns.clear();
         self.subscriber_latencies.clear();
@@ -257,8 +269,10 @@ impl NodeStats {
         metrics.set(NodeMetric::ArrivalRate, per_second(counts.arrivals as f64));
         metrics.set(NodeMetric::Throughput, per_second(counts.departures as f64));
         // Undefined with infinitely many workers: mean_in_system counts the busy ones.
-        let utilization = self.servers.and_then(|c| per_second(self.area_busy / f64::from(c)));
-        metrics.set(NodeMetric::Utilization, utilization);
+        // Utilisation counts the workers serving; blocked ones are reported apart.
+        let per_worker = |area: f64| self.servers.and_then(|c| per_second(area / f64::from(c)));
+        metrics.set(NodeMetric::Utilization, per_worker(self.area_busy - self.area_blocked));
+        metrics.set(NodeMetric::BlockedFraction, per_worker(self.area_blocked));
         metrics.set(NodeMetric::MeanInSystem, per_second(self.area_in_system));
         metrics.set(NodeMetric::MeanInQueue, per_second(self.area_in_system - self.area_busy));
         metrics.set(NodeMetric::MeanWait, self.waits.mean());
@@ -277,7 +291,7 @@ impl NodeStats {
             NodeMetric::ExpiredFraction,
             (counts.arrivals > 0).then(|| counts.expired as f64 / counts.arrivals as f64),
         );
-        let growth = f64::from(self.in_system) - f64::from(counts.in_system_start);
+        let growth = f64::from(self.state.in_system) - f64::from(counts.in_system_start);
         metrics.set(NodeMetric::QueueGrowthRate, per_second(growth));
         metrics.set(NodeMetric::SubscriberLatencyMean, self.subscriber_latencies.mean());
         metrics.set(NodeMetric::SubscriberLatencyP99, self.subscriber_latencies.quantile(0.99));
@@ -315,7 +329,13 @@ impl SourceStats {
         metrics.set(SourceMetric::AllDeliveredFraction, fraction(whole_messages.count, messages_ended));
         metrics.set(SourceMetric::AllLatencyMean, whole_messages.mean());
         metrics.set(SourceMetric::AllLatencyP99, whole_messages.quantile(0.99));
+        metrics.set(SourceMetric::BlockedFraction, (window > 0.0).then(|| self.area_held / window));
         SourceReplication { metrics, delivered: self.delivered, dropped: self.dropped }
+    }
+
+    fn advance(&mut self, now: f64) {
+        self.area_held += f64::from(self.held) * (now - self.last_change);
+        self.last_change = now;
     }
 
     fn dropped(&mut self, end: MessageEnd) {
@@ -353,6 +373,8 @@ impl Observer for Collector {
             {
                 durations.clear();
             }
+            source.advance(now);
+            source.area_held = 0.0;
             source.delivered = 0;
             source.dropped = 0;
             source.single_dropped = 0;
@@ -362,11 +384,16 @@ impl Observer for Collector {
     }
 
     #[inline]
-    fn node_state(&mut self, node: NodeId, now: f64, in_system: u32, busy: u32) {
+    fn node_state(&mut self, node: NodeId, now: f64, state: NodeState) {
         let stats = &mut self.nodes[node.index()];
         stats.advance(now);
-        stats.in_system = in_system;
-        stats.busy = busy;
+        stats.state = state;
+    }
+
+    fn source_blocked(&mut self, source: SourceId, now: f64, held: u32) {
+        let stats = &mut self.sources[source.index()];
+        stats.advance(now);
+        stats.held = held;
     }
 
     #[inline]
