@@ -537,6 +537,9 @@ fn node_figures(
             NodeMetric::DropProbability if node.overflow == Overflow::Block => {
                 Figure::exact(0.0, "blocking channel (never drops)")
             }
+            NodeMetric::BlockedFraction if node.servers == Servers::Infinite => {
+                Figure::missing("none", "undefined with infinitely many workers")
+            }
             NodeMetric::BlockedFraction if blocked_downstream => {
                 Figure::missing("none", "blocking between nodes has no closed form here")
             }
