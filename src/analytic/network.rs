@@ -202,6 +202,8 @@ struct Shape {
     /// The node routes to a blocking channel, so its workers can be held up by it: no closed
     /// form accounts for that.
     blocked_downstream: Vec<bool>,
+    /// The node receives several parts of a fork at once (batch arrivals).
+    batched: Vec<bool>,
     /// The node's arrival rate is exact: no state-dependent balancer (shortest queue, power of
     /// two, least loaded) upstream, whose split depends on the queues.
     rate_exact: Vec<bool>,
@@ -280,7 +282,20 @@ impl Shape {
                 })
             })
             .collect();
-        Self { poisson_input, jackson, single_source_scv, rate_exact, blocked_downstream }
+        let batched = (0..n)
+            .map(|i| {
+                network.exchanges().iter().any(|exchange| {
+                    exchange.kind == ExchangeKind::Fork
+                        && exchange
+                            .targets(None)
+                            .iter()
+                            .filter(|&&t| matches!(t, Target::Node(id) if id.index() == i))
+                            .count()
+                            > 1
+                })
+            })
+            .collect();
+        Self { poisson_input, jackson, single_source_scv, rate_exact, blocked_downstream, batched }
     }
 }
 
@@ -352,7 +367,7 @@ fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model 
     let scv_s = node.service.scv();
     let service_letter = node.service.kendall_letter();
     let capacity = node.capacity.map_or_else(String::new, |k| format!("/{k}"));
-    let poisson = shape.poisson_input[index] || shape.jackson[index];
+    let poisson = (shape.poisson_input[index] || shape.jackson[index]) && !shape.batched[index];
     let arrival_letter = if poisson { "M" } else { "G" };
     let notation = format!("{arrival_letter}/{service_letter}/{}{capacity}", node.servers);
     let model = |metrics, method: &str, exact, quantiles| Model {
@@ -363,7 +378,7 @@ fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model 
         quantiles,
     };
     let exponential = node.service.is_exponential();
-    if shape.blocked_downstream[index] {
+    if shape.blocked_downstream[index] || shape.batched[index] {
         return model(None, "none", false, Quantiles::None);
     }
     let Servers::Finite(c) = node.servers else {
@@ -672,8 +687,16 @@ fn analyze_sources(
             source.open_rate().unwrap_or(0.0) * Copies::solve(graph, &passed, nodes)?.delivered[entry];
         let multicast = copies.multicast(graph);
         let delivered = copies.delivered_fraction(entry);
-        let latency =
-            with_entry_hold(copies.latency(entry, &visited, nodes), network, flow, entry, source.open_rate());
+        let latency = match fork_join_latency(network, source, graph, &copies, nodes)? {
+            Some(latency) => latency,
+            None => with_entry_hold(
+                copies.latency(entry, &visited, nodes),
+                network,
+                flow,
+                entry,
+                source.open_rate(),
+            ),
+        };
         let mut metrics = Vec::with_capacity(SourceMetric::ALL.len());
         for &metric in SourceMetric::ALL {
             let figure = match metric {
@@ -801,6 +824,87 @@ impl Copies {
         let lossless = self.dropped[entry] < 1e-12 || visited.len() == 1;
         Figure::labelled(sums[entry] / self.delivered[entry], self.exact && lossless, method)
     }
+}
+
+/// The mean latency of a source whose messages are forked into parallel branches and joined.
+///
+/// Returns `None` when no fork is on the way (the general formula applies), a figure without
+/// value when there is one but not the canonical case: a Poisson source into a fork whose N
+/// parts go to N single-worker exponential nodes of equal speed, each routing straight to the
+/// join.
+///
+/// # Formula
+/// Nelson-Tantawi: E[T_N] = (H_N/H_2 + (4/11)(1 − H_N/H_2)ρ) × ((12 − ρ)/8) / (μ − λ), with H_N
+/// the harmonic numbers; exact for N = 2 (Flatto-Hahn), an approximation beyond. The join's own
+/// latency onward is added.
+fn fork_join_latency(
+    network: &Network,
+    source: &crate::model::Source,
+    graph: &SourceFlow,
+    copies: &Copies,
+    nodes: &[NodeAnalysis],
+) -> Result<Option<Figure>, SingularMatrix> {
+    let method = "fork/join (Nelson-Tantawi)";
+    let reached = graph.visits(&[])?;
+    let n = network.nodes().len();
+    let forks: Vec<usize> = (0..network.exchanges().len())
+        .filter(|&x| network.exchanges()[x].kind == ExchangeKind::Fork && reached[n + x] > 1e-12)
+        .collect();
+    if forks.is_empty() {
+        return Ok(None);
+    }
+    let missing = || {
+        Figure::missing(
+            method,
+            "fork/join latency has a closed form only for one Poisson source into identical M/M/1 branches joined directly",
+        )
+    };
+    let (Some(entry), [fork], Some(lambda), true) =
+        (graph.entry, forks.as_slice(), source.open_rate(), source.is_poisson())
+    else {
+        return Ok(Some(missing()));
+    };
+    let exchange = &network.exchanges()[*fork];
+    let branches: Vec<&Node> = exchange
+        .bindings
+        .iter()
+        .filter_map(|binding| match binding.target {
+            Target::Node(id) => Some(network.node(id)),
+            _ => None,
+        })
+        .collect();
+    let join = branches.first().and_then(|b| match b.routing.branches().next().map(|r| r.target) {
+        Some(Target::Node(id)) if network.node(id).join.is_some() => Some(id),
+        _ => None,
+    });
+    let mu = branches.first().map_or(0.0, |b| b.service_rate());
+    let canonical = entry == n + fork
+        && exchange.parts == 1
+        && branches.len() == exchange.bindings.len()
+        && branches.len() >= 2
+        && join.is_some()
+        && branches.iter().all(|b| {
+            b.servers == Servers::Finite(1)
+                && b.service.is_exponential()
+                && (b.service_rate() - mu).abs() <= 1e-12 * mu
+                && b.has_unbounded_queue()
+                && b.discipline == Discipline::Fifo
+                && b.routing.branches().count() == 1
+                && b.routing.branches().all(|r| r.delay.is_none() && Some(r.target) == join.map(Target::Node))
+        });
+    let (true, Some(join)) = (canonical, join) else { return Ok(Some(missing())) };
+    let rho = lambda / mu;
+    if rho >= 1.0 {
+        return Ok(Some(Figure::missing(method, "the branches are unstable")));
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let harmonic = |k: usize| (1..=k).map(|i| 1.0 / i as f64).sum::<f64>();
+    let ratio = harmonic(branches.len()) / harmonic(2);
+    let synchronised = (ratio + 4.0 / 11.0 * (1.0 - ratio) * rho) * (12.0 - rho) / 8.0 / (mu - lambda);
+    let onward = copies.latency(join.index(), &[join.index()], nodes);
+    let Some(after) = onward.value else { return Ok(Some(missing())) };
+    let exact = branches.len() == 2 && onward.exact;
+    Ok(Some(Figure::labelled(synchronised + after, exact, method)))
 }
 
 /// Adds to the latency the time a message waits at its source when the blocking channel it

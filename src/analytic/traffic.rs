@@ -85,6 +85,13 @@ impl SourceFlow {
                 }
             }
         }
+        // A join turns the N parts of a fork back into one message.
+        for (j, node) in network.nodes().iter().enumerate() {
+            if let Some(fork) = node.join {
+                let parts = f64::from(network.exchange(fork).total_parts());
+                copies.iter_mut().for_each(|row| row[j] /= parts);
+            }
+        }
         Self { entry: vertex(network, source.target), copies, to_exit, unroutable, delays }
     }
 

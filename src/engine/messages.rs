@@ -37,6 +37,8 @@ pub(crate) struct Message {
     parent: u32,
     /// The node that last held it, or `NONE`.
     last_node: u32,
+    /// The fork job this message is a part of, or `NONE`.
+    job: u32,
 }
 
 impl Message {
@@ -55,7 +57,13 @@ impl Message {
             key: key.map_or(NONE, |k| k.0),
             parent: NONE,
             last_node: NONE,
+            job: NONE,
         }
+    }
+
+    /// The fork job it is a part of.
+    pub fn job(&self) -> Option<u32> {
+        (self.job != NONE).then_some(self.job)
     }
 
     /// Its routing key.
@@ -63,9 +71,9 @@ impl Message {
         (self.key != NONE).then_some(KeyId(self.key))
     }
 
-    /// Whether it is one of several copies of a multicast message.
+    /// Whether it is one of several copies of a multicast message, or a part of a fork.
     pub fn is_copy(&self) -> bool {
-        self.parent != NONE
+        self.parent != NONE || self.job != NONE
     }
 
     /// The node that last held it.
@@ -101,13 +109,43 @@ pub(crate) enum ParentEnd {
     Partial,
 }
 
-/// The message and parent slabs.
+/// A message split by a fork, waiting for its parts.
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    /// The message as it was when forked.
+    original: Message,
+    /// Parts in total.
+    parts: u32,
+    /// Parts still in flight.
+    outstanding: u32,
+    /// Parts gathered at a join.
+    joined: u32,
+    /// Whether some part was dropped.
+    failed: bool,
+}
+
+/// What became of a fork job when one of its parts ended.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum JobEnd {
+    /// Parts remain in flight.
+    Pending,
+    /// Every part was gathered: the original message continues.
+    Joined(Message),
+    /// Some parts were gathered but others were lost or left elsewhere: the original is lost.
+    Lost(Message),
+    /// No part was gathered: the parts were delivered or dropped on their own.
+    Scattered(Message),
+}
+
+/// The message, parent and job slabs.
 #[derive(Debug, Default)]
 pub(crate) struct Messages {
     messages: Vec<Message>,
     free: Vec<MessageId>,
     parents: Vec<Parent>,
     free_parents: Vec<u32>,
+    jobs: Vec<Job>,
+    free_jobs: Vec<u32>,
 }
 
 impl Messages {
@@ -163,6 +201,45 @@ impl Messages {
         } else {
             self.parents.push(parent);
             u32::try_from(self.parents.len() - 1).expect("parent ids fit in u32")
+        }
+    }
+
+    /// Splits message `id` into `parts` parts (the message itself is set aside until they are
+    /// joined) and returns the parts' template.
+    pub fn fork(&mut self, id: MessageId, parts: u32) -> Message {
+        let original = self.remove(id);
+        let job = Job { original, parts, outstanding: parts, joined: 0, failed: false };
+        let index = if let Some(index) = self.free_jobs.pop() {
+            self.jobs[index as usize] = job;
+            index
+        } else {
+            self.jobs.push(job);
+            u32::try_from(self.jobs.len() - 1).expect("job ids fit in u32")
+        };
+        Message { job: index, parent: NONE, ..original }
+    }
+
+    /// A part reached its join: it is absorbed, and the job may be complete.
+    pub fn join(&mut self, part: MessageId) -> JobEnd {
+        let part = self.remove(part);
+        self.jobs[part.job as usize].joined += 1;
+        self.end_part(&part, true)
+    }
+
+    /// Accounts for the end of a part (joined, delivered or dropped).
+    pub fn end_part(&mut self, part: &Message, delivered: bool) -> JobEnd {
+        let job = &mut self.jobs[part.job as usize];
+        job.outstanding -= 1;
+        job.failed |= !delivered;
+        if job.outstanding > 0 {
+            return JobEnd::Pending;
+        }
+        let job = *job;
+        self.free_jobs.push(part.job);
+        match job.joined {
+            0 => JobEnd::Scattered(job.original),
+            joined if joined == job.parts && !job.failed => JobEnd::Joined(job.original),
+            _ => JobEnd::Lost(job.original),
         }
     }
 

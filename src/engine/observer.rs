@@ -50,6 +50,9 @@ pub trait Observer {
     /// target, 0 when dropped); `unroutable` when it matched no binding.
     fn routed(&mut self, exchange: ExchangeId, targets: u32, unroutable: bool);
 
+    /// A forked message was lost: some of its parts were dropped, so the join cannot release it.
+    fn lost(&mut self, end: MessageEnd);
+
     /// A message matched no binding of `exchange` and was dropped.
     fn unroutable(&mut self, exchange: ExchangeId, end: MessageEnd);
 

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use super::calendar::Calendar;
-use super::messages::{Message, MessageId, Messages, ParentEnd};
+use super::messages::{JobEnd, Message, MessageId, Messages, ParentEnd};
 use super::observer::{MessageEnd, NodeState};
 use super::queue::WaitingLine;
 use super::streams::{Purpose, SimRng, streams};
@@ -268,6 +268,11 @@ impl<'a, O: Observer> Replication<'a, O> {
         // A keyless message at a key-hash exchange goes to a random partition (the long-run
         // effect of Kafka's partitioner for records without a key).
         let keyless_partitioning = exchange.kind == ExchangeKind::KeyHash && key.is_none();
+        if exchange.kind == ExchangeKind::Fork {
+            self.observer.routed(exchange_id, u32::try_from(targets.len()).unwrap_or(u32::MAX), false);
+            self.fork(targets, message);
+            return;
+        }
         if (exchange.kind.is_balancer() || keyless_partitioning) && !targets.is_empty() {
             self.observer.routed(exchange_id, 1, false);
             let target = self.balance(exchange_id, targets);
@@ -340,11 +345,22 @@ impl<'a, O: Observer> Replication<'a, O> {
             Fate::Unroutable(exchange) => self.observer.unroutable(exchange, end),
             Fate::Expired(node) => self.observer.expired(node, end, false),
         }
-        if !end.copy {
+        if message.job().is_some() {
+            let outcome = self.messages.end_part(&message, fate == Fate::Delivered);
+            self.job_ended(outcome);
+        } else {
+            self.close(&message, fate == Fate::Delivered);
+        }
+    }
+
+    /// After a message ended: the multicast accounting of its parent, and the client of a
+    /// closed population sends again.
+    fn close(&mut self, message: &Message, delivered: bool) {
+        if !message.is_copy() {
             self.client_done(message.source);
             return;
         }
-        match self.messages.end_copy(&message, fate == Fate::Delivered) {
+        match self.messages.end_copy(message, delivered) {
             ParentEnd::Pending => {}
             ParentEnd::AllDelivered => {
                 self.observer.multicast_end(message.source, Some(self.now - message.born));
@@ -357,9 +373,39 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
     }
 
+    /// A fork job whose last part ended without being gathered: the original message is lost
+    /// (some parts were gathered) or its parts simply ended on their own (none was).
+    fn job_ended(&mut self, outcome: JobEnd) {
+        match outcome {
+            JobEnd::Pending => {}
+            JobEnd::Lost(original) => {
+                self.observer.lost(MessageEnd { source: original.source, copy: original.is_copy() });
+                self.close(&original, false);
+            }
+            JobEnd::Scattered(original) | JobEnd::Joined(original) => self.close(&original, true),
+        }
+    }
+
+    /// A fork splits a message into parts, one per target.
+    fn fork(&mut self, targets: &[Target], message: MessageId) {
+        let parts = u32::try_from(targets.len()).unwrap_or(u32::MAX);
+        let template = self.messages.fork(message, parts);
+        for &target in targets {
+            let part = self.messages.insert(template);
+            self.deliver(target, part);
+        }
+    }
+
     /// A message reaches a node's channel: it is dropped, served at once, or queued.
-    fn arrive(&mut self, node_id: NodeId, message: MessageId) {
+    fn arrive(&mut self, node_id: NodeId, mut message: MessageId) {
         let node = self.network.node(node_id);
+        if node.join.is_some() && self.messages.get(message).job().is_some() {
+            // A part waits for its siblings; the last one releases the original message.
+            match self.messages.join(message) {
+                JobEnd::Joined(original) => message = self.messages.insert(original),
+                outcome => return self.job_ended(outcome),
+            }
+        }
         let station = &mut self.stations[node_id.index()];
         self.observer.arrival(node_id);
         if node.capacity.is_some_and(|capacity| station.in_system >= capacity) {

@@ -54,6 +54,9 @@ pub enum ExchangeKind {
     PowerOfTwo,
     /// Work distribution: to the node with the fewest messages per worker (ties at random).
     LeastLoaded,
+    /// Scatter (MapReduce's map, fork/join): the message is split into parts, `parts` to each
+    /// binding, which a node with `join` set to this exchange gathers back into one message.
+    Fork,
 }
 
 impl ExchangeKind {
@@ -71,6 +74,7 @@ impl ExchangeKind {
             Self::ShortestQueue => "shortest-queue",
             Self::PowerOfTwo => "power-of-two",
             Self::LeastLoaded => "least-loaded",
+            Self::Fork => "fork",
         }
     }
 
@@ -120,6 +124,8 @@ pub struct Exchange {
     pub bindings: Vec<Binding>,
     /// What happens to unroutable messages.
     pub unroutable: Unroutable,
+    /// For a fork: the parts each binding receives (at least 1).
+    pub parts: u32,
     /// Targets per key id, each target at most once (a broker delivers one copy per queue even
     /// when several bindings match).
     by_key: Vec<Vec<Target>>,
@@ -139,7 +145,31 @@ impl Exchange {
     ) -> Self {
         let by_key = keys.iter().map(|key| matching_targets(kind, &bindings, Some(key))).collect();
         let keyless = matching_targets(kind, &bindings, None);
-        Self { name, kind, bindings, unroutable, by_key, keyless }
+        Self { name, kind, bindings, unroutable, parts: 1, by_key, keyless }
+    }
+
+    /// A fork sending `parts` parts to each binding.
+    #[must_use]
+    pub fn fork(name: String, bindings: Vec<Binding>, parts: u32, keys: &[String]) -> Self {
+        let parts = parts.max(1);
+        let targets: Vec<Target> =
+            bindings.iter().flat_map(|b| std::iter::repeat_n(b.target, parts as usize)).collect();
+        let by_key = vec![targets.clone(); keys.len()];
+        Self {
+            name,
+            kind: ExchangeKind::Fork,
+            bindings,
+            unroutable: Unroutable::Drop,
+            parts,
+            by_key,
+            keyless: targets,
+        }
+    }
+
+    /// For a fork, the number of parts a message is split into.
+    #[must_use]
+    pub fn total_parts(&self) -> u32 {
+        u32::try_from(self.keyless.len()).unwrap_or(u32::MAX)
     }
 
     /// The targets a message with routing key `key` goes to (empty when unroutable).

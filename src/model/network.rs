@@ -4,7 +4,7 @@
 use rand::Rng;
 use thiserror::Error;
 
-use super::exchange::{Exchange, ExchangeId, KeyId, Unroutable};
+use super::exchange::{Exchange, ExchangeId, ExchangeKind, KeyId, Unroutable};
 use super::{Distribution, unit_interval};
 
 /// Index of a node in [`Network::nodes`].
@@ -330,6 +330,9 @@ pub struct Node {
     pub ttl: Option<f64>,
     /// Where expired messages go (RabbitMQ's dead-letter exchange); `None`: they are dropped.
     pub dead_letter: Option<Target>,
+    /// The fork whose parts this node gathers: parts wait at the node until all siblings have
+    /// arrived, then one message (the original) enters its queue.
+    pub join: Option<ExchangeId>,
 }
 
 impl Node {
@@ -388,6 +391,14 @@ pub enum NetworkError {
         /// What reaches it otherwise, in words.
         via: String,
     },
+    /// A node that joins parts of an exchange that is not a fork.
+    #[error("node '{node}' field 'join': exchange '{exchange}' is not a fork, so it makes no parts to join")]
+    JoinWithoutFork {
+        /// The joining node.
+        node: String,
+        /// The exchange it names.
+        exchange: String,
+    },
     /// A network without sources generates no traffic.
     #[error("the network has no source")]
     NoSource,
@@ -439,6 +450,7 @@ impl Network {
         network.check_targets()?;
         network.check_exchange_loops()?;
         network.check_blocking_feeds()?;
+        network.check_joins()?;
         if let Some(stuck) = network.nodes_without_exit().first() {
             return Err(NetworkError::NoExit(network.nodes[stuck.index()].name.clone()));
         }
@@ -541,6 +553,19 @@ impl Network {
         }
         for exchange in &self.exchanges {
             exchange.possible_targets().try_for_each(|target| dangling(&exchange.name, target))?;
+        }
+        Ok(())
+    }
+
+    /// Every join names a fork exchange.
+    fn check_joins(&self) -> Result<(), NetworkError> {
+        for node in &self.nodes {
+            if let Some(fork) = node.join
+                && self.exchange(fork).kind != ExchangeKind::Fork
+            {
+                let exchange = self.exchange(fork).name.clone();
+                return Err(NetworkError::JoinWithoutFork { node: node.name.clone(), exchange });
+            }
         }
         Ok(())
     }
@@ -663,6 +688,7 @@ mod tests {
             routing: Routing::from_routes(routes),
             ttl: None,
             dead_letter: None,
+            join: None,
         }
     }
 

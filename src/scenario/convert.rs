@@ -95,7 +95,9 @@ pub(super) fn convert(
         Ok(network) => Some(Scenario { name, settings, network }),
         Err(error) => {
             let span = match &error {
-                NetworkError::NoExit(node) | NetworkError::IndirectBlocking { node, .. } => raw
+                NetworkError::NoExit(node)
+                | NetworkError::IndirectBlocking { node, .. }
+                | NetworkError::JoinWithoutFork { node, .. } => raw
                     .node
                     .iter()
                     .find(|raw_node| raw_node.get_ref().name.get_ref() == node)
@@ -324,6 +326,20 @@ fn convert_node(
     let service = distribution(&node.service, &format!("{context} field 'service'"), problems);
     let routing = routing(node.routes.as_deref().unwrap_or(&[]), raw.span(), &context, names, problems);
     let (ttl, dead_letter) = expiry(node, &context, names, problems);
+    let join = match &node.join {
+        None => Some(None),
+        Some(field) => match names.get(field.get_ref()) {
+            Some(&Target::Exchange(id)) => Some(Some(id)),
+            _ => {
+                let message = format!(
+                    "{context} field 'join': '{}' is not an exchange; join names the fork exchange whose parts this node gathers",
+                    field.get_ref()
+                );
+                problems.at(field.span(), message);
+                None
+            }
+        },
+    };
     Some(Node {
         name: node.name.get_ref().clone(),
         servers,
@@ -334,6 +350,7 @@ fn convert_node(
         routing: routing?,
         ttl: ttl?,
         dead_letter: dead_letter?,
+        join: join?,
     })
 }
 

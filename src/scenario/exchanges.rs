@@ -108,9 +108,10 @@ fn exchange_kind(field: &Spanned<String>, context: &str, problems: &mut Problems
         "shortest-queue" => ExchangeKind::ShortestQueue,
         "power-of-two" => ExchangeKind::PowerOfTwo,
         "least-loaded" => ExchangeKind::LeastLoaded,
+        "fork" => ExchangeKind::Fork,
         other => {
             let message = format!(
-                "{context} field 'type': unknown exchange type '{other}', expected one of direct, fanout, topic, prefix, key-hash, round-robin, random, shortest-queue, power-of-two, least-loaded"
+                "{context} field 'type': unknown exchange type '{other}', expected one of direct, fanout, topic, prefix, key-hash, round-robin, random, shortest-queue, power-of-two, least-loaded, fork"
             );
             problems.at(field.span(), message);
             return None;
@@ -168,8 +169,25 @@ pub(super) fn convert_exchange(
         },
     };
     let kind = kind?;
-    (problems.len() == before)
-        .then(|| Exchange::new(exchange.name.get_ref().clone(), kind, bindings, unroutable, keys))
+    let parts = match (&exchange.parts, kind) {
+        (None, _) => 1,
+        (Some(field), ExchangeKind::Fork) if (1..=10_000).contains(field.get_ref()) => {
+            u32::try_from(*field.get_ref()).unwrap_or(1)
+        }
+        (Some(field), _) => {
+            let message = format!(
+                "{context} field 'parts' must be between 1 and 10000, and only a fork exchange takes it, got {}",
+                field.get_ref()
+            );
+            problems.at(field.span(), message);
+            return None;
+        }
+    };
+    let name = exchange.name.get_ref().clone();
+    (problems.len() == before).then(|| match kind {
+        ExchangeKind::Fork => Exchange::fork(name, bindings, parts, keys),
+        _ => Exchange::new(name, kind, bindings, unroutable, keys),
+    })
 }
 
 /// A binding's key, checked against what the exchange type expects.

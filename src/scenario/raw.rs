@@ -34,6 +34,7 @@ pub(super) struct RawExchange {
     #[serde(default)]
     pub bindings: Vec<Spanned<RawBinding>>,
     pub unroutable: Option<Spanned<String>>,
+    pub parts: Option<Spanned<i64>>,
 }
 
 /// One binding of an exchange: `{ key = "sensor.#", to = "storage" }`.
@@ -81,6 +82,7 @@ pub(super) struct RawNode {
     pub routes: Option<Vec<Spanned<RawRoute>>>,
     pub ttl: Option<Spanned<Seconds>>,
     pub dead_letter: Option<Spanned<String>>,
+    pub join: Option<Spanned<String>>,
 }
 
 /// One entry of a node's `routes`.

@@ -422,6 +422,13 @@ impl Observer for Collector {
         stats.unroutable += u64::from(unroutable);
     }
 
+    fn lost(&mut self, end: MessageEnd) {
+        // Its parts were counted as they ended; here the message as a whole.
+        if !end.copy {
+            self.sources[end.source.index()].single_dropped += 1;
+        }
+    }
+
     #[inline]
     fn unroutable(&mut self, _exchange: ExchangeId, end: MessageEnd) {
         self.sources[end.source.index()].dropped(end);
