@@ -80,8 +80,8 @@ metric_enum! {
         /// Time-averaged fraction of the workers holding a finished message that a full
         /// blocking channel downstream cannot take yet.
         BlockedFraction => "blocked_fraction",
-        /// Mean end-to-end latency of multicast copies leaving the system after this node: the
-        /// latency seen by this subscriber.
+        /// Mean end-to-end latency (creation to exit) of the messages and copies that leave the
+        /// system after this node: the latency seen by this subscriber.
         SubscriberLatencyMean => "subscriber_latency_mean",
         /// 99th percentile of the subscriber latency.
         SubscriberLatencyP99 => "subscriber_latency_p99",

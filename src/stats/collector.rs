@@ -130,7 +130,7 @@ struct NodeStats {
     counts: NodeCounts,
     waits: Durations,
     sojourns: Durations,
-    /// End-to-end latencies of multicast copies that left the system after this node.
+    /// End-to-end latencies of the messages and copies that left the system after this node.
     subscriber_latencies: Durations,
     /// Waits and sojourns per priority class, for nodes with a priority discipline.
     classes: Vec<ClassStats>,
@@ -450,11 +450,11 @@ impl Observer for Collector {
     fn delivery(&mut self, end: MessageEnd, last_node: Option<NodeId>, latency: f64) {
         let stats = &mut self.sources[end.source.index()];
         stats.delivered += 1;
-        if !end.copy {
+        if end.copy {
+            stats.copy_latencies.record(latency);
+        } else {
             stats.latencies.record(latency);
-            return;
         }
-        stats.copy_latencies.record(latency);
         if let Some(node) = last_node {
             self.nodes[node.index()].subscriber_latencies.record(latency);
         }
