@@ -599,7 +599,7 @@ fn node_figures(
             NodeMetric::MeanSojourn => station_figure(value(|m| m.mean_sojourn)),
             NodeMetric::SubscriberLatencyMean | NodeMetric::SubscriberLatencyP99 => Figure::missing(
                 "none",
-                "the latency of multicast copies depends on the whole path; see the source's latency_mean",
+                "the end-to-end latency of what exits here depends on the whole path; see the source's latency_mean",
             ),
             quantile => quantile_figure(node, lambda, model, quantile, &missing_reason),
         };

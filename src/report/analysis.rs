@@ -54,6 +54,18 @@ pub struct AnalysisNodeEntry {
     pub time_to_fill: Option<f64>,
     /// Metric key to figure.
     pub metrics: BTreeMap<String, Figure>,
+    /// Per priority class, highest first, for nodes with a priority discipline.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<AnalysisClassEntry>,
+}
+
+/// One priority class of a node in analysis.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisClassEntry {
+    /// The class's message priority (higher is more urgent).
+    pub priority: u8,
+    /// Metric key to figure.
+    pub metrics: BTreeMap<String, Figure>,
 }
 
 /// One source in analysis.json.
@@ -86,7 +98,7 @@ pub(super) fn figure_map<M: Metric>(figures: &[(M, Figure)]) -> BTreeMap<String,
 impl AnalysisFile {
     /// The file for an analysis of the named scenario.
     #[must_use]
-    pub fn new(scenario: &str, analysis: &Analysis) -> Self {
+    pub fn new(scenario: &str, analysis: &Analysis, priorities: &[u8]) -> Self {
         let system = &analysis.system;
         Self {
             scenario: scenario.to_owned(),
@@ -114,6 +126,15 @@ impl AnalysisFile {
                     fill_target: node.fill_target,
                     time_to_fill: node.time_to_fill,
                     metrics: figure_map(&node.metrics),
+                    classes: node
+                        .classes
+                        .iter()
+                        .zip(priorities)
+                        .map(|(figures, &priority)| AnalysisClassEntry {
+                            priority,
+                            metrics: figure_map(figures),
+                        })
+                        .collect(),
                 })
                 .collect(),
             sources: analysis
@@ -191,6 +212,10 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
             );
         }
         figure_rows(&mut out, &node.metrics, crate::model::NodeMetric::ALL.iter().map(|m| m.key()));
+        for class in &node.classes {
+            let _ = writeln!(out, "  messages of priority {}:", class.priority);
+            figure_rows(&mut out, &class.metrics, crate::model::ClassMetric::ALL.iter().map(|m| m.key()));
+        }
     }
     for source in &file.sources {
         let _ = writeln!(out, "\nsource {}", source.name);

@@ -8,7 +8,9 @@ mod files;
 mod json;
 mod table;
 
-pub use analysis::{AnalysisFile, AnalysisNodeEntry, AnalysisSourceEntry, SystemEntry, render_analysis};
+pub use analysis::{
+    AnalysisClassEntry, AnalysisFile, AnalysisNodeEntry, AnalysisSourceEntry, SystemEntry, render_analysis,
+};
 pub use describe::describe;
 pub use files::{ReportError, pretty_json, write_analysis, write_outputs};
 pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NodeEntry, SourceEntry, SummaryFile};

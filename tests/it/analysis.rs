@@ -941,6 +941,7 @@ fn analyze_cli(path: &Path, out: &Path, extra: &[&str]) -> Output {
 /// other, and the JSON printed must be analysis.json. Returns the analysis and the warnings.
 fn edge(name: &str, toml: &str) -> (Analysis, String) {
     let analysis = analysis(toml);
+    let priorities = scenario(toml).network.priorities().to_vec();
     assert_sane(name, &analysis);
     let dir = temp();
     let path = write_scenario(&dir, &format!("{name}.toml"), toml);
@@ -951,7 +952,11 @@ fn edge(name: &str, toml: &str) -> (Analysis, String) {
     let json: Value = serde_json::from_slice(&output.stdout).expect("analyze prints JSON");
     assert_json_sane(name, &json, "");
     let file: AnalysisFile = serde_json::from_value(json).expect("the JSON is an AnalysisFile");
-    assert_eq!(file, AnalysisFile::new(name, &analysis), "{name}: the command line and the library differ");
+    assert_eq!(
+        file,
+        AnalysisFile::new(name, &analysis, &priorities),
+        "{name}: the command line and the library differ"
+    );
     let written = fs::read(out.join("analysis.json")).expect("analysis.json is written");
     assert_eq!(written, output.stdout, "{name}: analysis.json differs from the printed JSON");
     (analysis, stderr)
