@@ -2,6 +2,8 @@
 
 mod analysis;
 mod cli;
+mod features;
 mod messaging;
+mod scenarios;
 mod support;
 mod theory;
