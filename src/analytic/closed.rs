@@ -34,7 +34,13 @@ pub(super) fn analyze_closed(network: &Network) -> Result<Analysis, SingularMatr
             .all(|(row, exit)| row.iter().sum::<f64>() + exit <= 1.0 + 1e-12);
     let stations: Vec<Vec<MvaStation>> =
         nodes.iter().zip(&visits).map(|(node, &v)| mva_stations(node, v * node.service.mean())).collect();
-    let flat: Vec<MvaStation> = stations.iter().flatten().copied().collect();
+    let mut flat: Vec<MvaStation> = stations.iter().flatten().copied().collect();
+    // Network delays on routes: a pure delay per request, visits × mean delay.
+    let transit: f64 =
+        graph.delays.iter().zip(&visits).map(|(delays, v)| v * delays.iter().map(|d| d.1).sum::<f64>()).sum();
+    if transit > 0.0 {
+        flat.push(MvaStation { demand: transit, kind: MvaKind::Delay });
+    }
     let Some(point) = mva(&flat, think.mean(), *population).pop() else { return Ok(unsolved(network)) };
     let mut offset = 0;
     let node_analyses: Vec<NodeAnalysis> = nodes

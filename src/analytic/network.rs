@@ -268,7 +268,9 @@ impl Shape {
             .map(|i| {
                 let fed_by_nodes = (0..n).any(|j| direct[j][i]);
                 match (feeders(i).as_slice(), fed_by_nodes) {
-                    ([only], false) => only.open_rate().map(|_| only.gap().scv()),
+                    ([only], false) => {
+                        only.open_rate().map(|_| only.gap().scv() / round_robin_share(network, only, i))
+                    }
                     _ => None,
                 }
             })
@@ -299,7 +301,26 @@ impl Shape {
     }
 }
 
-/// edges[i][j]: some source's messages can go from vertex i to vertex j in one hop.
+/// The number of targets a source's round-robin exchange deals its messages to, when node
+/// `index` is one of them (1 otherwise): each target then sees every n-th gap, a sum of n gaps,
+/// whose SCV is the source's divided by n.
+fn round_robin_share(network: &Network, source: &crate::model::Source, index: usize) -> f64 {
+    match source.target {
+        Target::Exchange(id) if network.exchange(id).kind == ExchangeKind::RoundRobin => {
+            let targets = network.exchange(id).targets(None);
+            if targets.contains(&Target::Node(crate::model::NodeId(u32::try_from(index).unwrap_or(u32::MAX))))
+            {
+                #[allow(clippy::cast_precision_loss)]
+                let n = targets.len() as f64;
+                n
+            } else {
+                1.0
+            }
+        }
+        _ => 1.0,
+    }
+}
+
 /// edges[i][j]: some source's messages can go from vertex i to vertex j in one hop (by a route,
 /// a binding, or dead-lettering).
 fn edges(network: &Network, graphs: &[SourceFlow]) -> Vec<Vec<bool>> {
@@ -764,9 +785,15 @@ impl Copies {
         let delivered = solve(matrix.clone(), (0..vertices).map(|i| q(i) * graph.to_exit[i]).collect())?;
         let dropped =
             solve(matrix.clone(), (0..vertices).map(|i| 1.0 - q(i) + graph.unroutable[i]).collect())?;
+        // Only the vertices this source's messages reach count.
+        let reached = graph.visits(&[])?;
         let mut exact = true;
         let mut weighted = Vec::with_capacity(vertices);
         for (i, c) in delivered.iter().enumerate() {
+            if reached[i] <= 1e-12 {
+                weighted.push(0.0);
+                continue;
+            }
             let in_transit: f64 = graph.delays[i]
                 .iter()
                 .map(|&(target, mean)| mean * target.map_or(1.0, |t| delivered[t]))

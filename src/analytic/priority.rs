@@ -38,7 +38,14 @@ pub(super) fn class_figures(
         return Vec::new();
     }
     let rates = class_rates(network, graphs, index);
-    let waits = class_waits(node, &rates);
+    let waits: Vec<Result<(&str, f64), String>> = if node.ttl.is_some() {
+        rates
+            .iter()
+            .map(|_| Err("expiry (TTL) removes waiting messages: no closed form here".to_owned()))
+            .collect()
+    } else {
+        class_waits(node, &rates)
+    };
     let plain = poisson && node.capacity.is_none() && node.ttl.is_none();
     rates
         .iter()

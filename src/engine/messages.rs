@@ -1,7 +1,7 @@
 //! Messages in flight and the multicast parents of their copies, both in slabs with free lists:
 //! no allocation per message in steady state.
 
-use crate::model::{KeyId, NodeId, SourceId};
+use crate::model::{ExchangeId, KeyId, NodeId, SourceId};
 
 /// Index of a message in the [`Messages`] slab.
 pub(crate) type MessageId = u32;
@@ -122,6 +122,8 @@ struct Job {
     joined: u32,
     /// Whether some part was dropped.
     failed: bool,
+    /// The fork that made the parts.
+    fork: u32,
 }
 
 /// What became of a fork job when one of its parts ended.
@@ -206,9 +208,9 @@ impl Messages {
 
     /// Splits message `id` into `parts` parts (the message itself is set aside until they are
     /// joined) and returns the parts' template.
-    pub fn fork(&mut self, id: MessageId, parts: u32) -> Message {
+    pub fn fork(&mut self, id: MessageId, parts: u32, fork: ExchangeId) -> Message {
         let original = self.remove(id);
-        let job = Job { original, parts, outstanding: parts, joined: 0, failed: false };
+        let job = Job { original, parts, outstanding: parts, joined: 0, failed: false, fork: fork.0 };
         let index = if let Some(index) = self.free_jobs.pop() {
             self.jobs[index as usize] = job;
             index
@@ -217,6 +219,11 @@ impl Messages {
             u32::try_from(self.jobs.len() - 1).expect("job ids fit in u32")
         };
         Message { job: index, parent: NONE, ..original }
+    }
+
+    /// Whether message `id` is a part made by `fork`.
+    pub fn is_part_of(&self, id: MessageId, fork: ExchangeId) -> bool {
+        self.get(id).job().is_some_and(|job| self.jobs[job as usize].fork == fork.0)
     }
 
     /// A part reached its join: it is absorbed, and the job may be complete.

@@ -9,31 +9,17 @@ use super::messages::MessageId;
 pub(crate) enum WaitingLine {
     /// First in, first out.
     Fifo(VecDeque<MessageId>),
-    /// One FIFO queue per priority class, class 0 the highest; `len` counts them all.
-    Classes {
-        /// The queues, by class.
-        queues: Vec<VecDeque<MessageId>>,
-        /// Messages in all queues.
-        len: usize,
-    },
+    /// One FIFO queue per priority class, class 0 the highest.
+    Classes(Vec<VecDeque<MessageId>>),
 }
 
 impl WaitingLine {
     /// A FIFO line, or a line with `classes` priority classes when there are several.
     pub fn new(classes: usize, capacity_hint: usize) -> Self {
         if classes > 1 {
-            Self::Classes { queues: (0..classes).map(|_| VecDeque::new()).collect(), len: 0 }
+            Self::Classes((0..classes).map(|_| VecDeque::new()).collect())
         } else {
             Self::Fifo(VecDeque::with_capacity(capacity_hint))
-        }
-    }
-
-    /// Messages waiting.
-    #[inline]
-    pub fn len(&self) -> usize {
-        match self {
-            Self::Fifo(queue) => queue.len(),
-            Self::Classes { len, .. } => *len,
         }
     }
 
@@ -42,10 +28,7 @@ impl WaitingLine {
     pub fn push_back(&mut self, id: MessageId, class: usize) {
         match self {
             Self::Fifo(queue) => queue.push_back(id),
-            Self::Classes { queues, len } => {
-                queues[class].push_back(id);
-                *len += 1;
-            }
+            Self::Classes(queues) => queues[class].push_back(id),
         }
     }
 
@@ -53,10 +36,7 @@ impl WaitingLine {
     pub fn push_front(&mut self, id: MessageId, class: usize) {
         match self {
             Self::Fifo(queue) => queue.push_front(id),
-            Self::Classes { queues, len } => {
-                queues[class].push_front(id);
-                *len += 1;
-            }
+            Self::Classes(queues) => queues[class].push_front(id),
         }
     }
 
@@ -65,7 +45,7 @@ impl WaitingLine {
     pub fn front(&self) -> Option<MessageId> {
         match self {
             Self::Fifo(queue) => queue.front().copied(),
-            Self::Classes { queues, .. } => queues.iter().find_map(|queue| queue.front().copied()),
+            Self::Classes(queues) => queues.iter().find_map(|queue| queue.front().copied()),
         }
     }
 
@@ -74,11 +54,7 @@ impl WaitingLine {
     pub fn pop_front(&mut self) -> Option<MessageId> {
         match self {
             Self::Fifo(queue) => queue.pop_front(),
-            Self::Classes { queues, len } => {
-                let id = queues.iter_mut().find_map(VecDeque::pop_front)?;
-                *len -= 1;
-                Some(id)
-            }
+            Self::Classes(queues) => queues.iter_mut().find_map(VecDeque::pop_front),
         }
     }
 
@@ -86,11 +62,7 @@ impl WaitingLine {
     pub fn pop_victim(&mut self) -> Option<MessageId> {
         match self {
             Self::Fifo(queue) => queue.pop_front(),
-            Self::Classes { queues, len } => {
-                let id = queues.iter_mut().rev().find_map(VecDeque::pop_front)?;
-                *len -= 1;
-                Some(id)
-            }
+            Self::Classes(queues) => queues.iter_mut().rev().find_map(VecDeque::pop_front),
         }
     }
 }
@@ -107,10 +79,9 @@ mod tests {
         line.push_back(3, 2);
         line.push_back(4, 0);
         line.push_front(5, 1);
-        assert_eq!(line.len(), 5);
         assert_eq!(line.pop_victim(), Some(1));
         let order: Vec<_> = std::iter::from_fn(|| line.pop_front()).collect();
         assert_eq!(order, vec![2, 4, 5, 3]);
-        assert_eq!(line.len(), 0);
+        assert_eq!(line.front(), None);
     }
 }

@@ -270,7 +270,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         let keyless_partitioning = exchange.kind == ExchangeKind::KeyHash && key.is_none();
         if exchange.kind == ExchangeKind::Fork {
             self.observer.routed(exchange_id, u32::try_from(targets.len()).unwrap_or(u32::MAX), false);
-            self.fork(targets, message);
+            self.fork(exchange_id, targets, message);
             return;
         }
         if (exchange.kind.is_balancer() || keyless_partitioning) && !targets.is_empty() {
@@ -387,9 +387,9 @@ impl<'a, O: Observer> Replication<'a, O> {
     }
 
     /// A fork splits a message into parts, one per target.
-    fn fork(&mut self, targets: &[Target], message: MessageId) {
+    fn fork(&mut self, fork: ExchangeId, targets: &[Target], message: MessageId) {
         let parts = u32::try_from(targets.len()).unwrap_or(u32::MAX);
-        let template = self.messages.fork(message, parts);
+        let template = self.messages.fork(message, parts, fork);
         for &target in targets {
             let part = self.messages.insert(template);
             self.deliver(target, part);
@@ -399,7 +399,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     /// A message reaches a node's channel: it is dropped, served at once, or queued.
     fn arrive(&mut self, node_id: NodeId, mut message: MessageId) {
         let node = self.network.node(node_id);
-        if node.join.is_some() && self.messages.get(message).job().is_some() {
+        if node.join.is_some_and(|fork| self.messages.is_part_of(message, fork)) {
             // A part waits for its siblings; the last one releases the original message.
             match self.messages.join(message) {
                 JobEnd::Joined(original) => message = self.messages.insert(original),
@@ -438,7 +438,8 @@ impl<'a, O: Observer> Replication<'a, O> {
         } else {
             let waiting = &mut self.stations[node_id.index()].waiting;
             waiting.push_back(message, class);
-            if waiting.len() == 1 {
+            // With priorities a newcomer can overtake the head: watch whoever is now first.
+            if waiting.front() == Some(message) {
                 self.watch_head(node_id);
             }
         }
@@ -468,6 +469,9 @@ impl<'a, O: Observer> Replication<'a, O> {
         let station = &mut self.stations[node_id.index()];
         station.in_service.swap_remove(slot);
         station.waiting.push_front(id, victim_class);
+        if station.waiting.front() == Some(id) {
+            self.watch_head(node_id);
+        }
         true
     }
 

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::analytic::analyze;
-use crate::model::{Arrivals, Network, Scenario, Unroutable};
+use crate::model::{Arrivals, ExchangeKind, Network, Scenario, Unroutable};
 
 fn describe_sources(out: &mut String, network: &Network) {
     for source in network.sources() {
@@ -22,6 +22,10 @@ fn describe_sources(out: &mut String, network: &Network) {
                 network.target_name(source.target),
             ),
         };
+        if let Some(priorities) = &source.priorities {
+            let levels: Vec<String> = priorities.weighted().map(|(p, w)| format!("{p} (p {w})")).collect();
+            let _ = writeln!(out, "  priorities: {}", levels.join(", "));
+        }
         if let Some(keys) = &source.keys {
             let keys: Vec<String> = keys
                 .weighted()
@@ -52,13 +56,30 @@ fn describe_nodes(out: &mut String, network: &Network) {
         );
         let _ = writeln!(
             out,
-            "node {} [{model}]: servers {}, service {}, {capacity}, fifo{load}",
-            node.name, node.servers, node.service
+            "node {} [{model}]: servers {}, service {}, {capacity}, {}{load}",
+            node.name,
+            node.servers,
+            node.service,
+            node.discipline.name()
         );
+        if let Some(ttl) = node.ttl {
+            let expired = node.dead_letter.map_or("dropped", |t| network.target_name(t));
+            let _ = writeln!(
+                out,
+                "  ttl {ttl}s: expired messages are {}",
+                if expired == "dropped" { expired.to_owned() } else { format!("dead-lettered to {expired}") }
+            );
+        }
+        if let Some(fork) = node.join {
+            let _ = writeln!(out, "  joins the parts of fork '{}'", network.exchange(fork).name);
+        }
         let routes: Vec<String> = node
             .routing
             .branches()
-            .map(|route| format!("{} (p {})", network.target_name(route.target), route.probability))
+            .map(|route| {
+                let delay = route.delay.as_ref().map_or_else(String::new, |d| format!(", delay {d}"));
+                format!("{} (p {}{delay})", network.target_name(route.target), route.probability)
+            })
             .collect();
         let _ = writeln!(out, "  routes: {}", routes.join(", "));
     }
@@ -79,6 +100,14 @@ fn describe_exchanges(out: &mut String, network: &Network) {
         for binding in &exchange.bindings {
             let _ =
                 writeln!(out, "  binding '{}' -> {}", binding.pattern, network.target_name(binding.target));
+        }
+        if exchange.kind == ExchangeKind::Fork {
+            let _ = writeln!(out, "  splits each message into {} parts", exchange.total_parts());
+            continue;
+        }
+        if exchange.kind.is_balancer() {
+            let _ = writeln!(out, "  sends each message to one of its bindings ({})", exchange.kind.name());
+            continue;
         }
         for (index, key) in network.keys().iter().enumerate() {
             let id = crate::model::KeyId(u32::try_from(index).unwrap_or(u32::MAX));

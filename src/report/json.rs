@@ -134,7 +134,7 @@ fn ci_misses(metrics: &BTreeMap<String, EstimateEntry>, analytic: &BTreeMap<Stri
             let (Some(value), Some(entry)) = (figure.value, metrics.get(*key)) else { return false };
             // A slack of a few ulps: an interval of zero width (a metric that never varies, such
             // as a saturated utilisation of 1) must not miss its own value by rounding.
-            let slack = 1e-9 * value.abs().max(1e-300);
+            let slack = 1e-9 * value.abs() + 1e-12;
             figure.exact && entry.ci95.is_some_and(|[low, high]| value < low - slack || value > high + slack)
         })
         .map(|(key, _)| key.clone())

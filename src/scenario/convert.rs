@@ -584,7 +584,10 @@ fn build_distribution(family: &str, dist: &RawDistribution) -> Result<Distributi
             _ => return Err(needs("min and max")),
         },
         "erlang" => match (dist.k, mean) {
-            (Some(k), Some(mean)) => Distribution::erlang(u32::try_from(k).unwrap_or(0), mean),
+            (Some(k), Some(mean)) => match u32::try_from(k) {
+                Ok(k) => Distribution::erlang(k, mean),
+                Err(_) => return Err(format!("erlang needs k >= 1 phases, got {k}")),
+            },
             _ => return Err(needs("k (phases) and mean")),
         },
         _ => {

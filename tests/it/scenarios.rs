@@ -375,16 +375,17 @@ fn quotes() -> Vec<Quote> {
         q("rabbitmq-work-queue.toml", "consumer-1 [G/M/1]: λ 20.00/s", At::Rate("consumer-1"), 20.0, header),
         q(
             "rabbitmq-work-queue.toml",
-            "mean_wait                  ~0.1600s  G/G/1 Kingman",
+            "mean_wait                  ~0.1000s  G/G/1 Kingman",
             At::Node("consumer-1", NodeMetric::MeanWait),
-            0.8 / 0.2 * 0.04,
+            // Kingman with the Erlang-4 gaps of a 4-way round-robin: Ca² = 1/4, Cs² = 1.
+            0.8 / 0.2 * (0.25 + 1.0) / 2.0 * 0.04,
             approx,
         ),
         q(
             "rabbitmq-work-queue.toml",
-            "mean_sojourn               ~0.2000s  G/G/1 Kingman",
+            "mean_sojourn               ~0.1400s  G/G/1 Kingman",
             At::Node("consumer-1", NodeMetric::MeanSojourn),
-            0.8 / 0.2 * 0.04 + 0.04,
+            0.8 / 0.2 * (0.25 + 1.0) / 2.0 * 0.04 + 0.04,
             approx,
         ),
         // kafka-partitions.toml: partition 3 takes 0.37 × 1200 + 60/6 = 454/s of μ = 500/s.
