@@ -388,7 +388,9 @@ fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model 
     let scv_s = node.service.scv();
     let service_letter = node.service.kendall_letter();
     let capacity = node.capacity.map_or_else(String::new, |k| format!("/{k}"));
-    let poisson = (shape.poisson_input[index] || shape.jackson[index]) && !shape.batched[index];
+    // A join releases a message when its last part arrives: not a Poisson stream in general.
+    let poisson =
+        (shape.poisson_input[index] || shape.jackson[index]) && !shape.batched[index] && node.join.is_none();
     let arrival_letter = if poisson { "M" } else { "G" };
     let notation = format!("{arrival_letter}/{service_letter}/{}{capacity}", node.servers);
     let model = |metrics, method: &str, exact, quantiles| Model {

@@ -24,8 +24,8 @@ pub(crate) struct Message {
     pub due: f64,
     /// Service still owed after a preemption, seconds; NaN when not preempted.
     pub remaining: f64,
-    /// Identifies its current service, so that the completion event of an interrupted service
-    /// is recognised as stale.
+    /// Identifies its current service (`u32::MAX` when not in service), so that the completion
+    /// event of an interrupted service is recognised as stale.
     pub service_id: u32,
     /// Its priority (higher is more urgent).
     pub priority: u8,
@@ -51,7 +51,7 @@ impl Message {
             service: 0.0,
             due: 0.0,
             remaining: f64::NAN,
-            service_id: 0,
+            service_id: NONE,
             priority,
             source,
             key: key.map_or(NONE, |k| k.0),
@@ -86,6 +86,7 @@ impl Message {
         self.last_node = node.0;
         self.arrived = now;
         self.remaining = f64::NAN;
+        self.service_id = NONE;
     }
 }
 
@@ -135,8 +136,9 @@ pub(crate) enum JobEnd {
     Joined(Message),
     /// Some parts were gathered but others were lost or left elsewhere: the original is lost.
     Lost(Message),
-    /// No part was gathered: the parts were delivered or dropped on their own.
-    Scattered(Message),
+    /// No part was gathered: the parts were delivered or dropped on their own (`true` when
+    /// some part was dropped).
+    Scattered(Message, bool),
 }
 
 /// The message, parent and job slabs.
@@ -244,7 +246,7 @@ impl Messages {
         let job = *job;
         self.free_jobs.push(part.job);
         match job.joined {
-            0 => JobEnd::Scattered(job.original),
+            0 => JobEnd::Scattered(job.original, job.failed),
             joined if joined == job.parts && !job.failed => JobEnd::Joined(job.original),
             _ => JobEnd::Lost(job.original),
         }

@@ -79,6 +79,8 @@ pub struct Replication<'a, O: Observer> {
     balancing_streams: Vec<SimRng>,
     /// Messages each source holds, blocked by a full channel.
     held: Vec<u32>,
+    /// The id of the next service started.
+    next_service: u32,
     /// The next turn of each round-robin exchange.
     round_robin: Vec<usize>,
     now: f64,
@@ -118,6 +120,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             balancing_streams: streams(seed, index, Purpose::Balancing, network.exchanges().len()),
             round_robin: vec![0; network.exchanges().len()],
             held: vec![0; sources],
+            next_service: 0,
             now: 0.0,
         }
     }
@@ -378,11 +381,11 @@ impl<'a, O: Observer> Replication<'a, O> {
     fn job_ended(&mut self, outcome: JobEnd) {
         match outcome {
             JobEnd::Pending => {}
-            JobEnd::Lost(original) => {
+            JobEnd::Lost(original) | JobEnd::Scattered(original, true) => {
                 self.observer.lost(MessageEnd { source: original.source, copy: original.is_copy() });
                 self.close(&original, false);
             }
-            JobEnd::Scattered(original) | JobEnd::Joined(original) => self.close(&original, true),
+            JobEnd::Scattered(original, false) | JobEnd::Joined(original) => self.close(&original, true),
         }
     }
 
@@ -465,7 +468,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         let now = self.now;
         let message = self.messages.get_mut(id);
         message.remaining = message.due - now;
-        message.service_id = message.service_id.wrapping_add(1);
+        message.service_id = u32::MAX; // its pending completion is now stale
         let station = &mut self.stations[node_id.index()];
         station.in_service.swap_remove(slot);
         station.waiting.push_front(id, victim_class);
@@ -531,7 +534,12 @@ impl<'a, O: Observer> Replication<'a, O> {
             std::mem::replace(&mut entry.remaining, f64::NAN)
         };
         entry.due = now + duration;
-        let service = entry.service_id;
+        // A fresh id for every service, unique in the replication: a stale completion (of a
+        // preempted service) can never match a message that later reuses the slab slot.
+        let service = self.next_service;
+        // u32::MAX marks "not in service"; the ids cycle below it.
+        self.next_service = self.next_service.wrapping_add(1) % u32::MAX;
+        entry.service_id = service;
         if node.discipline == Discipline::Preemptive {
             self.stations[node_id.index()].in_service.push(message);
         }
