@@ -85,7 +85,56 @@ fn measure(name: &str, text: &str) {
     println!("{name:<10} {:>12} events in {seconds:>6.3}s = {:>6.2} M events/s", result.events, rate / 1e6);
 }
 
+/// The yardstick: a bare binary-heap event loop of an M/M/1 (exponential draws, a FIFO of
+/// arrival times, no statistics, no messages), to compare the engine's rate with on this machine.
+fn bare_heap_loop() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Exp};
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, VecDeque};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+    let (arrivals, service) = (Exp::new(0.9).expect("rate"), Exp::new(1.0).expect("rate"));
+    let mut heap: BinaryHeap<Reverse<(u64, u64, bool)>> = BinaryHeap::new();
+    let mut waiting: VecDeque<f64> = VecDeque::new();
+    let (mut sequence, mut busy, mut events, mut checksum) = (0u64, false, 0u64, 0.0);
+    let mut push = |heap: &mut BinaryHeap<_>, time: f64, arrival: bool| {
+        sequence += 1;
+        heap.push(Reverse((time.to_bits(), sequence, arrival)));
+    };
+    push(&mut heap, arrivals.sample(&mut rng), true);
+    let started = Instant::now();
+    while let Some(Reverse((bits, _, arrival))) = heap.pop() {
+        let now = f64::from_bits(bits);
+        if now > 1e7 {
+            break;
+        }
+        events += 1;
+        if arrival {
+            push(&mut heap, now + arrivals.sample(&mut rng), true);
+            if busy {
+                waiting.push_back(now);
+            } else {
+                busy = true;
+                push(&mut heap, now + service.sample(&mut rng), false);
+            }
+        } else if let Some(arrived) = waiting.pop_front() {
+            checksum += now - arrived;
+            push(&mut heap, now + service.sample(&mut rng), false);
+        } else {
+            busy = false;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    #[allow(clippy::cast_precision_loss)]
+    let rate = events as f64 / seconds / 1e6;
+    println!(
+        "{:<10} {events:>12} events in {seconds:>6.3}s = {rate:>6.2} M events/s (checksum {checksum:.0})",
+        "bare heap"
+    );
+}
+
 fn main() {
+    bare_heap_loop();
     measure("M/M/1", MM1);
     measure("M/M/8", MM8);
     measure("10-node", &ten_nodes());
