@@ -294,23 +294,6 @@ impl Distribution {
             Sampler::Weibull(weibull) => weibull.sample(rng),
         }
     }
-
-    /// The same family with its mean multiplied by `factor` (cv unchanged); used by load sweeps.
-    ///
-    /// # Errors
-    /// When the scaled mean is not positive and finite.
-    pub fn scaled(&self, factor: f64) -> Result<Self, DistributionError> {
-        match self.shape {
-            Shape::Exponential { mean } => Self::exponential(mean * factor),
-            Shape::Deterministic { value } => Self::deterministic(value * factor),
-            Shape::Uniform { min, max } => Self::uniform(min * factor, max * factor),
-            Shape::Erlang { k, mean } => Self::erlang(k, mean * factor),
-            Shape::Gamma { mean, cv } => Self::gamma(mean * factor, cv),
-            Shape::Lognormal { mean, cv } => Self::lognormal(mean * factor, cv),
-            Shape::Hyperexponential { mean, cv } => Self::hyperexponential(mean * factor, cv),
-            Shape::Weibull { mean, cv } => Self::weibull(mean * factor, cv),
-        }
-    }
 }
 
 /// A uniform draw in [0, 1) from the top 53 bits of one 64-bit output.

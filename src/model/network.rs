@@ -506,11 +506,6 @@ impl Network {
         &self.exchanges[id.index()]
     }
 
-    /// The id of the node with this name.
-    #[must_use]
-    pub fn node_id(&self, name: &str) -> Option<NodeId> {
-        self.nodes.iter().position(|node| node.name == name).map(node_id)
-    }
 
     /// The name of a target ("exit" for the exit).
     #[must_use]
@@ -522,10 +517,6 @@ impl Network {
         }
     }
 
-    /// Replaces one node's service distribution (same network otherwise); used by comparisons.
-    pub fn set_service(&mut self, id: NodeId, service: Distribution) {
-        self.nodes[id.index()].service = service;
-    }
 
     fn check_targets(&self) -> Result<(), NetworkError> {
         let (nodes, exchanges) = (self.nodes.len(), self.exchanges.len());
