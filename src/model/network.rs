@@ -506,7 +506,6 @@ impl Network {
         &self.exchanges[id.index()]
     }
 
-
     /// The name of a target ("exit" for the exit).
     #[must_use]
     pub fn target_name(&self, target: Target) -> &str {
@@ -516,7 +515,6 @@ impl Network {
             Target::Exit => "exit",
         }
     }
-
 
     fn check_targets(&self) -> Result<(), NetworkError> {
         let (nodes, exchanges) = (self.nodes.len(), self.exchanges.len());
