@@ -8,7 +8,9 @@ use thiserror::Error;
 use super::linear::{SingularMatrix, solve};
 use super::station::{self, StationMetrics};
 use super::traffic::{Flows, SourceFlow, flows, source_flows, vertex};
-use crate::model::{ClassMetric, Discipline, ExchangeKind, Network, Node, Overflow, Servers, Target};
+use crate::model::{
+    ClassMetric, Discipline, Distribution, ExchangeKind, Network, Node, Overflow, Servers, Target,
+};
 use crate::model::{Metric, NodeMetric, SourceMetric};
 
 /// Default number of messages for "time until the queue holds N" on an unbounded node.
@@ -154,6 +156,8 @@ pub enum AnalysisError {
 /// # Errors
 /// When the traffic equations are singular.
 pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, AnalysisError> {
+    let effective = with_size_dependent_service(network)?;
+    let network = &effective;
     if network.sources().iter().any(|source| source.open_rate().is_none()) {
         return Ok(super::closed::analyze_closed(network)?);
     }
@@ -175,6 +179,55 @@ pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, 
     let sources = analyze_sources(network, &flow, &graphs, &nodes)?;
     let system = analyze_system(network, &nodes)?;
     Ok(Analysis { system, nodes, sources })
+}
+
+/// The network with each size-dependent service B = S + b·Z (b seconds per byte, Z the size of
+/// the messages that reach the node) replaced by a distribution with the same mean and SCV:
+/// every formula used here depends on the service through those two moments only.
+///
+/// # Formula
+/// E[B] = E[S] + b E[Z]; E[B²] = E[S²] + 2b E[S] E[Z] + b² E[Z²], with Z's moments mixed over
+/// the sources by the rate at which their messages visit the node.
+fn with_size_dependent_service(network: &Network) -> Result<Network, SingularMatrix> {
+    if network.nodes().iter().all(|node| node.per_byte == 0.0) {
+        return Ok(network.clone());
+    }
+    let graphs = source_flows(network);
+    let mut visits = Vec::with_capacity(graphs.len());
+    for graph in &graphs {
+        visits.push(graph.visits(&[])?);
+    }
+    let nodes = network
+        .nodes()
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            if node.per_byte == 0.0 {
+                return node.clone();
+            }
+            let (mut weight, mut first, mut second) = (0.0, 0.0, 0.0);
+            for (source, v) in network.sources().iter().zip(&visits) {
+                let w = source.open_rate().unwrap_or(1.0) * v[i];
+                let (mean, scv) = source.size.as_ref().map_or((0.0, 0.0), |z| (z.mean(), z.scv()));
+                weight += w;
+                first += w * mean;
+                second += w * mean * mean * (1.0 + scv);
+            }
+            let (size_mean, size_square) =
+                if weight > 0.0 { (first / weight, second / weight) } else { (0.0, 0.0) };
+            let (s, b) = (node.service.mean(), node.per_byte);
+            let mean = s + b * size_mean;
+            let square = s * s * (1.0 + node.service.scv()) + 2.0 * b * s * size_mean + b * b * size_square;
+            let scv = (square / (mean * mean) - 1.0).max(0.0);
+            let service = if scv < 1e-12 {
+                Distribution::deterministic(mean)
+            } else {
+                Distribution::gamma(mean, scv.sqrt().min(100.0))
+            };
+            Node { service: service.unwrap_or_else(|_| node.service.clone()), ..node.clone() }
+        })
+        .collect();
+    Ok(network.with_nodes(nodes))
 }
 
 /// Arrival rates at the nodes ignoring every cap: the linear traffic equations.

@@ -29,6 +29,8 @@ pub(crate) struct Message {
     pub service_id: u32,
     /// Its priority (higher is more urgent).
     pub priority: u8,
+    /// Its size in bytes.
+    pub size: f64,
     /// The source that created it.
     pub source: SourceId,
     /// Its routing key, or `NONE`.
@@ -43,7 +45,7 @@ pub(crate) struct Message {
 
 impl Message {
     /// A new message from `source` at time `now`.
-    pub fn new(source: SourceId, now: f64, key: Option<KeyId>, priority: u8) -> Self {
+    pub fn new(source: SourceId, now: f64, key: Option<KeyId>, priority: u8, size: f64) -> Self {
         Self {
             born: now,
             arrived: now,
@@ -53,6 +55,7 @@ impl Message {
             remaining: f64::NAN,
             service_id: NONE,
             priority,
+            size,
             source,
             key: key.map_or(NONE, |k| k.0),
             parent: NONE,
@@ -273,7 +276,7 @@ mod tests {
     #[test]
     fn a_parent_ends_with_its_last_copy() {
         let mut messages = Messages::default();
-        let original = messages.insert(Message::new(SourceId(0), 0.0, None, 0));
+        let original = messages.insert(Message::new(SourceId(0), 0.0, None, 0, 0.0));
         let copy = messages.copy(original);
         let third = messages.copy(original);
         assert!(messages.get(copy).is_copy() && messages.get(original).is_copy());

@@ -184,7 +184,8 @@ impl<'a, O: Observer> Replication<'a, O> {
         let headers = &mut self.header_streams[source_id.index()];
         let key = source.keys.as_ref().map(|keys| keys.choose(headers));
         let priority = source.priorities.as_ref().map_or(0, |priorities| priorities.choose(headers));
-        let message = self.messages.insert(Message::new(source_id, now, key, priority));
+        let size = source.size.as_ref().map_or(0.0, |size| size.sample(headers));
+        let message = self.messages.insert(Message::new(source_id, now, key, priority, size));
         if let Target::Node(node) = source.target
             && self.is_full_blocking(node)
         {
@@ -528,7 +529,8 @@ impl<'a, O: Observer> Replication<'a, O> {
         let entry = self.messages.get_mut(message);
         let duration = if entry.remaining.is_nan() {
             entry.wait = now - entry.arrived;
-            entry.service = node.service.sample(&mut self.service_streams[node_id.index()]);
+            entry.service =
+                node.service.sample(&mut self.service_streams[node_id.index()]) + node.per_byte * entry.size;
             entry.service
         } else {
             std::mem::replace(&mut entry.remaining, f64::NAN)

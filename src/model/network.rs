@@ -74,6 +74,8 @@ pub struct Source {
     /// The priorities of its messages (higher is more urgent, as in RabbitMQ), drawn per
     /// message; `None`: priority 0.
     pub priorities: Option<Choice<u8>>,
+    /// The size of its messages in bytes, drawn per message; `None`: size 0.
+    pub size: Option<Distribution>,
 }
 
 /// A discrete distribution over routing keys.
@@ -333,6 +335,8 @@ pub struct Node {
     /// The fork whose parts this node gathers: parts wait at the node until all siblings have
     /// arrived, then one message (the original) enters its queue.
     pub join: Option<ExchangeId>,
+    /// Extra service time per byte of the message, seconds (0: size does not matter).
+    pub per_byte: f64,
 }
 
 impl Node {
@@ -504,6 +508,13 @@ impl Network {
     #[must_use]
     pub fn exchange(&self, id: ExchangeId) -> &Exchange {
         &self.exchanges[id.index()]
+    }
+
+    /// The same network with other nodes (same sources, exchanges and keys); the analysis uses
+    /// it to stand a node's size-dependent service by one with the same moments.
+    #[must_use]
+    pub fn with_nodes(&self, nodes: Vec<Node>) -> Self {
+        Self { nodes, ..self.clone() }
     }
 
     /// The name of a target ("exit" for the exit).
@@ -678,6 +689,7 @@ mod tests {
             ttl: None,
             dead_letter: None,
             join: None,
+            per_byte: 0.0,
         }
     }
 
@@ -688,6 +700,7 @@ mod tests {
             arrivals: Arrivals::Open { interarrival: Distribution::exponential(2.0).unwrap() },
             keys: None,
             priorities: None,
+            size: None,
         }
     }
 

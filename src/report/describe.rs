@@ -22,6 +22,9 @@ fn describe_sources(out: &mut String, network: &Network) {
                 network.target_name(source.target),
             ),
         };
+        if let Some(size) = &source.size {
+            let _ = writeln!(out, "  message size: mean {} bytes, cv {}", size.mean(), size.scv().sqrt());
+        }
         if let Some(priorities) = &source.priorities {
             let levels: Vec<String> = priorities.weighted().map(|(p, w)| format!("{p} (p {w})")).collect();
             let _ = writeln!(out, "  priorities: {}", levels.join(", "));
@@ -69,6 +72,9 @@ fn describe_nodes(out: &mut String, network: &Network) {
                 "  ttl {ttl}s: expired messages are {}",
                 if expired == "dropped" { expired.to_owned() } else { format!("dead-lettered to {expired}") }
             );
+        }
+        if node.per_byte > 0.0 {
+            let _ = writeln!(out, "  service grows by {}s per byte of the message", node.per_byte);
         }
         if let Some(fork) = node.join {
             let _ = writeln!(out, "  joins the parts of fork '{}'", network.exchange(fork).name);

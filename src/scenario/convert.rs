@@ -264,12 +264,17 @@ fn convert_source(
     let arrivals = arrivals(raw, &context, problems);
     let key_choice = source_keys(source.keys.as_ref(), keys, &context, problems);
     let priorities = source_priorities(source.priority.as_ref(), &context, problems);
+    let size = match &source.size {
+        None => Some(None),
+        Some(raw) => distribution(raw, &format!("{context} field 'size' (bytes)"), problems).map(Some),
+    };
     Some(Source {
         name: source.name.get_ref().clone(),
         target: target?,
         arrivals: arrivals?,
         keys: key_choice?,
         priorities: priorities?,
+        size: size?,
     })
 }
 
@@ -351,6 +356,7 @@ fn convert_node(
         ttl: ttl?,
         dead_letter: dead_letter?,
         join: join?,
+        per_byte: node.per_byte.as_ref().map_or(0.0, |b| b.get_ref().0),
     })
 }
 

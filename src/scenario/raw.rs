@@ -67,6 +67,7 @@ pub(super) struct RawSource {
     pub think: Option<Spanned<RawDistribution>>,
     pub keys: Option<Spanned<BTreeMap<String, f64>>>,
     pub priority: Option<Spanned<toml::Value>>,
+    pub size: Option<Spanned<RawDistribution>>,
 }
 
 /// One `[[node]]`.
@@ -83,6 +84,7 @@ pub(super) struct RawNode {
     pub ttl: Option<Spanned<Seconds>>,
     pub dead_letter: Option<Spanned<String>>,
     pub join: Option<Spanned<String>>,
+    pub per_byte: Option<Spanned<Seconds>>,
 }
 
 /// One entry of a node's `routes`.

@@ -29,9 +29,10 @@ use crate::support::{Family, simulate};
 
 /// Comparisons with theory through confidence intervals in this module, the Bonferroni
 /// denominator: 5 for the blocking M/M/c/K, 11 + 6 for priorities, 4 for MVA, 3 for fork/join,
-/// 1 for TTL, 1 for route delays, 3 for the random balancer, 3 for round-robin and 3 interval
-/// ends for shortest-queue (random's lower end, shortest-queue's two ends).
-const CHECKS: u32 = 40;
+/// 1 for TTL, 1 for route delays, 3 for the random balancer, 3 for round-robin, 3 interval
+/// ends for shortest-queue (random's lower end, shortest-queue's two ends) and 2 for
+/// size-dependent service.
+const CHECKS: u32 = 42;
 
 /// Probability that some check of this module fails by chance alone when the simulator is right.
 const FAMILY_ERROR: f64 = 0.05;
@@ -1103,4 +1104,28 @@ fn preempted_messages_leaving_while_waiting_do_not_corrupt_the_run() {
             );
         }
     }
+}
+
+/// Size-dependent service: B = 0.5 s + 0.5 ms per byte, with message sizes Exp(mean 1000 bytes),
+/// so E[B] = 0.5 + 0.0005 × 1000 = 1 s and Var(B) = 0.0005² × 1000² = 0.25 s², SCV 0.25. With
+/// Poisson arrivals at 0.5/s (ρ = 0.5) Pollaczek-Khinchine gives
+/// Wq = ρ E[B] (1 + SCV)/(2(1 − ρ)) = 0.5 × 1 × 1.25/1 = 0.625 s and W = 1.625 s; `analyze`
+/// stands the service by one with the same two moments, which is all P-K uses.
+///
+/// 2 CI checks: Wq and W.
+#[test]
+fn service_grows_with_the_message_size() {
+    let toml = format!(
+        "{}{}[[node]]\nname = \"q\"\nservice = {{ dist = \"deterministic\", value = \"0.5s\" }}\nper_byte = \"0.5ms\"\n",
+        simulation(100_000.0, 10_000.0, 20),
+        source("s", "q", 0.5, "size = { dist = \"exponential\", mean = 1000 }"),
+    );
+    let (wait, sojourn) = (0.625, 1.625);
+    let analysis = analysis(&toml);
+    let analytic_wait = node_figure(&analysis, "q", NodeMetric::MeanWait).expect("a P-K figure");
+    assert!((analytic_wait - wait).abs() <= EXACT * wait, "analyze: {analytic_wait}");
+    let experiment = simulate(&toml);
+    let q = named(&experiment.summary.nodes, "q");
+    FAMILY.assert_agrees("size-dependent service Wq", q.get(NodeMetric::MeanWait), wait, 0.0);
+    FAMILY.assert_agrees("size-dependent service W", q.get(NodeMetric::MeanSojourn), sojourn, 0.0);
 }
