@@ -672,6 +672,7 @@ fn node_figures(
                 )
             }
             NodeMetric::MeanWait => station_figure(value(|m| m.mean_wait)),
+            NodeMetric::WaitProbability => station_figure(value(|m| m.prob_wait)),
             NodeMetric::MeanSojourn => station_figure(value(|m| m.mean_sojourn)),
             NodeMetric::SubscriberLatencyMean | NodeMetric::SubscriberLatencyP99 => Figure::missing(
                 "none",

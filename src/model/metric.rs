@@ -59,6 +59,8 @@ metric_enum! {
         MeanWait => "mean_wait",
         /// Mean time in the node (wait plus service), W.
         MeanSojourn => "mean_sojourn",
+        /// Fraction of the messages completing service that had to wait for a worker, P(wait).
+        WaitProbability => "wait_probability",
         /// Median wait.
         WaitP50 => "wait_p50",
         /// 95th percentile of the wait.

@@ -10,7 +10,9 @@ use crate::stats::{ClassMetric, ExchangeMetric, Metric, NodeMetric, SourceMetric
 
 /// The unit printed after a metric's value.
 pub(super) fn unit(key: &str) -> &'static str {
-    if key.contains("wait") || key.contains("sojourn") || key.contains("latency") {
+    if key.contains("probability") || key.contains("fraction") {
+        ""
+    } else if key.contains("wait") || key.contains("sojourn") || key.contains("latency") {
         "s"
     } else if key.contains("rate") || key.contains("throughput") {
         "/s"

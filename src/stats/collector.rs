@@ -134,6 +134,8 @@ struct NodeStats {
     subscriber_latencies: Durations,
     /// Waits and sojourns per priority class, for nodes with a priority discipline.
     classes: Vec<ClassStats>,
+    /// Messages completing service that waited for a worker.
+    waited: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -196,6 +198,7 @@ impl Collector {
                 waits: Durations::default(),
                 sojourns: Durations::default(),
                 subscriber_latencies: Durations::default(),
+                waited: 0,
                 classes: if node.discipline == Discipline::Fifo {
                     Vec::new()
                 } else {
@@ -255,6 +258,7 @@ impl NodeStats {
         self.waits.clear();
         self.sojourns.clear();
         self.subscriber_latencies.clear();
+        self.waited = 0;
         for class in &mut self.classes {
             class.waits.clear();
             class.sojourns.clear();
@@ -277,6 +281,10 @@ impl NodeStats {
         metrics.set(NodeMetric::MeanInQueue, per_second(self.area_in_system - self.area_busy));
         metrics.set(NodeMetric::MeanWait, self.waits.mean());
         metrics.set(NodeMetric::MeanSojourn, self.sojourns.mean());
+        metrics.set(
+            NodeMetric::WaitProbability,
+            (counts.departures > 0).then(|| self.waited as f64 / counts.departures as f64),
+        );
         metrics.set(NodeMetric::WaitP50, self.waits.quantile(0.50));
         metrics.set(NodeMetric::WaitP95, self.waits.quantile(0.95));
         metrics.set(NodeMetric::WaitP99, self.waits.quantile(0.99));
@@ -440,6 +448,7 @@ impl Observer for Collector {
         stats.counts.departures += 1;
         stats.waits.record(wait);
         stats.sojourns.record(sojourn);
+        stats.waited += u64::from(wait > 0.0);
         if let Some(class) = stats.classes.get_mut(class) {
             class.waits.record(wait);
             class.sojourns.record(sojourn);

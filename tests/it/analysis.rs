@@ -35,11 +35,11 @@ use tempfile::TempDir;
 
 use crate::support::{Family, simulate, simulation};
 
-/// Comparisons with the simulator in this module, the Bonferroni denominator: 26 for M/M/1,
-/// 26 for M/M/c, 16 for M/M/c/K, 16 for M/M/c/c, 16 for M/G/1, 17 for M/G/∞, 54 for Jackson
+/// Comparisons with the simulator in this module, the Bonferroni denominator: 27 for M/M/1,
+/// 27 for M/M/c, 17 for M/M/c/K, 17 for M/M/c/c, 17 for M/G/1, 18 for M/G/∞, 57 for Jackson
 /// (each test asserts its own count). Those whose theory is 0 or 1 with a simulated interval of
 /// width 0 cannot fail by chance; counting them only makes the intervals a little wider.
-const CHECKS: u32 = 171;
+const CHECKS: u32 = 180;
 
 /// Probability that some check of this module fails by chance alone when the simulator and the
 /// theory are both right.
@@ -194,6 +194,7 @@ const MMC_NODE: &[NodeMetric] = &[
     NodeMetric::MeanInQueue,
     NodeMetric::MeanWait,
     NodeMetric::MeanSojourn,
+    NodeMetric::WaitProbability,
     NodeMetric::WaitP50,
     NodeMetric::WaitP95,
     NodeMetric::WaitP99,
@@ -229,6 +230,7 @@ const MEANS_NODE: &[NodeMetric] = &[
     NodeMetric::MeanInQueue,
     NodeMetric::MeanWait,
     NodeMetric::MeanSojourn,
+    NodeMetric::WaitProbability,
     NodeMetric::DropProbability,
     NodeMetric::ExpiredFraction,
     NodeMetric::BlockedFraction,
@@ -286,7 +288,7 @@ fn mm1_exact_figures_match_the_simulator() {
     let experiment = simulate(&toml);
     let nodes =
         [NodeExpectation { name: "station", model: "M/M/1", means: "M/M/c (Erlang C)", exact: MMC_NODE }];
-    assert_eq!(compare_exact("M/M/1 rho 0.7", &analysis, &experiment, &nodes, MMC_SOURCE), 26);
+    assert_eq!(compare_exact("M/M/1 rho 0.7", &analysis, &experiment, &nodes, MMC_SOURCE), 27);
 }
 
 /// M/M/3, lambda = 2.4, mu = 1 (a = 2.4, rho = 0.8). Erlang C(3, 2.4) = 288/445 = 0.647191;
@@ -301,7 +303,7 @@ service = { dist = "exponential", mean = "1s" }"#;
     let experiment = simulate(&toml);
     let nodes =
         [NodeExpectation { name: "station", model: "M/M/3", means: "M/M/c (Erlang C)", exact: MMC_NODE }];
-    assert_eq!(compare_exact("M/M/3 rho 0.8", &analysis, &experiment, &nodes, MMC_SOURCE), 26);
+    assert_eq!(compare_exact("M/M/3 rho 0.8", &analysis, &experiment, &nodes, MMC_SOURCE), 27);
 }
 
 /// M/M/2/5, lambda = 1.8, mu = 1 (lambda/(c mu) = 0.9): p_n ∝ 1, 1.8, 1.62, 1.458, 1.3122,
@@ -325,7 +327,7 @@ service = { dist = "exponential", mean = "1s" }"#;
         means: "M/M/c/K birth-death",
         exact: MEANS_NODE,
     }];
-    assert_eq!(compare_exact("M/M/2/5 rho 0.9", &analysis, &experiment, &nodes, LOSSY_SOURCE), 16);
+    assert_eq!(compare_exact("M/M/2/5 rho 0.9", &analysis, &experiment, &nodes, LOSSY_SOURCE), 17);
 }
 
 /// M/M/4/4, the Erlang loss system, lambda = 3, mu = 1: Erlang B(4, 3) = (81/24) / (1 + 3 + 9/2 +
@@ -342,7 +344,7 @@ service = { dist = "exponential", mean = "1s" }"#;
     let experiment = simulate(&toml);
     // M/M/c/c is M/M/c/K with K = c; its birth-death solution is Erlang B.
     let nodes = [NodeExpectation { name: "station", model: "M/M/4/4", means: "Erlang B", exact: MEANS_NODE }];
-    assert_eq!(compare_exact("M/M/4/4 a 3", &analysis, &experiment, &nodes, LOSSY_SOURCE), 16);
+    assert_eq!(compare_exact("M/M/4/4 a 3", &analysis, &experiment, &nodes, LOSSY_SOURCE), 17);
 }
 
 /// M/G/1 with gamma service of mean 1 s and cv 0.5 (Cs² = 0.25), lambda = 0.7: Pollaczek-Khinchine
@@ -359,7 +361,7 @@ fn mg1_exact_figures_match_the_simulator() {
         means: "M/G/1 Pollaczek-Khinchine",
         exact: MEANS_NODE,
     }];
-    assert_eq!(compare_exact("M/G/1 gamma cv 0.5 rho 0.7", &analysis, &experiment, &nodes, MEAN_SOURCE), 16);
+    assert_eq!(compare_exact("M/G/1 gamma cv 0.5 rho 0.7", &analysis, &experiment, &nodes, MEAN_SOURCE), 17);
 }
 
 /// M/G/∞ with lognormal service of mean 2 s and cv 1, lambda = 3: L = lambda E[S] = 6, W = 2 s,
@@ -378,6 +380,7 @@ service = { dist = "lognormal", mean = "2s", cv = 1.0 }"#;
         NodeMetric::MeanInQueue,
         NodeMetric::MeanWait,
         NodeMetric::MeanSojourn,
+        NodeMetric::WaitProbability,
         NodeMetric::WaitP50,
         NodeMetric::WaitP95,
         NodeMetric::WaitP99,
@@ -385,7 +388,7 @@ service = { dist = "lognormal", mean = "2s", cv = 1.0 }"#;
         NodeMetric::ExpiredFraction,
     ];
     let nodes = [NodeExpectation { name: "station", model: "M/G/∞", means: "M/G/∞", exact: &exact }];
-    assert_eq!(compare_exact("M/G/∞ lognormal cv 1", &analysis, &experiment, &nodes, MEAN_SOURCE), 17);
+    assert_eq!(compare_exact("M/G/∞ lognormal cv 1", &analysis, &experiment, &nodes, MEAN_SOURCE), 18);
 }
 
 /// An open Jackson network with two feedback loops (a → b → a and a → c → b → a), solved by hand
@@ -431,7 +434,7 @@ fn jackson_exact_figures_match_the_simulator() {
         NodeExpectation { name: "b", model: "M/M/1", means, exact: MMC_NODE },
         NodeExpectation { name: "c", model: "M/M/1", means, exact: MMC_NODE },
     ];
-    assert_eq!(compare_exact("Jackson feedback", &analysis, &experiment, &nodes, MEAN_SOURCE), 54);
+    assert_eq!(compare_exact("Jackson feedback", &analysis, &experiment, &nodes, MEAN_SOURCE), 57);
 }
 
 /// Where theory is only approximate, the figures say so, and name the approximation.
