@@ -41,7 +41,9 @@ pub(super) fn analyze_closed(network: &Network) -> Result<Analysis, SingularMatr
     if transit > 0.0 {
         flat.push(MvaStation { demand: transit, kind: MvaKind::Delay });
     }
-    let Some(point) = mva(&flat, think.mean(), *population).pop() else { return Ok(unsolved(network)) };
+    let mut points = mva(&flat, think.mean(), *population);
+    let population_curve = points.iter().map(|p| (p.population, p.throughput, p.response_time)).collect();
+    let Some(point) = points.pop() else { return Ok(unsolved(network)) };
     let mut offset = 0;
     let node_analyses: Vec<NodeAnalysis> = nodes
         .iter()
@@ -87,6 +89,7 @@ pub(super) fn analyze_closed(network: &Network) -> Result<Analysis, SingularMatr
             )),
             max_throughput: (max_demand > 0.0).then(|| 1.0 / max_demand),
             offered_rate: point.throughput,
+            population_curve,
         },
         nodes: node_analyses,
         sources: vec![SourceAnalysis { name: source.name.clone(), metrics: source_metrics }],
@@ -202,6 +205,7 @@ fn unsolved(network: &Network) -> Analysis {
             headroom_reason: Some(reason.to_owned()),
             max_throughput: None,
             offered_rate: 0.0,
+            population_curve: Vec::new(),
         },
         nodes,
         sources,
@@ -240,5 +244,8 @@ mod tests {
         assert!((latency.value.unwrap() - 0.5).abs() < 1e-12);
         assert_eq!(analysis.system.bottleneck.as_deref(), Some("disk"));
         assert!((analysis.system.max_throughput.unwrap() - 1.0 / 0.3).abs() < 1e-12);
+        let [(clients, x, r)] = analysis.system.population_curve[..] else { panic!("one point for N = 1") };
+        assert_eq!(clients, 1);
+        assert!((x - 2.0 / 3.0).abs() < 1e-12 && (r - 0.5).abs() < 1e-12);
     }
 }

@@ -104,6 +104,9 @@ pub struct SystemAnalysis {
     pub max_throughput: Option<f64>,
     /// Total external arrival rate today, messages per second.
     pub offered_rate: f64,
+    /// For a closed population: (clients, throughput per second, response time in seconds)
+    /// for every population from 1 to the scenario's (exact MVA); empty otherwise.
+    pub population_curve: Vec<(u32, f64, f64)>,
 }
 
 /// What theory says about one source's messages.
@@ -1063,7 +1066,15 @@ fn analyze_system(network: &Network, nodes: &[NodeAnalysis]) -> Result<SystemAna
     let offered_rate: f64 = network.sources().iter().filter_map(crate::model::Source::open_rate).sum();
     let (headroom, headroom_reason) = headroom(network)?;
     let max_throughput = headroom.map(|h| h * offered_rate);
-    Ok(SystemAnalysis { stable, bottleneck, headroom, headroom_reason, max_throughput, offered_rate })
+    Ok(SystemAnalysis {
+        stable,
+        bottleneck,
+        headroom,
+        headroom_reason,
+        max_throughput,
+        offered_rate,
+        population_curve: Vec::new(),
+    })
 }
 
 /// Whether some unbounded queue is at or beyond saturation with source rates scaled by `scale`.

@@ -25,6 +25,20 @@ pub struct SystemEntry {
     pub max_throughput: Option<f64>,
     /// External arrival rate today, messages per second.
     pub offered_rate: f64,
+    /// For a closed population, exact MVA for every population from 1 to the scenario's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub population_curve: Vec<PopulationPoint>,
+}
+
+/// One point of a closed population's MVA curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PopulationPoint {
+    /// Number of clients, N.
+    pub clients: u32,
+    /// Requests completed per second, X(N).
+    pub throughput: f64,
+    /// Response time per request, think time excluded, seconds, R(N).
+    pub response_time: f64,
 }
 
 /// One node in analysis.json.
@@ -109,6 +123,15 @@ impl AnalysisFile {
                 headroom_reason: system.headroom_reason.clone(),
                 max_throughput: system.max_throughput,
                 offered_rate: system.offered_rate,
+                population_curve: system
+                    .population_curve
+                    .iter()
+                    .map(|&(clients, throughput, response_time)| PopulationPoint {
+                        clients,
+                        throughput,
+                        response_time,
+                    })
+                    .collect(),
             },
             nodes: analysis
                 .nodes
@@ -189,6 +212,18 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
         }
         (None, reason) => {
             let _ = writeln!(out, "headroom: none ({})", reason.as_deref().unwrap_or("unknown"));
+        }
+    }
+    if !system.population_curve.is_empty() {
+        let _ = writeln!(out, "closed population (exact MVA): clients, throughput, response time");
+        for point in &system.population_curve {
+            let _ = writeln!(
+                out,
+                "  N = {:<6} X = {}/s  R = {}s",
+                point.clients,
+                number(point.throughput),
+                number(point.response_time)
+            );
         }
     }
     for node in &file.nodes {
