@@ -838,9 +838,7 @@ impl Copies {
     fn solve(graph: &SourceFlow, pass: &[f64], nodes: &[NodeAnalysis]) -> Result<Self, SingularMatrix> {
         let vertices = graph.to_exit.len();
         let q = |i: usize| pass.get(i).copied().unwrap_or(1.0);
-        let matrix: Vec<Vec<f64>> = (0..vertices)
-            .map(|i| (0..vertices).map(|j| f64::from(u8::from(i == j)) - q(i) * graph.copies[i][j]).collect())
-            .collect();
+        let matrix = graph.pass_matrix(pass);
         let delivered = solve(matrix.clone(), (0..vertices).map(|i| q(i) * graph.to_exit[i]).collect())?;
         let dropped =
             solve(matrix.clone(), (0..vertices).map(|i| 1.0 - q(i) + graph.unroutable[i]).collect())?;

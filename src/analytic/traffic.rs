@@ -108,15 +108,23 @@ impl SourceFlow {
         let mut rhs = vec![0.0; vertices];
         let Some(entry) = self.entry else { return Ok(rhs) };
         rhs[entry] = 1.0;
-        let mut matrix: Vec<Vec<f64>> =
-            (0..vertices).map(|i| (0..vertices).map(|j| f64::from(u8::from(i == j))).collect()).collect();
-        for (from, row) in self.copies.iter().enumerate() {
-            let q = pass.get(from).copied().unwrap_or(1.0);
-            for (to, &amount) in row.iter().enumerate() {
-                matrix[to][from] -= q * amount;
-            }
-        }
-        solve(matrix, rhs)
+        let matrix = self.pass_matrix(pass);
+        let transposed = (0..vertices).map(|i| (0..vertices).map(|j| matrix[j][i]).collect()).collect();
+        solve(transposed, rhs)
+    }
+
+    /// I − Q F: the identity less the expected copies between vertices, row i scaled by the
+    /// fraction q_i that vertex i passes on (1 for vertices beyond `pass`).
+    #[must_use]
+    pub fn pass_matrix(&self, pass: &[f64]) -> Vec<Vec<f64>> {
+        self.copies
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let q = pass.get(i).copied().unwrap_or(1.0);
+                row.iter().enumerate().map(|(j, &copies)| f64::from(u8::from(i == j)) - q * copies).collect()
+            })
+            .collect()
     }
 }
 
