@@ -9,6 +9,9 @@ pub trait Metric: Copy + 'static {
     /// The stable key used in output files.
     fn key(self) -> &'static str;
 
+    /// The unit of its values in files and tables: "s", "/s", or "" for counts and fractions.
+    fn unit(self) -> &'static str;
+
     /// Position in `ALL`.
     fn index(self) -> usize;
 
@@ -19,7 +22,7 @@ pub trait Metric: Copy + 'static {
 }
 
 macro_rules! metric_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$doc:meta])* $variant:ident => $key:literal,)+ }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$doc:meta])* $variant:ident => $key:literal in $unit:literal,)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name {
@@ -35,6 +38,12 @@ macro_rules! metric_enum {
                 }
             }
 
+            fn unit(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $unit,)+
+                }
+            }
+
             fn index(self) -> usize {
                 self as usize
             }
@@ -46,47 +55,47 @@ metric_enum! {
     /// Per-node metrics. Times in seconds, rates per second, counts of messages.
     NodeMetric {
         /// Messages offered to the node per second (admitted or dropped).
-        ArrivalRate => "arrival_rate",
+        ArrivalRate => "arrival_rate" in "/s",
         /// Messages completing service per second.
-        Throughput => "throughput",
+        Throughput => "throughput" in "/s",
         /// Time-averaged fraction of the c workers busy.
-        Utilization => "utilization",
+        Utilization => "utilization" in "",
         /// Time-averaged messages in the node (waiting plus in service), L.
-        MeanInSystem => "mean_in_system",
+        MeanInSystem => "mean_in_system" in "",
         /// Time-averaged messages waiting, Lq.
-        MeanInQueue => "mean_in_queue",
+        MeanInQueue => "mean_in_queue" in "",
         /// Mean wait in queue before service, Wq, of messages completing in the window.
-        MeanWait => "mean_wait",
+        MeanWait => "mean_wait" in "s",
         /// Mean time in the node (wait plus service), W.
-        MeanSojourn => "mean_sojourn",
+        MeanSojourn => "mean_sojourn" in "s",
         /// Fraction of the messages completing service that had to wait for a worker, P(wait).
-        WaitProbability => "wait_probability",
+        WaitProbability => "wait_probability" in "",
         /// Median wait.
-        WaitP50 => "wait_p50",
+        WaitP50 => "wait_p50" in "s",
         /// 95th percentile of the wait.
-        WaitP95 => "wait_p95",
+        WaitP95 => "wait_p95" in "s",
         /// 99th percentile of the wait.
-        WaitP99 => "wait_p99",
+        WaitP99 => "wait_p99" in "s",
         /// Median sojourn.
-        SojournP50 => "sojourn_p50",
+        SojournP50 => "sojourn_p50" in "s",
         /// 95th percentile of the sojourn.
-        SojournP95 => "sojourn_p95",
+        SojournP95 => "sojourn_p95" in "s",
         /// 99th percentile of the sojourn.
-        SojournP99 => "sojourn_p99",
+        SojournP99 => "sojourn_p99" in "s",
         /// Fraction of offered messages dropped at a full channel.
-        DropProbability => "drop_probability",
+        DropProbability => "drop_probability" in "",
         /// Net growth of messages in the node per second over the window (0 when stable).
-        QueueGrowthRate => "queue_growth_rate",
+        QueueGrowthRate => "queue_growth_rate" in "/s",
         /// Fraction of offered messages that expired (TTL) at the head of the queue.
-        ExpiredFraction => "expired_fraction",
+        ExpiredFraction => "expired_fraction" in "",
         /// Time-averaged fraction of the workers holding a finished message that a full
         /// blocking channel downstream cannot take yet.
-        BlockedFraction => "blocked_fraction",
+        BlockedFraction => "blocked_fraction" in "",
         /// Mean end-to-end latency (creation to exit) of the messages and copies that leave the
         /// system after this node: the latency seen by this subscriber.
-        SubscriberLatencyMean => "subscriber_latency_mean",
+        SubscriberLatencyMean => "subscriber_latency_mean" in "s",
         /// 99th percentile of the subscriber latency.
-        SubscriberLatencyP99 => "subscriber_latency_p99",
+        SubscriberLatencyP99 => "subscriber_latency_p99" in "s",
     }
 }
 
@@ -94,28 +103,28 @@ metric_enum! {
     /// Per-source metrics, over the messages the source created. Times in seconds.
     SourceMetric {
         /// Mean end-to-end latency (creation to exit) of delivered messages and copies.
-        LatencyMean => "latency_mean",
+        LatencyMean => "latency_mean" in "s",
         /// Median end-to-end latency.
-        LatencyP50 => "latency_p50",
+        LatencyP50 => "latency_p50" in "s",
         /// 95th percentile of the end-to-end latency.
-        LatencyP95 => "latency_p95",
+        LatencyP95 => "latency_p95" in "s",
         /// 99th percentile of the end-to-end latency.
-        LatencyP99 => "latency_p99",
+        LatencyP99 => "latency_p99" in "s",
         /// Messages delivered (leaving the system) per second.
-        Throughput => "throughput",
+        Throughput => "throughput" in "/s",
         /// Delivered / (delivered + dropped), over messages (and copies) ending in the window.
-        DeliveredFraction => "delivered_fraction",
+        DeliveredFraction => "delivered_fraction" in "",
         /// Fraction of messages whose every copy was delivered (equal to delivered_fraction
         /// without multicast).
-        AllDeliveredFraction => "all_delivered_fraction",
+        AllDeliveredFraction => "all_delivered_fraction" in "",
         /// Mean time from creation until the last copy is delivered ("delivered to all"), over
         /// messages whose every copy was delivered.
-        AllLatencyMean => "all_latency_mean",
+        AllLatencyMean => "all_latency_mean" in "s",
         /// 99th percentile of the delivered-to-all latency.
-        AllLatencyP99 => "all_latency_p99",
+        AllLatencyP99 => "all_latency_p99" in "s",
         /// Time-averaged number of its messages waiting to enter a full blocking channel: for an
         /// open source, the fraction of time it is blocked.
-        BlockedFraction => "blocked_fraction",
+        BlockedFraction => "blocked_fraction" in "",
     }
 }
 
@@ -123,15 +132,15 @@ metric_enum! {
     /// Per-priority-class metrics of a node with a priority discipline. Times in seconds.
     ClassMetric {
         /// Messages of the class completing service per second.
-        Throughput => "throughput",
+        Throughput => "throughput" in "/s",
         /// Mean wait in queue (for preempted messages: sojourn minus service).
-        MeanWait => "mean_wait",
+        MeanWait => "mean_wait" in "s",
         /// Mean time in the node.
-        MeanSojourn => "mean_sojourn",
+        MeanSojourn => "mean_sojourn" in "s",
         /// 99th percentile of the wait.
-        WaitP99 => "wait_p99",
+        WaitP99 => "wait_p99" in "s",
         /// 99th percentile of the sojourn.
-        SojournP99 => "sojourn_p99",
+        SojournP99 => "sojourn_p99" in "s",
     }
 }
 
@@ -139,11 +148,11 @@ metric_enum! {
     /// Per-exchange metrics.
     ExchangeMetric {
         /// Messages routed per second.
-        ArrivalRate => "arrival_rate",
+        ArrivalRate => "arrival_rate" in "/s",
         /// Fraction of messages that matched no binding.
-        UnroutableFraction => "unroutable_fraction",
+        UnroutableFraction => "unroutable_fraction" in "",
         /// Mean number of targets a message is sent to (copies per message).
-        CopiesPerMessage => "copies_per_message",
+        CopiesPerMessage => "copies_per_message" in "",
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::table::{number, unit};
+use super::table::number;
 use crate::analytic::{Analysis, Figure};
 use crate::model::Metric;
 
@@ -173,20 +173,17 @@ impl AnalysisFile {
 }
 
 /// A figure as text: the value with its unit, "~" in front when approximate.
-pub(super) fn figure_text(key: &str, figure: &Figure) -> String {
+pub(super) fn figure_text(unit: &str, figure: &Figure) -> String {
     let approx = if figure.exact { "" } else { "~" };
-    figure.value.map_or_else(|| "-".to_owned(), |v| format!("{approx}{}{}", number(v), unit(key)))
+    figure.value.map_or_else(|| "-".to_owned(), |v| format!("{approx}{}{unit}", number(v)))
 }
 
-fn figure_rows(
-    out: &mut String,
-    metrics: &BTreeMap<String, Figure>,
-    order: impl Iterator<Item = &'static str>,
-) {
-    for key in order {
+fn figure_rows<M: Metric>(out: &mut String, metrics: &BTreeMap<String, Figure>) {
+    for metric in M::ALL {
+        let key = metric.key();
         let Some(figure) = metrics.get(key) else { continue };
         let note = figure.reason.as_deref().unwrap_or(&figure.method);
-        let _ = writeln!(out, "  {key:<20} {:>14}  {note}", figure_text(key, figure));
+        let _ = writeln!(out, "  {key:<20} {:>14}  {note}", figure_text(metric.unit(), figure));
     }
 }
 
@@ -246,15 +243,15 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
                 number(time)
             );
         }
-        figure_rows(&mut out, &node.metrics, crate::model::NodeMetric::ALL.iter().map(|m| m.key()));
+        figure_rows::<crate::model::NodeMetric>(&mut out, &node.metrics);
         for class in &node.classes {
             let _ = writeln!(out, "  messages of priority {}:", class.priority);
-            figure_rows(&mut out, &class.metrics, crate::model::ClassMetric::ALL.iter().map(|m| m.key()));
+            figure_rows::<crate::model::ClassMetric>(&mut out, &class.metrics);
         }
     }
     for source in &file.sources {
         let _ = writeln!(out, "\nsource {}", source.name);
-        figure_rows(&mut out, &source.metrics, crate::model::SourceMetric::ALL.iter().map(|m| m.key()));
+        figure_rows::<crate::model::SourceMetric>(&mut out, &source.metrics);
     }
     let _ = writeln!(out, "\n(~ marks an approximation; the rest is exact under the model's assumptions)");
     out

@@ -8,19 +8,6 @@ use super::json::{EstimateEntry, SummaryFile};
 use crate::analytic::Figure;
 use crate::stats::{ClassMetric, ExchangeMetric, Metric, NodeMetric, SourceMetric};
 
-/// The unit printed after a metric's value.
-pub(super) fn unit(key: &str) -> &'static str {
-    if key.contains("probability") || key.contains("fraction") {
-        ""
-    } else if key.contains("wait") || key.contains("sojourn") || key.contains("latency") {
-        "s"
-    } else if key.contains("rate") || key.contains("throughput") {
-        "/s"
-    } else {
-        ""
-    }
-}
-
 /// A number with four significant digits, without exponent for everyday magnitudes.
 pub(super) fn number(value: f64) -> String {
     let magnitude = value.abs();
@@ -61,7 +48,7 @@ impl Block<'_> {
         for metric in M::ALL {
             let key = metric.key();
             let entry = self.metrics.get(key);
-            let unit = unit(key);
+            let unit = metric.unit();
             let mean = entry.and_then(|e| e.mean);
             let mean_text = mean.map_or_else(|| "-".to_owned(), |m| format!("{}{unit}", number(m)));
             let ci = entry
@@ -72,7 +59,7 @@ impl Block<'_> {
                 continue; // nothing measured and nothing predicted (e.g. no multicast here)
             }
             let theory =
-                figure.filter(|f| f.value.is_some()).map_or_else(String::new, |f| figure_text(key, f));
+                figure.filter(|f| f.value.is_some()).map_or_else(String::new, |f| figure_text(unit, f));
             let flag = if self.misses.iter().any(|m| m == key) { "  outside CI" } else { "" };
             let diff = difference(mean, figure);
             let _ = writeln!(out, "  {key:<24} {mean_text:>12}  {ci:<22} {theory:>12} {diff:>8}{flag}");
