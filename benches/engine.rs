@@ -133,9 +133,17 @@ fn bare_heap_loop() {
     );
 }
 
+/// Runs every benchmark, or those whose name contains the first argument
+/// (`cargo bench --bench engine -- M/M/1`).
 fn main() {
-    bare_heap_loop();
-    measure("M/M/1", MM1);
-    measure("M/M/8", MM8);
-    measure("10-node", &ten_nodes());
+    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-')).unwrap_or_default();
+    let wanted = |name: &str| name.contains(filter.as_str());
+    if wanted("bare heap") {
+        bare_heap_loop();
+    }
+    for (name, text) in [("M/M/1", MM1.to_owned()), ("M/M/8", MM8.to_owned()), ("10-node", ten_nodes())] {
+        if wanted(name) {
+            measure(name, &text);
+        }
+    }
 }

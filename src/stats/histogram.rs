@@ -32,16 +32,26 @@ pub struct DurationHistogram {
     total: u64,
 }
 
-/// The bucket of a value in nanoseconds.
+/// Shifting an f64's bits right by 42 keeps its biased exponent and the top 10 bits of its
+/// mantissa: 2^k·(1 + m/1024 + …) gives (1023 + k)·1024 + m. Bucket k − 9 ranges start at 2^k.
+const FLOAT_BUCKET_OFFSET: u64 = (1023 + 9) * SUB_BUCKETS;
+
+/// The bucket of u64::MAX nanoseconds, where longer durations saturate.
+const LAST_BUCKET: u64 = (63 - 9) * SUB_BUCKETS + (SUB_BUCKETS - 1);
+
+/// The bucket of a duration in nanoseconds: below 2048 ns its whole nanoseconds; above, read
+/// off the float's exponent and top mantissa bits, which is the whole nanoseconds shifted right
+/// until 11 bits remain, without a float-to-integer conversion.
 #[inline]
-fn bucket(nanos: u64) -> usize {
-    if nanos < 2 * SUB_BUCKETS {
-        return nanos as usize;
+fn bucket(nanos: f64) -> usize {
+    if nanos >= 2.0 * SUB_BUCKETS as f64 {
+        ((nanos.to_bits() >> 42) - FLOAT_BUCKET_OFFSET).min(LAST_BUCKET) as usize
+    } else {
+        // NaN and negative durations count as zero.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // within 0..2048
+        let whole = nanos.max(0.0) as u32;
+        whole as usize
     }
-    let exponent = 63 - nanos.leading_zeros(); // >= SUB_BUCKET_BITS + 1
-    let shift = exponent - SUB_BUCKET_BITS;
-    // (nanos >> shift) lies in [1024, 2048); each exponent adds 1024 buckets.
-    (u64::from(shift) * SUB_BUCKETS + (nanos >> shift)) as usize
 }
 
 /// The smallest value in nanoseconds of a bucket, and its width.
@@ -66,8 +76,7 @@ impl DurationHistogram {
     /// 584 years they saturate).
     #[inline]
     pub fn record(&mut self, seconds: f64) {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // saturating by design
-        let index = bucket((seconds * NANOS_PER_SECOND) as u64);
+        let index = bucket(seconds * NANOS_PER_SECOND);
         if index >= self.low.len() {
             self.low.resize(index + 1, 0);
         }
@@ -160,12 +169,26 @@ mod tests {
         for index in 0..(40 * SUB_BUCKETS as usize) {
             let (low, width) = bucket_range(index);
             assert_eq!(low, expected_low, "bucket {index}");
-            assert_eq!(bucket(low), index);
-            assert_eq!(bucket(low + width - 1), index);
+            assert_eq!(bucket(low as f64), index);
+            assert_eq!(bucket((low + width - 1) as f64), index);
             // Every bucket spans at most 1/1024 of its smallest value (above 2048 ns).
             assert!(low < 2048 || width * SUB_BUCKETS <= low, "bucket {index}: {low} + {width}");
             expected_low = low + width;
         }
+    }
+
+    #[test]
+    fn out_of_range_durations_saturate() {
+        assert_eq!(bucket(-1.0), 0);
+        assert_eq!(bucket(f64::NAN), 0);
+        assert_eq!(bucket(0.5), 0);
+        // Fractions of a nanosecond are dropped, as by integer truncation.
+        assert_eq!(bucket(2049.9), bucket(2048.0));
+        assert_eq!(bucket(1999.9), 1999);
+        let (low, width) = bucket_range(LAST_BUCKET as usize);
+        assert_eq!(low + (width - 1), u64::MAX);
+        assert_eq!(bucket(f64::INFINITY), LAST_BUCKET as usize);
+        assert_eq!(bucket(1e300), LAST_BUCKET as usize);
     }
 
     #[test]
