@@ -202,6 +202,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     }
 
     /// Schedules an open source's next message.
+    #[inline(always)]
     fn next_arrival(&mut self, source_id: SourceId) {
         if let Arrivals::Open { interarrival } = &self.network.sources()[source_id.index()].arrivals {
             let gap = interarrival.sample(&mut self.arrival_streams[source_id.index()]);
@@ -255,6 +256,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     }
 
     /// Hands a message to its next target.
+    #[inline(always)]
     fn deliver(&mut self, target: Target, message: MessageId) {
         match target {
             Target::Node(node) => self.arrive(node, message),
@@ -265,6 +267,7 @@ impl<'a, O: Observer> Replication<'a, O> {
 
     /// An exchange sends the message to every matching target, copying it when there are
     /// several; an unroutable message is dropped or sent to the alternate target.
+    #[inline(never)]
     fn route(&mut self, exchange_id: ExchangeId, message: MessageId) {
         let exchange = self.network.exchange(exchange_id);
         let key = self.messages.get(message).key();
@@ -304,6 +307,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     }
 
     /// The one target a work-distributing exchange picks among `targets` (never empty).
+    #[inline(never)]
     fn balance(&mut self, exchange_id: ExchangeId, targets: &[Target]) -> Target {
         let index = exchange_id.index();
         let rng = &mut self.balancing_streams[index];
@@ -340,6 +344,7 @@ impl<'a, O: Observer> Replication<'a, O> {
 
     /// A message (or copy) leaves the system: delivered or dropped. When it is the last copy of
     /// a multicast message, the whole message's fate is reported too.
+    #[inline(always)]
     fn finish(&mut self, id: MessageId, fate: Fate) {
         let message = self.messages.remove(id);
         let end = MessageEnd { source: message.source, copy: message.is_copy() };
@@ -359,6 +364,7 @@ impl<'a, O: Observer> Replication<'a, O> {
 
     /// After a message ended: the multicast accounting of its parent, and the client of a
     /// closed population sends again.
+    #[inline(always)]
     fn close(&mut self, message: &Message, delivered: bool) {
         if !message.is_copy() {
             self.client_done(message.source);
@@ -379,6 +385,7 @@ impl<'a, O: Observer> Replication<'a, O> {
 
     /// A fork job whose last part ended without being gathered: the original message is lost
     /// (some parts were gathered) or its parts simply ended on their own (none was).
+    #[inline(never)]
     fn job_ended(&mut self, outcome: JobEnd) {
         match outcome {
             JobEnd::Pending => {}
@@ -391,6 +398,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     }
 
     /// A fork splits a message into parts, one per target.
+    #[inline(never)]
     fn fork(&mut self, fork: ExchangeId, targets: &[Target], message: MessageId) {
         let parts = u32::try_from(targets.len()).unwrap_or(u32::MAX);
         let template = self.messages.fork(message, parts, fork);
@@ -453,6 +461,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     /// Interrupts the lowest-priority message in service if its class is below `class` (the
     /// most recently started among equals), and puts it back at the front of its class with
     /// the service it still owes. Returns whether a worker was freed.
+    #[inline(never)]
     fn preempt(&mut self, node_id: NodeId, class: usize) -> bool {
         let station = &self.stations[node_id.index()];
         let victim = station
@@ -491,6 +500,7 @@ impl<'a, O: Observer> Replication<'a, O> {
 
     /// Expires every message at the head of the queue whose TTL has passed (RabbitMQ removes
     /// expired messages from the head only), then watches the new head.
+    #[inline(never)]
     fn expire_due(&mut self, node_id: NodeId) {
         let node = self.network.node(node_id);
         let Some(ttl) = node.ttl else { return };
@@ -523,6 +533,7 @@ impl<'a, O: Observer> Replication<'a, O> {
 
     /// A worker takes `message`: record its wait and schedule its completion (a preempted
     /// message resumes with the service it still owes).
+    #[inline(always)]
     fn start_service(&mut self, node_id: NodeId, message: MessageId) {
         let now = self.now;
         let node = self.network.node(node_id);

@@ -276,7 +276,7 @@ impl Distribution {
     }
 
     /// Draws one duration in seconds.
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.sampler {
             Sampler::Exponential(exp) => exp.sample(rng),
