@@ -84,6 +84,11 @@ impl Message {
         (self.last_node != NONE).then_some(NodeId(self.last_node))
     }
 
+    /// The node that holds it, while it is held by one.
+    pub fn node(&self) -> NodeId {
+        NodeId(self.last_node)
+    }
+
     /// Records that `node` now holds it, since `now`.
     pub fn enter(&mut self, node: NodeId, now: f64) {
         self.last_node = node.0;

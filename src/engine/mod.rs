@@ -20,10 +20,8 @@ use messages::MessageId;
 pub(crate) enum Event {
     /// A source emits its next message.
     Arrival(SourceId),
-    /// A worker at `node` finishes serving `message`.
+    /// A worker finishes serving `message` (at the node that holds it).
     Completion {
-        /// Where the service took place.
-        node: NodeId,
         /// The message served.
         message: MessageId,
         /// Which service of the message this is (a preempted service's completion is stale).

@@ -158,7 +158,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             events += 1;
             match event {
                 Event::Arrival(source) => self.emit(source),
-                Event::Completion { node, message, service } => self.complete(node, message, service),
+                Event::Completion { message, service } => self.complete(message, service),
                 Event::Transit { message, target } => self.deliver(target, message),
                 Event::Expiry { node } => self.expire_due(node),
             }
@@ -556,15 +556,17 @@ impl<'a, O: Observer> Replication<'a, O> {
         if node.discipline == Discipline::Preemptive {
             self.stations[node_id.index()].in_service.push(message);
         }
-        self.calendar.schedule(now + duration, Event::Completion { node: node_id, message, service });
+        self.calendar.schedule(now + duration, Event::Completion { message, service });
     }
 
     /// A worker finishes `message`: it takes the next waiting one, and the message is routed on.
-    fn complete(&mut self, node_id: NodeId, message: MessageId, service: u32) {
+    fn complete(&mut self, message: MessageId, service: u32) {
         let now = self.now;
-        if self.messages.get(message).service_id != service {
+        let served = self.messages.get(message);
+        if served.service_id != service {
             return; // the completion of a service that a preemption interrupted
         }
+        let node_id = served.node();
         let node = self.network.node(node_id);
         if node.discipline == Discipline::Preemptive {
             let in_service = &mut self.stations[node_id.index()].in_service;
