@@ -218,10 +218,19 @@ impl<'a, O: Observer> Replication<'a, O> {
             && node_model.capacity.is_some_and(|capacity| self.stations[node.index()].in_system >= capacity)
     }
 
+    /// A message left `node_id`: senders blocked on its channel, if any, may move in.
+    #[inline(always)]
+    fn unblock(&mut self, node_id: NodeId) {
+        if !self.stations[node_id.index()].senders.is_empty() {
+            self.release_senders(node_id);
+        }
+    }
+
     /// A blocking channel has room again: its earliest-blocked senders move their messages in,
     /// and each upstream worker so released takes its next message (which may in turn release
     /// the senders blocked on its own node).
-    fn unblock(&mut self, node_id: NodeId) {
+    #[inline(never)]
+    fn release_senders(&mut self, node_id: NodeId) {
         let Some(capacity) = self.network.node(node_id).capacity else { return };
         loop {
             let station = &mut self.stations[node_id.index()];
@@ -248,6 +257,7 @@ impl<'a, O: Observer> Replication<'a, O> {
 
     /// A client of a closed population got its reply (or lost its request): it thinks, then
     /// sends again.
+    #[inline(always)]
     fn client_done(&mut self, source_id: SourceId) {
         if let Arrivals::Closed { think, .. } = &self.network.sources()[source_id.index()].arrivals {
             let gap = think.sample(&mut self.arrival_streams[source_id.index()]);
@@ -489,9 +499,16 @@ impl<'a, O: Observer> Replication<'a, O> {
     }
 
     /// With a TTL, schedules a check at the deadline of the message now at the head of the queue.
-    #[inline]
+    #[inline(always)]
     fn watch_head(&mut self, node_id: NodeId) {
-        let Some(ttl) = self.network.node(node_id).ttl else { return };
+        if let Some(ttl) = self.network.node(node_id).ttl {
+            self.watch_deadline(node_id, ttl);
+        }
+    }
+
+    /// Schedules a check at the deadline of the message now at the head of the queue.
+    #[inline(never)]
+    fn watch_deadline(&mut self, node_id: NodeId, ttl: f64) {
         if let Some(head) = self.stations[node_id.index()].waiting.front() {
             let deadline = self.messages.get(head).arrived + ttl;
             self.calendar.schedule(deadline.max(self.now), Event::Expiry { node: node_id });
