@@ -104,6 +104,20 @@ impl Calendar {
         self.heap.push(Entry { time_bits: (time + 0.0).to_bits(), order, words });
     }
 
+    /// Removes and returns the earliest event if it falls before `until` (seconds).
+    #[inline]
+    pub(crate) fn pop_before(&mut self, until: f64) -> Option<(f64, Event)> {
+        if self.heap.peek()?.time_bits >= (until + 0.0).to_bits() {
+            return None;
+        }
+        self.pop()
+    }
+
+    /// Whether no event is pending.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
     /// Removes and returns the earliest event, ties in scheduling order.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<(f64, Event)> {

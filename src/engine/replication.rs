@@ -84,6 +84,19 @@ pub struct Replication<'a, O: Observer> {
     /// The next turn of each round-robin exchange.
     round_robin: Vec<usize>,
     now: f64,
+    /// Events processed so far.
+    events: u64,
+}
+
+/// Why [`Replication::advance`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// The next event falls at or after the time asked for.
+    Reached,
+    /// No event is left.
+    RanDry,
+    /// The messages in the system reached the cap (an overloaded network).
+    Capped,
 }
 
 impl<'a, O: Observer> Replication<'a, O> {
@@ -122,6 +135,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             held: vec![0; sources],
             next_service: 0,
             now: 0.0,
+            events: 0,
         }
     }
 
@@ -140,22 +154,27 @@ impl<'a, O: Observer> Replication<'a, O> {
             }
         }
         let (warmup, horizon) = (self.settings.warmup_s, self.settings.horizon_s());
+        let mut stop = self.advance(warmup);
+        self.observer.observation_start(if stop == Stop::Reached { warmup } else { warmup.min(self.now) });
+        if stop == Stop::Reached {
+            // Events at the horizon itself still happen.
+            stop = self.advance(horizon.next_up());
+        }
+        // Nothing left to happen before the horizon while senders wait: a deadlock.
+        let deadlocked =
+            stop == Stop::RanDry && self.stations.iter().any(|station| !station.senders.is_empty());
+        let stopped_early = stop == Stop::Capped;
+        let end_s = if stopped_early || deadlocked { self.now } else { horizon };
+        (self.observer, RunEnd { events: self.events, end_s, stopped_early, deadlocked })
+    }
+
+    /// Processes the events before `until`, unless the calendar runs dry or the messages in
+    /// the system reach the cap first.
+    fn advance(&mut self, until: f64) -> Stop {
         let max_in_system = self.settings.max_in_system as usize;
-        let mut observing = false;
-        let mut events = 0u64;
-        let mut stopped_early = false;
-        let mut ran_dry = true;
-        while let Some((time, event)) = self.calendar.pop() {
-            if time > horizon {
-                ran_dry = false;
-                break;
-            }
-            if !observing && time >= warmup {
-                self.observer.observation_start(warmup);
-                observing = true;
-            }
+        while let Some((time, event)) = self.calendar.pop_before(until) {
             self.now = time;
-            events += 1;
+            self.events += 1;
             match event {
                 Event::Arrival(source) => self.emit(source),
                 Event::Completion { message, service } => self.complete(message, service),
@@ -163,18 +182,10 @@ impl<'a, O: Observer> Replication<'a, O> {
                 Event::Expiry { node } => self.expire_due(node),
             }
             if self.messages.live() >= max_in_system {
-                stopped_early = true;
-                ran_dry = false;
-                break;
+                return Stop::Capped;
             }
         }
-        // Nothing left to happen before the horizon while senders wait: a deadlock.
-        let deadlocked = ran_dry && self.stations.iter().any(|station| !station.senders.is_empty());
-        if !observing {
-            self.observer.observation_start(warmup.min(self.now));
-        }
-        let end_s = if stopped_early || deadlocked { self.now } else { horizon };
-        (self.observer, RunEnd { events, end_s, stopped_early, deadlocked })
+        if self.calendar.is_empty() { Stop::RanDry } else { Stop::Reached }
     }
 
     /// A source creates a message, sends it on and schedules its next one.
