@@ -255,7 +255,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let scenario = load(&args.scenario)?;
     let analysis = analytic::analyze(&scenario.network, args.fill).map_err(|error| BadInput(error.into()))?;
     warn_unstable(&analysis);
-    let file = AnalysisFile::new(&scenario.name, &analysis, scenario.network.priorities());
+    let file = AnalysisFile::new(&scenario.name, &analysis, &scenario.network);
     let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
     let written = write_analysis(&dir, &file)?;
     let mut stdout = std::io::stdout().lock();

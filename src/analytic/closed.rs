@@ -93,6 +93,7 @@ pub(super) fn analyze_closed(network: &Network) -> Result<Analysis, SingularMatr
         },
         nodes: node_analyses,
         sources: vec![SourceAnalysis { name: source.name.clone(), metrics: source_metrics }],
+        classes: Vec::new(),
     })
 }
 
@@ -164,6 +165,7 @@ fn closed_node(node: &Node, visits: f64, queue: f64, point: &MvaPoint, exact: bo
         time_to_fill: None,
         metrics,
         classes: Vec::new(),
+        message_classes: Vec::new(),
     }
 }
 
@@ -187,6 +189,7 @@ fn unsolved(network: &Network) -> Analysis {
             time_to_fill: None,
             metrics: NodeMetric::ALL.iter().map(|&m| (m, Figure::missing("none", reason))).collect(),
             classes: Vec::new(),
+            message_classes: Vec::new(),
         })
         .collect();
     let sources = network
@@ -209,6 +212,7 @@ fn unsolved(network: &Network) -> Analysis {
         },
         nodes,
         sources,
+        classes: Vec::new(),
     }
 }
 

@@ -29,11 +29,13 @@
 //! (rho ≥ 1) or for invalid input (non-finite or negative values, zero servers); the others
 //! document what they require. Results are never NaN for valid input.
 
+mod classes;
 mod closed;
 pub mod linear;
 pub mod mva;
 mod network;
 mod priority;
+mod service;
 pub mod station;
 pub mod traffic;
 

@@ -5,13 +5,13 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::classes::{message_class_figures, network_class_figures, source_sojourns};
 use super::linear::{SingularMatrix, solve};
+use super::service::{Streams, with_effective_service};
 use super::station::{self, StationMetrics};
 use super::traffic::{Flows, SourceFlow, flows, source_flows, vertex};
-use crate::model::{
-    ClassMetric, Discipline, Distribution, ExchangeKind, Network, Node, Overflow, Servers, Target,
-};
-use crate::model::{Metric, NodeMetric, SourceMetric};
+use crate::model::{ClassMetric, Discipline, ExchangeKind, Network, Node, Overflow, Servers, Target};
+use crate::model::{MessageClassMetric, Metric, NodeMetric, SourceMetric};
 
 /// Default number of messages for "time until the queue holds N" on an unbounded node.
 pub const DEFAULT_FILL_TARGET: f64 = 1e6;
@@ -85,6 +85,8 @@ pub struct NodeAnalysis {
     pub metrics: Vec<(NodeMetric, Figure)>,
     /// Per priority class (0 the highest), for nodes with a priority discipline.
     pub classes: Vec<Vec<(ClassMetric, Figure)>>,
+    /// Per message class, when the network has several.
+    pub message_classes: Vec<Vec<(ClassMetric, Figure)>>,
 }
 
 /// What theory says about the system as a whole.
@@ -127,6 +129,8 @@ pub struct Analysis {
     pub nodes: Vec<NodeAnalysis>,
     /// Per source, in network order.
     pub sources: Vec<SourceAnalysis>,
+    /// Per message class network-wide, when the network has several.
+    pub classes: Vec<Vec<(MessageClassMetric, Figure)>>,
 }
 
 impl NodeAnalysis {
@@ -159,13 +163,15 @@ pub enum AnalysisError {
 /// # Errors
 /// When the traffic equations are singular.
 pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, AnalysisError> {
-    let effective = with_size_dependent_service(network)?;
+    let original = network;
+    let effective = with_effective_service(network, &source_flows(network))?;
     let network = &effective;
     if network.sources().iter().any(|source| source.open_rate().is_none()) {
         return Ok(super::closed::analyze_closed(network)?);
     }
     let flow = flows(network, 1.0)?;
     let graphs = source_flows(network);
+    let streams = Streams::of(&graphs)?;
     let demand = demand_rates(network, &graphs)?;
     let shape = Shape::of(network, &flow, &graphs);
     let nodes: Vec<NodeAnalysis> = network
@@ -175,62 +181,16 @@ pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, 
         .map(|(i, node)| {
             let mut analysis = analyze_node(node, i, &flow, demand[i], &shape, fill_target);
             let poisson = shape.poisson_input[i] || shape.jackson[i];
-            analysis.classes = super::priority::class_figures(network, &graphs, i, poisson);
+            analysis.classes = super::priority::class_figures(original, &streams, i, poisson);
+            super::priority::with_class_means(original, &streams, i, &mut analysis);
+            analysis.message_classes = message_class_figures(original, &streams, i, &analysis);
             analysis
         })
         .collect();
-    let sources = analyze_sources(network, &flow, &graphs, &nodes)?;
+    let (sources, class_latencies) = analyze_sources(original, network, &flow, &graphs, &nodes)?;
     let system = analyze_system(network, &nodes)?;
-    Ok(Analysis { system, nodes, sources })
-}
-
-/// The network with each size-dependent service B = S + b·Z (b seconds per byte, Z the size of
-/// the messages that reach the node) replaced by a distribution with the same mean and SCV:
-/// every formula used here depends on the service through those two moments only.
-///
-/// # Formula
-/// E[B] = E[S] + b E[Z]; E[B²] = E[S²] + 2b E[S] E[Z] + b² E[Z²], with Z's moments mixed over
-/// the sources by the rate at which their messages visit the node.
-fn with_size_dependent_service(network: &Network) -> Result<Network, SingularMatrix> {
-    if network.nodes().iter().all(|node| node.per_byte == 0.0) {
-        return Ok(network.clone());
-    }
-    let graphs = source_flows(network);
-    let mut visits = Vec::with_capacity(graphs.len());
-    for graph in &graphs {
-        visits.push(graph.visits(&[])?);
-    }
-    let nodes = network
-        .nodes()
-        .iter()
-        .enumerate()
-        .map(|(i, node)| {
-            if node.per_byte == 0.0 {
-                return node.clone();
-            }
-            let (mut weight, mut first, mut second) = (0.0, 0.0, 0.0);
-            for (source, v) in network.sources().iter().zip(&visits) {
-                let w = source.open_rate().unwrap_or(1.0) * v[i];
-                let (mean, scv) = source.size.as_ref().map_or((0.0, 0.0), |z| (z.mean(), z.scv()));
-                weight += w;
-                first += w * mean;
-                second += w * mean * mean * (1.0 + scv);
-            }
-            let (size_mean, size_square) =
-                if weight > 0.0 { (first / weight, second / weight) } else { (0.0, 0.0) };
-            let (s, b) = (node.service.mean(), node.per_byte);
-            let mean = s + b * size_mean;
-            let square = s * s * (1.0 + node.service.scv()) + 2.0 * b * s * size_mean + b * b * size_square;
-            let scv = (square / (mean * mean) - 1.0).max(0.0);
-            let service = if scv < 1e-12 {
-                Distribution::deterministic(mean)
-            } else {
-                Distribution::gamma(mean, scv.sqrt().min(100.0))
-            };
-            Node { service: service.unwrap_or_else(|_| node.service.clone()), ..node.clone() }
-        })
-        .collect();
-    Ok(network.with_nodes(nodes))
+    let classes = network_class_figures(original, &sources, &class_latencies);
+    Ok(Analysis { system, nodes, sources, classes })
 }
 
 /// Arrival rates at the nodes ignoring every cap: the linear traffic equations.
@@ -583,6 +543,7 @@ fn analyze_node(
         time_to_fill,
         metrics,
         classes: Vec::new(),
+        message_classes: Vec::new(),
     }
 }
 
@@ -730,12 +691,15 @@ fn quantile_figure(
     }
 }
 
+/// Every source's figures, and each source's mean latency per message class (when the network
+/// has several). `original` is the network before its services were reduced to one per node.
 fn analyze_sources(
+    original: &Network,
     network: &Network,
     flow: &Flows,
     graphs: &[SourceFlow],
     nodes: &[NodeAnalysis],
-) -> Result<Vec<SourceAnalysis>, SingularMatrix> {
+) -> Result<(Vec<SourceAnalysis>, Vec<Vec<Figure>>), SingularMatrix> {
     let exchanges = network.exchanges().len();
     // Finite channels drop; an overloaded unbounded queue only delays (its backlog grows), so it
     // lowers the throughput but not the fraction of messages that are eventually delivered.
@@ -752,6 +716,7 @@ fn analyze_sources(
         .collect();
     let passed = flow.vertex_pass(exchanges);
     let mut sources = Vec::with_capacity(network.sources().len());
+    let mut class_latencies = Vec::with_capacity(network.sources().len());
     for (source, graph) in network.sources().iter().zip(graphs) {
         let Some(entry) = graph.entry else { continue };
         let v = graph.visits(&[])?;
@@ -762,21 +727,29 @@ fn analyze_sources(
             visited.iter().all(|&i| nodes[i].stable || !network.nodes()[i].has_unbounded_queue());
         let rates_exact =
             visited.iter().all(|&i| nodes[i].metric(NodeMetric::Throughput).is_some_and(|f| f.exact));
-        let copies = Copies::solve(graph, &kept, nodes)?;
+        let sojourns = source_sojourns(original, network, source, None, nodes);
+        let copies = Copies::solve(graph, &kept, &sojourns)?;
         let throughput =
-            source.open_rate().unwrap_or(0.0) * Copies::solve(graph, &passed, nodes)?.delivered[entry];
-        let multicast = copies.multicast(graph);
+            source.open_rate().unwrap_or(0.0) * Copies::solve(graph, &passed, &sojourns)?.delivered[entry];
+        let multicast = graph.copies_messages();
         let delivered = copies.delivered_fraction(entry);
-        let latency = match fork_join_latency(network, source, graph, &copies, nodes)? {
-            Some(latency) => latency,
-            None => with_entry_hold(
-                copies.latency(entry, &visited, nodes),
-                network,
-                flow,
-                entry,
-                source.open_rate(),
-            ),
+        let hold = |latency: Figure| with_entry_hold(latency, network, flow, entry, source.open_rate());
+        let forked = fork_join_latency(network, source, graph, &copies, nodes, &sojourns)?;
+        let latency = match &forked {
+            Some(latency) => latency.clone(),
+            None => hold(copies.latency(entry, &visited, &sojourns, nodes)),
         };
+        // Per message class, when there are several: the same with the class's own sojourns.
+        let mut latencies = Vec::new();
+        for class in original.class_ids().filter(|_| original.classes().len() > 1) {
+            latencies.push(if forked.is_some() {
+                Figure::missing("none", "per-class latency through a fork/join has no closed form here")
+            } else {
+                let sojourns = source_sojourns(original, network, source, Some(class), nodes);
+                hold(Copies::solve(graph, &kept, &sojourns)?.latency(entry, &visited, &sojourns, nodes))
+            });
+        }
+        class_latencies.push(latencies);
         let mut metrics = Vec::with_capacity(SourceMetric::ALL.len());
         for &metric in SourceMetric::ALL {
             let figure = match metric {
@@ -814,7 +787,7 @@ fn analyze_sources(
         }
         sources.push(SourceAnalysis { name: source.name.clone(), metrics });
     }
-    Ok(sources)
+    Ok((sources, class_latencies))
 }
 
 /// Expected copies delivered and dropped, and their summed latency, per message at each vertex.
@@ -835,7 +808,8 @@ impl Copies {
     /// With A = I − Q F (F the expected copies between vertices, Q the pass fractions):
     /// A C = Q e_exit; A D = (1 − q) + u (u the unroutable drops);
     /// A R = W ∘ C + Q Σ_routes p·E[delay]·C_target (C_exit = 1).
-    fn solve(graph: &SourceFlow, pass: &[f64], nodes: &[NodeAnalysis]) -> Result<Self, SingularMatrix> {
+    /// `sojourns` holds the mean sojourn at each node of the messages followed.
+    fn solve(graph: &SourceFlow, pass: &[f64], sojourns: &[Option<Figure>]) -> Result<Self, SingularMatrix> {
         let vertices = graph.to_exit.len();
         let q = |i: usize| pass.get(i).copied().unwrap_or(1.0);
         let matrix = graph.pass_matrix(pass);
@@ -856,7 +830,7 @@ impl Copies {
                 .map(|&(target, mean)| mean * target.map_or(1.0, |t| delivered[t]))
                 .sum::<f64>()
                 * q(i);
-            let sojourn = nodes.get(i).and_then(|node| node.metric(NodeMetric::MeanSojourn));
+            let sojourn = sojourns.get(i).and_then(Option::as_ref);
             match sojourn {
                 None => weighted.push(in_transit),
                 Some(figure) => match figure.value {
@@ -874,15 +848,6 @@ impl Copies {
         Ok(Self { delivered, dropped, latency_sum, exact })
     }
 
-    /// Whether a message can be copied (some vertex sends more than one copy on average).
-    fn multicast(&self, graph: &SourceFlow) -> bool {
-        graph
-            .copies
-            .iter()
-            .zip(&graph.to_exit)
-            .any(|(row, exit)| row.iter().sum::<f64>() + exit > 1.0 + 1e-12)
-    }
-
     fn delivered_fraction(&self, entry: usize) -> f64 {
         let total = self.delivered[entry] + self.dropped[entry];
         if total > 0.0 { self.delivered[entry] / total } else { 0.0 }
@@ -890,13 +855,19 @@ impl Copies {
 
     /// Mean latency per delivered copy, R/C at the entry; exact when every sojourn on the way is
     /// exact and nothing is dropped.
-    fn latency(&self, entry: usize, visited: &[usize], nodes: &[NodeAnalysis]) -> Figure {
+    fn latency(
+        &self,
+        entry: usize,
+        visited: &[usize],
+        sojourns: &[Option<Figure>],
+        nodes: &[NodeAnalysis],
+    ) -> Figure {
         let method = "Σ visits × W (Little)";
         let Some(sums) = &self.latency_sum else {
             let reasons: Vec<String> = visited
                 .iter()
                 .filter_map(|&i| {
-                    let figure = nodes[i].metric(NodeMetric::MeanSojourn)?;
+                    let figure = sojourns[i].as_ref()?;
                     figure.value.is_none().then(|| {
                         format!("node '{}': {}", nodes[i].name, figure.reason.clone().unwrap_or_default())
                     })
@@ -927,6 +898,7 @@ fn fork_join_latency(
     graph: &SourceFlow,
     copies: &Copies,
     nodes: &[NodeAnalysis],
+    sojourns: &[Option<Figure>],
 ) -> Result<Option<Figure>, SingularMatrix> {
     let method = "fork/join (Nelson-Tantawi)";
     let reached = graph.visits(&[])?;
@@ -985,7 +957,7 @@ fn fork_join_latency(
     let harmonic = |k: usize| (1..=k).map(|i| 1.0 / i as f64).sum::<f64>();
     let ratio = harmonic(branches.len()) / harmonic(2);
     let synchronised = (ratio + 4.0 / 11.0 * (1.0 - ratio) * rho) * (12.0 - rho) / 8.0 / (mu - lambda);
-    let onward = copies.latency(join.index(), &[join.index()], nodes);
+    let onward = copies.latency(join.index(), &[join.index()], sojourns, nodes);
     let Some(after) = onward.value else { return Ok(Some(missing())) };
     let exact = branches.len() == 2 && onward.exact;
     Ok(Some(Figure::labelled(synchronised + after, exact, method)))

@@ -1,35 +1,16 @@
 //! Priority classes at a node: per-class waits by Cobham's formula (non-preemptive) and the
 //! preemptive-resume formula, for M/G/1; Cobham's M/M/c form for several exponential workers.
 
-use super::network::Figure;
+use super::network::{Figure, NodeAnalysis};
+use super::service::{Moments, Streams};
 use super::station::erlang_c;
-use super::traffic::SourceFlow;
-use crate::model::{ClassMetric, Discipline, Metric, Network, Node, Servers};
-
-/// Messages per second of each priority class (0 the highest) arriving at node `index`, from
-/// the sources' priority mixes and their visits (uncapped traffic equations).
-fn class_rates(network: &Network, graphs: &[SourceFlow], index: usize) -> Vec<f64> {
-    let mut rates = vec![0.0; network.priorities().len()];
-    for (source, graph) in network.sources().iter().zip(graphs) {
-        let Some(rate) = source.open_rate() else { continue };
-        let visits = graph.visits(&[]).map_or(0.0, |v| v[index]);
-        match &source.priorities {
-            Some(choice) => {
-                for (priority, p) in choice.weighted() {
-                    rates[network.class_of(priority)] += rate * p * visits;
-                }
-            }
-            None => rates[network.class_of(0)] += rate * visits,
-        }
-    }
-    rates
-}
+use crate::model::{ClassMetric, Discipline, Metric, Network, Node, NodeMetric, Servers};
 
 /// Per-class figures of a node with a priority discipline (empty for FIFO nodes). `poisson`
 /// says whether the node's arrivals are Poisson, which the formulas assume.
 pub(super) fn class_figures(
     network: &Network,
-    graphs: &[SourceFlow],
+    streams: &Streams,
     index: usize,
     poisson: bool,
 ) -> Vec<Vec<(ClassMetric, Figure)>> {
@@ -37,20 +18,27 @@ pub(super) fn class_figures(
     if node.discipline == Discipline::Fifo {
         return Vec::new();
     }
-    let rates = class_rates(network, graphs, index);
+    // Each priority class's arrival rate and service moments (classes of messages and sizes
+    // mixed within it).
+    let classes: Vec<(f64, Moments)> = (0..network.priorities().len())
+        .map(|rank| {
+            let mixture = streams.mixture(network, index, None, |r| r == rank);
+            (mixture.rate, mixture.moments())
+        })
+        .collect();
     let waits: Vec<Result<(&str, f64), String>> = if node.ttl.is_some() {
-        rates
+        classes
             .iter()
             .map(|_| Err("expiry (TTL) removes waiting messages: no closed form here".to_owned()))
             .collect()
     } else {
-        class_waits(node, &rates)
+        class_waits(node, &classes)
     };
     let plain = poisson && node.capacity.is_none() && node.ttl.is_none();
-    rates
+    classes
         .iter()
         .zip(&waits)
-        .map(|(&rate, wait)| {
+        .map(|(&(rate, service), wait)| {
             ClassMetric::ALL
                 .iter()
                 .map(|&metric| {
@@ -58,7 +46,7 @@ pub(super) fn class_figures(
                         (ClassMetric::Throughput, _) => Figure::labelled(rate, plain, "traffic equations"),
                         (ClassMetric::MeanWait, Ok((method, wq))) => Figure::labelled(*wq, plain, method),
                         (ClassMetric::MeanSojourn, Ok((method, wq))) => {
-                            Figure::labelled(wq + node.service.mean(), plain, method)
+                            Figure::labelled(wq + service.mean, plain, method)
                         }
                         (ClassMetric::MeanWait | ClassMetric::MeanSojourn, Err(reason)) => {
                             Figure::missing("none", reason.clone())
@@ -72,28 +60,103 @@ pub(super) fn class_figures(
         .collect()
 }
 
-/// Mean wait of each class, with the formula's name, or why there is none.
+/// Replaces a priority node's mean wait, sojourn and numbers waiting and held by the means over
+/// its priority classes, when the classes' services differ: the FIFO figures, which the
+/// conservation law carries over to priorities only for one common service, no longer hold.
 ///
 /// # Formula
-/// σ_k = Σ_{i≤k} ρ_i; non-preemptive M/G/1 (Cobham): Wq_k = R/((1 − σ_{k−1})(1 − σ_k)) with
-/// R = Σ_i λ_i E[S²]/2; preemptive-resume M/G/1: T_k = E[S]/(1 − σ_{k−1}) +
-/// R_k/((1 − σ_{k−1})(1 − σ_k)) with R_k over classes 1..k, and the wait is T_k − E[S];
-/// non-preemptive M/M/c: Wq_k = (C(c, a)/(cμ))/((1 − σ_{k−1})(1 − σ_k)), ρ_i = λ_i/(cμ).
-fn class_waits(node: &Node, rates: &[f64]) -> Vec<Result<(&'static str, f64), String>> {
-    let mean = node.service.mean();
-    let second_moment = mean * mean * (1.0 + node.service.scv());
-    let Servers::Finite(c) = node.servers else {
-        return rates.iter().map(|_| Ok(("infinitely many workers", 0.0))).collect();
+/// Wq = Σ_k λ_k Wq_k / λ, W = Σ_k λ_k W_k / λ, Lq = λ Wq, L = λ W (Little).
+pub(super) fn with_class_means(
+    network: &Network,
+    streams: &Streams,
+    index: usize,
+    analysis: &mut NodeAnalysis,
+) {
+    if network.nodes()[index].discipline == Discipline::Fifo || analysis.classes.is_empty() {
+        return;
+    }
+    let rates: Vec<(f64, f64)> = (0..network.priorities().len())
+        .map(|rank| {
+            let mixture = streams.mixture(network, index, None, |r| r == rank);
+            (mixture.rate, mixture.moments().mean)
+        })
+        .collect();
+    let total: f64 = rates.iter().map(|(rate, _)| rate).sum();
+    let mean = rates.iter().map(|(rate, service)| rate * service).sum::<f64>() / total;
+    if rates.iter().all(|&(rate, service)| rate == 0.0 || (service - mean).abs() <= 1e-12 * mean) {
+        return;
+    }
+    let class_mean = |metric: ClassMetric| -> Figure {
+        let mut sum = 0.0;
+        let mut exact = true;
+        for ((rate, _), figures) in rates.iter().zip(&analysis.classes) {
+            let figure = figures.iter().find(|(m, _)| *m == metric).map(|(_, f)| f);
+            match figure {
+                Some(Figure { value: Some(value), exact: figure_exact, .. }) => {
+                    sum += rate * value;
+                    exact &= *figure_exact;
+                }
+                _ if *rate == 0.0 => {}
+                Some(figure) => return figure.clone(),
+                None => return Figure::missing("none", "a priority class has no figure"),
+            }
+        }
+        Figure::labelled(sum / total, exact, "mean over the priority classes")
     };
-    let capacity = f64::from(c) / mean;
-    let total: f64 = rates.iter().sum();
+    let (wait, sojourn) = (class_mean(ClassMetric::MeanWait), class_mean(ClassMetric::MeanSojourn));
+    let little = |figure: &Figure| match figure.value {
+        Some(value) => {
+            Figure::labelled(total * value, figure.exact, "Little's law over the priority classes")
+        }
+        None => figure.clone(),
+    };
+    for (metric, figure) in &mut analysis.metrics {
+        *figure = match metric {
+            NodeMetric::MeanWait => wait.clone(),
+            NodeMetric::MeanSojourn => sojourn.clone(),
+            NodeMetric::MeanInQueue => little(&wait),
+            NodeMetric::MeanInSystem => little(&sojourn),
+            NodeMetric::WaitP50
+            | NodeMetric::WaitP95
+            | NodeMetric::WaitP99
+            | NodeMetric::SojournP50
+            | NodeMetric::SojournP95
+            | NodeMetric::SojournP99 => Figure::missing(
+                "none",
+                "percentiles under priorities with per-class service have no closed form here",
+            ),
+            _ => continue,
+        };
+    }
+}
+
+/// Mean wait of each class (given its arrival rate and service moments, highest priority
+/// first), with the formula's name, or why there is none.
+///
+/// # Formula
+/// ρ_i = λ_i E[S_i]/c, σ_k = Σ_{i≤k} ρ_i; non-preemptive M/G/1 (Cobham): Wq_k =
+/// R/((1 − σ_{k−1})(1 − σ_k)) with R = Σ_i λ_i E[S_i²]/2; preemptive-resume M/G/1: T_k =
+/// E[S_k]/(1 − σ_{k−1}) + R_k/((1 − σ_{k−1})(1 − σ_k)) with R_k over classes 1..k, and the wait
+/// is T_k − E[S_k]; non-preemptive M/M/c (every class served at one rate μ): Wq_k =
+/// (C(c, a)/(cμ))/((1 − σ_{k−1})(1 − σ_k)).
+fn class_waits(node: &Node, classes: &[(f64, Moments)]) -> Vec<Result<(&'static str, f64), String>> {
+    let Servers::Finite(c) = node.servers else {
+        return classes.iter().map(|_| Ok(("infinitely many workers", 0.0))).collect();
+    };
+    let workers = f64::from(c);
+    let residual: f64 = classes.iter().map(|(rate, service)| rate * service.square / 2.0).sum();
+    let total: f64 = classes.iter().map(|(rate, _)| rate).sum();
+    // The mean service over every class; M/M/c Cobham needs it to be every class's.
+    let mean = classes.iter().map(|(rate, service)| rate * service.mean).sum::<f64>() / total;
+    let one_rate =
+        classes.iter().all(|(rate, service)| *rate == 0.0 || (service.mean - mean).abs() <= 1e-12 * mean);
     let mut sigma_before = 0.0;
     let mut residual_so_far = 0.0;
-    rates
+    classes
         .iter()
-        .map(|&rate| {
-            let sigma = sigma_before + rate / capacity;
-            residual_so_far += rate * second_moment / 2.0;
+        .map(|&(rate, service)| {
+            let sigma = sigma_before + rate * service.mean / workers;
+            residual_so_far += rate * service.square / 2.0;
             let stretch = (1.0 - sigma_before) * (1.0 - sigma);
             let result = if sigma >= 1.0 {
                 Err(format!("this class and those above it offer ρ = {sigma:.4} ≥ 1: its queue grows"))
@@ -101,15 +164,15 @@ fn class_waits(node: &Node, rates: &[f64]) -> Vec<Result<(&'static str, f64), St
                 match (node.discipline, c) {
                     (Discipline::Preemptive, 1) => Ok((
                         "M/G/1 preemptive-resume priority",
-                        mean / (1.0 - sigma_before) + residual_so_far / stretch - mean,
+                        service.mean / (1.0 - sigma_before) + residual_so_far / stretch - service.mean,
                     )),
                     (Discipline::Preemptive, _) => {
                         Err("preemptive priority with several workers has no closed form here".to_owned())
                     }
-                    (_, 1) => Ok(("M/G/1 non-preemptive priority (Cobham)", total * second_moment / 2.0 / stretch)),
-                    _ if node.service.is_exponential() => {
+                    (_, 1) => Ok(("M/G/1 non-preemptive priority (Cobham)", residual / stretch)),
+                    _ if node.service.is_exponential() && one_rate => {
                         let load = total * mean;
-                        Ok(("M/M/c non-preemptive priority (Cobham)", erlang_c(c, load) / capacity / stretch))
+                        Ok(("M/M/c non-preemptive priority (Cobham)", erlang_c(c, load) * mean / workers / stretch))
                     }
                     _ => Err("non-preemptive priority with several non-exponential workers has no closed form here".to_owned()),
                 }
@@ -143,12 +206,26 @@ mod tests {
         parse(&text, "t", Path::new("t.toml")).unwrap().network.nodes()[0].clone()
     }
 
+    /// Exponential service with mean 1 s: E[S] = 1, E[S²] = 2.
+    const EXP_1: Moments = Moments { mean: 1.0, square: 2.0 };
+
+    #[test]
+    fn cobham_with_a_service_time_per_class() {
+        // Class 1: λ 0.4, exponential mean 0.5 (E[S²] = 0.5), ρ1 = 0.2; class 2: λ 0.4, mean 1
+        // (E[S²] = 2), ρ2 = 0.4. R = 0.4 × 0.5/2 + 0.4 × 2/2 = 0.5.
+        // Wq1 = 0.5/(1 × 0.8) = 0.625; Wq2 = 0.5/(0.8 × 0.4) = 1.5625.
+        let fast = Moments { mean: 0.5, square: 0.5 };
+        let waits = class_waits(&node("priority"), &[(0.4, fast), (0.4, EXP_1)]);
+        assert!((waits[0].as_ref().unwrap().1 - 0.625).abs() < 1e-12);
+        assert!((waits[1].as_ref().unwrap().1 - 1.5625).abs() < 1e-12);
+    }
+
     #[test]
     fn cobham_for_two_classes() {
         // λ1 = λ2 = 0.4, E[S] = 1, E[S²] = 2: R = 0.8 × 2 / 2 = 0.8.
         // Wq1 = 0.8/(1 × 0.6) = 1.3333; Wq2 = 0.8/(0.6 × 0.2) = 6.6667.
         // Check: the rate-weighted mean (1.3333 + 6.6667)/2 = 4 = M/M/1's ρ/(μ − λ) = 0.8/0.2.
-        let waits = class_waits(&node("priority"), &[0.4, 0.4]);
+        let waits = class_waits(&node("priority"), &[(0.4, EXP_1), (0.4, EXP_1)]);
         assert!((waits[0].as_ref().unwrap().1 - 0.8 / 0.6).abs() < 1e-12);
         assert!((waits[1].as_ref().unwrap().1 - 0.8 / 0.12).abs() < 1e-12);
     }
@@ -157,7 +234,7 @@ mod tests {
     fn preemptive_resume_for_two_classes() {
         // Class 1 sees an M/M/1 of its own: T1 = 1/(1 − 0.4) = 1.6667, wait 0.6667.
         // Class 2: T2 = 1/(1 − 0.4) + 0.8/(0.6 × 0.2) = 1.6667 + 6.6667 = 8.3333, wait 7.3333.
-        let waits = class_waits(&node("preemptive"), &[0.4, 0.4]);
+        let waits = class_waits(&node("preemptive"), &[(0.4, EXP_1), (0.4, EXP_1)]);
         assert!((waits[0].as_ref().unwrap().1 - (1.0 / 0.6 - 1.0)).abs() < 1e-12);
         assert!((waits[1].as_ref().unwrap().1 - (1.0 / 0.6 + 0.8 / 0.12 - 1.0)).abs() < 1e-12);
     }

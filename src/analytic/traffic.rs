@@ -95,6 +95,13 @@ impl SourceFlow {
         Self { entry: vertex(network, source.target), copies, to_exit, unroutable, delays }
     }
 
+    /// Whether a message can be copied or forked (some vertex sends more than one copy on
+    /// average).
+    #[must_use]
+    pub fn copies_messages(&self) -> bool {
+        self.copies.iter().zip(&self.to_exit).any(|(row, exit)| row.iter().sum::<f64>() + exit > 1.0 + 1e-12)
+    }
+
     /// Expected visits to each vertex per message the source creates, when each vertex passes on
     /// the fraction `pass` of what arrives (exchanges pass everything).
     ///

@@ -1,7 +1,8 @@
 //! Messages in flight and the multicast parents of their copies, both in slabs with free lists:
 //! no allocation per message in steady state.
 
-use crate::model::{ExchangeId, KeyId, NodeId, SourceId};
+use super::observer::MessageEnd;
+use crate::model::{ClassId, ExchangeId, KeyId, NodeId, SourceId};
 
 /// Index of a message in the [`Messages`] slab.
 pub(crate) type MessageId = u32;
@@ -29,6 +30,8 @@ pub(crate) struct Message {
     pub service_id: u32,
     /// Its priority (higher is more urgent).
     pub priority: u8,
+    /// Its class.
+    pub class: ClassId,
     /// Its size in bytes.
     pub size: f64,
     /// The source that created it.
@@ -44,8 +47,15 @@ pub(crate) struct Message {
 }
 
 impl Message {
-    /// A new message from `source` at time `now`.
-    pub fn new(source: SourceId, now: f64, key: Option<KeyId>, priority: u8, size: f64) -> Self {
+    /// A new message from `source` at time `now`, with its headers.
+    pub fn new(
+        source: SourceId,
+        now: f64,
+        key: Option<KeyId>,
+        priority: u8,
+        class: ClassId,
+        size: f64,
+    ) -> Self {
         Self {
             born: now,
             arrived: now,
@@ -55,6 +65,7 @@ impl Message {
             remaining: f64::NAN,
             service_id: NONE,
             priority,
+            class,
             size,
             source,
             key: key.map_or(NONE, |k| k.0),
@@ -77,6 +88,11 @@ impl Message {
     /// Whether it is one of several copies of a multicast message, or a part of a fork.
     pub fn is_copy(&self) -> bool {
         self.parent != NONE || self.job != NONE
+    }
+
+    /// Who it belonged to, for the observer when it ends.
+    pub fn end(&self) -> MessageEnd {
+        MessageEnd { source: self.source, copy: self.is_copy(), class: self.class }
     }
 
     /// The node that last held it.
@@ -281,7 +297,7 @@ mod tests {
     #[test]
     fn a_parent_ends_with_its_last_copy() {
         let mut messages = Messages::default();
-        let original = messages.insert(Message::new(SourceId(0), 0.0, None, 0, 0.0));
+        let original = messages.insert(Message::new(SourceId(0), 0.0, None, 0, ClassId(0), 0.0));
         let copy = messages.copy(original);
         let third = messages.copy(original);
         assert!(messages.get(copy).is_copy() && messages.get(original).is_copy());

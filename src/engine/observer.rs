@@ -1,7 +1,7 @@
 //! What the engine reports as it runs. Statistics implement this; so can traces. Calls are
 //! monomorphised (no dynamic dispatch on the hot path).
 
-use crate::model::{ExchangeId, NodeId, SourceId};
+use crate::model::{ClassId, ExchangeId, NodeId, SourceId};
 
 /// The occupancy of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -21,6 +21,8 @@ pub struct MessageEnd {
     pub source: SourceId,
     /// Whether it was one of several copies of a multicast message.
     pub copy: bool,
+    /// Its message class.
+    pub class: ClassId,
 }
 
 /// Receives every observable change of a replication, in simulated-time order.
@@ -56,9 +58,9 @@ pub trait Observer {
     /// A message matched no binding of `exchange` and was dropped.
     fn unroutable(&mut self, exchange: ExchangeId, end: MessageEnd);
 
-    /// A message of priority class `class` (0 the highest) finished service at `node` after
-    /// waiting `wait` and staying `sojourn` seconds.
-    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, class: usize);
+    /// A message of priority class `rank` (0 the highest) and message class `class` finished
+    /// service at `node` after waiting `wait` and staying `sojourn` seconds.
+    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, rank: usize, class: ClassId);
 
     /// A message left the system `latency` seconds after its creation, last served at
     /// `last_node`.

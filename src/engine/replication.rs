@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use super::calendar::Calendar;
 use super::messages::{JobEnd, Message, MessageId, Messages, ParentEnd};
-use super::observer::{MessageEnd, NodeState};
+use super::observer::NodeState;
 use super::queue::WaitingLine;
 use super::streams::{Purpose, SimRng, streams};
 use super::{Event, Observer};
@@ -196,7 +196,8 @@ impl<'a, O: Observer> Replication<'a, O> {
         let key = source.keys.as_ref().map(|keys| keys.choose(headers));
         let priority = source.priorities.as_ref().map_or(0, |priorities| priorities.choose(headers));
         let size = source.size.as_ref().map_or(0.0, |size| size.sample(headers));
-        let message = self.messages.insert(Message::new(source_id, now, key, priority, size));
+        let class = source.classes.choose(headers);
+        let message = self.messages.insert(Message::new(source_id, now, key, priority, class, size));
         if let Target::Node(node) = source.target
             && self.is_full_blocking(node)
         {
@@ -368,7 +369,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     #[inline(always)]
     fn finish(&mut self, id: MessageId, fate: Fate) {
         let message = self.messages.remove(id);
-        let end = MessageEnd { source: message.source, copy: message.is_copy() };
+        let end = message.end();
         match fate {
             Fate::Delivered => self.observer.delivery(end, message.last_node(), self.now - message.born),
             Fate::Dropped(node) => self.observer.drop(node, end),
@@ -411,7 +412,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         match outcome {
             JobEnd::Pending => {}
             JobEnd::Lost(original) | JobEnd::Scattered(original, true) => {
-                self.observer.lost(MessageEnd { source: original.source, copy: original.is_copy() });
+                self.observer.lost(original.end());
                 self.close(&original, false);
             }
             JobEnd::Scattered(original, false) | JobEnd::Joined(original) => self.close(&original, true),
@@ -546,7 +547,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             match node.dead_letter {
                 Some(target) => {
                     let message = self.messages.get(head);
-                    let end = MessageEnd { source: message.source, copy: message.is_copy() };
+                    let end = message.end();
                     self.observer.expired(node_id, end, true);
                     self.deliver(target, head);
                 }
@@ -568,8 +569,9 @@ impl<'a, O: Observer> Replication<'a, O> {
         let entry = self.messages.get_mut(message);
         let duration = if entry.remaining.is_nan() {
             entry.wait = now - entry.arrived;
+            let service = node.service_for(entry.class);
             entry.service =
-                node.service.sample(&mut self.service_streams[node_id.index()]) + node.per_byte * entry.size;
+                service.sample(&mut self.service_streams[node_id.index()]) + node.per_byte * entry.size;
             entry.service
         } else {
             std::mem::replace(&mut entry.remaining, f64::NAN)
@@ -640,7 +642,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         } else {
             finished.wait
         };
-        self.observer.departure(node_id, wait, sojourn, class);
+        self.observer.departure(node_id, wait, sojourn, class, finished.class);
         let station = &mut self.stations[node_id.index()];
         station.in_system -= 1;
         match station.waiting.pop_front() {

@@ -145,6 +145,22 @@ metric_enum! {
 }
 
 metric_enum! {
+    /// Per message class, over the whole network: the end-to-end figures of its messages.
+    MessageClassMetric {
+        /// Messages and copies of the class leaving the system delivered, per second.
+        Throughput => "throughput" in "/s",
+        /// Mean end-to-end latency, creation to exit, over delivered messages and copies.
+        LatencyMean => "latency_mean" in "s",
+        /// Median end-to-end latency.
+        LatencyP50 => "latency_p50" in "s",
+        /// 95th percentile of the end-to-end latency.
+        LatencyP95 => "latency_p95" in "s",
+        /// 99th percentile of the end-to-end latency.
+        LatencyP99 => "latency_p99" in "s",
+    }
+}
+
+metric_enum! {
     /// Per-exchange metrics.
     ExchangeMetric {
         /// Messages routed per second.

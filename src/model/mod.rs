@@ -10,10 +10,12 @@ mod network;
 pub(crate) use distribution::unit_interval;
 pub use distribution::{Distribution, DistributionError};
 pub use exchange::{Binding, Exchange, ExchangeId, ExchangeKind, KeyId, Unroutable};
-pub use metric::{ClassMetric, ExchangeMetric, Metric, MetricValues, NodeMetric, SourceMetric};
+pub use metric::{
+    ClassMetric, ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeMetric, SourceMetric,
+};
 pub use network::{
-    Arrivals, Choice, Discipline, KeyChoice, Network, NetworkError, Node, NodeId, Overflow, Route, Routing,
-    Servers, Source, SourceId, Target,
+    Arrivals, Choice, ClassId, DEFAULT_CLASS, Discipline, KeyChoice, Network, NetworkError, Node, NodeId,
+    Overflow, Route, Routing, Servers, Source, SourceId, Target,
 };
 
 /// How each replication is run.

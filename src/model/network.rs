@@ -15,6 +15,21 @@ pub struct NodeId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SourceId(pub u32);
 
+/// The class of the messages of a source that names none.
+pub const DEFAULT_CLASS: &str = "default";
+
+/// Index of a message class in [`Network::classes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ClassId(pub u16);
+
+impl ClassId {
+    /// The id as a vector index.
+    #[must_use]
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
 impl NodeId {
     /// The id as a vector index.
     #[must_use]
@@ -76,12 +91,14 @@ pub struct Source {
     pub priorities: Option<Choice<u8>>,
     /// The size of its messages in bytes, drawn per message; `None`: size 0.
     pub size: Option<Distribution>,
+    /// The class of its messages (a name in [`Network::classes`]), drawn per message.
+    pub classes: Choice<ClassId>,
 }
 
 /// A discrete distribution over routing keys.
 pub type KeyChoice = Choice<KeyId>;
 
-/// A discrete distribution over a few values (routing keys, priorities).
+/// A discrete distribution over a few values (routing keys, priorities, classes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice<T> {
     keys: Vec<T>,
@@ -337,9 +354,22 @@ pub struct Node {
     pub join: Option<ExchangeId>,
     /// Extra service time per byte of the message, seconds (0: size does not matter).
     pub per_byte: f64,
+    /// The service time of the messages of some classes, indexed by [`ClassId`], where it
+    /// differs from `service`; empty when every class takes `service`.
+    pub class_service: Vec<Option<Distribution>>,
 }
 
 impl Node {
+    /// The service time of a message of class `class`, before any per-byte part.
+    #[inline]
+    #[must_use]
+    pub fn service_for(&self, class: ClassId) -> &Distribution {
+        match self.class_service.get(class.index()) {
+            Some(Some(service)) => service,
+            _ => &self.service,
+        }
+    }
+
     /// Service rate of one worker, per second.
     #[must_use]
     pub fn service_rate(&self) -> f64 {
@@ -403,6 +433,16 @@ pub enum NetworkError {
         /// The exchange it names.
         exchange: String,
     },
+    /// A source or node refers to a message class that the network does not name.
+    #[error("{from} refers to message class id {class}, but there are only {count}")]
+    UnknownClass {
+        /// The source or node, in words.
+        from: String,
+        /// The missing class id.
+        class: u16,
+        /// How many classes there are.
+        count: usize,
+    },
     /// A network without sources generates no traffic.
     #[error("the network has no source")]
     NoSource,
@@ -415,6 +455,8 @@ pub struct Network {
     nodes: Vec<Node>,
     exchanges: Vec<Exchange>,
     keys: Vec<String>,
+    /// The message class names, indexed by [`ClassId`].
+    classes: Vec<String>,
     /// The distinct message priorities, highest first: class i has priority `priorities[i]`.
     priorities: Vec<u8>,
     /// The class of each priority value.
@@ -424,7 +466,8 @@ pub struct Network {
 impl Network {
     /// Validates the structure: every target exists, exchanges do not loop among themselves, and
     /// every node can reach exit. `keys` are the routing keys the sources draw from, indexed by
-    /// [`KeyId`].
+    /// [`KeyId`]; `classes` the message class names, indexed by [`ClassId`] (none given: one
+    /// class, [`DEFAULT_CLASS`]).
     ///
     /// # Errors
     /// The first structural defect found.
@@ -433,6 +476,7 @@ impl Network {
         nodes: Vec<Node>,
         exchanges: Vec<Exchange>,
         keys: Vec<String>,
+        classes: Vec<String>,
     ) -> Result<Self, NetworkError> {
         if sources.is_empty() {
             return Err(NetworkError::NoSource);
@@ -450,7 +494,9 @@ impl Network {
         for (class, &priority) in priorities.iter().enumerate() {
             class_of[usize::from(priority)] = u8::try_from(class).unwrap_or(u8::MAX);
         }
-        let network = Self { sources, nodes, exchanges, keys, priorities, class_of };
+        let classes = if classes.is_empty() { vec![DEFAULT_CLASS.to_owned()] } else { classes };
+        let network = Self { sources, nodes, exchanges, keys, classes, priorities, class_of };
+        network.check_classes()?;
         network.check_targets()?;
         network.check_exchange_loops()?;
         network.check_blocking_feeds()?;
@@ -492,6 +538,18 @@ impl Network {
         usize::from(self.class_of[usize::from(priority)])
     }
 
+    /// The message class names, indexed by [`ClassId`].
+    #[must_use]
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// The id of every message class, in order.
+    pub fn class_ids(&self) -> impl Iterator<Item = ClassId> + use<> {
+        // At most u16::MAX + 1 classes: the scenario layer interns them into u16 ids.
+        (0..self.classes.len()).map(|index| ClassId(u16::try_from(index).unwrap_or(u16::MAX)))
+    }
+
     /// The routing keys, indexed by [`KeyId`].
     #[must_use]
     pub fn keys(&self) -> &[String] {
@@ -525,6 +583,26 @@ impl Network {
             Target::Exchange(id) => &self.exchange(id).name,
             Target::Exit => "exit",
         }
+    }
+
+    fn check_classes(&self) -> Result<(), NetworkError> {
+        let count = self.classes.len();
+        let unknown = |from: String, class: usize| NetworkError::UnknownClass {
+            from,
+            class: u16::try_from(class).unwrap_or(u16::MAX),
+            count: self.classes.len(),
+        };
+        for source in &self.sources {
+            if let Some((class, _)) = source.classes.weighted().find(|(class, _)| class.index() >= count) {
+                return Err(unknown(format!("source '{}'", source.name), class.index()));
+            }
+        }
+        for node in &self.nodes {
+            if node.class_service.len() > count {
+                return Err(unknown(format!("node '{}'", node.name), node.class_service.len() - 1));
+            }
+        }
+        Ok(())
     }
 
     fn check_targets(&self) -> Result<(), NetworkError> {
@@ -690,6 +768,7 @@ mod tests {
             dead_letter: None,
             join: None,
             per_byte: 0.0,
+            class_service: Vec::new(),
         }
     }
 
@@ -701,6 +780,7 @@ mod tests {
             keys: None,
             priorities: None,
             size: None,
+            classes: Choice::new(vec![(ClassId(0), 1.0)]),
         }
     }
 
@@ -716,14 +796,15 @@ mod tests {
     #[test]
     fn a_loop_without_exit_is_rejected() {
         let to = |id| vec![Route::new(Target::Node(NodeId(id)), 1.0)];
-        let error = Network::new(vec![source()], vec![node("a", to(1)), node("b", to(0))], vec![], vec![])
-            .unwrap_err();
+        let error =
+            Network::new(vec![source()], vec![node("a", to(1)), node("b", to(0))], vec![], vec![], vec![])
+                .unwrap_err();
         assert_eq!(error, NetworkError::NoExit("a".to_owned()));
     }
 
     #[test]
     fn feedback_with_an_exit_is_accepted() {
         let routes = vec![Route::new(Target::Node(NodeId(0)), 0.5), Route::new(Target::Exit, 0.5)];
-        assert!(Network::new(vec![source()], vec![node("a", routes)], vec![], vec![]).is_ok());
+        assert!(Network::new(vec![source()], vec![node("a", routes)], vec![], vec![], vec![]).is_ok());
     }
 }

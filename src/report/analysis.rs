@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::table::number;
 use crate::analytic::{Analysis, Figure};
-use crate::model::Metric;
+use crate::model::{Metric, Network};
 
 /// System-wide verdict in analysis.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +71,30 @@ pub struct AnalysisNodeEntry {
     /// Per priority class, highest first, for nodes with a priority discipline.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<AnalysisClassEntry>,
+    /// Per message class, when the network has several classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub message_classes: Vec<AnalysisMessageClassEntry>,
+}
+
+/// One message class (at a node, or network-wide) in analysis.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisMessageClassEntry {
+    /// The class's name.
+    pub name: String,
+    /// Metric key to figure.
+    pub metrics: BTreeMap<String, Figure>,
+}
+
+/// The entries of classes named `names`, one per list of figures.
+fn message_class_entries<M: Metric>(
+    names: &[String],
+    figures: &[Vec<(M, Figure)>],
+) -> Vec<AnalysisMessageClassEntry> {
+    names
+        .iter()
+        .zip(figures)
+        .map(|(name, figures)| AnalysisMessageClassEntry { name: name.clone(), metrics: figure_map(figures) })
+        .collect()
 }
 
 /// One priority class of a node in analysis.json.
@@ -102,6 +126,9 @@ pub struct AnalysisFile {
     pub nodes: Vec<AnalysisNodeEntry>,
     /// Per source, in file order.
     pub sources: Vec<AnalysisSourceEntry>,
+    /// Per message class network-wide, when the network has several classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<AnalysisMessageClassEntry>,
 }
 
 /// Metric key to figure, for a node's or source's figures.
@@ -112,7 +139,8 @@ pub(super) fn figure_map<M: Metric>(figures: &[(M, Figure)]) -> BTreeMap<String,
 impl AnalysisFile {
     /// The file for an analysis of the named scenario.
     #[must_use]
-    pub fn new(scenario: &str, analysis: &Analysis, priorities: &[u8]) -> Self {
+    pub fn new(scenario: &str, analysis: &Analysis, network: &Network) -> Self {
+        let priorities = network.priorities();
         let system = &analysis.system;
         Self {
             scenario: scenario.to_owned(),
@@ -158,6 +186,7 @@ impl AnalysisFile {
                             metrics: figure_map(figures),
                         })
                         .collect(),
+                    message_classes: message_class_entries(network.classes(), &node.message_classes),
                 })
                 .collect(),
             sources: analysis
@@ -168,6 +197,7 @@ impl AnalysisFile {
                     metrics: figure_map(&source.metrics),
                 })
                 .collect(),
+            classes: message_class_entries(network.classes(), &analysis.classes),
         }
     }
 }
@@ -248,10 +278,18 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
             let _ = writeln!(out, "  messages of priority {}:", class.priority);
             figure_rows::<crate::model::ClassMetric>(&mut out, &class.metrics);
         }
+        for class in &node.message_classes {
+            let _ = writeln!(out, "  messages of class {}:", class.name);
+            figure_rows::<crate::model::ClassMetric>(&mut out, &class.metrics);
+        }
     }
     for source in &file.sources {
         let _ = writeln!(out, "\nsource {}", source.name);
         figure_rows::<crate::model::SourceMetric>(&mut out, &source.metrics);
+    }
+    for class in &file.classes {
+        let _ = writeln!(out, "\nclass {} (end to end)", class.name);
+        figure_rows::<crate::model::MessageClassMetric>(&mut out, &class.metrics);
     }
     let _ = writeln!(out, "\n(~ marks an approximation; the rest is exact under the model's assumptions)");
     out

@@ -36,6 +36,14 @@ fn describe_sources(out: &mut String, network: &Network) {
                 .collect();
             let _ = writeln!(out, "  routing keys: {}", keys.join(", "));
         }
+        if network.classes().len() > 1 {
+            let classes: Vec<String> = source
+                .classes
+                .weighted()
+                .map(|(class, p)| format!("'{}' (p {p})", network.classes()[class.index()]))
+                .collect();
+            let _ = writeln!(out, "  message classes: {}", classes.join(", "));
+        }
     }
 }
 
@@ -72,6 +80,11 @@ fn describe_nodes(out: &mut String, network: &Network) {
                 "  ttl {ttl}s: expired messages are {}",
                 if expired == "dropped" { expired.to_owned() } else { format!("dead-lettered to {expired}") }
             );
+        }
+        for (class, service) in network.classes().iter().zip(&node.class_service) {
+            if let Some(service) = service {
+                let _ = writeln!(out, "  class '{class}' service {service}");
+            }
         }
         if node.per_byte > 0.0 {
             let _ = writeln!(out, "  service grows by {}s per byte of the message", node.per_byte);

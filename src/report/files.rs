@@ -116,14 +116,18 @@ fn optional(value: Option<f64>) -> String {
 fn summary_csv(summary: &SummaryFile, path: &Path) -> Result<Vec<u8>, ReportError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(["scope", "name", "metric", "mean", "ci_low", "ci_high"]).map_err(csv_error(path))?;
-    let nodes = summary.nodes.iter().map(|n| ("node", &n.name, &n.metrics));
-    let sources = summary.sources.iter().map(|s| ("source", &s.name, &s.metrics));
-    let exchanges = summary.exchanges.iter().map(|e| ("exchange", &e.name, &e.metrics));
-    for (scope, name, metrics) in nodes.chain(sources).chain(exchanges) {
+    let nodes = summary.nodes.iter().map(|n| ("node", n.name.clone(), &n.metrics));
+    let node_classes = summary.nodes.iter().flat_map(|n| {
+        n.message_classes.iter().map(|c| ("node_class", format!("{}/{}", n.name, c.name), &c.metrics))
+    });
+    let sources = summary.sources.iter().map(|s| ("source", s.name.clone(), &s.metrics));
+    let exchanges = summary.exchanges.iter().map(|e| ("exchange", e.name.clone(), &e.metrics));
+    let classes = summary.classes.iter().map(|c| ("class", c.name.clone(), &c.metrics));
+    for (scope, name, metrics) in nodes.chain(node_classes).chain(sources).chain(exchanges).chain(classes) {
         for (metric, entry) in metrics {
             let [low, high] = entry.ci95.map_or([None, None], |[l, h]| [Some(l), Some(h)]);
             writer
-                .write_record([scope, name, metric, &optional(entry.mean), &optional(low), &optional(high)])
+                .write_record([scope, &name, metric, &optional(entry.mean), &optional(low), &optional(high)])
                 .map_err(csv_error(path))?;
         }
     }
@@ -145,12 +149,18 @@ fn replications_csv(
         };
         for (node, result) in network.nodes().iter().zip(&replication.nodes) {
             write_values(&mut write, "node", &node.name, &result.metrics)?;
+            for (class, values) in network.classes().iter().zip(&result.message_classes) {
+                write_values(&mut write, "node_class", &format!("{}/{class}", node.name), values)?;
+            }
         }
         for (source, result) in network.sources().iter().zip(&replication.sources) {
             write_values(&mut write, "source", &source.name, &result.metrics)?;
         }
         for (exchange, result) in network.exchanges().iter().zip(&replication.exchanges) {
             write_values(&mut write, "exchange", &exchange.name, &result.metrics)?;
+        }
+        for (class, values) in network.classes().iter().zip(&replication.classes) {
+            write_values(&mut write, "class", class, values)?;
         }
     }
     writer.into_inner().map_err(|error| ReportError::Io { path: path.to_owned(), source: error.into_error() })

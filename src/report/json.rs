@@ -42,6 +42,33 @@ pub struct NodeEntry {
     /// Per priority class, highest first, for nodes with a priority discipline.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<ClassEntry>,
+    /// Per message class, when the network has several classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub message_classes: Vec<MessageClassEntry>,
+}
+
+/// One message class (at a node, or network-wide) in summary.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageClassEntry {
+    /// The class's name.
+    pub name: String,
+    /// Metric key to estimate.
+    pub metrics: BTreeMap<String, EstimateEntry>,
+    /// Metric key to the theoretical figure.
+    #[serde(default)]
+    pub analytic: BTreeMap<String, Figure>,
+    /// Metrics whose 95% CI misses an exact theoretical value.
+    #[serde(default)]
+    pub ci_misses: Vec<String>,
+}
+
+impl MessageClassEntry {
+    fn new<M: Metric>(summary: &EntitySummary<M>, figures: Option<&Vec<(M, Figure)>>) -> Self {
+        let metrics = metric_map(summary);
+        let analytic = figures.map(|figures| figure_map(figures)).unwrap_or_default();
+        let ci_misses = ci_misses(&metrics, &analytic);
+        Self { name: summary.name.clone(), metrics, analytic, ci_misses }
+    }
 }
 
 /// One priority class of a node in summary.json.
@@ -113,6 +140,9 @@ pub struct SummaryFile {
     /// Per exchange, in file order.
     #[serde(default)]
     pub exchanges: Vec<ExchangeEntry>,
+    /// Per message class network-wide, when the network has several classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<MessageClassEntry>,
 }
 
 fn metric_map<M: Metric>(summary: &EntitySummary<M>) -> BTreeMap<String, EstimateEntry> {
@@ -168,6 +198,14 @@ impl SummaryFile {
                             .unwrap_or_default(),
                     })
                     .collect();
+                let message_classes = experiment.summary.node_message_classes[i]
+                    .iter()
+                    .enumerate()
+                    .map(|(class, summary)| {
+                        let figures = analysis.and_then(|a| a.nodes[i].message_classes.get(class));
+                        MessageClassEntry::new(summary, figures)
+                    })
+                    .collect();
                 NodeEntry {
                     name: node.name.clone(),
                     servers: node.servers.count(),
@@ -176,6 +214,7 @@ impl SummaryFile {
                     analytic,
                     ci_misses,
                     classes,
+                    message_classes,
                 }
             })
             .collect();
@@ -213,6 +252,15 @@ impl SummaryFile {
                     name: exchange.name.clone(),
                     kind: exchange.kind.name().to_owned(),
                     metrics: metric_map(summary),
+                })
+                .collect(),
+            classes: experiment
+                .summary
+                .classes
+                .iter()
+                .enumerate()
+                .map(|(class, summary)| {
+                    MessageClassEntry::new(summary, analysis.and_then(|a| a.classes.get(class)))
                 })
                 .collect(),
         }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::analysis::figure_text;
 use super::json::{EstimateEntry, SummaryFile};
 use crate::analytic::Figure;
-use crate::stats::{ClassMetric, ExchangeMetric, Metric, NodeMetric, SourceMetric};
+use crate::stats::{ClassMetric, ExchangeMetric, MessageClassMetric, Metric, NodeMetric, SourceMetric};
 
 /// A number with four significant digits, without exponent for everyday magnitudes.
 pub(super) fn number(value: f64) -> String {
@@ -94,11 +94,21 @@ pub fn render_table(summary: &SummaryFile) -> String {
             Block { title, metrics: &class.metrics, analytic: &class.analytic, misses: &[] }
                 .render::<ClassMetric>(&mut out);
         }
+        for class in &node.message_classes {
+            let title = format!("  node {}, messages of class {}", node.name, class.name);
+            Block { title, metrics: &class.metrics, analytic: &class.analytic, misses: &class.ci_misses }
+                .render::<ClassMetric>(&mut out);
+        }
     }
     for source in &summary.sources {
         let title = format!("\nsource {}", source.name);
         Block { title, metrics: &source.metrics, analytic: &source.analytic, misses: &source.ci_misses }
             .render::<SourceMetric>(&mut out);
+    }
+    for class in &summary.classes {
+        let title = format!("\nclass {} (end to end)", class.name);
+        Block { title, metrics: &class.metrics, analytic: &class.analytic, misses: &class.ci_misses }
+            .render::<MessageClassMetric>(&mut out);
     }
     let no_theory = BTreeMap::new();
     for exchange in &summary.exchanges {

@@ -7,6 +7,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::Overrides;
+use super::classes::{class_service, intern_classes, source_classes};
 use super::error::Problem;
 use super::exchanges::{convert_exchange, intern_keys, source_keys, source_priorities};
 use super::raw::{RawDistribution, RawNode, RawRoute, RawScenario, RawServers, RawSimulation, RawSource};
@@ -69,9 +70,11 @@ pub(super) fn convert(
     let settings = settings(raw.simulation.as_ref(), overrides, problems);
     let names = target_names(&raw, problems);
     let keys = intern_keys(&raw.source);
-    let nodes: Vec<Option<Node>> = raw.node.iter().map(|node| convert_node(node, &names, problems)).collect();
+    let classes = intern_classes(&raw.source);
+    let nodes: Vec<Option<Node>> =
+        raw.node.iter().map(|node| convert_node(node, &names, &classes, problems)).collect();
     let sources: Vec<Option<Source>> =
-        raw.source.iter().map(|source| convert_source(source, &names, &keys, problems)).collect();
+        raw.source.iter().map(|source| convert_source(source, &names, &keys, &classes, problems)).collect();
     let exchanges: Vec<Option<Exchange>> =
         raw.exchange.iter().map(|exchange| convert_exchange(exchange, &names, &keys, problems)).collect();
     if raw.source.is_empty() {
@@ -91,7 +94,7 @@ pub(super) fn convert(
     if !problems.list.is_empty() {
         return None;
     }
-    match Network::new(sources, nodes, exchanges, keys) {
+    match Network::new(sources, nodes, exchanges, keys, classes) {
         Ok(network) => Some(Scenario { name, settings, network }),
         Err(error) => {
             let span = match &error {
@@ -250,6 +253,7 @@ fn convert_source(
     raw: &Spanned<RawSource>,
     names: &HashMap<String, Target>,
     keys: &[String],
+    classes: &[String],
     problems: &mut Problems,
 ) -> Option<Source> {
     let source = raw.get_ref();
@@ -264,6 +268,7 @@ fn convert_source(
     let arrivals = arrivals(raw, &context, problems);
     let key_choice = source_keys(source.keys.as_ref(), keys, &context, problems);
     let priorities = source_priorities(source.priority.as_ref(), &context, problems);
+    let message_classes = source_classes(source.class.as_ref(), classes, &context, problems);
     let size = match &source.size {
         None => Some(None),
         Some(raw) => distribution(raw, &format!("{context} field 'size' (bytes)"), problems).map(Some),
@@ -275,6 +280,7 @@ fn convert_source(
         keys: key_choice?,
         priorities: priorities?,
         size: size?,
+        classes: message_classes?,
     })
 }
 
@@ -320,6 +326,7 @@ pub(super) fn unknown_node(
 fn convert_node(
     raw: &Spanned<RawNode>,
     names: &HashMap<String, Target>,
+    classes: &[String],
     problems: &mut Problems,
 ) -> Option<Node> {
     let node = raw.get_ref();
@@ -329,6 +336,7 @@ fn convert_node(
     let overflow = overflow(node, &context, problems);
     let discipline = discipline(node, &context, problems);
     let service = distribution(&node.service, &format!("{context} field 'service'"), problems);
+    let class_service = class_service(node, classes, &context, problems);
     let routing = routing(node.routes.as_deref().unwrap_or(&[]), raw.span(), &context, names, problems);
     let (ttl, dead_letter) = expiry(node, &context, names, problems);
     let join = match &node.join {
@@ -357,6 +365,7 @@ fn convert_node(
         dead_letter: dead_letter?,
         join: join?,
         per_byte: node.per_byte.as_ref().map_or(0.0, |b| b.get_ref().0),
+        class_service: class_service?,
     })
 }
 
@@ -529,7 +538,7 @@ fn accepted_fields(family: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-fn distribution(
+pub(super) fn distribution(
     raw: &Spanned<RawDistribution>,
     context: &str,
     problems: &mut Problems,

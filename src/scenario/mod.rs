@@ -1,6 +1,7 @@
 //! Scenario files: TOML in, a validated [`Scenario`] out. Parsing (`raw`) and validation
 //! (`convert`) are separate layers; every problem is reported with its line and column.
 
+mod classes;
 mod convert;
 mod error;
 mod exchanges;

@@ -68,6 +68,7 @@ pub(super) struct RawSource {
     pub keys: Option<Spanned<BTreeMap<String, f64>>>,
     pub priority: Option<Spanned<toml::Value>>,
     pub size: Option<Spanned<RawDistribution>>,
+    pub class: Option<Spanned<toml::Value>>,
 }
 
 /// One `[[node]]`.
@@ -85,6 +86,7 @@ pub(super) struct RawNode {
     pub dead_letter: Option<Spanned<String>>,
     pub join: Option<Spanned<String>>,
     pub per_byte: Option<Spanned<Seconds>>,
+    pub service_by_class: Option<Spanned<BTreeMap<String, Spanned<RawDistribution>>>>,
 }
 
 /// One entry of a node's `routes`.

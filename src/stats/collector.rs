@@ -5,8 +5,8 @@
 use super::histogram::DurationHistogram;
 use crate::engine::{MessageEnd, NodeState, Observer, RunEnd};
 use crate::model::{
-    ClassMetric, Discipline, ExchangeId, ExchangeMetric, MetricValues, Network, NodeId, NodeMetric, SourceId,
-    SourceMetric,
+    ClassId, ClassMetric, Discipline, ExchangeId, ExchangeMetric, MessageClassMetric, MetricValues, Network,
+    NodeId, NodeMetric, SourceId, SourceMetric,
 };
 
 /// Counts of one node over the observation window.
@@ -33,6 +33,8 @@ pub struct NodeReplication {
     pub metrics: MetricValues<NodeMetric>,
     /// Per priority class (0 the highest), for nodes with a priority discipline; else empty.
     pub classes: Vec<MetricValues<ClassMetric>>,
+    /// Per message class, when the network has several; else empty.
+    pub message_classes: Vec<MetricValues<ClassMetric>>,
     /// The raw counts behind them.
     pub counts: NodeCounts,
 }
@@ -78,6 +80,8 @@ pub struct ReplicationResult {
     pub sources: Vec<SourceReplication>,
     /// Per exchange, in network order.
     pub exchanges: Vec<ExchangeReplication>,
+    /// Per message class, when the network has several; else empty.
+    pub classes: Vec<MetricValues<MessageClassMetric>>,
 }
 
 /// Durations with their count and sum (for the mean) and histogram (for percentiles).
@@ -134,6 +138,8 @@ struct NodeStats {
     subscriber_latencies: Durations,
     /// Waits and sojourns per priority class, for nodes with a priority discipline.
     classes: Vec<ClassStats>,
+    /// Waits and sojourns per message class, when the network has several.
+    message_classes: Vec<ClassStats>,
     /// Messages completing service that waited for a worker.
     waited: u64,
 }
@@ -142,6 +148,50 @@ struct NodeStats {
 struct ClassStats {
     waits: Durations,
     sojourns: Durations,
+}
+
+impl ClassStats {
+    #[inline]
+    fn record(&mut self, wait: f64, sojourn: f64) {
+        self.waits.record(wait);
+        self.sojourns.record(sojourn);
+    }
+
+    fn clear(&mut self) {
+        self.waits.clear();
+        self.sojourns.clear();
+    }
+
+    #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
+    fn result(&self, window: f64) -> MetricValues<ClassMetric> {
+        let mut values = MetricValues::default();
+        values.set(ClassMetric::Throughput, (window > 0.0).then(|| self.sojourns.count as f64 / window));
+        values.set(ClassMetric::MeanWait, self.waits.mean());
+        values.set(ClassMetric::MeanSojourn, self.sojourns.mean());
+        values.set(ClassMetric::WaitP99, self.waits.quantile(0.99));
+        values.set(ClassMetric::SojournP99, self.sojourns.quantile(0.99));
+        values
+    }
+}
+
+/// The delivered messages of one message class, network-wide.
+#[derive(Debug, Clone, Default)]
+struct MessageClassStats {
+    latencies: Durations,
+}
+
+impl MessageClassStats {
+    #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
+    fn result(&self, window: f64) -> MetricValues<MessageClassMetric> {
+        let latencies = &self.latencies;
+        let mut values = MetricValues::default();
+        values.set(MessageClassMetric::Throughput, (window > 0.0).then(|| latencies.count as f64 / window));
+        values.set(MessageClassMetric::LatencyMean, latencies.mean());
+        values.set(MessageClassMetric::LatencyP50, latencies.quantile(0.50));
+        values.set(MessageClassMetric::LatencyP95, latencies.quantile(0.95));
+        values.set(MessageClassMetric::LatencyP99, latencies.quantile(0.99));
+        values
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -178,12 +228,15 @@ pub struct Collector {
     nodes: Vec<NodeStats>,
     sources: Vec<SourceStats>,
     exchanges: Vec<ExchangeStats>,
+    /// Per message class, when the network has several; else empty.
+    classes: Vec<MessageClassStats>,
 }
 
 impl Collector {
     /// An empty collector for `network`.
     #[must_use]
     pub fn new(network: &Network) -> Self {
+        let message_classes = if network.classes().len() > 1 { network.classes().len() } else { 0 };
         let nodes = network
             .nodes()
             .iter()
@@ -204,6 +257,7 @@ impl Collector {
                 } else {
                     vec![ClassStats::default(); network.priorities().len()]
                 },
+                message_classes: vec![ClassStats::default(); message_classes],
             })
             .collect();
         Self {
@@ -211,6 +265,7 @@ impl Collector {
             nodes,
             sources: vec![SourceStats::default(); network.sources().len()],
             exchanges: vec![ExchangeStats::default(); network.exchanges().len()],
+            classes: vec![MessageClassStats::default(); message_classes],
         }
     }
 
@@ -234,6 +289,7 @@ impl Collector {
             nodes: self.nodes.iter().map(|node| node.result(window)).collect(),
             sources: self.sources.iter().map(|source| source.result(window)).collect(),
             exchanges: self.exchanges.iter().map(|exchange| exchange.result(window)).collect(),
+            classes: self.classes.iter().map(|class| class.result(window)).collect(),
         }
     }
 }
@@ -259,9 +315,8 @@ impl NodeStats {
         self.sojourns.clear();
         self.subscriber_latencies.clear();
         self.waited = 0;
-        for class in &mut self.classes {
-            class.waits.clear();
-            class.sojourns.clear();
+        for class in self.classes.iter_mut().chain(&mut self.message_classes) {
+            class.clear();
         }
     }
 
@@ -303,20 +358,9 @@ impl NodeStats {
         metrics.set(NodeMetric::QueueGrowthRate, per_second(growth));
         metrics.set(NodeMetric::SubscriberLatencyMean, self.subscriber_latencies.mean());
         metrics.set(NodeMetric::SubscriberLatencyP99, self.subscriber_latencies.quantile(0.99));
-        let classes = self
-            .classes
-            .iter()
-            .map(|class| {
-                let mut values = MetricValues::default();
-                values.set(ClassMetric::Throughput, per_second(class.sojourns.count as f64));
-                values.set(ClassMetric::MeanWait, class.waits.mean());
-                values.set(ClassMetric::MeanSojourn, class.sojourns.mean());
-                values.set(ClassMetric::WaitP99, class.waits.quantile(0.99));
-                values.set(ClassMetric::SojournP99, class.sojourns.quantile(0.99));
-                values
-            })
-            .collect();
-        NodeReplication { metrics, classes, counts }
+        let classes = self.classes.iter().map(|class| class.result(window)).collect();
+        let message_classes = self.message_classes.iter().map(|class| class.result(window)).collect();
+        NodeReplication { metrics, classes, message_classes, counts }
     }
 }
 
@@ -389,6 +433,9 @@ impl Observer for Collector {
             source.multicast_partial = 0;
         }
         self.exchanges.fill(ExchangeStats::default());
+        for class in &mut self.classes {
+            class.latencies.clear();
+        }
     }
 
     #[inline]
@@ -443,15 +490,17 @@ impl Observer for Collector {
     }
 
     #[inline]
-    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, class: usize) {
+    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, rank: usize, class: ClassId) {
         let stats = &mut self.nodes[node.index()];
         stats.counts.departures += 1;
         stats.waits.record(wait);
         stats.sojourns.record(sojourn);
         stats.waited += u64::from(wait > 0.0);
-        if let Some(class) = stats.classes.get_mut(class) {
-            class.waits.record(wait);
-            class.sojourns.record(sojourn);
+        if let Some(priority_class) = stats.classes.get_mut(rank) {
+            priority_class.record(wait, sojourn);
+        }
+        if let Some(message_class) = stats.message_classes.get_mut(class.index()) {
+            message_class.record(wait, sojourn);
         }
     }
 
@@ -466,6 +515,9 @@ impl Observer for Collector {
         }
         if let Some(node) = last_node {
             self.nodes[node.index()].subscriber_latencies.record(latency);
+        }
+        if let Some(class) = self.classes.get_mut(end.class.index()) {
+            class.latencies.record(latency);
         }
     }
 

@@ -6,7 +6,9 @@ mod estimate;
 mod histogram;
 mod summary;
 
-pub use crate::model::{ClassMetric, ExchangeMetric, Metric, MetricValues, NodeMetric, SourceMetric};
+pub use crate::model::{
+    ClassMetric, ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeMetric, SourceMetric,
+};
 pub use collector::{
     Collector, ExchangeReplication, NodeCounts, NodeReplication, ReplicationResult, SourceReplication,
 };

@@ -3,7 +3,9 @@
 use super::collector::ReplicationResult;
 use super::estimate::Estimate;
 use crate::model::Network;
-use crate::model::{ClassMetric, ExchangeMetric, Metric, MetricValues, NodeMetric, SourceMetric};
+use crate::model::{
+    ClassMetric, ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeMetric, SourceMetric,
+};
 
 /// Every metric of one node or source across replications.
 #[derive(Debug, Clone)]
@@ -44,6 +46,10 @@ pub struct Summary {
     pub exchanges: Vec<EntitySummary<ExchangeMetric>>,
     /// Per node, per priority class (0 the highest) for nodes with a priority discipline.
     pub node_classes: Vec<Vec<EntitySummary<ClassMetric>>>,
+    /// Per node, per message class, when the network has several classes.
+    pub node_message_classes: Vec<Vec<EntitySummary<ClassMetric>>>,
+    /// Per message class network-wide, when the network has several classes.
+    pub classes: Vec<EntitySummary<MessageClassMetric>>,
 }
 
 impl Summary {
@@ -78,23 +84,31 @@ impl Summary {
                 )
             })
             .collect();
-        let node_classes = network
-            .nodes()
-            .iter()
-            .enumerate()
-            .map(|(i, _)| {
-                let classes = replications.first().map_or(0, |r| r.nodes[i].classes.len());
-                (0..classes)
-                    .map(|class| {
-                        let name = format!("priority {}", network.priorities()[class]);
-                        EntitySummary::from_values(
-                            &name,
-                            replications.iter().map(|r| &r.nodes[i].classes[class]),
-                        )
-                    })
-                    .collect()
-            })
+        let priorities: Vec<String> =
+            network.priorities().iter().map(|priority| format!("priority {priority}")).collect();
+        let node_classes = (0..network.nodes().len())
+            .map(|i| per_class(&priorities, replications, |r| &r.nodes[i].classes))
             .collect();
-        Self { nodes, sources, exchanges, node_classes }
+        let node_message_classes = (0..network.nodes().len())
+            .map(|i| per_class(network.classes(), replications, |r| &r.nodes[i].message_classes))
+            .collect();
+        let classes = per_class(network.classes(), replications, |r| &r.classes);
+        Self { nodes, sources, exchanges, node_classes, node_message_classes, classes }
     }
+}
+
+/// One summary per class the replications measured (`values` gives them in class order, empty
+/// when not measured), named by `names`.
+fn per_class<M: Metric>(
+    names: &[String],
+    replications: &[ReplicationResult],
+    values: impl Fn(&ReplicationResult) -> &Vec<MetricValues<M>>,
+) -> Vec<EntitySummary<M>> {
+    let measured = replications.first().map_or(0, |first| values(first).len());
+    names
+        .iter()
+        .take(measured)
+        .enumerate()
+        .map(|(class, name)| EntitySummary::from_values(name, replications.iter().map(|r| &values(r)[class])))
+        .collect()
 }

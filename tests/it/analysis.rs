@@ -944,7 +944,7 @@ fn analyze_cli(path: &Path, out: &Path, extra: &[&str]) -> Output {
 /// other, and the JSON printed must be analysis.json. Returns the analysis and the warnings.
 fn edge(name: &str, toml: &str) -> (Analysis, String) {
     let analysis = analysis(toml);
-    let priorities = scenario(toml).network.priorities().to_vec();
+    let network = scenario(toml).network;
     assert_sane(name, &analysis);
     let dir = temp();
     let path = write_scenario(&dir, &format!("{name}.toml"), toml);
@@ -957,7 +957,7 @@ fn edge(name: &str, toml: &str) -> (Analysis, String) {
     let file: AnalysisFile = serde_json::from_value(json).expect("the JSON is an AnalysisFile");
     assert_eq!(
         file,
-        AnalysisFile::new(name, &analysis, &priorities),
+        AnalysisFile::new(name, &analysis, &network),
         "{name}: the command line and the library differ"
     );
     let written = fs::read(out.join("analysis.json")).expect("analysis.json is written");
