@@ -26,6 +26,8 @@ pub(super) fn message_class_figures(
         return Vec::new();
     }
     let total = streams.mixture(network, index, None, |_| true).rate;
+    let model = &network.nodes()[index];
+    let one_service = model.per_byte == 0.0 && model.class_service.iter().all(Option::is_none);
     network
         .class_ids()
         .map(|class| {
@@ -44,6 +46,10 @@ pub(super) fn message_class_figures(
                             None => wait.clone(),
                         },
                         ClassMetric::WaitP99 => fifo_quantile(network, index, node, NodeMetric::WaitP99),
+                        // With one service for every class, a class's sojourn is the node's.
+                        ClassMetric::SojournP99 if one_service => {
+                            fifo_quantile(network, index, node, NodeMetric::SojournP99)
+                        }
                         ClassMetric::SojournP99 => {
                             Figure::missing("none", "per-class sojourn percentiles have no closed form here")
                         }

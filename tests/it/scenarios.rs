@@ -22,7 +22,7 @@ use kendall::analytic::{Analysis, Figure, NodeAnalysis, analyze};
 use kendall::experiment;
 use kendall::model::Scenario;
 use kendall::scenario::{Overrides, load, load_with};
-use kendall::stats::{ClassMetric, NodeMetric, SourceMetric};
+use kendall::stats::{ClassMetric, MessageClassMetric, NodeMetric, SourceMetric};
 
 /// Relative tolerance between a quoted figure and `analyze`'s value: rounding only.
 const RELATIVE: f64 = 1e-9;
@@ -178,6 +178,10 @@ enum At {
     Growth(&'static str),
     /// A per-class figure of a priority node, by message priority.
     Class(&'static str, u8, ClassMetric),
+    /// A per message class figure of a node, by class name.
+    MessageClass(&'static str, &'static str, ClassMetric),
+    /// A message class's end-to-end figure, by class name.
+    EndToEnd(&'static str, MessageClassMetric),
     /// A source metric's figure.
     Source(&'static str, SourceMetric),
     /// A node's arrival rate per message of the (only) source: its visit ratio.
@@ -258,6 +262,12 @@ fn quotes() -> Vec<Quote> {
     // L = ρ/(1 − ρ) + K + 1 = 980, W = L/(λ(1 − p_K)). Copies: 0.5 + 0.3 + 0.35 + 1 = 2.15 per
     // message, of which 1/21 is dropped.
     let recorder_drop = 0.05 / 1.05;
+    // order-service: payments serve orders (36/s, exponential 12 ms) and refunds (6/s, gamma
+    // 60 ms with cv 1.5, E[S²] = 0.06²(1 + 1.5²)), a P-K M/G/1 on the mixture; the API is an M/M/4
+    // (λ 42, μ 50) every class crosses first.
+    let payments_load = 36.0 * 0.012 + 6.0 * 0.06;
+    let payments_wait = (36.0 * 2.0 * 0.012 * 0.012 + 6.0 * 0.06 * 0.06 * 3.25) / (2.0 * (1.0 - payments_load));
+    let api_sojourn = mmc_wait(42.0, 50.0, 4) + 0.02;
     let recorder_throughput = 1000.0 * (1.0 - recorder_drop);
     vec![
         // zeromq-pubsub.toml
@@ -528,6 +538,41 @@ fn quotes() -> Vec<Quote> {
             0.02 / (0.9 * 0.6),
             exact,
         ),
+        q(
+            "order-service.toml",
+            "payments [M/G/1]: λ 42.00/s, ρ 0.7920",
+            At::Rho("payments"),
+            payments_load,
+            header,
+        ),
+        q(
+            "order-service.toml",
+            "mean_wait                   0.1937s  M/G/1 Pollaczek-Khinchine",
+            At::Node("payments", NodeMetric::MeanWait),
+            payments_wait,
+            exact,
+        ),
+        q(
+            "order-service.toml",
+            "mean_sojourn                0.2057s",
+            At::MessageClass("payments", "order", ClassMetric::MeanSojourn),
+            payments_wait + 0.012,
+            exact,
+        ),
+        q(
+            "order-service.toml",
+            "mean_sojourn                0.2537s",
+            At::MessageClass("payments", "refund", ClassMetric::MeanSojourn),
+            payments_wait + 0.06,
+            exact,
+        ),
+        q(
+            "order-service.toml",
+            "latency_mean                0.2257s",
+            At::EndToEnd("order", MessageClassMetric::LatencyMean),
+            api_sojourn + payments_wait + 0.012,
+            exact,
+        ),
         // mm1.toml: λ 0.9, μ 1.
         q("mm1.toml", "Wq = rho/(mu - lambda) = 9s", At::Node("server", NodeMetric::MeanWait), 9.0, exact),
         q("mm1.toml", "W = 10s", At::Node("server", NodeMetric::MeanSojourn), 10.0, exact),
@@ -627,6 +672,14 @@ fn look_up(scenario: &Scenario, analysis: &Analysis, at: At) -> (f64, Option<boo
                 .unwrap_or_else(|| panic!("{at:?}: no class of priority {priority}"));
             labelled(&class.iter().find(|(m, _)| *m == metric).expect("every class metric").1)
         }
+        At::MessageClass(name, class, metric) => {
+            let figures = &node(analysis, name).message_classes[class_index(scenario, class)];
+            labelled(&figures.iter().find(|(m, _)| *m == metric).expect("every class metric").1)
+        }
+        At::EndToEnd(class, metric) => {
+            let figures = &analysis.classes[class_index(scenario, class)];
+            labelled(&figures.iter().find(|(m, _)| *m == metric).expect("every class metric").1)
+        }
         At::Source(name, metric) => labelled(source_figure(analysis, name, metric)),
         At::Visits(name) => {
             let [source] = analysis.sources.as_slice() else { panic!("{at:?}: needs exactly one source") };
@@ -638,6 +691,12 @@ fn look_up(scenario: &Scenario, analysis: &Analysis, at: At) -> (f64, Option<boo
         At::Headroom => (analysis.system.headroom.expect("a headroom"), None),
         At::MaxThroughput => (analysis.system.max_throughput.expect("a max throughput"), None),
     }
+}
+
+/// The index of the message class named `class`.
+fn class_index(scenario: &Scenario, class: &str) -> usize {
+    let classes = scenario.network.classes();
+    classes.iter().position(|name| name == class).unwrap_or_else(|| panic!("no class {class} in {classes:?}"))
 }
 
 /// Every figure quoted in a scenario's comments appears there verbatim and is what `analyze`
