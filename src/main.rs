@@ -225,7 +225,7 @@ fn warn_stopped_early(scenario: &Scenario, experiment: &experiment::Experiment) 
     let deadlocked = experiment.deadlocked();
     if deadlocked > 0 {
         eprintln!(
-            "warning: {deadlocked} of {} replications deadlocked: every sender was blocked by a full channel (a cycle of full buffers with overflow = \"block\"); their figures cover the time until then",
+            "warning: {deadlocked} of {} replications deadlocked: full channels with overflow = \"block\" waited on each other, so part of the network could never move again; their figures cover the time until then",
             scenario.settings.replications
         );
     }

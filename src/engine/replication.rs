@@ -83,6 +83,12 @@ pub struct Replication<'a, O: Observer> {
     next_service: u32,
     /// The next turn of each round-robin exchange.
     round_robin: Vec<usize>,
+    /// Scratch marks of the nodes a deadlock search has reached, one per node.
+    reached: Vec<bool>,
+    /// Scratch list of the nodes a deadlock search has still to look at.
+    to_search: Vec<NodeId>,
+    /// Whether a set of full blocking channels froze: nothing in it can ever move again.
+    frozen: bool,
     now: f64,
     /// Events processed so far.
     events: u64,
@@ -97,6 +103,8 @@ enum Stop {
     RanDry,
     /// The messages in the system reached the cap (an overloaded network).
     Capped,
+    /// Part of the network deadlocked: full blocking channels wait on each other.
+    Frozen,
 }
 
 impl<'a, O: Observer> Replication<'a, O> {
@@ -132,6 +140,9 @@ impl<'a, O: Observer> Replication<'a, O> {
             delay_streams: streams(seed, index, Purpose::Delay, nodes),
             balancing_streams: streams(seed, index, Purpose::Balancing, network.exchanges().len()),
             round_robin: vec![0; network.exchanges().len()],
+            reached: vec![false; nodes],
+            to_search: Vec::new(),
+            frozen: false,
             held: vec![0; sources],
             next_service: 0,
             now: 0.0,
@@ -161,8 +172,8 @@ impl<'a, O: Observer> Replication<'a, O> {
             stop = self.advance(horizon.next_up());
         }
         // Nothing left to happen before the horizon while senders wait: a deadlock.
-        let deadlocked =
-            stop == Stop::RanDry && self.stations.iter().any(|station| !station.senders.is_empty());
+        let deadlocked = stop == Stop::Frozen
+            || (stop == Stop::RanDry && self.stations.iter().any(|station| !station.senders.is_empty()));
         let stopped_early = stop == Stop::Capped;
         let end_s = if stopped_early || deadlocked { self.now } else { horizon };
         (self.observer, RunEnd { events: self.events, end_s, stopped_early, deadlocked })
@@ -183,6 +194,9 @@ impl<'a, O: Observer> Replication<'a, O> {
             }
             if self.messages.live() >= max_in_system {
                 return Stop::Capped;
+            }
+            if self.frozen {
+                return Stop::Frozen;
             }
         }
         if self.calendar.is_empty() { Stop::RanDry } else { Stop::Reached }
@@ -265,6 +279,44 @@ impl<'a, O: Observer> Replication<'a, O> {
                 }
             }
         }
+    }
+
+    /// Whether the node `start`, every worker of which is blocked, is part of a deadlock: every
+    /// node its blocked workers wait on, and every node theirs wait on, and so on, has all its
+    /// workers blocked too and no expiry pending that could free a slot. Nothing in that set
+    /// can then move again, whatever happens elsewhere.
+    #[inline(never)]
+    fn deadlocked_from(&mut self, start: NodeId) -> bool {
+        self.reached.fill(false);
+        self.reached[start.index()] = true;
+        let mut pending = std::mem::take(&mut self.to_search);
+        pending.clear();
+        pending.push(start);
+        let frozen = self.search_frozen(&mut pending);
+        self.to_search = pending;
+        frozen
+    }
+
+    /// The search of [`Self::deadlocked_from`], from the nodes in `pending`.
+    fn search_frozen(&mut self, pending: &mut Vec<NodeId>) -> bool {
+        while let Some(node_id) = pending.pop() {
+            let node = self.network.node(node_id);
+            let station = &self.stations[node_id.index()];
+            let all_blocked = node.servers.count() == Some(station.blocked);
+            let may_expire = node.ttl.is_some() && station.waiting.front().is_some();
+            if !all_blocked || may_expire {
+                return false;
+            }
+            // The nodes where this node's workers wait for room.
+            for (index, waited_on) in self.stations.iter().enumerate() {
+                let holds = waited_on.senders.iter().any(|blocked| blocked.holder == Holder::Node(node_id));
+                if holds && !self.reached[index] {
+                    self.reached[index] = true;
+                    pending.push(node_id_of(index));
+                }
+            }
+        }
+        true
     }
 
     /// A client of a closed population got its reply (or lost its request): it thinks, then
@@ -615,6 +667,9 @@ impl<'a, O: Observer> Replication<'a, O> {
             let state = station.state();
             self.stations[next.index()].senders.push_back(Blocked { holder: Holder::Node(node_id), message });
             self.observer.node_state(node_id, now, state);
+            if node.servers.count() == Some(state.blocked) {
+                self.frozen = self.deadlocked_from(node_id);
+            }
             return;
         }
         self.leave(node_id, message);
@@ -693,6 +748,10 @@ enum Fate {
     Unroutable(ExchangeId),
     /// Outlived a node's TTL, with no dead-letter target.
     Expired(NodeId),
+}
+
+fn node_id_of(index: usize) -> NodeId {
+    NodeId(u32::try_from(index).expect("node count fits in u32"))
 }
 
 fn source_id(index: usize) -> SourceId {

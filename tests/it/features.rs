@@ -331,6 +331,40 @@ fn a_cycle_of_full_blocking_channels_deadlocks_and_is_reported() {
     assert!(stderr.contains("deadlocked"), "stderr: {stderr}");
 }
 
+/// The same frozen cycle beside a part of the network that keeps running: a second source feeds
+/// an unrelated node, so the calendar never runs dry. The cycle can never move again, so the
+/// engine must still see the deadlock when it forms (not run the live part to the horizon), and
+/// stop there with both cycle nodes holding their one message each, their workers blocked.
+#[test]
+fn a_deadlock_is_found_while_the_rest_of_the_network_runs() {
+    let duration_s = 100_000.0;
+    let cycle = "capacity = 1\noverflow = \"block\"\nroutes = [{ to = \"PEER\", p = 0.9 }, { to = \"exit\", p = 0.1 }]";
+    let toml = format!(
+        "{}{}{}{}{}{}",
+        simulation(duration_s, 0.0, 4),
+        source("producer", "a", 0.5, ""),
+        source("bystander", "c", 0.5, ""),
+        node("a", 1, 1.0, &cycle.replace("PEER", "b")),
+        node("b", 1, 1.0, &cycle.replace("PEER", "a")),
+        node("c", 1, 1.0, ""),
+    );
+    let experiment = simulate(&toml);
+    assert_eq!(experiment.deadlocked(), experiment.replications.len());
+    for replication in &experiment.replications {
+        println!("replication {}: deadlocked after {:.3}s", replication.index, replication.observed_s);
+        assert!(replication.deadlocked && !replication.stopped_early, "replication {}", replication.index);
+        assert!(replication.observed_s < duration_s, "replication {} ran to the horizon", replication.index);
+        for name in ["a", "b"] {
+            let node = &replication.nodes[node_index(&experiment, name)];
+            assert_eq!(
+                node.counts.in_system_end, 1,
+                "replication {} node {name}: {:?}",
+                replication.index, node.counts
+            );
+        }
+    }
+}
+
 /// A node of `servers` workers fed by a Poisson source at `lambda` whose messages are priority 1
 /// or 0 with probability 1/2 each (priority 1, class 0, is served first), under `discipline`.
 fn two_class_station(lambda: f64, servers: u32, service: &str, discipline: &str, duration_s: f64) -> String {
