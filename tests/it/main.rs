@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per behaviour.
 
 mod analysis;
+mod classes;
 mod cli;
 mod features;
 mod messaging;

@@ -266,7 +266,8 @@ fn quotes() -> Vec<Quote> {
     // 60 ms with cv 1.5, E[S²] = 0.06²(1 + 1.5²)), a P-K M/G/1 on the mixture; the API is an M/M/4
     // (λ 42, μ 50) every class crosses first.
     let payments_load = 36.0 * 0.012 + 6.0 * 0.06;
-    let payments_wait = (36.0 * 2.0 * 0.012 * 0.012 + 6.0 * 0.06 * 0.06 * 3.25) / (2.0 * (1.0 - payments_load));
+    let payments_wait =
+        (36.0 * 2.0 * 0.012 * 0.012 + 6.0 * 0.06 * 0.06 * 3.25) / (2.0 * (1.0 - payments_load));
     let api_sojourn = mmc_wait(42.0, 50.0, 4) + 0.02;
     let recorder_throughput = 1000.0 * (1.0 - recorder_drop);
     vec![
