@@ -703,6 +703,34 @@ impl Network {
         Ok(())
     }
 
+    /// The one node every message or copy that leaves the system delivered was last served at,
+    /// if there is one: the only node with a route (or dead-letter target) that leads out
+    /// without entering another node, and no source that sends out directly.
+    #[must_use]
+    pub fn sole_exit_node(&self) -> Option<NodeId> {
+        if self.sources.iter().any(|source| self.leaves_directly(source.target)) {
+            return None;
+        }
+        let mut exits = self.nodes.iter().enumerate().filter(|(_, node)| {
+            node.routing.branches().any(|route| self.leaves_directly(route.target))
+                || node.dead_letter.is_some_and(|target| self.leaves_directly(target))
+        });
+        let (first, _) = exits.next()?;
+        exits.next().is_none().then(|| node_id(first))
+    }
+
+    /// Whether a message sent to `target` can leave the system without entering a node
+    /// (exchanges never loop among themselves, so this ends).
+    fn leaves_directly(&self, target: Target) -> bool {
+        match target {
+            Target::Exit => true,
+            Target::Node(_) => false,
+            Target::Exchange(id) => {
+                self.exchange(id).possible_targets().any(|next| self.leaves_directly(next))
+            }
+        }
+    }
+
     /// Nodes from which exit is unreachable: every route of positive probability, every binding
     /// and alternate of the exchanges on the way, loops back. A message an exchange drops as
     /// unroutable leaves the system, so it counts as an exit.

@@ -230,6 +230,9 @@ pub struct Collector {
     exchanges: Vec<ExchangeStats>,
     /// Per message class, when the network has several; else empty.
     classes: Vec<MessageClassStats>,
+    /// The node every delivery was last served at, when there is one: its subscriber latencies
+    /// are then every source's, merged at the end instead of recorded twice.
+    sole_exit: Option<NodeId>,
 }
 
 impl Collector {
@@ -266,6 +269,7 @@ impl Collector {
             sources: vec![SourceStats::default(); network.sources().len()],
             exchanges: vec![ExchangeStats::default(); network.exchanges().len()],
             classes: vec![MessageClassStats::default(); message_classes],
+            sole_exit: network.sole_exit_node(),
         }
     }
 
@@ -279,6 +283,12 @@ impl Collector {
         }
         for source in &mut self.sources {
             source.advance(end.end_s);
+        }
+        if let Some(exit) = self.sole_exit {
+            let every_delivery = self.sources.iter().fold(Durations::default(), |all, source| {
+                all.merged(&source.latencies).merged(&source.copy_latencies)
+            });
+            self.nodes[exit.index()].subscriber_latencies = every_delivery;
         }
         ReplicationResult {
             index,
@@ -513,7 +523,9 @@ impl Observer for Collector {
         } else {
             stats.latencies.record(latency);
         }
-        if let Some(node) = last_node {
+        if let Some(node) = last_node
+            && last_node != self.sole_exit
+        {
             self.nodes[node.index()].subscriber_latencies.record(latency);
         }
         if let Some(class) = self.classes.get_mut(end.class.index()) {

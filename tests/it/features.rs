@@ -365,6 +365,38 @@ fn a_deadlock_is_found_while_the_rest_of_the_network_runs() {
     }
 }
 
+/// Where every delivery leaves from one node, that node's subscriber latency is every source's
+/// latency (the collector merges the sources' histograms instead of recording each delivery
+/// twice): in every replication its mean and p99 equal the source's, over the same deliveries.
+/// Where a second way out exists (the first node sends some messages out too), there is no sole
+/// exit node.
+#[test]
+fn a_sole_exit_node_reports_every_delivery_as_its_subscribers() {
+    let toml = format!(
+        "{}{}{}{}{}",
+        simulation(2_000.0, 200.0, 3),
+        source("producer", "a", 0.5, "keys = { \"x\" = 0.5, \"y\" = 0.5 }"),
+        node("a", 1, 0.5, "routes = [{ to = \"router\" }]"),
+        "[[exchange]]\nname = \"router\"\ntype = \"direct\"\nbindings = [{ key = \"x\", to = \"b\" }, { key = \"y\", to = \"b\" }]\n\n",
+        node("b", 1, 0.5, ""),
+    );
+    let scenario = kendall::scenario::parse(&toml, "sole", std::path::Path::new("sole.toml")).expect("valid");
+    assert_eq!(scenario.network.sole_exit_node(), Some(kendall::model::NodeId(1)));
+    let experiment = simulate(&toml);
+    let b = node_index(&experiment, "b");
+    for replication in &experiment.replications {
+        let (node, source) = (&replication.nodes[b].metrics, &replication.sources[0].metrics);
+        let mean = value(node, NodeMetric::SubscriberLatencyMean);
+        assert!((mean - value(source, SourceMetric::LatencyMean)).abs() <= 1e-12 * mean);
+        assert_eq!(value(node, NodeMetric::SubscriberLatencyP99), value(source, SourceMetric::LatencyP99));
+    }
+    let leaky =
+        toml.replace("[{ to = \"router\" }]", "[{ to = \"router\", p = 0.9 }, { to = \"exit\", p = 0.1 }]");
+    let scenario =
+        kendall::scenario::parse(&leaky, "leaky", std::path::Path::new("leaky.toml")).expect("valid");
+    assert_eq!(scenario.network.sole_exit_node(), None);
+}
+
 /// A node of `servers` workers fed by a Poisson source at `lambda` whose messages are priority 1
 /// or 0 with probability 1/2 each (priority 1, class 0, is served first), under `discipline`.
 fn two_class_station(lambda: f64, servers: u32, service: &str, discipline: &str, duration_s: f64) -> String {
