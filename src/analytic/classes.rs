@@ -35,11 +35,13 @@ pub(super) fn message_class_figures(
             let share = if total > 0.0 { mixture.rate / total } else { 0.0 };
             let wait = class_wait(network, streams, index, node, class);
             let service = mixture.moments().mean;
+            let absent = mixture.rate <= 0.0;
             ClassMetric::ALL
                 .iter()
                 .map(|&metric| {
                     let figure = match metric {
                         ClassMetric::Throughput => scaled(node.metric(NodeMetric::Throughput), share),
+                        _ if absent => Figure::missing("none", "no message of this class reaches the node"),
                         ClassMetric::MeanWait => wait.clone(),
                         ClassMetric::MeanSojourn => match wait.value {
                             Some(wq) => Figure::labelled(wq + service, wait.exact, &wait.method),

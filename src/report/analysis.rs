@@ -73,27 +73,18 @@ pub struct AnalysisNodeEntry {
     pub classes: Vec<AnalysisClassEntry>,
     /// Per message class, when the network has several classes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub message_classes: Vec<AnalysisMessageClassEntry>,
-}
-
-/// One message class (at a node, or network-wide) in analysis.json.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AnalysisMessageClassEntry {
-    /// The class's name.
-    pub name: String,
-    /// Metric key to figure.
-    pub metrics: BTreeMap<String, Figure>,
+    pub message_classes: Vec<AnalysisNamedEntry>,
 }
 
 /// The entries of classes named `names`, one per list of figures.
 fn message_class_entries<M: Metric>(
     names: &[String],
     figures: &[Vec<(M, Figure)>],
-) -> Vec<AnalysisMessageClassEntry> {
+) -> Vec<AnalysisNamedEntry> {
     names
         .iter()
         .zip(figures)
-        .map(|(name, figures)| AnalysisMessageClassEntry { name: name.clone(), metrics: figure_map(figures) })
+        .map(|(name, figures)| AnalysisNamedEntry { name: name.clone(), metrics: figure_map(figures) })
         .collect()
 }
 
@@ -106,10 +97,10 @@ pub struct AnalysisClassEntry {
     pub metrics: BTreeMap<String, Figure>,
 }
 
-/// One source in analysis.json.
+/// One source, or one message class (at a node or network-wide), in analysis.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AnalysisSourceEntry {
-    /// The source's name.
+pub struct AnalysisNamedEntry {
+    /// The source's or class's name.
     pub name: String,
     /// Metric key to figure.
     pub metrics: BTreeMap<String, Figure>,
@@ -125,10 +116,10 @@ pub struct AnalysisFile {
     /// Per node, in file order.
     pub nodes: Vec<AnalysisNodeEntry>,
     /// Per source, in file order.
-    pub sources: Vec<AnalysisSourceEntry>,
+    pub sources: Vec<AnalysisNamedEntry>,
     /// Per message class network-wide, when the network has several classes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub classes: Vec<AnalysisMessageClassEntry>,
+    pub classes: Vec<AnalysisNamedEntry>,
 }
 
 /// Metric key to figure, for a node's or source's figures.
@@ -192,7 +183,7 @@ impl AnalysisFile {
             sources: analysis
                 .sources
                 .iter()
-                .map(|source| AnalysisSourceEntry {
+                .map(|source| AnalysisNamedEntry {
                     name: source.name.clone(),
                     metrics: figure_map(&source.metrics),
                 })

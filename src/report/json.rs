@@ -44,31 +44,7 @@ pub struct NodeEntry {
     pub classes: Vec<ClassEntry>,
     /// Per message class, when the network has several classes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub message_classes: Vec<MessageClassEntry>,
-}
-
-/// One message class (at a node, or network-wide) in summary.json.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MessageClassEntry {
-    /// The class's name.
-    pub name: String,
-    /// Metric key to estimate.
-    pub metrics: BTreeMap<String, EstimateEntry>,
-    /// Metric key to the theoretical figure.
-    #[serde(default)]
-    pub analytic: BTreeMap<String, Figure>,
-    /// Metrics whose 95% CI misses an exact theoretical value.
-    #[serde(default)]
-    pub ci_misses: Vec<String>,
-}
-
-impl MessageClassEntry {
-    fn new<M: Metric>(summary: &EntitySummary<M>, figures: Option<&Vec<(M, Figure)>>) -> Self {
-        let metrics = metric_map(summary);
-        let analytic = figures.map(|figures| figure_map(figures)).unwrap_or_default();
-        let ci_misses = ci_misses(&metrics, &analytic);
-        Self { name: summary.name.clone(), metrics, analytic, ci_misses }
-    }
+    pub message_classes: Vec<NamedEntry>,
 }
 
 /// One priority class of a node in summary.json.
@@ -83,10 +59,10 @@ pub struct ClassEntry {
     pub analytic: BTreeMap<String, Figure>,
 }
 
-/// One source of summary.json.
+/// One source, or one message class (at a node or network-wide), in summary.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SourceEntry {
-    /// The source's name.
+pub struct NamedEntry {
+    /// The source's or class's name.
     pub name: String,
     /// Metric key to estimate.
     pub metrics: BTreeMap<String, EstimateEntry>,
@@ -96,6 +72,15 @@ pub struct SourceEntry {
     /// Metrics whose 95% CI misses an exact theoretical value.
     #[serde(default)]
     pub ci_misses: Vec<String>,
+}
+
+impl NamedEntry {
+    fn new<M: Metric>(summary: &EntitySummary<M>, figures: Option<&[(M, Figure)]>) -> Self {
+        let metrics = metric_map(summary);
+        let analytic = figures.map(figure_map).unwrap_or_default();
+        let ci_misses = ci_misses(&metrics, &analytic);
+        Self { name: summary.name.clone(), metrics, analytic, ci_misses }
+    }
 }
 
 /// One exchange of summary.json.
@@ -136,13 +121,13 @@ pub struct SummaryFile {
     /// Per node, in file order.
     pub nodes: Vec<NodeEntry>,
     /// Per source, in file order.
-    pub sources: Vec<SourceEntry>,
+    pub sources: Vec<NamedEntry>,
     /// Per exchange, in file order.
     #[serde(default)]
     pub exchanges: Vec<ExchangeEntry>,
     /// Per message class network-wide, when the network has several classes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub classes: Vec<MessageClassEntry>,
+    pub classes: Vec<NamedEntry>,
 }
 
 fn metric_map<M: Metric>(summary: &EntitySummary<M>) -> BTreeMap<String, EstimateEntry> {
@@ -203,7 +188,7 @@ impl SummaryFile {
                     .enumerate()
                     .map(|(class, summary)| {
                         let figures = analysis.and_then(|a| a.nodes[i].message_classes.get(class));
-                        MessageClassEntry::new(summary, figures)
+                        NamedEntry::new(summary, figures.map(Vec::as_slice))
                     })
                     .collect();
                 NodeEntry {
@@ -223,12 +208,7 @@ impl SummaryFile {
             .sources
             .iter()
             .enumerate()
-            .map(|(i, summary)| {
-                let metrics = metric_map(summary);
-                let analytic = analysis.map(|a| figure_map(&a.sources[i].metrics)).unwrap_or_default();
-                let ci_misses = ci_misses(&metrics, &analytic);
-                SourceEntry { name: summary.name.clone(), metrics, analytic, ci_misses }
-            })
+            .map(|(i, summary)| NamedEntry::new(summary, analysis.map(|a| a.sources[i].metrics.as_slice())))
             .collect();
         Self {
             scenario: scenario.name.clone(),
@@ -260,7 +240,7 @@ impl SummaryFile {
                 .iter()
                 .enumerate()
                 .map(|(class, summary)| {
-                    MessageClassEntry::new(summary, analysis.and_then(|a| a.classes.get(class)))
+                    NamedEntry::new(summary, analysis.and_then(|a| a.classes.get(class)).map(Vec::as_slice))
                 })
                 .collect(),
         }

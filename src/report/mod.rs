@@ -9,9 +9,9 @@ mod json;
 mod table;
 
 pub use analysis::{
-    AnalysisClassEntry, AnalysisFile, AnalysisNodeEntry, AnalysisSourceEntry, SystemEntry, render_analysis,
+    AnalysisClassEntry, AnalysisFile, AnalysisNamedEntry, AnalysisNodeEntry, SystemEntry, render_analysis,
 };
 pub use describe::describe;
 pub use files::{ReportError, pretty_json, write_analysis, write_outputs};
-pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NodeEntry, SourceEntry, SummaryFile};
+pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, SummaryFile};
 pub use table::render_table;

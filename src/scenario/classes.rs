@@ -6,11 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
 use super::convert::{Problems, distribution};
+use super::exchanges::{probability, valid_choice};
 use super::raw::{RawDistribution, RawNode, RawSource};
 use crate::model::{Choice, ClassId, DEFAULT_CLASS, Distribution};
-
-/// Tolerance on the sum of a source's class probabilities.
-const PROBABILITY_TOLERANCE: f64 = 1e-9;
 
 /// Every class any source names, sorted (with [`DEFAULT_CLASS`] when some source names none):
 /// position = [`ClassId`].
@@ -49,25 +47,14 @@ pub(super) fn source_classes(
     let Some(field) = field else { return single(DEFAULT_CLASS) };
     let weighted: Option<Vec<(ClassId, f64)>> = match field.get_ref() {
         toml::Value::String(name) if !name.is_empty() => Some(vec![(class_id(classes, name)?, 1.0)]),
-        toml::Value::Table(table) => table
-            .iter()
-            .map(|(name, value)| {
-                let p = value.as_float().or_else(|| value.as_integer().map(|i| i as f64))?;
-                Some((class_id(classes, name)?, p))
-            })
-            .collect(),
+        toml::Value::Table(table) => {
+            table.iter().map(|(name, value)| Some((class_id(classes, name)?, probability(value)?))).collect()
+        }
         _ => None,
     };
-    let total: f64 = weighted.iter().flatten().map(|(_, p)| p).sum();
-    match weighted {
-        Some(weighted)
-            if !weighted.is_empty()
-                && weighted.iter().all(|&(_, p)| p > 0.0 && p <= 1.0)
-                && (total - 1.0).abs() <= PROBABILITY_TOLERANCE =>
-        {
-            Some(Choice::new(weighted))
-        }
-        _ => {
+    match weighted.and_then(valid_choice) {
+        Some(choice) => Some(choice),
+        None => {
             let message = format!(
                 "{context} field 'class': expected a class name or a table of class names and probabilities summing to 1, such as {{ orders = 0.7, refunds = 0.3 }}"
             );

@@ -66,27 +66,14 @@ pub(super) fn source_priorities(
     let level = |value: i64| u8::try_from(value).ok();
     let weighted: Option<Vec<(u8, f64)>> = match field.get_ref() {
         toml::Value::Integer(value) => level(*value).map(|p| vec![(p, 1.0)]),
-        toml::Value::Table(table) => table
-            .iter()
-            .map(|(key, value)| {
-                Some((
-                    level(key.parse().ok()?)?,
-                    value.as_float().or_else(|| value.as_integer().map(|i| i as f64))?,
-                ))
-            })
-            .collect(),
+        toml::Value::Table(table) => {
+            table.iter().map(|(key, value)| Some((level(key.parse().ok()?)?, probability(value)?))).collect()
+        }
         _ => None,
     };
-    let total: f64 = weighted.iter().flatten().map(|(_, p)| p).sum();
-    match weighted {
-        Some(weighted)
-            if !weighted.is_empty()
-                && weighted.iter().all(|&(_, p)| p > 0.0 && p <= 1.0)
-                && (total - 1.0).abs() <= PROBABILITY_TOLERANCE =>
-        {
-            Some(Some(Choice::new(weighted)))
-        }
-        _ => {
+    match weighted.and_then(valid_choice) {
+        Some(choice) => Some(Some(choice)),
+        None => {
             let message = format!(
                 "{context} field 'priority': expected an integer 0..=255 or a table of priorities and probabilities summing to 1, such as {{ \"9\" = 0.1, \"0\" = 0.9 }}"
             );
@@ -94,6 +81,22 @@ pub(super) fn source_priorities(
             None
         }
     }
+}
+
+/// A number given as a probability (a float, or an integer such as 1).
+pub(super) fn probability(value: &toml::Value) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)] // only 0 and 1 are valid integers
+    value.as_float().or_else(|| value.as_integer().map(|i| i as f64))
+}
+
+/// The values with their probabilities, if there is at least one, each is in (0, 1], and they
+/// sum to 1 within [`PROBABILITY_TOLERANCE`].
+pub(super) fn valid_choice<T: Copy>(weighted: Vec<(T, f64)>) -> Option<Choice<T>> {
+    let total: f64 = weighted.iter().map(|(_, p)| p).sum();
+    let valid = !weighted.is_empty()
+        && weighted.iter().all(|&(_, p)| p > 0.0 && p <= 1.0)
+        && (total - 1.0).abs() <= PROBABILITY_TOLERANCE;
+    valid.then(|| Choice::new(weighted))
 }
 
 fn exchange_kind(field: &Spanned<String>, context: &str, problems: &mut Problems) -> Option<ExchangeKind> {
