@@ -20,10 +20,9 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use kendall::analytic::station;
 use kendall::analytic::{Analysis, Figure, NodeAnalysis, analyze};
 use kendall::experiment::Experiment;
@@ -31,9 +30,8 @@ use kendall::model::{Metric, Scenario};
 use kendall::report::{AnalysisFile, EstimateEntry, SummaryFile};
 use kendall::stats::{NodeMetric, SourceMetric};
 use serde_json::Value;
-use tempfile::TempDir;
 
-use crate::support::{Family, simulate, simulation};
+use crate::support::{Family, kendall, simulate, simulation, temp, write_scenario};
 
 /// Comparisons with the simulator in this module, the Bonferroni denominator: 27 for M/M/1,
 /// 27 for M/M/c, 17 for M/M/c/K, 17 for M/M/c/c, 17 for M/G/1, 18 for M/G/∞, 57 for Jackson
@@ -806,21 +804,6 @@ service = { dist = "exponential", mean = "1s" }
 
 // ---------------------------------------------------------------------------------------------
 // Edge cases, through the library and through `kendall analyze --format json`.
-
-fn kendall() -> Command {
-    Command::cargo_bin("kendall").expect("the kendall binary is built")
-}
-
-fn temp() -> TempDir {
-    tempfile::tempdir().expect("a temporary directory")
-}
-
-/// Writes `contents` as `dir/name` and returns the path.
-fn write_scenario(dir: &TempDir, name: &str, contents: &str) -> PathBuf {
-    let path = dir.path().join(name);
-    fs::write(&path, contents).expect("the scenario file is written");
-    path
-}
 
 /// Asserts that every number of an analysis is finite and every figure without a value gives
 /// its reason; probabilities must lie in [0, 1].

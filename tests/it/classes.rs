@@ -17,18 +17,16 @@
 //! compared with ours to [`EXACT`] relative, and must be marked exact.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use kendall::analytic::{Analysis, Figure, analyze};
 use kendall::experiment::Experiment;
 use kendall::model::{Metric, Scenario};
 use kendall::report::SummaryFile;
 use kendall::stats::{ClassMetric, EntitySummary, Estimate, MessageClassMetric, NodeMetric, SourceMetric};
-use tempfile::TempDir;
 
-use crate::support::{Family, simulate};
+use crate::support::{Family, kendall, simulate, temp, write_scenario};
 
 /// Comparisons with theory through confidence intervals in this module, the Bonferroni
 /// denominator: 13 for the FIFO class mix, 9 for priorities with class-dependent service, 8 for
@@ -601,21 +599,6 @@ fn a_class_mix_without_class_service_changes_no_other_draw() {
         let names: Vec<&str> = per_node.iter().map(|class| class.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "default"]);
     }
-}
-
-fn kendall() -> Command {
-    Command::cargo_bin("kendall").expect("the kendall binary is built")
-}
-
-fn temp() -> TempDir {
-    tempfile::tempdir().expect("a temporary directory")
-}
-
-/// Writes `contents` as `dir/name` and returns the path.
-fn write_scenario(dir: &TempDir, name: &str, contents: &str) -> PathBuf {
-    let path = dir.path().join(name);
-    fs::write(&path, contents).expect("the scenario file is written");
-    path
 }
 
 /// Runs `kendall run SCENARIO --out OUT --quiet`, whatever its exit status.

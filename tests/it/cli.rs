@@ -5,12 +5,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use kendall::report::SummaryFile;
 use tempfile::TempDir;
+
+use crate::support::{kendall, temp, write_scenario};
 
 /// The shipped M/M/1 scenario (rho = 0.9), used as a fixture.
 const MM1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mm1.toml");
@@ -36,14 +37,6 @@ const NODE_METRICS: [&str; 14] = [
 /// Source metric keys that summary.json promises.
 const SOURCE_METRICS: [&str; 6] =
     ["latency_mean", "latency_p50", "latency_p95", "latency_p99", "throughput", "delivered_fraction"];
-
-fn kendall() -> Command {
-    Command::cargo_bin("kendall").expect("the kendall binary is built")
-}
-
-fn temp() -> TempDir {
-    tempfile::tempdir().expect("a temporary directory")
-}
 
 /// Runs `kendall run SCENARIO --out OUT --quiet` with the extra arguments and returns the output,
 /// whatever its exit status.
@@ -76,13 +69,6 @@ fn read_csv(path: &Path, header: &[&str]) -> Vec<csv::StringRecord> {
     let mut reader = csv::Reader::from_path(path).expect("the CSV file is written");
     assert_eq!(reader.headers().expect("a header"), header, "{}", path.display());
     reader.records().collect::<Result<_, _>>().expect("well-formed CSV records")
-}
-
-/// Writes `contents` as `dir/name` and returns the path.
-fn write_scenario(dir: &TempDir, name: &str, contents: &str) -> PathBuf {
-    let path = dir.path().join(name);
-    fs::write(&path, contents).expect("the scenario file is written");
-    path
 }
 
 /// Runs a bad scenario file: asserts exit status 2, that stderr contains every expected fragment

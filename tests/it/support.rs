@@ -12,11 +12,32 @@
 //! simulator, every check also asserts that the 95% half-width is at most `precision` of the
 //! theory value.
 
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
 
 use kendall::experiment::{self, Experiment};
 use kendall::stats::Estimate;
 use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// The `kendall` binary, ready to take arguments.
+pub fn kendall() -> Command {
+    Command::cargo_bin("kendall").expect("the kendall binary is built")
+}
+
+/// A temporary directory, removed when dropped.
+pub fn temp() -> TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}
+
+/// Writes `contents` as `dir/name` and returns the path.
+pub fn write_scenario(dir: &TempDir, name: &str, contents: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    fs::write(&path, contents).expect("the scenario file is written");
+    path
+}
 
 /// Parses and runs an inline scenario on every core; no replication may stop early.
 pub fn simulate(toml: &str) -> Experiment {
