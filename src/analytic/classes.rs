@@ -15,7 +15,8 @@ use crate::model::{
 /// A message's class is drawn independently of its arrival time, so in a FIFO queue every
 /// class sees the node's wait, and its sojourn is that wait plus its own mean service. Under a
 /// priority discipline a class waits as the priority classes it is drawn into, weighted by its
-/// rate in each. A class's throughput is its share λ_c/λ of the node's.
+/// rate in each (exact but under preemption, where a message's delay grows with its own
+/// service). A class's throughput is its share λ_c/λ of the node's.
 pub(super) fn message_class_figures(
     network: &Network,
     streams: &Streams,
@@ -33,7 +34,10 @@ pub(super) fn message_class_figures(
         .map(|class| {
             let mixture = streams.mixture(network, index, Some(class), |_| true);
             let share = if total > 0.0 { mixture.rate / total } else { 0.0 };
-            let wait = class_wait(network, streams, index, node, class);
+            let mut wait = class_wait(network, streams, index, node, class);
+            // Under preemption a message's delay grows with its own service, so a class served
+            // faster or slower than its priority class's mean does not wait that class's mean.
+            wait.exact &= one_service || model.discipline != Discipline::Preemptive;
             let service = mixture.moments().mean;
             let absent = mixture.rate <= 0.0;
             ClassMetric::ALL
