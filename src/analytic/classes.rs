@@ -15,8 +15,8 @@ use crate::model::{
 /// A message's class is drawn independently of its arrival time, so in a FIFO queue every
 /// class sees the node's wait, and its sojourn is that wait plus its own mean service. Under a
 /// priority discipline a class waits as the priority classes it is drawn into, weighted by its
-/// rate in each (exact but under preemption, where a message's delay grows with its own
-/// service). A class's throughput is its share λ_c/λ of the node's.
+/// rate in each; under preemption, where a message's delay grows with its own service, as
+/// [`preemptive_sojourn`] says. A class's throughput is its share λ_c/λ of the node's.
 pub(super) fn message_class_figures(
     network: &Network,
     streams: &Streams,
@@ -34,10 +34,7 @@ pub(super) fn message_class_figures(
         .map(|class| {
             let mixture = streams.mixture(network, index, Some(class), |_| true);
             let share = if total > 0.0 { mixture.rate / total } else { 0.0 };
-            let mut wait = class_wait(network, streams, index, node, class);
-            // Under preemption a message's delay grows with its own service, so a class served
-            // faster or slower than its priority class's mean does not wait that class's mean.
-            wait.exact &= one_service || model.discipline != Discipline::Preemptive;
+            let wait = class_wait(network, streams, index, node, class);
             let service = mixture.moments().mean;
             let absent = mixture.rate <= 0.0;
             ClassMetric::ALL
@@ -101,16 +98,22 @@ fn class_wait(
     let mut rate = 0.0;
     let mut exact = true;
     for (rank, figures) in node.classes.iter().enumerate() {
-        let share = streams.mixture(network, index, Some(class), |r| r == rank).rate;
-        if share <= 0.0 {
+        let mixture = streams.mixture(network, index, Some(class), |r| r == rank);
+        if mixture.rate <= 0.0 {
             continue;
         }
-        let Some((_, wait)) = figures.iter().find(|(metric, _)| *metric == ClassMetric::MeanWait) else {
-            continue;
+        let wait = if model.discipline == Discipline::Preemptive {
+            // The wait of these messages: their sojourn less their own service.
+            let own = mixture.moments().mean;
+            preemptive_sojourn(network, streams, index, node, rank, own)
+                .map(|figure| Figure { value: figure.value.map(|t| t - own), ..figure })
+        } else {
+            figures.iter().find(|(metric, _)| *metric == ClassMetric::MeanWait).map(|(_, f)| f.clone())
         };
-        let Some(value) = wait.value else { return wait.clone() };
-        weighted += share * value;
-        rate += share;
+        let Some(wait) = wait else { continue };
+        let Some(value) = wait.value else { return wait };
+        weighted += mixture.rate * value;
+        rate += mixture.rate;
         exact &= wait.exact;
     }
     if rate > 0.0 {
@@ -122,6 +125,34 @@ fn class_wait(
     } else {
         Figure::missing("none", "no message of this class reaches the node")
     }
+}
+
+/// The mean sojourn at a preemptive-resume node `index` (one worker) of the messages of priority
+/// class `rank` whose own mean service is `own`.
+///
+/// # Formula
+/// A message of class k with service S stays T(S) = S/(1 − σ_{k−1}) + R_k/((1 − σ_{k−1})(1 − σ_k)):
+/// linear in S. With T_k the class's mean sojourn and E[S_k] its mean service,
+/// T = T_k + (own − E[S_k])/(1 − σ_{k−1}), σ_{k−1} the load of the classes above.
+fn preemptive_sojourn(
+    network: &Network,
+    streams: &Streams,
+    index: usize,
+    node: &NodeAnalysis,
+    rank: usize,
+    own: f64,
+) -> Option<Figure> {
+    let figures = node.classes.get(rank)?;
+    let figure = figures.iter().find(|(metric, _)| *metric == ClassMetric::MeanSojourn).map(|(_, f)| f)?;
+    let Some(sojourn) = figure.value else { return Some(figure.clone()) };
+    let load = |r: usize| {
+        let mixture = streams.mixture(network, index, None, |i| i == r);
+        mixture.rate * mixture.moments().mean
+    };
+    let above: f64 = (0..rank).map(load).sum();
+    let class_service = streams.mixture(network, index, None, |i| i == rank).moments().mean;
+    let value = sojourn + (own - class_service) / (1.0 - above);
+    Some(Figure::labelled(value, figure.exact, &figure.method))
 }
 
 /// A FIFO node's wait percentile, which every class shares.
@@ -194,6 +225,7 @@ pub(super) fn network_class_figures(
 pub(super) fn source_sojourns(
     network: &Network,
     effective: &Network,
+    streams: &Streams,
     source: &Source,
     class: Option<ClassId>,
     nodes: &[NodeAnalysis],
@@ -211,16 +243,16 @@ pub(super) fn source_sojourns(
                 }
             };
             let service_shift = own_service - effective.nodes()[i].service.mean();
+            if model.discipline == Discipline::Preemptive && model.servers != Servers::Infinite {
+                return Some(source_preemptive_sojourn(network, streams, source, i, node, own_service));
+            }
             let queued = model.discipline != Discipline::Fifo && model.servers != Servers::Infinite;
             let (wait_shift, wait_exact) = if queued {
                 let own = source_wait(network, source, i, node);
                 let all = node.metric(NodeMetric::MeanWait);
                 match (own.as_ref().and_then(|f| f.value), all.and_then(|f| f.value)) {
                     (Some(own_wait), Some(wait)) => {
-                        // Preemption makes a message's delay grow with its own service.
-                        let varies = service_shift.abs() > 1e-12 * own_service;
-                        let exact = own.is_some_and(|f| f.exact) && all.is_some_and(|f| f.exact);
-                        (own_wait - wait, exact && !(varies && model.discipline == Discipline::Preemptive))
+                        (own_wait - wait, own.is_some_and(|f| f.exact) && all.is_some_and(|f| f.exact))
                     }
                     _ => return own.or_else(|| all.cloned()),
                 }
@@ -282,6 +314,32 @@ impl Mixed {
     }
 }
 
+/// The mean sojourn at preemptive node `index` of the messages of `source` whose own mean
+/// service there is `own`: [`preemptive_sojourn`] over the source's priorities.
+fn source_preemptive_sojourn(
+    network: &Network,
+    streams: &Streams,
+    source: &Source,
+    index: usize,
+    node: &NodeAnalysis,
+    own: f64,
+) -> Figure {
+    let mut mixed = Mixed::default();
+    for (priority, p) in source_priorities(source) {
+        let rank = network.class_of(priority);
+        mixed.add(p, preemptive_sojourn(network, streams, index, node, rank, own).as_ref());
+    }
+    mixed.mean("preemptive-resume priority, with the messages' own service")
+}
+
+/// A source's priorities with their probabilities (priority 0 when it gives none).
+fn source_priorities(source: &Source) -> Vec<(u8, f64)> {
+    match &source.priorities {
+        Some(choice) => choice.weighted().collect(),
+        None => vec![(0, 1.0)],
+    }
+}
+
 /// The mean wait at node `index` of the messages of `source` (its priority mix under a
 /// priority discipline).
 fn source_wait(network: &Network, source: &Source, index: usize, node: &NodeAnalysis) -> Option<Figure> {
@@ -290,11 +348,7 @@ fn source_wait(network: &Network, source: &Source, index: usize, node: &NodeAnal
         return node.metric(NodeMetric::MeanWait).cloned();
     }
     let mut mixed = Mixed::default();
-    let priorities: Vec<(u8, f64)> = match &source.priorities {
-        Some(choice) => choice.weighted().collect(),
-        None => vec![(0, 1.0)],
-    };
-    for (priority, p) in priorities {
+    for (priority, p) in source_priorities(source) {
         let figures = node.classes.get(network.class_of(priority))?;
         let wait = figures.iter().find(|(metric, _)| *metric == ClassMetric::MeanWait).map(|(_, f)| f);
         mixed.add(p, wait);

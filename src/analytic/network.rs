@@ -187,7 +187,7 @@ pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, 
             analysis
         })
         .collect();
-    let (sources, class_latencies) = analyze_sources(original, network, &flow, &graphs, &nodes)?;
+    let (sources, class_latencies) = analyze_sources(original, network, &streams, &flow, &graphs, &nodes)?;
     let system = analyze_system(network, &nodes)?;
     let classes = network_class_figures(original, &sources, &class_latencies);
     Ok(Analysis { system, nodes, sources, classes })
@@ -696,6 +696,7 @@ fn quantile_figure(
 fn analyze_sources(
     original: &Network,
     network: &Network,
+    streams: &Streams,
     flow: &Flows,
     graphs: &[SourceFlow],
     nodes: &[NodeAnalysis],
@@ -727,7 +728,7 @@ fn analyze_sources(
             visited.iter().all(|&i| nodes[i].stable || !network.nodes()[i].has_unbounded_queue());
         let rates_exact =
             visited.iter().all(|&i| nodes[i].metric(NodeMetric::Throughput).is_some_and(|f| f.exact));
-        let sojourns = source_sojourns(original, network, source, None, nodes);
+        let sojourns = source_sojourns(original, network, streams, source, None, nodes);
         let copies = Copies::solve(graph, &kept, &sojourns)?;
         let throughput =
             source.open_rate().unwrap_or(0.0) * Copies::solve(graph, &passed, &sojourns)?.delivered[entry];
@@ -745,7 +746,7 @@ fn analyze_sources(
             latencies.push(if forked.is_some() {
                 Figure::missing("none", "per-class latency through a fork/join has no closed form here")
             } else {
-                let sojourns = source_sojourns(original, network, source, Some(class), nodes);
+                let sojourns = source_sojourns(original, network, streams, source, Some(class), nodes);
                 hold(Copies::solve(graph, &kept, &sojourns)?.latency(entry, &visited, &sojourns, nodes))
             });
         }

@@ -29,9 +29,9 @@ use kendall::stats::{ClassMetric, EntitySummary, Estimate, MessageClassMetric, N
 use crate::support::{Family, kendall, simulate, temp, write_scenario};
 
 /// Comparisons with theory through confidence intervals in this module, the Bonferroni
-/// denominator: 13 for the FIFO class mix, 9 for priorities with class-dependent service, 8 for
-/// the tandem.
-const CHECKS: u32 = 30;
+/// denominator: 13 for the FIFO class mix, 9 for priorities with class-dependent service, 5
+/// under preemption, 8 for the tandem.
+const CHECKS: u32 = 35;
 
 /// Probability that some check of this module fails by chance alone when the simulator is right.
 const FAMILY_ERROR: f64 = 0.05;
@@ -416,6 +416,84 @@ fn priority_classes_and_message_classes_follow_cobham() {
         assert_mean(&format!("Cobham {class} W"), at_node.get(ClassMetric::MeanSojourn), sojourn);
     }
     assert_mean("Cobham node Wq", experiment.summary.nodes[0].get(NodeMetric::MeanWait), overall);
+}
+
+/// The same sources and services under preemptive-resume priority, where a message's delay grows
+/// with its own service.
+///
+/// A message of priority class k whose own service is S stays
+/// T(S) = S/(1 − σ_{k−1}) + R_k/((1 − σ_{k−1})(1 − σ_k)), with R_k = Σ_{i≤k} λ_i E[S_i²]/2 the
+/// residual work of its class and those above (preemptive-resume M/G/1). With the figures above:
+/// R_1 = 0.075, R_2 = 1.1, σ_1 = 0.15, σ_2 = 0.625. A query of priority 5:
+/// T = 0.5 + 0.075/0.85 = 0.588235 s; a query of priority 0: 0.5/0.85 + 1.1/0.31875 = 4.039216 s;
+/// a report (priority 0): 3/0.85 + 3.450980 = 6.980392 s. So W(query) =
+/// (0.3 · 0.588235 + 0.05 · 4.039216)/0.35 = 1.081232 s, W(report) = 6.980392 s; their waits
+/// are W less their mean service, 0.5 and 3 s; the batch source's latency (a single node) is
+/// 0.25 · 4.039216 + 0.75 · 6.980392 = 6.245098 s.
+///
+/// `analyze` gives the same, to 1e-9, each marked exact.
+///
+/// 5 CI checks: wait and sojourn of each message class (4), the batch source's latency (1).
+#[test]
+fn preemption_delays_each_class_by_its_own_service() {
+    let (interactive, batch): (f64, f64) = (0.3, 0.2);
+    let (query_mean, report_mean): (f64, f64) = (0.5, 3.0);
+    let (query_second, report_second) = (2.0 * query_mean * query_mean, report_mean * report_mean * 1.5);
+    let batch_mean = 0.25 * query_mean + 0.75 * report_mean;
+    let batch_second = 0.25 * query_second + 0.75 * report_second;
+    let residual =
+        [interactive * query_second / 2.0, (interactive * query_second + batch * batch_second) / 2.0];
+    let sigma = [interactive * query_mean, interactive * query_mean + batch * batch_mean];
+    let stay = |rank: usize, own: f64| {
+        let above = if rank == 0 { 0.0 } else { sigma[rank - 1] };
+        own / (1.0 - above) + residual[rank] / ((1.0 - above) * (1.0 - sigma[rank]))
+    };
+    let batch_queries = 0.25 * batch;
+    let query_sojourn = (interactive * stay(0, query_mean) + batch_queries * stay(1, query_mean))
+        / (interactive + batch_queries);
+    let report_sojourn = stay(1, report_mean);
+    let batch_latency = 0.25 * stay(1, query_mean) + 0.75 * report_sojourn;
+    assert!((stay(0, query_mean) - 0.588_235).abs() < 1e-6 && (stay(1, query_mean) - 4.039_216).abs() < 1e-6);
+    assert!((query_sojourn - 1.081_232).abs() < 1e-6 && (report_sojourn - 6.980_392).abs() < 1e-6);
+    assert!((batch_latency - 6.245_098).abs() < 1e-6);
+    // (class, wait, sojourn)
+    let classes = [
+        ("query", query_sojourn - query_mean, query_sojourn),
+        ("report", report_sojourn - report_mean, report_sojourn),
+    ];
+
+    let toml = format!(
+        "{}{}{}{}",
+        simulation(400_000.0, 2000.0, 20),
+        source("interactive", "station", interactive, "priority = 5\nclass = \"query\""),
+        source("batch", "station", batch, "class = { query = 0.25, report = 0.75 }"),
+        node(
+            "station",
+            query_mean,
+            "discipline = \"preemptive\"\nservice_by_class = { report = { dist = \"erlang\", k = 2, mean = \"3s\" } }"
+        ),
+    );
+    let theory = Theory::of(&toml);
+    for (class, wait, sojourn) in classes {
+        let what = |metric: &str| format!("preemptive analyze {class} {metric}");
+        let figure = |metric| theory.node_class("station", class, metric);
+        assert_exact(&what("Wq"), figure(ClassMetric::MeanWait), wait);
+        assert_exact(&what("W"), figure(ClassMetric::MeanSojourn), sojourn);
+    }
+    assert_exact(
+        "preemptive analyze batch latency",
+        theory.source("batch", SourceMetric::LatencyMean),
+        batch_latency,
+    );
+
+    let experiment = simulate(&toml);
+    for (class, wait, sojourn) in classes {
+        let at_node = node_class(&experiment, "station", class);
+        assert_mean(&format!("preemptive {class} Wq"), at_node.get(ClassMetric::MeanWait), wait);
+        assert_mean(&format!("preemptive {class} W"), at_node.get(ClassMetric::MeanSojourn), sojourn);
+    }
+    let batch_summary = experiment.summary.sources.iter().find(|s| s.name == "batch").expect("batch");
+    assert_mean("preemptive batch latency", batch_summary.get(SourceMetric::LatencyMean), batch_latency);
 }
 
 /// A tandem of two FIFO workers where only the second serves per class.
