@@ -19,7 +19,7 @@ const CONVERGED: f64 = 1e-13;
 pub struct SourceFlow {
     /// Vertex index of the source's target (`None` when it sends straight to exit).
     pub entry: Option<usize>,
-    /// copies[i][j]: expected copies sent from vertex i to vertex j per message leaving i.
+    /// `copies[i][j]`: expected copies sent from vertex i to vertex j per message leaving i.
     pub copies: Vec<Vec<f64>>,
     /// Expected copies sent from vertex i to exit per message leaving i.
     pub to_exit: Vec<f64>,
