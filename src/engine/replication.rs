@@ -73,6 +73,7 @@ pub struct Replication<'a, O: Observer> {
     stations: Vec<Station>,
     arrival_streams: Vec<SimRng>,
     header_streams: Vec<SimRng>,
+    class_streams: Vec<SimRng>,
     service_streams: Vec<SimRng>,
     routing_streams: Vec<SimRng>,
     delay_streams: Vec<SimRng>,
@@ -135,6 +136,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             stations,
             arrival_streams: streams(seed, index, Purpose::Arrivals, sources),
             header_streams: streams(seed, index, Purpose::Headers, sources),
+            class_streams: streams(seed, index, Purpose::Classes, sources),
             service_streams: streams(seed, index, Purpose::Service, nodes),
             routing_streams: streams(seed, index, Purpose::Routing, nodes),
             delay_streams: streams(seed, index, Purpose::Delay, nodes),
@@ -210,7 +212,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         let key = source.keys.as_ref().map(|keys| keys.choose(headers));
         let priority = source.priorities.as_ref().map_or(0, |priorities| priorities.choose(headers));
         let size = source.size.as_ref().map_or(0.0, |size| size.sample(headers));
-        let class = source.classes.choose(headers);
+        let class = source.classes.choose(&mut self.class_streams[source_id.index()]);
         let message = self.messages.insert(Message::new(source_id, now, key, priority, class, size));
         if let Target::Node(node) = source.target
             && self.is_full_blocking(node)

@@ -18,12 +18,14 @@ pub enum Purpose {
     Service = 2,
     /// A node's routing choices.
     Routing = 3,
-    /// A source's message headers (routing keys).
+    /// A source's message headers (routing keys, priorities, sizes).
     Headers = 4,
     /// The network delays on a node's routes.
     Delay = 5,
     /// An exchange's work-distribution choices.
     Balancing = 6,
+    /// A source's message classes.
+    Classes = 7,
 }
 
 /// SplitMix64's finaliser: a bijective mix of 64 bits.

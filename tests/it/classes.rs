@@ -598,7 +598,7 @@ fn crn_network(class_a: &str) -> String {
     format!(
         "{}{}{}{}{}",
         simulation(20_000.0, 500.0, 4),
-        source("a", "front", 0.4, class_a),
+        source("a", "front", 0.4, &format!("priority = {{ \"1\" = 0.3, \"0\" = 0.7 }}\n{class_a}")),
         source("b", "front", 0.2, "priority = { \"1\" = 0.5, \"0\" = 0.5 }"),
         node(
             "front",
@@ -629,12 +629,12 @@ fn bits<M: Metric>(summary: &EntitySummary<M>) -> Vec<(&'static str, EstimateBit
 
 /// Common random numbers: classes change no draw but their own.
 ///
-/// A source draws its messages' headers (key, priority, size, then class) from its own header
-/// stream, service times come from each node's service stream, routing from each node's routing
-/// stream. Giving source a a class mix (a or b, 1/2 each) adds draws to a's header stream only;
-/// a draws no other header, and with no `service_by_class` anywhere every class is served by the
-/// node's `service`, so every arrival, priority (b's stream), service time and route is the
-/// same: every node estimate (and the priority classes', and the sources') is bit-for-bit the
+/// A source draws its messages' classes from a stream of their own, apart from its other headers
+/// (key, priority, size); service times come from each node's service stream, routing from each
+/// node's routing stream. Giving source a a class mix (a or b, 1/2 each) adds draws to a's class
+/// stream only; a also draws a priority per message, which must not shift, and with no
+/// `service_by_class` anywhere every class is served by the node's `service`, so every arrival,
+/// priority, service time and route is the same: every node estimate (and the priority classes', and the sources') is bit-for-bit the
 /// run's without `class`, and so is every replication's count. The classed run reports its three
 /// classes (a, b, and default for source b) at each node and end to end; the plain one, with the
 /// single class default, none.
