@@ -94,9 +94,7 @@ fn class_wait(
             .unwrap_or_else(|| Figure::missing("none", "the node's wait has no figure"));
     }
     // The priority classes' waits, weighted by this class's rate in each.
-    let mut weighted = 0.0;
-    let mut rate = 0.0;
-    let mut exact = true;
+    let mut mixed = Mixed::default();
     for (rank, figures) in node.classes.iter().enumerate() {
         let mixture = streams.mixture(network, index, Some(class), |r| r == rank);
         if mixture.rate <= 0.0 {
@@ -110,21 +108,12 @@ fn class_wait(
         } else {
             figures.iter().find(|(metric, _)| *metric == ClassMetric::MeanWait).map(|(_, f)| f.clone())
         };
-        let Some(wait) = wait else { continue };
-        let Some(value) = wait.value else { return wait };
-        weighted += mixture.rate * value;
-        rate += mixture.rate;
-        exact &= wait.exact;
+        mixed.add(mixture.rate, wait.as_ref());
     }
-    if rate > 0.0 {
-        Figure::labelled(
-            weighted / rate,
-            exact,
-            "priority classes' waits weighted by the class's rate in each",
-        )
-    } else {
-        Figure::missing("none", "no message of this class reaches the node")
-    }
+    mixed.mean(
+        "priority classes' waits weighted by the class's rate in each",
+        "no message of this class reaches the node",
+    )
 }
 
 /// The mean sojourn at a preemptive-resume node `index` (one worker) of the messages of priority
@@ -145,12 +134,9 @@ fn preemptive_sojourn(
     let figures = node.classes.get(rank)?;
     let figure = figures.iter().find(|(metric, _)| *metric == ClassMetric::MeanSojourn).map(|(_, f)| f)?;
     let Some(sojourn) = figure.value else { return Some(figure.clone()) };
-    let load = |r: usize| {
-        let mixture = streams.mixture(network, index, None, |i| i == r);
-        mixture.rate * mixture.moments().mean
-    };
-    let above: f64 = (0..rank).map(load).sum();
-    let class_service = streams.mixture(network, index, None, |i| i == rank).moments().mean;
+    let priorities = streams.per_priority(network, index);
+    let above: f64 = priorities[..rank].iter().map(|mixture| mixture.rate * mixture.moments().mean).sum();
+    let class_service = priorities[rank].moments().mean;
     let value = sojourn + (own - class_service) / (1.0 - above);
     Some(Figure::labelled(value, figure.exact, &figure.method))
 }
@@ -200,9 +186,10 @@ pub(super) fn network_class_figures(
                 .map(|&metric| {
                     let figure = match metric {
                         MessageClassMetric::Throughput => rate.sum("Σ sources' delivered rate × class share"),
-                        MessageClassMetric::LatencyMean => {
-                            latency.mean("Σ visits × the class's own W, over the sources")
-                        }
+                        MessageClassMetric::LatencyMean => latency.mean(
+                            "Σ visits × the class's own W, over the sources",
+                            "no message of this class is delivered",
+                        ),
                         _ => {
                             Figure::missing("none", "per-class latency percentiles have no closed form here")
                         }
@@ -274,8 +261,8 @@ pub(super) fn source_sojourns(
         .collect()
 }
 
-/// A weighted sum or mean of figures, exact when every part is.
-struct Mixed {
+/// A weighted sum or mean of figures, exact when every part is, and missing when one is.
+pub(super) struct Mixed {
     weight: f64,
     total: f64,
     exact: bool,
@@ -289,7 +276,8 @@ impl Default for Mixed {
 }
 
 impl Mixed {
-    fn add(&mut self, weight: f64, figure: Option<&Figure>) {
+    /// Adds `figure` with weight `weight`.
+    pub(super) fn add(&mut self, weight: f64, figure: Option<&Figure>) {
         match figure {
             Some(Figure { value: Some(value), exact, .. }) => {
                 self.weight += weight;
@@ -297,19 +285,21 @@ impl Mixed {
                 self.exact &= *exact;
             }
             Some(figure) => self.missing = Some(figure.clone()),
-            None => self.missing = Some(Figure::missing("none", "a source has no figure")),
+            None => self.missing = Some(Figure::missing("none", "a part of the mix has no figure")),
         }
     }
 
+    /// The weighted sum.
     fn sum(&self, method: &str) -> Figure {
         self.missing.clone().unwrap_or_else(|| Figure::labelled(self.total, self.exact, method))
     }
 
-    fn mean(&self, method: &str) -> Figure {
+    /// The weighted mean; `empty` says why there is none when nothing of weight was added.
+    pub(super) fn mean(&self, method: &str, empty: &str) -> Figure {
         match &self.missing {
             Some(figure) => figure.clone(),
             None if self.weight > 0.0 => Figure::labelled(self.total / self.weight, self.exact, method),
-            None => Figure::missing(method, "no message of this class is delivered"),
+            None => Figure::missing(method, empty),
         }
     }
 }
@@ -329,7 +319,7 @@ fn source_preemptive_sojourn(
         let rank = network.class_of(priority);
         mixed.add(p, preemptive_sojourn(network, streams, index, node, rank, own).as_ref());
     }
-    mixed.mean("preemptive-resume priority, with the messages' own service")
+    mixed.mean("preemptive-resume priority, with the messages' own service", "the source sends nothing here")
 }
 
 /// A source's priorities with their probabilities (priority 0 when it gives none).
@@ -353,5 +343,5 @@ fn source_wait(network: &Network, source: &Source, index: usize, node: &NodeAnal
         let wait = figures.iter().find(|(metric, _)| *metric == ClassMetric::MeanWait).map(|(_, f)| f);
         mixed.add(p, wait);
     }
-    Some(mixed.mean("priority classes' waits"))
+    Some(mixed.mean("priority classes' waits", "the source sends nothing here"))
 }

@@ -1,8 +1,9 @@
 //! Priority classes at a node: per-class waits by Cobham's formula (non-preemptive) and the
 //! preemptive-resume formula, for M/G/1; Cobham's M/M/c form for several exponential workers.
 
+use super::classes::Mixed;
 use super::network::{Figure, NodeAnalysis};
-use super::service::{Moments, Streams};
+use super::service::{Moments, Streams, one_mean};
 use super::station::erlang_c;
 use crate::model::{ClassMetric, Discipline, Metric, Network, Node, NodeMetric, Servers};
 
@@ -20,11 +21,10 @@ pub(super) fn class_figures(
     }
     // Each priority class's arrival rate and service moments (classes of messages and sizes
     // mixed within it).
-    let classes: Vec<(f64, Moments)> = (0..network.priorities().len())
-        .map(|rank| {
-            let mixture = streams.mixture(network, index, None, |r| r == rank);
-            (mixture.rate, mixture.moments())
-        })
+    let classes: Vec<(f64, Moments)> = streams
+        .per_priority(network, index)
+        .into_iter()
+        .map(|mixture| (mixture.rate, mixture.moments()))
         .collect();
     let waits: Vec<Result<(&str, f64), String>> = if node.ttl.is_some() {
         classes
@@ -75,33 +75,21 @@ pub(super) fn with_class_means(
     if network.nodes()[index].discipline == Discipline::Fifo || analysis.classes.is_empty() {
         return;
     }
-    let rates: Vec<(f64, f64)> = (0..network.priorities().len())
-        .map(|rank| {
-            let mixture = streams.mixture(network, index, None, |r| r == rank);
-            (mixture.rate, mixture.moments().mean)
-        })
+    let rates: Vec<(f64, f64)> = streams
+        .per_priority(network, index)
+        .into_iter()
+        .map(|mixture| (mixture.rate, mixture.moments().mean))
         .collect();
-    let total: f64 = rates.iter().map(|(rate, _)| rate).sum();
-    let mean = rates.iter().map(|(rate, service)| rate * service).sum::<f64>() / total;
-    if rates.iter().all(|&(rate, service)| rate == 0.0 || (service - mean).abs() <= 1e-12 * mean) {
+    if one_mean(rates.iter().copied()) {
         return;
     }
+    let total: f64 = rates.iter().map(|(rate, _)| rate).sum();
     let class_mean = |metric: ClassMetric| -> Figure {
-        let mut sum = 0.0;
-        let mut exact = true;
-        for ((rate, _), figures) in rates.iter().zip(&analysis.classes) {
-            let figure = figures.iter().find(|(m, _)| *m == metric).map(|(_, f)| f);
-            match figure {
-                Some(Figure { value: Some(value), exact: figure_exact, .. }) => {
-                    sum += rate * value;
-                    exact &= *figure_exact;
-                }
-                _ if *rate == 0.0 => {}
-                Some(figure) => return figure.clone(),
-                None => return Figure::missing("none", "a priority class has no figure"),
-            }
+        let mut mixed = Mixed::default();
+        for ((rate, _), figures) in rates.iter().zip(&analysis.classes).filter(|((rate, _), _)| *rate > 0.0) {
+            mixed.add(*rate, figures.iter().find(|(m, _)| *m == metric).map(|(_, f)| f));
         }
-        Figure::labelled(sum / total, exact, "mean over the priority classes")
+        mixed.mean("mean over the priority classes", "no message reaches the node")
     };
     let (wait, sojourn) = (class_mean(ClassMetric::MeanWait), class_mean(ClassMetric::MeanSojourn));
     let little = |figure: &Figure| match figure.value {
@@ -148,8 +136,7 @@ fn class_waits(node: &Node, classes: &[(f64, Moments)]) -> Vec<Result<(&'static 
     let total: f64 = classes.iter().map(|(rate, _)| rate).sum();
     // The mean service over every class; M/M/c Cobham needs it to be every class's.
     let mean = classes.iter().map(|(rate, service)| rate * service.mean).sum::<f64>() / total;
-    let one_rate =
-        classes.iter().all(|(rate, service)| *rate == 0.0 || (service.mean - mean).abs() <= 1e-12 * mean);
+    let one_rate = one_mean(classes.iter().map(|(rate, service)| (*rate, service.mean)));
     let mut sigma_before = 0.0;
     let mut residual_so_far = 0.0;
     classes

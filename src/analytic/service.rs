@@ -118,6 +118,13 @@ impl Streams {
         mixture
     }
 
+    /// The mixture of each priority class (0 the highest) at node `index`.
+    pub fn per_priority(&self, network: &Network, index: usize) -> Vec<Mixture> {
+        (0..network.priorities().len())
+            .map(|rank| self.mixture(network, index, None, |r| r == rank))
+            .collect()
+    }
+
     /// The one service distribution every message reaching node `index` takes, when there is
     /// one: no per-byte part, and the same distribution for every class that arrives.
     fn common_service<'a>(&self, network: &'a Network, index: usize) -> Option<&'a Distribution> {
@@ -163,6 +170,14 @@ pub(super) fn with_effective_service(
         })
         .collect();
     Ok(network.with_nodes(nodes))
+}
+
+/// Whether every class with traffic among `classes` (rate, mean service) has the same mean
+/// service, to rounding.
+pub(super) fn one_mean(classes: impl Iterator<Item = (f64, f64)> + Clone) -> bool {
+    let total: f64 = classes.clone().map(|(rate, _)| rate).sum();
+    let mean = classes.clone().map(|(rate, service)| rate * service).sum::<f64>() / total;
+    classes.clone().all(|(rate, service)| rate == 0.0 || (service - mean).abs() <= 1e-12 * mean)
 }
 
 /// A distribution with the given moments: deterministic without variance, else gamma (the

@@ -48,6 +48,47 @@ impl Station {
     }
 }
 
+/// The search for a deadlock around a node whose last worker just blocked.
+#[derive(Debug)]
+struct DeadlockSearch {
+    /// Marks of the nodes the search has reached, one per node.
+    reached: Vec<bool>,
+    /// The nodes reached but not yet looked at.
+    pending: Vec<NodeId>,
+}
+
+impl DeadlockSearch {
+    /// Whether the node `start`, every worker of which is blocked, is part of a deadlock: every
+    /// node its blocked workers wait on, and every node theirs wait on, and so on, has all its
+    /// workers blocked too and no expiry pending that could free a slot. Nothing in that set
+    /// can then move again, whatever happens elsewhere.
+    #[inline(never)]
+    fn frozen_from(&mut self, start: NodeId, network: &Network, stations: &[Station]) -> bool {
+        self.reached.fill(false);
+        self.reached[start.index()] = true;
+        self.pending.clear();
+        self.pending.push(start);
+        while let Some(node_id) = self.pending.pop() {
+            let node = network.node(node_id);
+            let station = &stations[node_id.index()];
+            let all_blocked = node.servers.count() == Some(station.blocked);
+            let may_expire = node.ttl.is_some() && station.waiting.front().is_some();
+            if !all_blocked || may_expire {
+                return false;
+            }
+            // The nodes where this node's workers wait for room.
+            for (index, waited_on) in stations.iter().enumerate() {
+                let holds = waited_on.senders.iter().any(|blocked| blocked.holder == Holder::Node(node_id));
+                if holds && !self.reached[index] {
+                    self.reached[index] = true;
+                    self.pending.push(NodeId::from_index(index));
+                }
+            }
+        }
+        true
+    }
+}
+
 /// How a replication ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RunEnd {
@@ -84,10 +125,8 @@ pub struct Replication<'a, O: Observer> {
     next_service: u32,
     /// The next turn of each round-robin exchange.
     round_robin: Vec<usize>,
-    /// Scratch marks of the nodes a deadlock search has reached, one per node.
-    reached: Vec<bool>,
-    /// Scratch list of the nodes a deadlock search has still to look at.
-    to_search: Vec<NodeId>,
+    /// Scratch space of the deadlock search, kept to allocate once.
+    search: DeadlockSearch,
     /// Whether a set of full blocking channels froze: nothing in it can ever move again.
     frozen: bool,
     now: f64,
@@ -142,8 +181,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             delay_streams: streams(seed, index, Purpose::Delay, nodes),
             balancing_streams: streams(seed, index, Purpose::Balancing, network.exchanges().len()),
             round_robin: vec![0; network.exchanges().len()],
-            reached: vec![false; nodes],
-            to_search: Vec::new(),
+            search: DeadlockSearch { reached: vec![false; nodes], pending: Vec::new() },
             frozen: false,
             held: vec![0; sources],
             next_service: 0,
@@ -281,44 +319,6 @@ impl<'a, O: Observer> Replication<'a, O> {
                 }
             }
         }
-    }
-
-    /// Whether the node `start`, every worker of which is blocked, is part of a deadlock: every
-    /// node its blocked workers wait on, and every node theirs wait on, and so on, has all its
-    /// workers blocked too and no expiry pending that could free a slot. Nothing in that set
-    /// can then move again, whatever happens elsewhere.
-    #[inline(never)]
-    fn deadlocked_from(&mut self, start: NodeId) -> bool {
-        self.reached.fill(false);
-        self.reached[start.index()] = true;
-        let mut pending = std::mem::take(&mut self.to_search);
-        pending.clear();
-        pending.push(start);
-        let frozen = self.search_frozen(&mut pending);
-        self.to_search = pending;
-        frozen
-    }
-
-    /// The search of [`Self::deadlocked_from`], from the nodes in `pending`.
-    fn search_frozen(&mut self, pending: &mut Vec<NodeId>) -> bool {
-        while let Some(node_id) = pending.pop() {
-            let node = self.network.node(node_id);
-            let station = &self.stations[node_id.index()];
-            let all_blocked = node.servers.count() == Some(station.blocked);
-            let may_expire = node.ttl.is_some() && station.waiting.front().is_some();
-            if !all_blocked || may_expire {
-                return false;
-            }
-            // The nodes where this node's workers wait for room.
-            for (index, waited_on) in self.stations.iter().enumerate() {
-                let holds = waited_on.senders.iter().any(|blocked| blocked.holder == Holder::Node(node_id));
-                if holds && !self.reached[index] {
-                    self.reached[index] = true;
-                    pending.push(node_id_of(index));
-                }
-            }
-        }
-        true
     }
 
     /// A client of a closed population got its reply (or lost its request): it thinks, then
@@ -670,7 +670,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             self.stations[next.index()].senders.push_back(Blocked { holder: Holder::Node(node_id), message });
             self.observer.node_state(node_id, now, state);
             if node.servers.count() == Some(state.blocked) {
-                self.frozen = self.deadlocked_from(node_id);
+                self.frozen = self.search.frozen_from(node_id, self.network, &self.stations);
             }
             return;
         }
@@ -750,10 +750,6 @@ enum Fate {
     Unroutable(ExchangeId),
     /// Outlived a node's TTL, with no dead-letter target.
     Expired(NodeId),
-}
-
-fn node_id_of(index: usize) -> NodeId {
-    NodeId(u32::try_from(index).expect("node count fits in u32"))
 }
 
 fn source_id(index: usize) -> SourceId {

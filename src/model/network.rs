@@ -31,6 +31,15 @@ impl ClassId {
 }
 
 impl NodeId {
+    /// The id of the node at vector index `index`.
+    ///
+    /// # Panics
+    /// Beyond u32::MAX nodes, which no scenario can declare.
+    #[must_use]
+    pub fn from_index(index: usize) -> Self {
+        Self(u32::try_from(index).expect("node count fits in u32"))
+    }
+
     /// The id as a vector index.
     #[must_use]
     pub fn index(self) -> usize {
@@ -716,7 +725,7 @@ impl Network {
                 || node.dead_letter.is_some_and(|target| self.leaves_directly(target))
         });
         let (first, _) = exits.next()?;
-        exits.next().is_none().then(|| node_id(first))
+        exits.next().is_none().then(|| NodeId::from_index(first))
     }
 
     /// Whether a message sent to `target` can leave the system without entering a node
@@ -766,17 +775,13 @@ impl Network {
                 }
             }
         }
-        (0..self.nodes.len()).filter(|&i| !node_exits[i]).map(node_id).collect()
+        (0..self.nodes.len()).filter(|&i| !node_exits[i]).map(NodeId::from_index).collect()
     }
 }
 
 /// The branch whose cumulative interval holds the uniform draw `u` in [0, 1).
 fn branch_at(cumulative: &[f64], u: f64) -> usize {
     cumulative.iter().position(|&c| u < c).unwrap_or(cumulative.len() - 1)
-}
-
-fn node_id(index: usize) -> NodeId {
-    NodeId(u32::try_from(index).expect("node count fits in u32"))
 }
 
 #[cfg(test)]
