@@ -349,11 +349,16 @@ fn fifo_classes_share_the_pollaczek_khinchine_wait() {
 /// node's wait (1).
 #[test]
 fn priority_classes_and_message_classes_follow_cobham() {
-    let (interactive, batch): (f64, f64) = (0.3, 0.2);
-    let (query_mean, report_mean): (f64, f64) = (0.5, 3.0);
-    let (query_second, report_second) = (2.0 * query_mean * query_mean, report_mean * report_mean * 1.5);
-    let batch_mean = 0.25 * query_mean + 0.75 * report_mean;
-    let batch_second = 0.25 * query_second + 0.75 * report_second;
+    let Mix {
+        interactive,
+        batch,
+        query_mean,
+        report_mean,
+        query_second,
+        report_second,
+        batch_mean,
+        batch_second,
+    } = Mix::new();
     let residual = (interactive * query_second + batch * batch_second) / 2.0;
     let sigma = [interactive * query_mean, interactive * query_mean + batch * batch_mean];
     let priority_waits = [residual / (1.0 - sigma[0]), residual / ((1.0 - sigma[0]) * (1.0 - sigma[1]))];
@@ -373,17 +378,7 @@ fn priority_classes_and_message_classes_follow_cobham() {
     assert!((priority_sojourns[1] - 5.825_980).abs() < 1e-6 && (overall - 2.156_863).abs() < 1e-6);
     assert!((classes[0].1 - 1.602_241).abs() < 1e-6 && (classes[1].2 - 6.450_980).abs() < 1e-6);
 
-    let toml = format!(
-        "{}{}{}{}",
-        simulation(400_000.0, 2000.0, 20),
-        source("interactive", "station", interactive, "priority = 5\nclass = \"query\""),
-        source("batch", "station", batch, "class = { query = 0.25, report = 0.75 }"),
-        node(
-            "station",
-            query_mean,
-            "discipline = \"priority\"\nservice_by_class = { report = { dist = \"erlang\", k = 2, mean = \"3s\" } }"
-        ),
-    );
+    let toml = priority_mix("priority");
     let theory = Theory::of(&toml);
     assert_exact("Cobham analyze node Wq", theory.node("station", NodeMetric::MeanWait), overall);
     for rank in 0..2 {
@@ -418,6 +413,58 @@ fn priority_classes_and_message_classes_follow_cobham() {
     assert_mean("Cobham node Wq", experiment.summary.nodes[0].get(NodeMetric::MeanWait), overall);
 }
 
+/// The rates and service moments shared by the two priority tests (see the Cobham test's
+/// comment for the arithmetic).
+struct Mix {
+    interactive: f64,
+    batch: f64,
+    query_mean: f64,
+    report_mean: f64,
+    query_second: f64,
+    report_second: f64,
+    batch_mean: f64,
+    batch_second: f64,
+}
+
+impl Mix {
+    fn new() -> Self {
+        let (interactive, batch, query_mean, report_mean) = (0.3, 0.2, 0.5, 3.0);
+        // Exponential: E[S²] = 2E[S]²; Erlang-2: E[S²] = E[S]²(1 + 1/2).
+        let (query_second, report_second) = (2.0 * query_mean * query_mean, report_mean * report_mean * 1.5);
+        let batch_mean = 0.25 * query_mean + 0.75 * report_mean;
+        let batch_second = 0.25 * query_second + 0.75 * report_second;
+        Self {
+            interactive,
+            batch,
+            query_mean,
+            report_mean,
+            query_second,
+            report_second,
+            batch_mean,
+            batch_second,
+        }
+    }
+}
+
+/// Queries at priority 5 and a batch of queries and reports at priority 0 into one worker under
+/// `discipline`; reports take an Erlang-2 of mean 3 s, queries the exponential 0.5 s.
+fn priority_mix(discipline: &str) -> String {
+    let mix = Mix::new();
+    format!(
+        "{}{}{}{}",
+        simulation(400_000.0, 2000.0, 20),
+        source("interactive", "station", mix.interactive, "priority = 5\nclass = \"query\""),
+        source("batch", "station", mix.batch, "class = { query = 0.25, report = 0.75 }"),
+        node(
+            "station",
+            mix.query_mean,
+            &format!(
+                "discipline = \"{discipline}\"\nservice_by_class = {{ report = {{ dist = \"erlang\", k = 2, mean = \"3s\" }} }}"
+            )
+        ),
+    )
+}
+
 /// The same sources and services under preemptive-resume priority, where a message's delay grows
 /// with its own service.
 ///
@@ -436,11 +483,8 @@ fn priority_classes_and_message_classes_follow_cobham() {
 /// 5 CI checks: wait and sojourn of each message class (4), the batch source's latency (1).
 #[test]
 fn preemption_delays_each_class_by_its_own_service() {
-    let (interactive, batch): (f64, f64) = (0.3, 0.2);
-    let (query_mean, report_mean): (f64, f64) = (0.5, 3.0);
-    let (query_second, report_second) = (2.0 * query_mean * query_mean, report_mean * report_mean * 1.5);
-    let batch_mean = 0.25 * query_mean + 0.75 * report_mean;
-    let batch_second = 0.25 * query_second + 0.75 * report_second;
+    let Mix { interactive, batch, query_mean, report_mean, query_second, batch_mean, batch_second, .. } =
+        Mix::new();
     let residual =
         [interactive * query_second / 2.0, (interactive * query_second + batch * batch_second) / 2.0];
     let sigma = [interactive * query_mean, interactive * query_mean + batch * batch_mean];
@@ -462,17 +506,7 @@ fn preemption_delays_each_class_by_its_own_service() {
         ("report", report_sojourn - report_mean, report_sojourn),
     ];
 
-    let toml = format!(
-        "{}{}{}{}",
-        simulation(400_000.0, 2000.0, 20),
-        source("interactive", "station", interactive, "priority = 5\nclass = \"query\""),
-        source("batch", "station", batch, "class = { query = 0.25, report = 0.75 }"),
-        node(
-            "station",
-            query_mean,
-            "discipline = \"preemptive\"\nservice_by_class = { report = { dist = \"erlang\", k = 2, mean = \"3s\" } }"
-        ),
-    );
+    let toml = priority_mix("preemptive");
     let theory = Theory::of(&toml);
     for (class, wait, sojourn) in classes {
         let what = |metric: &str| format!("preemptive analyze {class} {metric}");
