@@ -18,7 +18,6 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Output;
 
 use kendall::analytic::{Analysis, Figure, analyze};
 use kendall::experiment::Experiment;
@@ -26,7 +25,7 @@ use kendall::model::{Metric, Scenario};
 use kendall::report::SummaryFile;
 use kendall::stats::{ClassMetric, EntitySummary, Estimate, MessageClassMetric, NodeMetric, SourceMetric};
 
-use crate::support::{Family, kendall, simulate, temp, write_scenario};
+use crate::support::{Family, assert_rejected, kendall, run, simulate, temp, write_scenario};
 
 /// Comparisons with theory through confidence intervals in this module, the Bonferroni
 /// denominator: 13 for the FIFO class mix, 9 for priorities with class-dependent service, 5
@@ -713,17 +712,12 @@ fn a_class_mix_without_class_service_changes_no_other_draw() {
     }
 }
 
-/// Runs `kendall run SCENARIO --out OUT --quiet`, whatever its exit status.
-fn run(scenario: &Path, out: &Path) -> Output {
-    kendall().arg("run").arg(scenario).arg("--out").arg(out).arg("--quiet").output().expect("kendall runs")
-}
-
 /// The summary.json of a `kendall run` of `contents` (which must succeed), and the file's text.
 fn run_summary(contents: &str) -> (SummaryFile, String, String) {
     let dir = temp();
     let path = write_scenario(&dir, "classes.toml", contents);
     let out = dir.path().join("out");
-    let output = run(&path, &out);
+    let output = run(&path, &out, &[]);
     assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
     let text = fs::read_to_string(out.join("summary.json")).expect("summary.json is written");
     let summary = serde_json::from_str(&text).expect("summary.json parses as SummaryFile");
@@ -820,25 +814,6 @@ fn check_describes_message_classes() {
     let output = kendall().arg("check").arg(&path).output().expect("kendall runs");
     assert_eq!(output.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&output.stdout).contains("class"));
-}
-
-/// Runs a bad scenario file through `kendall run` and `kendall check`: asserts exit status 2,
-/// that stderr contains every expected fragment (file name with line, field...), and that no
-/// output directory was created.
-fn assert_rejected(name: &str, contents: &str, expected: &[&str]) {
-    let dir = temp();
-    let path = write_scenario(&dir, name, contents);
-    let out = dir.path().join("out");
-    let output = run(&path, &out);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
-    for fragment in expected {
-        assert!(stderr.contains(fragment), "stderr lacks {fragment:?}: {stderr}");
-    }
-    assert!(output.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&output.stdout));
-    assert!(!out.exists(), "an output directory was created for a bad input");
-    let output = kendall().arg("check").arg(&path).output().expect("kendall runs");
-    assert_eq!(output.status.code(), Some(2), "check: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// `service_by_class` naming a class that no source draws: named with its position and the

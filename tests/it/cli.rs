@@ -11,7 +11,7 @@ use std::process::Output;
 use kendall::report::SummaryFile;
 use tempfile::TempDir;
 
-use crate::support::{kendall, temp, write_scenario};
+use crate::support::{assert_rejected, kendall, run, temp, write_scenario};
 
 /// The shipped M/M/1 scenario (rho = 0.9), used as a fixture.
 const MM1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mm1.toml");
@@ -38,20 +38,6 @@ const NODE_METRICS: [&str; 14] = [
 const SOURCE_METRICS: [&str; 6] =
     ["latency_mean", "latency_p50", "latency_p95", "latency_p99", "throughput", "delivered_fraction"];
 
-/// Runs `kendall run SCENARIO --out OUT --quiet` with the extra arguments and returns the output,
-/// whatever its exit status.
-fn run(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
-    kendall()
-        .arg("run")
-        .arg(scenario)
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .args(extra)
-        .output()
-        .expect("kendall runs")
-}
-
 /// Like [`run`], asserting exit status 0.
 fn run_ok(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
     let output = run(scenario, out, extra);
@@ -69,22 +55,6 @@ fn read_csv(path: &Path, header: &[&str]) -> Vec<csv::StringRecord> {
     let mut reader = csv::Reader::from_path(path).expect("the CSV file is written");
     assert_eq!(reader.headers().expect("a header"), header, "{}", path.display());
     reader.records().collect::<Result<_, _>>().expect("well-formed CSV records")
-}
-
-/// Runs a bad scenario file: asserts exit status 2, that stderr contains every expected fragment
-/// (file name, `line:`, field name...), and that no output directory was created.
-fn assert_rejected(name: &str, contents: &str, expected: &[&str]) {
-    let dir = temp();
-    let path = write_scenario(&dir, name, contents);
-    let out = dir.path().join("out");
-    let output = run(&path, &out, &["--duration", "100s", "--replications", "2"]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
-    for fragment in expected {
-        assert!(stderr.contains(fragment), "stderr lacks {fragment:?}: {stderr}");
-    }
-    assert!(output.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&output.stdout));
-    assert!(!out.exists(), "an output directory was created for a bad input");
 }
 
 /// `kendall run scenarios/mm1.toml` writes the three files, with every contract field of

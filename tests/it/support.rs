@@ -14,6 +14,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use assert_cmd::Command;
 use tempfile::TempDir;
@@ -37,6 +38,39 @@ pub fn write_scenario(dir: &TempDir, name: &str, contents: &str) -> PathBuf {
     let path = dir.path().join(name);
     fs::write(&path, contents).expect("the scenario file is written");
     path
+}
+
+/// Runs `kendall run SCENARIO --out OUT --quiet` with the extra arguments and returns the output,
+/// whatever its exit status.
+pub fn run(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
+    kendall()
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .output()
+        .expect("kendall runs")
+}
+
+/// Runs a bad scenario file: asserts exit status 2 from `run` and from `check`, that stderr
+/// contains every expected fragment, that nothing is printed on stdout, and that no output
+/// directory is created.
+pub fn assert_rejected(name: &str, contents: &str, expected: &[&str]) {
+    let dir = temp();
+    let path = write_scenario(&dir, name, contents);
+    let out = dir.path().join("out");
+    let output = run(&path, &out, &["--duration", "100s", "--replications", "2"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    for fragment in expected {
+        assert!(stderr.contains(fragment), "stderr lacks {fragment:?}: {stderr}");
+    }
+    assert!(output.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&output.stdout));
+    assert!(!out.exists(), "an output directory was created for a bad input");
+    let output = kendall().arg("check").arg(&path).output().expect("kendall runs");
+    assert_eq!(output.status.code(), Some(2), "check: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// Parses and runs an inline scenario on every core; no replication may stop early.
