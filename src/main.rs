@@ -11,13 +11,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use kendall::analytic::{self, Analysis};
+use kendall::experiment::{self, Warning};
 use kendall::model::Scenario;
-use kendall::report::{
-    AnalysisFile, SummaryFile, pretty_json, render_analysis, render_table, write_analysis, write_outputs,
-};
-use kendall::scenario::{Overrides, ScenarioError, parse_duration};
-use kendall::{experiment, scenario};
+use kendall::report::{Exporter, Json, RunReport, StudyReport, Table, write_files};
+use kendall::scenario::{self, Overrides, ScenarioError, parse_duration};
 
 /// Queueing-theory simulator and capacity planner for message-passing systems.
 #[derive(Debug, Parser)]
@@ -174,68 +171,45 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         seed: args.seed,
     };
     let scenario = load_with(&args.scenario, &overrides)?;
-    let analysis = analytic::analyze(&scenario.network, None).ok();
-    if let Some(analysis) = &analysis {
-        warn_unstable(analysis);
-    }
-    let total = u64::from(scenario.settings.replications);
-    let progress = progress_bar(total, args.quiet);
-    let tick = || progress.inc(1);
+    let progress = progress_bar(u64::from(scenario.settings.replications), args.quiet);
     let threads = args.threads.map(|t| t as usize);
-    let experiment = experiment::run(&scenario, threads, &tick)?;
+    let outcome = experiment::simulate(&scenario, threads, &|| progress.inc(1))?;
     progress.finish_and_clear();
-    let summary = SummaryFile::new(&scenario, &experiment, analysis.as_ref());
-    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
-    let written = write_outputs(&dir, &summary, &scenario, &experiment)?;
-    warn_stopped_early(&scenario, &experiment);
+    let report = RunReport::new(&scenario, &outcome);
+    let written = write_files(&output_dir(args.out.as_ref(), &scenario), &report, &RunReport::files())?;
+    print_warnings(&outcome.warnings);
+    print_result(&report, args.format, args.quiet, &written)
+}
+
+fn output_dir(out: Option<&PathBuf>, scenario: &Scenario) -> PathBuf {
+    out.cloned().unwrap_or_else(|| Path::new("output").join(&scenario.name))
+}
+
+fn print_warnings(warnings: &[Warning]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+}
+
+/// Prints `report` on standard output in `format`, then (unless quiet) the files written.
+fn print_result<R>(report: &R, format: Format, quiet: bool, written: &[PathBuf]) -> anyhow::Result<()>
+where
+    Table: Exporter<R>,
+    Json: Exporter<R>,
+{
     let mut stdout = std::io::stdout().lock();
-    match args.format {
+    match format {
         Format::Table => {
-            write!(stdout, "{}", render_table(&summary))?;
-            if !args.quiet {
+            stdout.write_all(&Table.render(report)?)?;
+            if !quiet {
                 let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
                 writeln!(stdout, "\nwrote {}", names.join(", "))?;
             }
         }
-        Format::Json => stdout.write_all(&pretty_json(&summary))?,
+        Format::Json => stdout.write_all(&Json.render(report)?)?,
     }
     stdout.flush()?;
     Ok(())
-}
-
-/// Warns about every unbounded queue whose offered load is at or above its capacity.
-fn warn_unstable(analysis: &Analysis) {
-    for node in analysis.nodes.iter().filter(|node| node.verdict == "unstable") {
-        let growth = if node.growth_rate > 0.0 {
-            format!("its queue grows by about {:.6} messages/s", node.growth_rate)
-        } else {
-            "it is critically loaded: its queue grows like the square root of time".to_owned()
-        };
-        eprintln!(
-            "warning: node '{}' is unstable: rho = {:.4} >= 1 (λ = {:.6}/s, cμ = {:.6}/s); {growth}",
-            node.name,
-            node.utilization,
-            node.arrival_rate,
-            node.arrival_rate - node.growth_rate,
-        );
-    }
-}
-
-fn warn_stopped_early(scenario: &Scenario, experiment: &experiment::Experiment) {
-    let deadlocked = experiment.deadlocked();
-    if deadlocked > 0 {
-        eprintln!(
-            "warning: {deadlocked} of {} replications deadlocked: full channels with overflow = \"block\" waited on each other, so part of the network could never move again; their figures cover the time until then",
-            scenario.settings.replications
-        );
-    }
-    let stopped = experiment.stopped_early();
-    if stopped > 0 {
-        eprintln!(
-            "warning: {stopped} of {} replications stopped early with {} messages in the system: the network is overloaded (see queue_growth_rate)",
-            scenario.settings.replications, scenario.settings.max_in_system
-        );
-    }
 }
 
 fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
@@ -253,28 +227,18 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
 
 fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let scenario = load(&args.scenario)?;
-    let analysis = analytic::analyze(&scenario.network, args.fill).map_err(|error| BadInput(error.into()))?;
-    warn_unstable(&analysis);
-    let file = AnalysisFile::new(&scenario.name, &analysis, &scenario.network);
-    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
-    let written = write_analysis(&dir, &file)?;
-    let mut stdout = std::io::stdout().lock();
-    match args.format {
-        Format::Table => {
-            write!(stdout, "{}", render_analysis(&file))?;
-            if !args.quiet {
-                writeln!(stdout, "\nwrote {}", written[0].display())?;
-            }
-        }
-        Format::Json => stdout.write_all(&pretty_json(&file))?,
-    }
-    stdout.flush()?;
-    Ok(())
+    let outcome = experiment::study(&scenario, args.fill).map_err(|error| BadInput(error.into()))?;
+    print_warnings(&outcome.warnings);
+    let report = StudyReport::new(&scenario, &outcome);
+    let written = write_files(&output_dir(args.out.as_ref(), &scenario), &report, &StudyReport::files())?;
+    print_result(&report, args.format, args.quiet, &written)
 }
 
 fn check(path: &Path) -> anyhow::Result<()> {
     let scenario = load(path)?;
+    let analysis = experiment::study(&scenario, None).ok().map(|outcome| outcome.analysis);
     let mut stdout = std::io::stdout().lock();
-    write!(stdout, "{}", kendall::report::describe(&scenario)).context("cannot write to standard output")?;
+    write!(stdout, "{}", kendall::report::describe(&scenario, analysis.as_ref()))
+        .context("cannot write to standard output")?;
     Ok(())
 }

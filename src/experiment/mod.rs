@@ -1,11 +1,20 @@
 //! Experiments over a scenario: independent replications run in parallel (rayon), collected in
 //! index order and reduced serially, so that results never depend on the thread count.
+//!
+//! [`simulate`] and [`study`] are the sequences behind `kendall run` and `kendall analyze`: they
+//! return the outcome and the typed [`Warning`]s, and leave every output format to
+//! [`report`](crate::report).
+
+mod warning;
+
+pub use warning::Warning;
 
 use std::time::Instant;
 
 use rayon::prelude::*;
 use thiserror::Error;
 
+use crate::analytic::{self, Analysis, AnalysisError};
 use crate::engine::Replication;
 use crate::model::{Network, Scenario, Settings};
 use crate::stats::{Collector, ReplicationResult, Summary};
@@ -89,4 +98,50 @@ pub fn run(
     let summary = Summary::new(network, &replications);
     let events = replications.iter().map(|r| r.events).sum();
     Ok(Experiment { replications, summary, events, wall_seconds: started.elapsed().as_secs_f64() })
+}
+
+/// A simulated scenario with its theory and warnings: everything `kendall run` reports.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// Theory beside the simulation, when the network can be analysed.
+    pub analysis: Option<Analysis>,
+    /// The replications and their summary.
+    pub experiment: Experiment,
+    /// What the user should know: unstable nodes, replications stopped early.
+    pub warnings: Vec<Warning>,
+}
+
+/// Analyses `scenario`, then runs every replication (see [`run`]), and collects the warnings.
+///
+/// # Errors
+/// When the thread pool cannot be created.
+pub fn simulate(
+    scenario: &Scenario,
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<RunOutcome, ExperimentError> {
+    let analysis = analytic::analyze(&scenario.network, None).ok();
+    let mut warnings = analysis.as_ref().map(Warning::unstable_nodes).unwrap_or_default();
+    let experiment = run(scenario, threads, on_done)?;
+    warnings.extend(Warning::stopped_replications(&experiment.replications, scenario.settings.max_in_system));
+    Ok(RunOutcome { analysis, experiment, warnings })
+}
+
+/// An analysed scenario with its warnings: everything `kendall analyze` reports.
+#[derive(Debug, Clone)]
+pub struct StudyOutcome {
+    /// The closed-form and network results.
+    pub analysis: Analysis,
+    /// What the user should know: unstable nodes.
+    pub warnings: Vec<Warning>,
+}
+
+/// Solves what theory can for `scenario`; `fill_target` as in [`analytic::analyze`].
+///
+/// # Errors
+/// When the traffic equations cannot be solved.
+pub fn study(scenario: &Scenario, fill_target: Option<f64>) -> Result<StudyOutcome, AnalysisError> {
+    let analysis = analytic::analyze(&scenario.network, fill_target)?;
+    let warnings = Warning::unstable_nodes(&analysis);
+    Ok(StudyOutcome { analysis, warnings })
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::analytic::analyze;
+use crate::analytic::Analysis;
 use crate::model::{Arrivals, ExchangeKind, Network, Scenario, Unroutable};
 
 fn describe_sources(out: &mut String, network: &Network) {
@@ -47,13 +47,12 @@ fn describe_sources(out: &mut String, network: &Network) {
     }
 }
 
-fn describe_nodes(out: &mut String, network: &Network) {
-    let analysis = analyze(network, None).ok();
+fn describe_nodes(out: &mut String, network: &Network, analysis: Option<&Analysis>) {
     for (index, node) in network.nodes().iter().enumerate() {
         let capacity = node
             .capacity
             .map_or_else(|| "unbounded".to_owned(), |k| format!("capacity {k} ({})", node.overflow.name()));
-        let (model, load) = analysis.as_ref().map_or_else(
+        let (model, load) = analysis.map_or_else(
             || (String::from("?"), String::new()),
             |a| {
                 (
@@ -139,9 +138,10 @@ fn describe_exchanges(out: &mut String, network: &Network) {
 }
 
 /// Describes a scenario: its settings, sources (with their keys), nodes (in Kendall notation,
-/// with their offered load), routes, and how each exchange routes every key.
+/// with their offered load from `analysis` when there is one), routes, and how each exchange
+/// routes every key.
 #[must_use]
-pub fn describe(scenario: &Scenario) -> String {
+pub fn describe(scenario: &Scenario, analysis: Option<&Analysis>) -> String {
     let mut out = String::new();
     let settings = &scenario.settings;
     let network = &scenario.network;
@@ -152,7 +152,7 @@ pub fn describe(scenario: &Scenario) -> String {
         settings.replications, settings.duration_s, settings.warmup_s, settings.seed, settings.max_in_system
     );
     describe_sources(&mut out, network);
-    describe_nodes(&mut out, network);
+    describe_nodes(&mut out, network, analysis);
     describe_exchanges(&mut out, network);
     out
 }

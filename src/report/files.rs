@@ -8,7 +8,6 @@ use thiserror::Error;
 
 use serde::Serialize;
 
-use super::analysis::AnalysisFile;
 use super::json::SummaryFile;
 use crate::experiment::Experiment;
 use crate::model::Scenario;
@@ -25,11 +24,9 @@ pub enum ReportError {
         /// The I/O error.
         source: io::Error,
     },
-    /// A CSV record could not be written.
-    #[error("cannot write {}", path.display())]
+    /// A CSV document could not be encoded.
+    #[error("cannot encode CSV")]
     Csv {
-        /// The file.
-        path: PathBuf,
         /// The CSV error.
         source: csv::Error,
     },
@@ -37,36 +34,6 @@ pub enum ReportError {
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ReportError + '_ {
     move |source| ReportError::Io { path: path.to_owned(), source }
-}
-
-/// Writes summary.json, summary.csv and replications.csv into `dir` (created if needed) and
-/// returns their paths.
-///
-/// # Errors
-/// When the directory or a file cannot be written; no final file is then left half-written.
-pub fn write_outputs(
-    dir: &Path,
-    summary: &SummaryFile,
-    scenario: &Scenario,
-    experiment: &Experiment,
-) -> Result<Vec<PathBuf>, ReportError> {
-    let (summary_csv_path, replications_path) = (dir.join("summary.csv"), dir.join("replications.csv"));
-    write_all(
-        dir,
-        vec![
-            (dir.join("summary.json"), Ok(pretty_json(summary))),
-            (summary_csv_path.clone(), summary_csv(summary, &summary_csv_path)),
-            (replications_path.clone(), replications_csv(scenario, experiment, &replications_path)),
-        ],
-    )
-}
-
-/// Writes analysis.json into `dir` (created if needed) and returns its path.
-///
-/// # Errors
-/// When the directory or the file cannot be written.
-pub fn write_analysis(dir: &Path, analysis: &AnalysisFile) -> Result<Vec<PathBuf>, ReportError> {
-    write_all(dir, vec![(dir.join("analysis.json"), Ok(pretty_json(analysis)))])
 }
 
 /// A JSON document, pretty-printed with a final newline.
@@ -79,7 +46,7 @@ pub fn pretty_json<T: Serialize>(document: &T) -> Vec<u8> {
 
 /// Writes every file under a temporary name, then renames them all into place: either all
 /// files are complete or none is written.
-fn write_all(
+pub(super) fn write_all(
     dir: &Path,
     files: Vec<(PathBuf, Result<Vec<u8>, ReportError>)>,
 ) -> Result<Vec<PathBuf>, ReportError> {
@@ -105,17 +72,18 @@ fn write_all(
     Ok(staged.into_iter().map(|(_, path)| path).collect())
 }
 
-fn csv_error(path: &Path) -> impl Fn(csv::Error) -> ReportError + '_ {
-    move |source| ReportError::Csv { path: path.to_owned(), source }
+fn csv_error(source: csv::Error) -> ReportError {
+    ReportError::Csv { source }
 }
 
 fn optional(value: Option<f64>) -> String {
     value.map_or_else(String::new, |v| v.to_string())
 }
 
-fn summary_csv(summary: &SummaryFile, path: &Path) -> Result<Vec<u8>, ReportError> {
+/// summary.csv: one row per scope, name and metric.
+pub(super) fn summary_csv(summary: &SummaryFile) -> Result<Vec<u8>, ReportError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["scope", "name", "metric", "mean", "ci_low", "ci_high"]).map_err(csv_error(path))?;
+    writer.write_record(["scope", "name", "metric", "mean", "ci_low", "ci_high"]).map_err(csv_error)?;
     let nodes = summary.nodes.iter().map(|n| ("node", n.name.clone(), &n.metrics));
     let node_classes = summary.nodes.iter().flat_map(|n| {
         n.message_classes.iter().map(|c| ("node_class", format!("{}/{}", n.name, c.name), &c.metrics))
@@ -128,24 +96,21 @@ fn summary_csv(summary: &SummaryFile, path: &Path) -> Result<Vec<u8>, ReportErro
             let [low, high] = entry.ci95.map_or([None, None], |[l, h]| [Some(l), Some(h)]);
             writer
                 .write_record([scope, &name, metric, &optional(entry.mean), &optional(low), &optional(high)])
-                .map_err(csv_error(path))?;
+                .map_err(csv_error)?;
         }
     }
-    writer.into_inner().map_err(|error| ReportError::Io { path: path.to_owned(), source: error.into_error() })
+    writer.into_inner().map_err(|error| csv_error(error.into_error().into()))
 }
 
-fn replications_csv(
-    scenario: &Scenario,
-    experiment: &Experiment,
-    path: &Path,
-) -> Result<Vec<u8>, ReportError> {
+/// replications.csv: one row per replication, scope, name and metric.
+pub(super) fn replications_csv(scenario: &Scenario, experiment: &Experiment) -> Result<Vec<u8>, ReportError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["replication", "scope", "name", "metric", "value"]).map_err(csv_error(path))?;
+    writer.write_record(["replication", "scope", "name", "metric", "value"]).map_err(csv_error)?;
     let network = &scenario.network;
     for replication in &experiment.replications {
         let index = replication.index.to_string();
         let mut write = |scope: &str, name: &str, metric: &str, value: Option<f64>| {
-            writer.write_record([&index, scope, name, metric, &optional(value)]).map_err(csv_error(path))
+            writer.write_record([&index, scope, name, metric, &optional(value)]).map_err(csv_error)
         };
         for (node, result) in network.nodes().iter().zip(&replication.nodes) {
             write_values(&mut write, "node", &node.name, &result.metrics)?;
@@ -163,7 +128,7 @@ fn replications_csv(
             write_values(&mut write, "class", class, values)?;
         }
     }
-    writer.into_inner().map_err(|error| ReportError::Io { path: path.to_owned(), source: error.into_error() })
+    writer.into_inner().map_err(|error| csv_error(error.into_error().into()))
 }
 
 fn write_values<M: Metric>(

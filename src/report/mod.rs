@@ -1,9 +1,11 @@
-//! Reports: the output files (summary.json, summary.csv, replications.csv) and the terminal table.
-//! Files are written completely or not at all: each goes to a temporary name first and is renamed
-//! into place once every file is written.
+//! Reports: every output format (summary.json, summary.csv, replications.csv, analysis.json, the
+//! terminal table) behind one [`Exporter`] interface. Formats never decide anything; they lay out
+//! what the library concluded. Files are written completely or not at all: each goes to a
+//! temporary name first and is renamed into place once every file is written.
 
 mod analysis;
 mod describe;
+mod exporter;
 mod files;
 mod json;
 mod table;
@@ -12,6 +14,7 @@ pub use analysis::{
     AnalysisClassEntry, AnalysisFile, AnalysisNamedEntry, AnalysisNodeEntry, SystemEntry, render_analysis,
 };
 pub use describe::describe;
-pub use files::{ReportError, pretty_json, write_analysis, write_outputs};
+pub use exporter::{Exporter, Json, ReplicationsCsv, RunReport, StudyReport, SummaryCsv, Table, write_files};
+pub use files::{ReportError, pretty_json};
 pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, SummaryFile};
 pub use table::render_table;
