@@ -5,8 +5,10 @@
 //! return the outcome and the typed [`Warning`]s, and leave every output format to
 //! [`report`](crate::report).
 
+mod slo;
 mod warning;
 
+pub use slo::{Comparison, Slo, SloCheck, SloError, SloScope};
 pub use warning::Warning;
 
 use std::time::Instant;
