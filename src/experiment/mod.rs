@@ -78,28 +78,59 @@ pub fn run(
     threads: Option<usize>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Experiment, ExperimentError> {
+    let mut experiments = run_all(std::slice::from_ref(scenario), threads, on_done)?;
+    Ok(experiments.remove(0))
+}
+
+/// Runs every replication of every scenario (the points of a sweep, the configurations of a
+/// comparison) as one pool of work units, so that no core idles between scenarios. Replication
+/// `i` of each scenario uses the streams of replication `i` (common random numbers). Results are
+/// per scenario, in order; each scenario's wall time is that of the whole batch.
+///
+/// # Errors
+/// When the thread pool cannot be created.
+pub fn run_all(
+    scenarios: &[Scenario],
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Experiment>, ExperimentError> {
     let started = Instant::now();
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(threads) = threads {
-        builder = builder.num_threads(threads);
-    }
-    let pool = builder
-        .build()
-        .map_err(|source| ExperimentError::ThreadPool { threads: threads.unwrap_or(0), source })?;
-    let (network, settings) = (&scenario.network, &scenario.settings);
-    let replications: Vec<ReplicationResult> = pool.install(|| {
-        (0..settings.replications)
-            .into_par_iter()
-            .map(|index| {
-                let result = run_replication(network, settings, index);
+    let units: Vec<(usize, u32)> = scenarios
+        .iter()
+        .enumerate()
+        .flat_map(|(variant, scenario)| {
+            (0..scenario.settings.replications).map(move |index| (variant, index))
+        })
+        .collect();
+    let mut results: Vec<ReplicationResult> = thread_pool(threads)?.install(|| {
+        units
+            .par_iter()
+            .map(|&(variant, index)| {
+                let scenario = &scenarios[variant];
+                let result = run_replication(&scenario.network, &scenario.settings, index);
                 on_done();
                 result
             })
             .collect()
     });
-    let summary = Summary::new(network, &replications);
-    let events = replications.iter().map(|r| r.events).sum();
-    Ok(Experiment { replications, summary, events, wall_seconds: started.elapsed().as_secs_f64() })
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let mut experiments = Vec::with_capacity(scenarios.len());
+    for scenario in scenarios {
+        let rest = results.split_off(scenario.settings.replications as usize);
+        let replications = std::mem::replace(&mut results, rest);
+        let summary = Summary::new(&scenario.network, &replications);
+        let events = replications.iter().map(|r| r.events).sum();
+        experiments.push(Experiment { replications, summary, events, wall_seconds });
+    }
+    Ok(experiments)
+}
+
+fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ExperimentError> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(threads) = threads {
+        builder = builder.num_threads(threads);
+    }
+    builder.build().map_err(|source| ExperimentError::ThreadPool { threads: threads.unwrap_or(0), source })
 }
 
 /// A simulated scenario with its theory and warnings: everything `kendall run` reports.
