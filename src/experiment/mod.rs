@@ -5,9 +5,11 @@
 //! return the outcome and the typed [`Warning`]s, and leave every output format to
 //! [`report`](crate::report).
 
+mod axis;
 mod slo;
 mod warning;
 
+pub use axis::{Axis, AxisError};
 pub use slo::{Comparison, Slo, SloCheck, SloError, SloScope};
 pub use warning::Warning;
 
