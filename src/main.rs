@@ -174,18 +174,18 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         seed: args.seed,
     };
     let scenario = load_with(&args.scenario, &overrides)?;
-    let analysis = analytic::analyze(&scenario.network, None).ok();
+    let analysis = analytic::analyze(scenario.network(), None).ok();
     if let Some(analysis) = &analysis {
         warn_unstable(analysis);
     }
-    let total = u64::from(scenario.settings.replications);
+    let total = u64::from(scenario.settings().replications());
     let progress = progress_bar(total, args.quiet);
     let tick = || progress.inc(1);
     let threads = args.threads.map(|t| t as usize);
     let experiment = experiment::run(&scenario, threads, &tick)?;
     progress.finish_and_clear();
     let summary = SummaryFile::new(&scenario, &experiment, analysis.as_ref());
-    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(scenario.name()));
     let written = write_outputs(&dir, &summary, &scenario, &experiment)?;
     warn_stopped_early(&scenario, &experiment);
     let mut stdout = std::io::stdout().lock();
@@ -226,14 +226,15 @@ fn warn_stopped_early(scenario: &Scenario, experiment: &experiment::Experiment) 
     if deadlocked > 0 {
         eprintln!(
             "warning: {deadlocked} of {} replications deadlocked: full channels with overflow = \"block\" waited on each other, so part of the network could never move again; their figures cover the time until then",
-            scenario.settings.replications
+            scenario.settings().replications()
         );
     }
     let stopped = experiment.stopped_early();
     if stopped > 0 {
         eprintln!(
             "warning: {stopped} of {} replications stopped early with {} messages in the system: the network is overloaded (see queue_growth_rate)",
-            scenario.settings.replications, scenario.settings.max_in_system
+            scenario.settings().replications(),
+            scenario.settings().max_in_system()
         );
     }
 }
@@ -253,10 +254,11 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
 
 fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let scenario = load(&args.scenario)?;
-    let analysis = analytic::analyze(&scenario.network, args.fill).map_err(|error| BadInput(error.into()))?;
+    let analysis =
+        analytic::analyze(scenario.network(), args.fill).map_err(|error| BadInput(error.into()))?;
     warn_unstable(&analysis);
-    let file = AnalysisFile::new(&scenario.name, &analysis, &scenario.network);
-    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    let file = AnalysisFile::new(scenario.name(), &analysis, scenario.network());
+    let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(scenario.name()));
     let written = write_analysis(&dir, &file)?;
     let mut stdout = std::io::stdout().lock();
     match args.format {
