@@ -67,7 +67,7 @@ impl Network {
         Ok(network)
     }
 
-    /// The sources, indexed by [`SourceId`].
+    /// The sources, indexed by [`SourceId`](super::SourceId).
     #[must_use]
     pub fn sources(&self) -> &[Source] {
         &self.sources
