@@ -78,7 +78,7 @@ fn measure(name: &str, text: &str) {
     let scenario: Scenario =
         kendall::scenario::parse(text, name, Path::new(name)).expect("benchmark scenario is valid");
     let started = Instant::now();
-    let result = run_replication(&scenario.network, &scenario.settings, 0);
+    let result = run_replication(scenario.network(), scenario.settings(), 0);
     let seconds = started.elapsed().as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
     let rate = result.events as f64 / seconds;

@@ -171,7 +171,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         seed: args.seed,
     };
     let scenario = load_with(&args.scenario, &overrides)?;
-    let progress = progress_bar(u64::from(scenario.settings.replications), args.quiet);
+    let progress = progress_bar(u64::from(scenario.settings().replications()), args.quiet);
     let threads = args.threads.map(|t| t as usize);
     let outcome = experiment::simulate(&scenario, threads, &|| progress.inc(1))?;
     progress.finish_and_clear();
@@ -182,7 +182,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
 }
 
 fn output_dir(out: Option<&PathBuf>, scenario: &Scenario) -> PathBuf {
-    out.cloned().unwrap_or_else(|| Path::new("output").join(&scenario.name))
+    out.cloned().unwrap_or_else(|| Path::new("output").join(scenario.name()))
 }
 
 fn print_warnings(warnings: &[Warning]) {

@@ -157,19 +157,16 @@ pub(super) fn with_effective_service(
         return Ok(network.clone());
     }
     let streams = Streams::of(graphs)?;
-    let nodes = network
+    let services = network
         .nodes()
         .iter()
         .enumerate()
-        .map(|(i, node)| {
-            let service = match streams.common_service(network, i) {
-                Some(common) => common.clone(),
-                None => moment_matched(streams.mixture(network, i, None, |_| true).moments(), &node.service),
-            };
-            Node { service, class_service: Vec::new(), per_byte: 0.0, ..node.clone() }
+        .map(|(i, node)| match streams.common_service(network, i) {
+            Some(common) => common.clone(),
+            None => moment_matched(streams.mixture(network, i, None, |_| true).moments(), &node.service),
         })
         .collect();
-    Ok(network.with_nodes(nodes))
+    Ok(network.with_services(services))
 }
 
 /// Whether every class with traffic among `classes` (rate, mean service) has the same mean

@@ -2,32 +2,8 @@
 //! several targets, with the matching rules of real brokers. Matching is done once per
 //! (exchange, key) when the model is built, so routing costs one slice lookup per message.
 
+use super::ids::{KeyId, Target};
 use super::matching::{kafka_partition, prefix_matches, topic_matches};
-use super::network::Target;
-
-/// Index of an exchange in [`Network::exchanges`](super::Network::exchanges).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ExchangeId(pub u32);
-
-impl ExchangeId {
-    /// The id as a vector index.
-    #[must_use]
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-/// Index of a routing key in [`Network::keys`](super::Network::keys).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId(pub u32);
-
-impl KeyId {
-    /// The id as a vector index.
-    #[must_use]
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
 
 /// The matching rule of an exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,41 +1,78 @@
 //! The validated model: what the engine and the analytic solvers run. Every value here has been
 //! checked; units are seconds and messages per second.
 
+mod choice;
 mod distribution;
 mod exchange;
+mod ids;
 pub mod matching;
 mod metric;
 mod network;
+mod node;
+mod source;
+mod validation;
 
+pub use choice::{Choice, KeyChoice};
 pub(crate) use distribution::unit_interval;
 pub use distribution::{Distribution, DistributionError};
-pub use exchange::{Binding, Exchange, ExchangeId, ExchangeKind, KeyId, Unroutable};
+pub use exchange::{Binding, Exchange, ExchangeKind, Unroutable};
+pub use ids::{ClassId, DEFAULT_CLASS, ExchangeId, KeyId, NodeId, SourceId, Target};
 pub use metric::{
     ClassMetric, ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeMetric, SourceMetric,
 };
-pub use network::{
-    Arrivals, Choice, ClassId, DEFAULT_CLASS, Discipline, KeyChoice, Network, NetworkError, Node, NodeId,
-    Overflow, Route, Routing, Servers, Source, SourceId, Target,
-};
+pub use network::Network;
+pub use node::{Discipline, Node, Overflow, Route, Routing, Servers};
+pub use source::{Arrivals, Source};
+pub use validation::NetworkError;
 
 /// How each replication is run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Observed simulated time per replication, after warm-up, in seconds.
-    pub duration_s: f64,
+    pub(crate) duration_s: f64,
     /// Simulated time discarded at the start of each replication, in seconds.
-    pub warmup_s: f64,
+    pub(crate) warmup_s: f64,
     /// Number of independent replications.
-    pub replications: u32,
+    pub(crate) replications: u32,
     /// Master seed; replication r uses streams derived from (seed, r).
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Messages in the system at which a replication is stopped as overloaded.
-    pub max_in_system: u32,
+    pub(crate) max_in_system: u32,
 }
 
 impl Settings {
     /// Default cap on messages in the system before a replication is stopped as overloaded.
     pub const DEFAULT_MAX_IN_SYSTEM: u32 = 1_000_000;
+
+    /// Observed simulated time per replication, after warm-up, in seconds.
+    #[must_use]
+    pub fn duration_s(&self) -> f64 {
+        self.duration_s
+    }
+
+    /// Simulated time discarded at the start of each replication, in seconds.
+    #[must_use]
+    pub fn warmup_s(&self) -> f64 {
+        self.warmup_s
+    }
+
+    /// Number of independent replications.
+    #[must_use]
+    pub fn replications(&self) -> u32 {
+        self.replications
+    }
+
+    /// Master seed; replication r uses streams derived from (seed, r).
+    #[must_use]
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Messages in the system at which a replication is stopped as overloaded.
+    #[must_use]
+    pub fn max_in_system(&self) -> u32 {
+        self.max_in_system
+    }
 
     /// Simulated time at which observation ends, in seconds.
     #[must_use]
@@ -48,9 +85,29 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub struct Scenario {
     /// The scenario's name (from the file, or its stem).
-    pub name: String,
+    pub(crate) name: String,
     /// How to run it.
-    pub settings: Settings,
+    pub(crate) settings: Settings,
     /// What to run.
-    pub network: Network,
+    pub(crate) network: Network,
+}
+
+impl Scenario {
+    /// The scenario's name (from the file, or its stem), which names its output directory.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How to run it.
+    #[must_use]
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// What to run.
+    #[must_use]
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
 }

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Spanned;
 
-use super::convert::{Problems, distribution};
+use super::distributions::distribution;
 use super::exchanges::{probability, valid_choice};
+use super::problems::Problems;
 use super::raw::{RawDistribution, RawNode, RawSource};
 use crate::model::{Choice, ClassId, DEFAULT_CLASS, Distribution};
 

@@ -4,13 +4,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use toml::Spanned;
 
-use super::convert::{Problems, unknown_node};
+use super::convert::unknown_node;
+use super::problems::Problems;
 use super::raw::{RawExchange, RawSource};
 use crate::model::matching::validate_topic_pattern;
 use crate::model::{Binding, Choice, Exchange, ExchangeKind, KeyChoice, KeyId, Target, Unroutable};
 
-/// Tolerance on the sum of a source's key probabilities.
-const PROBABILITY_TOLERANCE: f64 = 1e-9;
+/// Tolerance on the sum of probabilities: a source's keys, priorities and classes, a node's routes.
+pub(super) const PROBABILITY_TOLERANCE: f64 = 1e-9;
 
 /// Every routing key any source draws, sorted: position = [`KeyId`].
 pub(super) fn intern_keys(sources: &[Spanned<RawSource>]) -> Vec<String> {

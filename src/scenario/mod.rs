@@ -3,18 +3,25 @@
 
 mod classes;
 mod convert;
+mod distributions;
 mod error;
 mod exchanges;
+mod nodes;
+mod problems;
 mod raw;
+mod settings;
+mod sources;
 mod units;
+mod variation;
 
 use std::path::Path;
 
 pub use error::{Problem, ScenarioError};
 pub use units::parse_duration;
+pub use variation::{Variation, VariationError, VariationProblem, vary};
 
 use crate::model::Scenario;
-use convert::{Problems, line_column};
+use problems::{Problems, line_column};
 use raw::RawScenario;
 
 /// Run settings given outside the file (on the command line), which take precedence over the
@@ -31,6 +38,94 @@ pub struct Overrides {
     pub seed: Option<u64>,
 }
 
+/// A validated scenario with what it was validated from (the file's parsed contents and the
+/// overrides), so that a [`Variation`] of it goes through exactly the checks of a file (see
+/// [`vary`]).
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    scenario: Scenario,
+    raw: RawScenario,
+    default_name: String,
+    overrides: Overrides,
+    variations: Vec<Variation>,
+}
+
+impl LoadedScenario {
+    /// Reads and validates a scenario file, with some settings overridden. The scenario's name
+    /// defaults to the file stem.
+    ///
+    /// # Errors
+    /// When the file cannot be read, is not valid TOML of the expected shape, or describes an
+    /// invalid model.
+    pub fn load(path: &Path, overrides: &Overrides) -> Result<Self, ScenarioError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ScenarioError::Read { path: path.to_owned(), source })?;
+        let stem =
+            path.file_stem().map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned());
+        Self::parse(&text, &stem, path, overrides)
+    }
+
+    /// Validates scenario text with some settings overridden; `path` is used in messages only.
+    ///
+    /// # Errors
+    /// As for [`LoadedScenario::load`], without the read error.
+    pub fn parse(
+        text: &str,
+        default_name: &str,
+        path: &Path,
+        overrides: &Overrides,
+    ) -> Result<Self, ScenarioError> {
+        let raw: RawScenario = toml::from_str(text).map_err(|error| {
+            let (line, column) = error.span().map_or((1, 1), |span| line_column(text, span.start));
+            let message = error.message().trim().replace('\n', " ");
+            let message = match field_path(error) {
+                Some(field) => format!("field '{field}': {message}"),
+                None => message,
+            };
+            ScenarioError::Syntax { path: path.to_owned(), problem: Problem { line, column, message } }
+        })?;
+        let scenario = convert::convert(&raw, default_name, overrides).map_err(|problems: Problems| {
+            ScenarioError::Invalid { path: path.to_owned(), problems: problems.located(text) }
+        })?;
+        let (default_name, overrides) = (default_name.to_owned(), overrides.clone());
+        Ok(Self { scenario, raw, default_name, overrides, variations: Vec::new() })
+    }
+
+    /// The validated scenario.
+    #[must_use]
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The validated scenario, without what it was validated from.
+    #[must_use]
+    pub fn into_scenario(self) -> Scenario {
+        self.scenario
+    }
+
+    /// The variations applied to the file, in order (none for the file as loaded).
+    #[must_use]
+    pub fn variations(&self) -> &[Variation] {
+        &self.variations
+    }
+
+    /// A name for this configuration in reports: its variations as written, separated by spaces
+    /// (`load=1.5 node.storage.servers=4`), or "as-is" for the file as loaded.
+    #[must_use]
+    pub fn label(&self) -> String {
+        if self.variations.is_empty() {
+            return "as-is".to_owned();
+        }
+        self.variations.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Every numeric path a [`Variation`] of this scenario can name, in file order.
+    #[must_use]
+    pub fn numeric_paths(&self) -> Vec<String> {
+        variation::numeric_paths(&self.raw)
+    }
+}
+
 /// Reads and validates a scenario file. The scenario's name defaults to the file stem.
 ///
 /// # Errors
@@ -45,10 +140,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// # Errors
 /// As for [`load`].
 pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ScenarioError::Read { path: path.to_owned(), source })?;
-    let stem = path.file_stem().map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned());
-    parse_with(&text, &stem, path, overrides)
+    LoadedScenario::load(path, overrides).map(LoadedScenario::into_scenario)
 }
 
 /// The dotted path of the field a TOML error is about ("simulation.warmup"), when known. The
@@ -78,23 +170,5 @@ pub fn parse_with(
     path: &Path,
     overrides: &Overrides,
 ) -> Result<Scenario, ScenarioError> {
-    let raw: RawScenario = toml::from_str(text).map_err(|error| {
-        let (line, column) = error.span().map_or((1, 1), |span| line_column(text, span.start));
-        let message = error.message().trim().replace('\n', " ");
-        let message = match field_path(error) {
-            Some(field) => format!("field '{field}': {message}"),
-            None => message,
-        };
-        ScenarioError::Syntax { path: path.to_owned(), problem: Problem { line, column, message } }
-    })?;
-    let mut problems = Problems::new(text);
-    let scenario = convert::convert(raw, default_name, overrides, &mut problems);
-    let mut problems = problems.into_list();
-    match scenario {
-        Some(scenario) if problems.is_empty() => Ok(scenario),
-        _ => {
-            problems.sort_by_key(|p| (p.line, p.column));
-            Err(ScenarioError::Invalid { path: path.to_owned(), problems })
-        }
-    }
+    LoadedScenario::parse(text, default_name, path, overrides).map(LoadedScenario::into_scenario)
 }

@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::units::Seconds;
 
 /// The whole file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawScenario {
     pub name: Option<Spanned<String>>,
@@ -25,7 +25,7 @@ pub(super) struct RawScenario {
 }
 
 /// One `[[exchange]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawExchange {
     pub name: Spanned<String>,
@@ -38,7 +38,7 @@ pub(super) struct RawExchange {
 }
 
 /// One binding of an exchange: `{ key = "sensor.#", to = "storage" }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBinding {
     pub key: Option<Spanned<String>>,
@@ -46,7 +46,7 @@ pub(super) struct RawBinding {
 }
 
 /// The `[simulation]` table.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSimulation {
     pub duration: Option<Spanned<Seconds>>,
@@ -57,7 +57,7 @@ pub(super) struct RawSimulation {
 }
 
 /// One `[[source]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSource {
     pub name: Spanned<String>,
@@ -72,7 +72,7 @@ pub(super) struct RawSource {
 }
 
 /// One `[[node]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawNode {
     pub name: Spanned<String>,
@@ -90,7 +90,7 @@ pub(super) struct RawNode {
 }
 
 /// One entry of a node's `routes`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRoute {
     pub to: Spanned<String>,
@@ -100,7 +100,7 @@ pub(super) struct RawRoute {
 
 /// A distribution table such as `{ dist = "gamma", mean = "2ms", cv = 0.5 }`. Which fields each
 /// family takes is checked after parsing, so that the error can name the field.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDistribution {
     pub dist: Spanned<String>,

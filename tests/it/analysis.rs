@@ -58,7 +58,7 @@ fn scenario(toml: &str) -> Scenario {
 }
 
 fn analysis(toml: &str) -> Analysis {
-    analyze(&scenario(toml).network, None).expect("solvable traffic equations")
+    analyze(scenario(toml).network(), None).expect("solvable traffic equations")
 }
 
 fn node<'a>(analysis: &'a Analysis, name: &str) -> &'a NodeAnalysis {
@@ -745,7 +745,7 @@ routes = [{ to = "back" }]
 name = "back"
 service = { dist = "exponential", mean = "0.2s" }
 "#;
-    let network = scenario(toml).network;
+    let network = scenario(toml).network().clone();
     let default = analyze(&network, None).expect("solvable");
     let front = node(&default, "front");
     assert_eq!((front.stable, front.verdict), (false, "unstable"));
@@ -788,7 +788,8 @@ capacity = 10
 service = { dist = "exponential", mean = "1s" }
 "#,
     )
-    .network;
+    .network()
+    .clone();
     for fill in [None, Some(500.0)] {
         let analysis = analyze(&bounded, fill).expect("solvable");
         let buffer = &analysis.nodes[0];
@@ -927,7 +928,7 @@ fn analyze_cli(path: &Path, out: &Path, extra: &[&str]) -> Output {
 /// other, and the JSON printed must be analysis.json. Returns the analysis and the warnings.
 fn edge(name: &str, toml: &str) -> (Analysis, String) {
     let analysis = analysis(toml);
-    let network = scenario(toml).network;
+    let network = scenario(toml).network().clone();
     assert_sane(name, &analysis);
     let dir = temp();
     let path = write_scenario(&dir, &format!("{name}.toml"), toml);
@@ -1471,7 +1472,7 @@ fn run_writes_theory_into_summary_json() {
     assert_json_sane("summary.json analytic", &json, "");
 
     let summary: SummaryFile = serde_json::from_str(&text).expect("summary.json is a SummaryFile");
-    let analysis = analyze(&kendall::scenario::load(Path::new(MICROSERVICES)).expect("valid").network, None)
+    let analysis = analyze(kendall::scenario::load(Path::new(MICROSERVICES)).expect("valid").network(), None)
         .expect("solvable");
     let misses = |metrics: &BTreeMap<String, EstimateEntry>, analytic: &BTreeMap<String, Figure>| {
         analytic

@@ -109,13 +109,13 @@ struct Theory {
 impl Theory {
     fn of(toml: &str) -> Self {
         let scenario = scenario(toml);
-        let analysis = analyze(&scenario.network, None).expect("solvable traffic equations");
+        let analysis = analyze(scenario.network(), None).expect("solvable traffic equations");
         Self { scenario, analysis }
     }
 
     /// Position of message class `class` in `network.classes()`, the order of every per-class list.
     fn class_index(&self, class: &str) -> usize {
-        let classes = self.scenario.network.classes();
+        let classes = self.scenario.network().classes();
         classes
             .iter()
             .position(|name| name == class)
@@ -235,7 +235,7 @@ fn fifo_classes_share_the_pollaczek_khinchine_wait() {
 
     let toml = fifo_mix(&simulation(400_000.0, 2000.0, 20));
     let theory = Theory::of(&toml);
-    assert_eq!(theory.scenario.network.classes(), ["large", "small"], "classes sorted by name");
+    assert_eq!(theory.scenario.network().classes(), ["large", "small"], "classes sorted by name");
     assert_exact("FIFO mix analyze node Wq", theory.node("station", NodeMetric::MeanWait), wait);
     for (class, service, rate) in classes {
         let what = |metric: &str| format!("FIFO mix analyze {class} {metric}");

@@ -75,7 +75,7 @@ fn scenario(toml: &str) -> Scenario {
 
 /// What `analyze` says of an inline scenario.
 fn analysis(toml: &str) -> Analysis {
-    analyze(&scenario(toml).network, None).expect("solvable traffic equations")
+    analyze(scenario(toml).network(), None).expect("solvable traffic equations")
 }
 
 /// The summary of the node, source or exchange called `name`.
@@ -381,7 +381,7 @@ fn a_sole_exit_node_reports_every_delivery_as_its_subscribers() {
         node("b", 1, 0.5, ""),
     );
     let scenario = kendall::scenario::parse(&toml, "sole", std::path::Path::new("sole.toml")).expect("valid");
-    assert_eq!(scenario.network.sole_exit_node(), Some(kendall::model::NodeId(1)));
+    assert_eq!(scenario.network().sole_exit_node(), Some(kendall::model::NodeId(1)));
     let experiment = simulate(&toml);
     let b = node_index(&experiment, "b");
     for replication in &experiment.replications {
@@ -394,7 +394,7 @@ fn a_sole_exit_node_reports_every_delivery_as_its_subscribers() {
         toml.replace("[{ to = \"router\" }]", "[{ to = \"router\", p = 0.9 }, { to = \"exit\", p = 0.1 }]");
     let scenario =
         kendall::scenario::parse(&leaky, "leaky", std::path::Path::new("leaky.toml")).expect("valid");
-    assert_eq!(scenario.network.sole_exit_node(), None);
+    assert_eq!(scenario.network().sole_exit_node(), None);
 }
 
 /// A node of `servers` workers fed by a Poisson source at `lambda` whose messages are priority 1

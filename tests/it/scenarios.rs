@@ -126,10 +126,10 @@ fn every_shipped_scenario_validates_analyzes_and_runs() {
     for path in scenario_files() {
         let file = path.file_name().map_or_else(String::new, |name| name.to_string_lossy().into_owned());
         let scenario = load_shipped(&path);
-        assert!(!scenario.network.nodes().is_empty(), "{file}: no node");
-        let analysis = analyze(&scenario.network, None)
+        assert!(!scenario.network().nodes().is_empty(), "{file}: no node");
+        let analysis = analyze(scenario.network(), None)
             .unwrap_or_else(|error| panic!("{file}: analyze failed: {error}"));
-        assert_eq!(analysis.nodes.len(), scenario.network.nodes().len(), "{file}: one analysis per node");
+        assert_eq!(analysis.nodes.len(), scenario.network().nodes().len(), "{file}: one analysis per node");
         assert_all_finite(&file, &analysis);
 
         let short = brief(&path, &analysis);
@@ -144,7 +144,7 @@ fn every_shipped_scenario_validates_analyzes_and_runs() {
             let run = format!("{file} replication {}", replication.index);
             assert!(replication.events > 0, "{run}: no event");
             assert!(replication.observed_s > 0.0, "{run}: empty window");
-            for (node, result) in scenario.network.nodes().iter().zip(&replication.nodes) {
+            for (node, result) in scenario.network().nodes().iter().zip(&replication.nodes) {
                 let counts = result.counts;
                 let gone = counts.departures + counts.drops + counts.expired;
                 let held = i64::from(counts.in_system_end) - i64::from(counts.in_system_start);
@@ -152,10 +152,10 @@ fn every_shipped_scenario_validates_analyzes_and_runs() {
                     i64::try_from(counts.arrivals).expect("count") - i64::try_from(gone).expect("count"),
                     held,
                     "{run}: node {} does not conserve messages: {counts:?}",
-                    node.name
+                    node.name()
                 );
             }
-            for (exchange, result) in scenario.network.exchanges().iter().zip(&replication.exchanges) {
+            for (exchange, result) in scenario.network().exchanges().iter().zip(&replication.exchanges) {
                 assert!(result.unroutable <= result.routed, "{run}: exchange {}", exchange.name);
             }
         }
@@ -669,7 +669,7 @@ fn look_up(scenario: &Scenario, analysis: &Analysis, at: At) -> (f64, Option<boo
         At::Class(name, priority, metric) => {
             let classes = &node(analysis, name).classes;
             let class = classes
-                .get(scenario.network.class_of(priority))
+                .get(scenario.network().class_of(priority))
                 .unwrap_or_else(|| panic!("{at:?}: no class of priority {priority}"));
             labelled(&class.iter().find(|(m, _)| *m == metric).expect("every class metric").1)
         }
@@ -696,7 +696,7 @@ fn look_up(scenario: &Scenario, analysis: &Analysis, at: At) -> (f64, Option<boo
 
 /// The index of the message class named `class`.
 fn class_index(scenario: &Scenario, class: &str) -> usize {
-    let classes = scenario.network.classes();
+    let classes = scenario.network().classes();
     classes.iter().position(|name| name == class).unwrap_or_else(|| panic!("no class {class} in {classes:?}"))
 }
 
@@ -711,7 +711,7 @@ fn quoted_analytic_figures_are_what_analyze_computes() {
         let path = shipped(file);
         let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{file}: {error}"));
         let scenario = load_shipped(&path);
-        let analysis = analyze(&scenario.network, None).expect("solvable traffic equations");
+        let analysis = analyze(scenario.network(), None).expect("solvable traffic equations");
         for quote in quotes.iter().filter(|quote| quote.file == file) {
             let what = format!("{file}: {:?} quoted as {:?}", quote.at, quote.text);
             assert!(text.contains(quote.text), "{what}: the text is not in the file");
@@ -737,11 +737,11 @@ fn quoted_bottlenecks_and_verdicts_are_what_analyze_computes() {
     for (file, text, bottleneck) in cases {
         let path = shipped(file);
         assert!(std::fs::read_to_string(&path).expect("readable").contains(text), "{file}: {text:?}");
-        let analysis = analyze(&load_shipped(&path).network, None).expect("solvable");
+        let analysis = analyze(load_shipped(&path).network(), None).expect("solvable");
         assert_eq!(analysis.system.bottleneck.as_deref(), Some(bottleneck), "{file}");
     }
     let path = shipped("zeromq-pubsub.toml");
-    let analysis = analyze(&load_shipped(&path).network, None).expect("solvable");
+    let analysis = analyze(load_shipped(&path).network(), None).expect("solvable");
     let recorder = node(&analysis, "tick-recorder");
     assert_eq!((recorder.model.as_str(), recorder.verdict), ("M/M/1/1000", "saturated"));
     // "its HWM fills within about 21 s": 1000 messages at λ − μ = 1000 − 952.38 per second.

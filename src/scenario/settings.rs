@@ -1,0 +1,114 @@
+//! The scenario's name and its `[simulation]` table: how each replication is run.
+
+use toml::Spanned;
+
+use super::Overrides;
+use super::problems::Problems;
+use super::raw::RawSimulation;
+use crate::model::Settings;
+
+/// Defaults of the `[simulation]` table.
+const DEFAULT_DURATION_S: f64 = 10_000.0;
+const DEFAULT_REPLICATIONS: u32 = 10;
+const DEFAULT_SEED: u64 = 1;
+
+/// Whether a name is safe as a directory name: letters, digits, '.', '_' and '-', not starting
+/// with '.'.
+fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The scenario's name, which names its output directory: the file's `name`, else the file stem
+/// with unsafe characters replaced by '-'.
+pub(super) fn scenario_name(
+    name: Option<&Spanned<String>>,
+    default_name: &str,
+    problems: &mut Problems,
+) -> String {
+    match name {
+        Some(name) if is_safe_name(name.get_ref()) => name.get_ref().clone(),
+        Some(name) => {
+            let message = format!(
+                "field 'name': '{}' cannot name an output directory; use letters, digits, '.', '_' and '-', not starting with '.'",
+                name.get_ref()
+            );
+            problems.at(name.span(), message);
+            String::new()
+        }
+        None => {
+            let cleaned: String = default_name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+                .collect();
+            if is_safe_name(&cleaned) { cleaned } else { format!("scenario{cleaned}") }
+        }
+    }
+}
+
+pub(super) fn settings(
+    raw: Option<&Spanned<RawSimulation>>,
+    overrides: &Overrides,
+    problems: &mut Problems,
+) -> Option<Settings> {
+    let default = RawSimulation::default();
+    let sim = raw.map_or(&default, Spanned::get_ref);
+    let before = problems.len();
+    let file_duration = sim.duration.as_ref().map_or(DEFAULT_DURATION_S, |d| d.get_ref().0);
+    if let Some(duration) = &sim.duration
+        && file_duration <= 0.0
+        && overrides.duration_s.is_none()
+    {
+        problems.at(
+            duration.span(),
+            format!("[simulation] field 'duration' must be positive, got {file_duration}s"),
+        );
+    }
+    let duration_s = overrides.duration_s.unwrap_or(file_duration);
+    let file_warmup = sim.warmup.as_ref().map(|w| w.get_ref().0);
+    let warmup_s = overrides.warmup_s.or(file_warmup).unwrap_or(duration_s / 10.0);
+    let replications = bounded_integer(
+        sim.replications.as_ref(),
+        "[simulation] field 'replications'",
+        1,
+        u32::MAX.into(),
+        problems,
+    )
+    .map_or(DEFAULT_REPLICATIONS, |r| u32::try_from(r).unwrap_or(u32::MAX));
+    let seed = bounded_integer(sim.seed.as_ref(), "[simulation] field 'seed'", 0, i64::MAX, problems)
+        .map_or(DEFAULT_SEED, |s| u64::try_from(s).unwrap_or_default());
+    let max_in_system = bounded_integer(
+        sim.max_in_system.as_ref(),
+        "[simulation] field 'max_in_system'",
+        1,
+        u32::MAX.into(),
+        problems,
+    )
+    .map_or(Settings::DEFAULT_MAX_IN_SYSTEM, |m| u32::try_from(m).unwrap_or(u32::MAX));
+    (problems.len() == before).then_some(Settings {
+        duration_s,
+        warmup_s,
+        replications: overrides.replications.unwrap_or(replications),
+        seed: overrides.seed.unwrap_or(seed),
+        max_in_system,
+    })
+}
+
+/// An optional integer field that must lie in `[low, high]`; records a problem otherwise.
+pub(super) fn bounded_integer(
+    field: Option<&Spanned<i64>>,
+    what: &str,
+    low: i64,
+    high: i64,
+    problems: &mut Problems,
+) -> Option<i64> {
+    let field = field?;
+    let value = *field.get_ref();
+    if (low..=high).contains(&value) {
+        Some(value)
+    } else {
+        problems.at(field.span(), format!("{what} must be between {low} and {high}, got {value}"));
+        None
+    }
+}
