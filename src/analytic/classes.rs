@@ -1,7 +1,7 @@
 //! Per message class figures of a node: its share of the traffic, the wait it sees and the
 //! service it takes.
 
-use super::network::{Figure, NodeAnalysis, SourceAnalysis};
+use super::results::{Figure, NodeAnalysis, SourceAnalysis};
 use super::service::{Streams, stream_moments};
 use crate::model::{
     ClassId, ClassMetric, Discipline, MessageClassMetric, Metric, Network, NodeMetric, Servers, Source,

@@ -8,7 +8,7 @@
 
 use super::linear::SingularMatrix;
 use super::mva::{MvaKind, MvaPoint, MvaStation, mva};
-use super::network::{Analysis, Figure, NodeAnalysis, SourceAnalysis, SystemAnalysis};
+use super::results::{Analysis, Figure, NodeAnalysis, SourceAnalysis, SystemAnalysis};
 use super::traffic::SourceFlow;
 use crate::model::{Arrivals, Metric, Network, Node, NodeMetric, Servers, SourceMetric};
 

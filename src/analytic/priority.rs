@@ -2,7 +2,7 @@
 //! preemptive-resume formula, for M/G/1; Cobham's M/M/c form for several exponential workers.
 
 use super::classes::Mixed;
-use super::network::{Figure, NodeAnalysis};
+use super::results::{Figure, NodeAnalysis};
 use super::service::{Moments, Streams, one_mean};
 use super::station::erlang_c;
 use crate::model::{ClassMetric, Discipline, Metric, Network, Node, NodeMetric, Servers};
