@@ -205,7 +205,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
 
 /// Warns about every unbounded queue whose offered load is at or above its capacity.
 fn warn_unstable(analysis: &Analysis) {
-    for node in analysis.nodes.iter().filter(|node| node.verdict == "unstable") {
+    for node in analysis.nodes.iter().filter(|node| node.verdict == analytic::Verdict::Unstable) {
         let growth = if node.growth_rate > 0.0 {
             format!("its queue grows by about {:.6} messages/s", node.growth_rate)
         } else {

@@ -57,4 +57,4 @@ pub mod traffic;
 
 pub use network::analyze;
 pub use node::DEFAULT_FILL_TARGET;
-pub use results::{Analysis, AnalysisError, Figure, NodeAnalysis, SourceAnalysis, SystemAnalysis};
+pub use results::{Analysis, AnalysisError, Figure, NodeAnalysis, SourceAnalysis, SystemAnalysis, Verdict};

@@ -1,7 +1,7 @@
 //! One node's figures: the closed form that fits its arrivals and its channel, its stability
 //! verdict, and each metric's figure, labelled exact or approximate.
 
-use super::results::{Figure, NodeAnalysis};
+use super::results::{Figure, NodeAnalysis, Verdict};
 use super::shape::Shape;
 use super::station::{self, StationMetrics};
 use super::traffic::Flows;
@@ -162,9 +162,9 @@ pub(super) fn analyze_node(
     let target = node.capacity.map_or(fill_target.unwrap_or(DEFAULT_FILL_TARGET), f64::from);
     let time_to_fill = fills.then(|| station::time_to_reach(fill_rate, 0.0, target)).flatten();
     let verdict = match (stable, node.has_unbounded_queue()) {
-        (true, _) => "stable",
-        (false, false) => "saturated",
-        (false, true) => "unstable",
+        (true, _) => Verdict::Stable,
+        (false, false) => Verdict::Saturated,
+        (false, true) => Verdict::Unstable,
     };
     let model = choose_model(node, index, lambda, shape);
     let flags = (shape.rate_exact[index], shape.blocked_downstream[index]);
@@ -195,7 +195,7 @@ fn node_figures(
     flow: &Flows,
     index: usize,
     model: &Model,
-    verdict: &str,
+    verdict: Verdict,
     (rate_exact, blocked_downstream): (bool, bool),
 ) -> Vec<(NodeMetric, Figure)> {
     let traffic = "traffic equations";
@@ -206,9 +206,9 @@ fn node_figures(
         flow.throughput(index) / node.capacity_rate()
     };
     // An overloaded queue is busy all the time only asymptotically (it starts empty).
-    let busy_exact = rate_exact && if unbounded { verdict == "stable" } else { model.exact };
-    let growth = if verdict == "unstable" { lambda - node.capacity_rate() } else { 0.0 };
-    let missing_reason = if verdict == "unstable" {
+    let busy_exact = rate_exact && if unbounded { verdict == Verdict::Stable } else { model.exact };
+    let growth = if verdict == Verdict::Unstable { lambda - node.capacity_rate() } else { 0.0 };
+    let missing_reason = if verdict == Verdict::Unstable {
         if growth > 0.0 {
             format!("unstable: the queue grows by {growth:.6} messages/s, so it has no steady state")
         } else {
@@ -345,7 +345,7 @@ mod tests {
         let text = TANDEM.replace("rate = 2.0", "rate = 3.0").replace("0.25s", "0.5s");
         let analysis = analysis(&text);
         let a = &analysis.nodes[0];
-        assert_eq!(a.verdict, "unstable");
+        assert_eq!(a.verdict, Verdict::Unstable);
         assert!((a.growth_rate - 1.0).abs() < 1e-12);
         assert!((a.time_to_fill.unwrap() - 1e6).abs() < 1e-3);
         assert!(a.metric(NodeMetric::MeanWait).unwrap().value.is_none());

@@ -1,6 +1,8 @@
 //! What theory says about a network: one [`Figure`] per metric, per node, per source and for
 //! the system as a whole, and why an analysis can fail.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -65,9 +67,9 @@ pub struct NodeAnalysis {
     pub throughput: f64,
     /// Whether ρ < 1.
     pub stable: bool,
-    /// "stable", "saturated" (a finite channel at ρ ≥ 1, dropping) or "unstable" (an unbounded
-    /// queue at ρ ≥ 1, growing without bound).
-    pub verdict: &'static str,
+    /// Whether the node is stable, a finite channel dropping its excess or an unbounded queue
+    /// growing without bound.
+    pub verdict: Verdict,
     /// Rate at which the node's queue grows, λ − cμ messages per second (0 when stable).
     pub growth_rate: f64,
     /// Messages at which `time_to_fill` is measured: the capacity if bounded, else the user's N.
@@ -80,6 +82,30 @@ pub struct NodeAnalysis {
     pub classes: Vec<Vec<(ClassMetric, Figure)>>,
     /// Per message class, when the network has several.
     pub message_classes: Vec<Vec<(ClassMetric, Figure)>>,
+}
+
+/// Whether a node keeps up with what it is offered.
+///
+/// Serialised, and displayed, as its lowercase name: "stable", "saturated" or "unstable".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// ρ < 1: the node has a steady state.
+    Stable,
+    /// A finite channel at ρ ≥ 1: it fills up, then drops (or blocks) what it cannot take.
+    Saturated,
+    /// An unbounded queue at ρ ≥ 1: it grows without bound.
+    Unstable,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Stable => "stable",
+            Self::Saturated => "saturated",
+            Self::Unstable => "unstable",
+        })
+    }
 }
 
 /// What theory says about the system as a whole.
@@ -148,4 +174,20 @@ pub enum AnalysisError {
     /// The routing has a loop without exit: the traffic equations have no solution.
     #[error("the traffic equations are singular: some loop of routes never exits")]
     Singular(#[from] SingularMatrix),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_serialises_and_displays_as_its_lowercase_name() {
+        for (verdict, word) in
+            [(Verdict::Stable, "stable"), (Verdict::Saturated, "saturated"), (Verdict::Unstable, "unstable")]
+        {
+            assert_eq!(verdict.to_string(), word);
+            assert_eq!(serde_json::to_string(&verdict).unwrap(), format!("\"{word}\""));
+            assert_eq!(serde_json::from_str::<Verdict>(&format!("\"{word}\"")).unwrap(), verdict);
+        }
+    }
 }
