@@ -140,33 +140,32 @@ impl Copies {
             solve(matrix.clone(), (0..vertices).map(|i| 1.0 - q(i) + graph.unroutable[i]).collect())?;
         // Only the vertices this source's messages reach count.
         let reached = graph.visits(&[])?;
-        let mut exact = true;
-        let mut weighted = Vec::with_capacity(vertices);
-        for (i, c) in delivered.iter().enumerate() {
-            if reached[i] <= 1e-12 {
-                weighted.push(0.0);
-                continue;
-            }
-            let in_transit: f64 = graph.delays[i]
-                .iter()
-                .map(|&(target, mean)| mean * target.map_or(1.0, |t| delivered[t]))
-                .sum::<f64>()
-                * q(i);
-            let sojourn = sojourns.get(i).and_then(Option::as_ref);
-            match sojourn {
-                None => weighted.push(in_transit),
-                Some(figure) => match figure.value {
-                    Some(w) => {
-                        exact &= figure.exact;
-                        weighted.push(w * c + in_transit);
+        // Each vertex's term of W ∘ C + Q Σ p·E[delay]·C_target, with whether its sojourn is
+        // exact; none at all when copies are delivered through a node without a mean sojourn.
+        let terms: Option<Vec<(f64, bool)>> = (0..vertices)
+            .map(|i| {
+                if reached[i] <= 1e-12 {
+                    return Some((0.0, true));
+                }
+                let in_transit: f64 = graph.delays[i]
+                    .iter()
+                    .map(|&(target, mean)| mean * target.map_or(1.0, |t| delivered[t]))
+                    .sum::<f64>()
+                    * q(i);
+                match sojourns.get(i).and_then(Option::as_ref) {
+                    None => Some((in_transit, true)),
+                    Some(Figure { value: Some(w), exact, .. }) => {
+                        Some((w * delivered[i] + in_transit, *exact))
                     }
-                    None if *c > 1e-12 => weighted.push(f64::NAN),
-                    None => weighted.push(in_transit),
-                },
-            }
-        }
-        let latency_sum =
-            if weighted.iter().any(|w| w.is_nan()) { None } else { Some(solve(matrix, weighted)?) };
+                    Some(_) if delivered[i] > 1e-12 => None,
+                    Some(_) => Some((in_transit, true)),
+                }
+            })
+            .collect();
+        let exact = terms.iter().flatten().all(|&(_, exact)| exact);
+        let latency_sum = terms
+            .map(|terms| solve(matrix, terms.into_iter().map(|(term, _)| term).collect()))
+            .transpose()?;
         Ok(Self { delivered, dropped, latency_sum, exact })
     }
 
