@@ -129,7 +129,7 @@ impl Copies {
     /// # Formula
     /// With A = I − Q F (F the expected copies between vertices, Q the pass fractions):
     /// A C = Q e_exit; A D = (1 − q) + u (u the unroutable drops);
-    /// A R = W ∘ C + Q Σ_routes p·E[delay]·C_target (C_exit = 1).
+    /// A R = W ∘ C + Q Σ_routes p·E\[delay\]·C_target (C_exit = 1).
     /// `sojourns` holds the mean sojourn at each node of the messages followed.
     fn solve(graph: &SourceFlow, pass: &[f64], sojourns: &[Option<Figure>]) -> Result<Self, SingularMatrix> {
         let vertices = graph.to_exit.len();
@@ -211,7 +211,7 @@ impl Copies {
 /// join.
 ///
 /// # Formula
-/// Nelson-Tantawi: E[T_N] = (H_N/H_2 + (4/11)(1 − H_N/H_2)ρ) × ((12 − ρ)/8) / (μ − λ), with H_N
+/// Nelson-Tantawi: E\[T_N\] = (H_N/H_2 + (4/11)(1 − H_N/H_2)ρ) × ((12 − ρ)/8) / (μ − λ), with H_N
 /// the harmonic numbers; exact for N = 2 (Flatto-Hahn), an approximation beyond. The join's own
 /// latency onward is added.
 fn fork_join_latency(

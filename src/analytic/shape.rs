@@ -138,7 +138,7 @@ fn round_robin_share(network: &Network, source: &Source, index: usize) -> f64 {
     }
 }
 
-/// edges[i][j]: some source's messages can go from vertex i to vertex j in one hop (by a route,
+/// `edges[i][j]`: some source's messages can go from vertex i to vertex j in one hop (by a route,
 /// a binding, or dead-lettering).
 fn edges(network: &Network, graphs: &[SourceFlow]) -> Vec<Vec<bool>> {
     let vertices = network.nodes().len() + network.exchanges().len();
@@ -153,7 +153,7 @@ fn edges(network: &Network, graphs: &[SourceFlow]) -> Vec<Vec<bool>> {
     edges
 }
 
-/// reach[i][j]: vertex j can be reached from vertex i in one or more hops, passing only through
+/// `reach[i][j]`: vertex j can be reached from vertex i in one or more hops, passing only through
 /// intermediate vertices `k` with `through(k)` (Floyd-Warshall).
 fn closure(edges: &[Vec<bool>], through: impl Fn(usize) -> bool) -> Vec<Vec<bool>> {
     let mut reach = edges.to_vec();
