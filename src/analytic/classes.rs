@@ -1,7 +1,7 @@
 //! Per message class figures of a node: its share of the traffic, the wait it sees and the
 //! service it takes.
 
-use super::network::{Figure, NodeAnalysis, SourceAnalysis};
+use super::results::{Figure, NodeAnalysis, SourceAnalysis};
 use super::service::{Streams, stream_moments};
 use crate::model::{
     ClassId, ClassMetric, Discipline, MessageClassMetric, Metric, Network, NodeMetric, Servers, Source,
@@ -121,8 +121,8 @@ fn class_wait(
 ///
 /// # Formula
 /// A message of class k with service S stays T(S) = S/(1 − σ_{k−1}) + R_k/((1 − σ_{k−1})(1 − σ_k)):
-/// linear in S. With T_k the class's mean sojourn and E[S_k] its mean service,
-/// T = T_k + (own − E[S_k])/(1 − σ_{k−1}), σ_{k−1} the load of the classes above.
+/// linear in S. With T_k the class's mean sojourn and E\[S_k\] its mean service,
+/// T = T_k + (own − E\[S_k\])/(1 − σ_{k−1}), σ_{k−1} the load of the classes above.
 fn preemptive_sojourn(
     network: &Network,
     streams: &Streams,

@@ -8,7 +8,7 @@
 
 use super::linear::SingularMatrix;
 use super::mva::{MvaKind, MvaPoint, MvaStation, mva};
-use super::network::{Analysis, Figure, NodeAnalysis, SourceAnalysis, SystemAnalysis};
+use super::results::{Analysis, Figure, NodeAnalysis, SourceAnalysis, SystemAnalysis, Verdict};
 use super::traffic::SourceFlow;
 use crate::model::{Arrivals, Metric, Network, Node, NodeMetric, Servers, SourceMetric};
 
@@ -159,7 +159,7 @@ fn closed_node(node: &Node, visits: f64, queue: f64, point: &MvaPoint, exact: bo
         utilization,
         throughput: lambda,
         stable: true,
-        verdict: "stable",
+        verdict: Verdict::Stable,
         growth_rate: 0.0,
         fill_target: 0.0,
         time_to_fill: None,
@@ -183,7 +183,7 @@ fn unsolved(network: &Network) -> Analysis {
             utilization: 0.0,
             throughput: 0.0,
             stable: true,
-            verdict: "stable",
+            verdict: Verdict::Stable,
             growth_rate: 0.0,
             fill_target: 0.0,
             time_to_fill: None,

@@ -28,18 +28,33 @@
 //! Nothing here panics. Functions that return `Option` give `None` for an unstable queue
 //! (rho ≥ 1) or for invalid input (non-finite or negative values, zero servers); the others
 //! document what they require. Results are never NaN for valid input.
+//!
+//! # Layout
+//!
+//! [`analyze`] (in `network.rs`) puts together, for an open network: the shape of each node's
+//! arrivals (`shape.rs`), the closed form and figures of each node (`node.rs`), per priority
+//! and per message class (`priority.rs`, `classes.rs`), each source's end-to-end figures
+//! (`latency.rs`) and the system's stability and headroom (`system.rs`); closed populations
+//! go to `closed.rs`. The result types they all fill in are in `results.rs`, which depends on
+//! none of them.
 
 mod classes;
 mod closed;
+#[cfg(test)]
+mod fixtures;
+mod latency;
 pub mod linear;
 pub mod mva;
 mod network;
+mod node;
 mod priority;
+mod results;
 mod service;
+mod shape;
 pub mod station;
+mod system;
 pub mod traffic;
 
-pub use network::{
-    Analysis, AnalysisError, DEFAULT_FILL_TARGET, Figure, NodeAnalysis, SourceAnalysis, SystemAnalysis,
-    analyze,
-};
+pub use network::analyze;
+pub use node::DEFAULT_FILL_TARGET;
+pub use results::{Analysis, AnalysisError, Figure, NodeAnalysis, SourceAnalysis, SystemAnalysis, Verdict};

@@ -2,7 +2,7 @@
 //! preemptive-resume formula, for M/G/1; Cobham's M/M/c form for several exponential workers.
 
 use super::classes::Mixed;
-use super::network::{Figure, NodeAnalysis};
+use super::results::{Figure, NodeAnalysis};
 use super::service::{Moments, Streams, one_mean};
 use super::station::erlang_c;
 use crate::model::{ClassMetric, Discipline, Metric, Network, Node, NodeMetric, Servers};
@@ -122,10 +122,10 @@ pub(super) fn with_class_means(
 /// first), with the formula's name, or why there is none.
 ///
 /// # Formula
-/// ρ_i = λ_i E[S_i]/c, σ_k = Σ_{i≤k} ρ_i; non-preemptive M/G/1 (Cobham): Wq_k =
-/// R/((1 − σ_{k−1})(1 − σ_k)) with R = Σ_i λ_i E[S_i²]/2; preemptive-resume M/G/1: T_k =
-/// E[S_k]/(1 − σ_{k−1}) + R_k/((1 − σ_{k−1})(1 − σ_k)) with R_k over classes 1..k, and the wait
-/// is T_k − E[S_k]; non-preemptive M/M/c (every class served at one rate μ): Wq_k =
+/// ρ_i = λ_i E\[S_i\]/c, σ_k = Σ_{i≤k} ρ_i; non-preemptive M/G/1 (Cobham): Wq_k =
+/// R/((1 − σ_{k−1})(1 − σ_k)) with R = Σ_i λ_i E\[S_i²\]/2; preemptive-resume M/G/1: T_k =
+/// E\[S_k\]/(1 − σ_{k−1}) + R_k/((1 − σ_{k−1})(1 − σ_k)) with R_k over classes 1..k, and the wait
+/// is T_k − E\[S_k\]; non-preemptive M/M/c (every class served at one rate μ): Wq_k =
 /// (C(c, a)/(cμ))/((1 − σ_{k−1})(1 − σ_k)).
 fn class_waits(node: &Node, classes: &[(f64, Moments)]) -> Vec<Result<(&'static str, f64), String>> {
     let Servers::Finite(c) = node.servers else {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::analytic::Analysis;
+use crate::analytic::{Analysis, Verdict};
 use crate::stats::ReplicationResult;
 
 /// Something the user should know about a scenario or its results; never fatal.
@@ -46,7 +46,7 @@ impl Warning {
         analysis
             .nodes
             .iter()
-            .filter(|node| node.verdict == "unstable")
+            .filter(|node| node.verdict == Verdict::Unstable)
             .map(|node| Self::Unstable {
                 node: node.name.clone(),
                 utilization: node.utilization,

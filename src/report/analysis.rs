@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::table::number;
-use crate::analytic::{Analysis, Figure};
+use crate::analytic::{Analysis, Figure, Verdict};
 use crate::model::{Metric, Network};
 
 /// System-wide verdict in analysis.json.
@@ -59,7 +59,7 @@ pub struct AnalysisNodeEntry {
     /// Whether ρ < 1.
     pub stable: bool,
     /// "stable", "saturated" (finite channel at ρ ≥ 1) or "unstable" (unbounded queue at ρ ≥ 1).
-    pub verdict: String,
+    pub verdict: Verdict,
     /// Queue growth in messages per second, λ − cμ (0 when stable).
     pub growth_rate: f64,
     /// The N of `time_to_fill`, messages.
@@ -163,7 +163,7 @@ impl AnalysisFile {
                     utilization: node.utilization,
                     throughput: node.throughput,
                     stable: node.stable,
-                    verdict: node.verdict.to_owned(),
+                    verdict: node.verdict,
                     growth_rate: node.growth_rate,
                     fill_target: node.fill_target,
                     time_to_fill: node.time_to_fill,

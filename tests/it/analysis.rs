@@ -24,7 +24,7 @@ use std::path::Path;
 use std::process::Output;
 
 use kendall::analytic::station;
-use kendall::analytic::{Analysis, Figure, NodeAnalysis, analyze};
+use kendall::analytic::{Analysis, Figure, NodeAnalysis, Verdict, analyze};
 use kendall::experiment::Experiment;
 use kendall::model::{Metric, Scenario};
 use kendall::report::{AnalysisFile, EstimateEntry, SummaryFile};
@@ -652,7 +652,7 @@ fn traffic_equations_of_a_feedback_network() {
         assert_close(&format!("demand_{name}"), node.demand_rate, lambda);
         assert_close(&format!("rho_{name}"), node.utilization, rho);
         assert_close(&format!("throughput_{name}"), node.throughput, lambda);
-        assert!(node.stable && node.verdict == "stable" && node.growth_rate == 0.0);
+        assert!(node.stable && node.verdict == Verdict::Stable && node.growth_rate == 0.0);
         assert_eq!(node.time_to_fill, None);
     }
     let lengths = 0.642_857_142_857_142_9 / (4.0 / 3.0 - 1.0) + 1.5 + 3.0 + 0.7 / 0.3;
@@ -748,7 +748,7 @@ service = { dist = "exponential", mean = "0.2s" }
     let network = scenario(toml).network().clone();
     let default = analyze(&network, None).expect("solvable");
     let front = node(&default, "front");
-    assert_eq!((front.stable, front.verdict), (false, "unstable"));
+    assert_eq!((front.stable, front.verdict), (false, Verdict::Unstable));
     assert_close("rho", front.utilization, 1.25);
     assert_close("growth", front.growth_rate, 1.0);
     assert_close("N", front.fill_target, 1e6);
@@ -793,7 +793,7 @@ service = { dist = "exponential", mean = "1s" }
     for fill in [None, Some(500.0)] {
         let analysis = analyze(&bounded, fill).expect("solvable");
         let buffer = &analysis.nodes[0];
-        assert_eq!((buffer.stable, buffer.verdict), (false, "saturated"));
+        assert_eq!((buffer.stable, buffer.verdict), (false, Verdict::Saturated));
         // It fills at λ − cμ = 2/s, then holds steady and drops: no lasting growth.
         assert_close("growth", buffer.growth_rate, 0.0);
         assert_close("N", buffer.fill_target, 10.0);
@@ -982,7 +982,7 @@ fn rho_exactly_one() {
     ] {
         let (analysis, stderr) = edge(case, &one_node(rate, node));
         let n = &analysis.nodes[0];
-        assert_eq!((n.stable, n.verdict), (false, "unstable"), "{case}");
+        assert_eq!((n.stable, n.verdict), (false, Verdict::Unstable), "{case}");
         assert_eq!(n.utilization, 1.0, "{case}");
         assert_eq!(n.growth_rate, 0.0, "{case}");
         assert_eq!(n.time_to_fill, None, "{case}");
@@ -1012,7 +1012,7 @@ fn rho_exactly_one() {
         &one_node("1.0", "servers = 2\ncapacity = 5\nservice = { dist = \"exponential\", mean = \"2s\" }"),
     );
     let n = &analysis.nodes[0];
-    assert_eq!((n.stable, n.verdict), (false, "saturated"));
+    assert_eq!((n.stable, n.verdict), (false, Verdict::Saturated));
     assert_eq!(n.growth_rate, 0.0);
     assert_close("p_5", value(n, NodeMetric::DropProbability), 2.0 / 11.0);
     assert_close("L", value(n, NodeMetric::MeanInSystem), 30.0 / 11.0);
@@ -1058,7 +1058,7 @@ fn capacity_one() {
         edge("k1", &one_node("2.0", "capacity = 1\nservice = { dist = \"exponential\", mean = \"1s\" }"));
     let n = &analysis.nodes[0];
     assert_eq!(n.model, "M/M/1/1");
-    assert_eq!((n.stable, n.verdict), (false, "saturated"));
+    assert_eq!((n.stable, n.verdict), (false, Verdict::Saturated));
     assert_close("drop", value(n, NodeMetric::DropProbability), 2.0 / 3.0);
     assert_eq!(value(n, NodeMetric::MeanWait), 0.0);
     assert_close("W", value(n, NodeMetric::MeanSojourn), 1.0);
@@ -1202,7 +1202,7 @@ service = { dist = "exponential", mean = "1s" }
 fn a_loop_that_rarely_exits() {
     let (analysis, _) = edge("loop", &rare_exit_loop());
     let a = &analysis.nodes[0];
-    assert_eq!((a.stable, a.verdict), (false, "unstable"));
+    assert_eq!((a.stable, a.verdict), (false, Verdict::Unstable));
     assert!((a.demand_rate - 2f64.powi(40)).abs() <= 1e-9 * a.demand_rate, "{}", a.demand_rate);
     assert!(a.growth_rate > 0.0);
     assert_close("throughput", a.throughput, 1e6);
@@ -1360,7 +1360,7 @@ fn analyze_writes_analysis_json() {
         assert_eq!(entry.name, name);
         assert_close(&format!("{name} lambda"), entry.arrival_rate, lambda);
         assert_close(&format!("{name} rho"), entry.utilization, rho);
-        assert!(entry.stable && entry.verdict == "stable");
+        assert!(entry.stable && entry.verdict == Verdict::Stable);
         assert!(entry.metrics["mean_wait"].exact, "{name}: a Jackson network");
     }
     assert_eq!(file.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["web", "mobile"]);
@@ -1383,7 +1383,7 @@ fn analyze_fill_flag() {
         assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
         let file: AnalysisFile = serde_json::from_slice(&output.stdout).expect("an AnalysisFile");
         let n = &file.nodes[0];
-        assert_eq!((n.verdict.as_str(), n.growth_rate), ("unstable", 1.0));
+        assert_eq!((n.verdict, n.growth_rate), (Verdict::Unstable, 1.0));
         assert_close("N", n.fill_target, fill);
         assert_close("time to fill", n.time_to_fill.expect("a time to fill"), fill);
         let stderr = String::from_utf8_lossy(&output.stderr);

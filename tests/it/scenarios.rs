@@ -18,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kendall::analytic::{Analysis, Figure, NodeAnalysis, analyze};
+use kendall::analytic::{Analysis, Figure, NodeAnalysis, Verdict, analyze};
 use kendall::experiment;
 use kendall::model::Scenario;
 use kendall::scenario::{Overrides, load, load_with};
@@ -743,7 +743,7 @@ fn quoted_bottlenecks_and_verdicts_are_what_analyze_computes() {
     let path = shipped("zeromq-pubsub.toml");
     let analysis = analyze(load_shipped(&path).network(), None).expect("solvable");
     let recorder = node(&analysis, "tick-recorder");
-    assert_eq!((recorder.model.as_str(), recorder.verdict), ("M/M/1/1000", "saturated"));
+    assert_eq!((recorder.model.as_str(), recorder.verdict), ("M/M/1/1000", Verdict::Saturated));
     // "its HWM fills within about 21 s": 1000 messages at λ − μ = 1000 − 952.38 per second.
     let fill = recorder.time_to_fill.expect("a saturated channel fills");
     assert!((fill - 1000.0 / (1000.0 - 1000.0 / 1.05)).abs() <= RELATIVE * fill, "time to fill {fill}");
