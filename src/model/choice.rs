@@ -21,7 +21,7 @@ impl<T: Copy> Choice<T> {
     /// Values with their probabilities, which must be positive and sum to 1 (checked by the
     /// scenario layer).
     #[must_use]
-    pub fn new(weighted: Vec<(T, f64)>) -> Self {
+    pub(crate) fn new(weighted: Vec<(T, f64)>) -> Self {
         let (keys, probabilities): (Vec<T>, Vec<f64>) = weighted.into_iter().unzip();
         let mut total = 0.0;
         let mut cumulative: Vec<f64> = probabilities

@@ -93,15 +93,15 @@ pub enum Unroutable {
 #[derive(Debug, Clone)]
 pub struct Exchange {
     /// Unique name from the scenario.
-    pub name: String,
+    pub(crate) name: String,
     /// The matching rule.
-    pub kind: ExchangeKind,
+    pub(crate) kind: ExchangeKind,
     /// The bindings, in file order.
-    pub bindings: Vec<Binding>,
+    pub(crate) bindings: Vec<Binding>,
     /// What happens to unroutable messages.
-    pub unroutable: Unroutable,
+    pub(crate) unroutable: Unroutable,
     /// For a fork: the parts each binding receives (at least 1).
-    pub parts: u32,
+    pub(crate) parts: u32,
     /// Targets per key id, each target at most once (a broker delivers one copy per queue even
     /// when several bindings match).
     by_key: Vec<Vec<Target>>,
@@ -110,9 +110,21 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// Unique name from the scenario.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The matching rule.
+    #[must_use]
+    pub fn kind(&self) -> ExchangeKind {
+        self.kind
+    }
+
     /// Builds an exchange and its routing table over the network's `keys`.
     #[must_use]
-    pub fn new(
+    pub(crate) fn new(
         name: String,
         kind: ExchangeKind,
         bindings: Vec<Binding>,
@@ -126,7 +138,7 @@ impl Exchange {
 
     /// A fork sending `parts` parts to each binding.
     #[must_use]
-    pub fn fork(name: String, bindings: Vec<Binding>, parts: u32, keys: &[String]) -> Self {
+    pub(crate) fn fork(name: String, bindings: Vec<Binding>, parts: u32, keys: &[String]) -> Self {
         let parts = parts.max(1);
         let targets: Vec<Target> =
             bindings.iter().flat_map(|b| std::iter::repeat_n(b.target, parts as usize)).collect();

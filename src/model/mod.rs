@@ -10,7 +10,6 @@ mod metric;
 mod network;
 mod node;
 mod source;
-mod validation;
 
 pub use choice::{Choice, KeyChoice};
 pub(crate) use distribution::unit_interval;
@@ -20,10 +19,9 @@ pub use ids::{ClassId, DEFAULT_CLASS, ExchangeId, KeyId, NodeId, SourceId, Targe
 pub use metric::{
     ClassMetric, ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeMetric, SourceMetric,
 };
-pub use network::Network;
+pub use network::{Network, NetworkError};
 pub use node::{Discipline, Node, Overflow, Route, Routing, Servers};
 pub use source::{Arrivals, Source};
-pub use validation::NetworkError;
 
 /// How each replication is run.
 #[derive(Debug, Clone, PartialEq)]

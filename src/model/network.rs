@@ -6,17 +6,20 @@ use super::exchange::Exchange;
 use super::ids::{ClassId, DEFAULT_CLASS, ExchangeId, NodeId, Target};
 use super::node::Node;
 use super::source::Source;
-use super::validation::NetworkError;
+
+mod validation;
+
+pub use validation::NetworkError;
 
 /// A validated open network of sources, nodes and exchanges.
 #[derive(Debug, Clone)]
 pub struct Network {
-    pub(super) sources: Vec<Source>,
-    pub(super) nodes: Vec<Node>,
-    pub(super) exchanges: Vec<Exchange>,
+    sources: Vec<Source>,
+    nodes: Vec<Node>,
+    exchanges: Vec<Exchange>,
     keys: Vec<String>,
     /// The message class names, indexed by [`ClassId`].
-    pub(super) classes: Vec<String>,
+    classes: Vec<String>,
     /// The distinct message priorities, highest first: class i has priority `priorities[i]`.
     priorities: Vec<u8>,
     /// The class of each priority value.

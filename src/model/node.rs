@@ -86,7 +86,7 @@ impl Route {
 
     /// An instant route.
     #[must_use]
-    pub fn new(target: Target, probability: f64) -> Self {
+    pub(crate) fn new(target: Target, probability: f64) -> Self {
         Self { target, probability, delay: None }
     }
 }
@@ -104,7 +104,7 @@ impl Routing {
     /// Builds the routing for a list of branches whose probabilities sum to 1 (checked by the
     /// scenario layer); no branch at all means exit.
     #[must_use]
-    pub fn from_routes(routes: Vec<Route>) -> Self {
+    pub(crate) fn from_routes(routes: Vec<Route>) -> Self {
         let mut routes = if routes.is_empty() { vec![Route::new(Target::Exit, 1.0)] } else { routes };
         // Probabilities are validated to sum to 1 within 1e-9; normalise them so that the
         // engine and the analysis use exactly the same branch probabilities.

@@ -1,19 +1,17 @@
 //! From what the file says to the validated model, collecting every problem (not only the first),
 //! each at the place in the text it refers to.
 
-use std::collections::HashMap;
-
 use toml::Spanned;
 
-use super::Overrides;
 use super::classes::intern_classes;
 use super::exchanges::{convert_exchange, intern_keys};
+use super::names::target_names;
 use super::nodes::convert_node;
 use super::problems::Problems;
 use super::raw::RawScenario;
-use super::settings::{scenario_name, settings};
+use super::settings::{Overrides, scenario_name, settings};
 use super::sources::convert_source;
-use crate::model::{Exchange, ExchangeId, Network, NetworkError, Node, NodeId, Scenario, Source, Target};
+use crate::model::{Exchange, Network, NetworkError, Node, Scenario, Source};
 
 /// Converts a parsed file into a scenario, or returns every problem found.
 pub(super) fn convert(
@@ -86,52 +84,4 @@ fn build(
             None
         }
     }
-}
-
-/// Route targets (nodes and exchanges) by name; records duplicate and reserved names.
-fn target_names(raw: &RawScenario, problems: &mut Problems) -> HashMap<String, Target> {
-    let mut names = HashMap::new();
-    let mut seen: HashMap<&str, &str> = HashMap::new();
-    let id = |index: usize| u32::try_from(index).unwrap_or(u32::MAX);
-    let all = raw
-        .node
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (&n.get_ref().name, "node", Some(Target::Node(NodeId(id(i))))))
-        .chain(
-            raw.exchange
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (&e.get_ref().name, "exchange", Some(Target::Exchange(ExchangeId(id(i)))))),
-        )
-        .chain(raw.source.iter().map(|s| (&s.get_ref().name, "source", None)));
-    for (name, kind, target) in all {
-        let text = name.get_ref().as_str();
-        if text.is_empty() || text == "exit" {
-            problems
-                .at(name.span(), format!("{kind} name '{text}' is reserved or empty: choose another name"));
-        } else if let Some(first) = seen.insert(text, kind) {
-            problems.at(
-                name.span(),
-                format!("{kind} name '{text}' is already used by a {first}: names must be unique"),
-            );
-        } else if let Some(target) = target {
-            names.insert(text.to_owned(), target);
-        }
-    }
-    names
-}
-
-pub(super) fn unknown_node(
-    context: &str,
-    field: &str,
-    name: &str,
-    names: &HashMap<String, Target>,
-) -> String {
-    let mut known: Vec<&str> = names.keys().map(String::as_str).collect();
-    known.sort_unstable();
-    format!(
-        "{context} field '{field}': unknown node or exchange '{name}' (known: {}; or \"exit\" in routes)",
-        known.join(", ")
-    )
 }

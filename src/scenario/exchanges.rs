@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use toml::Spanned;
 
-use super::convert::unknown_node;
+use super::names::unknown_node;
 use super::problems::Problems;
 use super::raw::{RawExchange, RawSource};
 use crate::model::matching::validate_topic_pattern;

@@ -6,6 +6,7 @@ mod convert;
 mod distributions;
 mod error;
 mod exchanges;
+mod names;
 mod nodes;
 mod problems;
 mod raw;
@@ -17,26 +18,13 @@ mod variation;
 use std::path::Path;
 
 pub use error::{Problem, ScenarioError};
+pub use settings::Overrides;
 pub use units::parse_duration;
 pub use variation::{Variation, VariationError, VariationProblem, vary};
 
 use crate::model::Scenario;
 use problems::{Problems, line_column};
 use raw::RawScenario;
-
-/// Run settings given outside the file (on the command line), which take precedence over the
-/// file's `[simulation]` table. A default warm-up follows an overridden duration.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Overrides {
-    /// Observed simulated time per replication, seconds (positive).
-    pub duration_s: Option<f64>,
-    /// Warm-up per replication, seconds.
-    pub warmup_s: Option<f64>,
-    /// Number of replications (at least 1).
-    pub replications: Option<u32>,
-    /// Master seed.
-    pub seed: Option<u64>,
-}
 
 /// A validated scenario with what it was validated from (the file's parsed contents and the
 /// overrides), so that a [`Variation`] of it goes through exactly the checks of a file (see

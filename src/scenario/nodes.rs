@@ -6,9 +6,9 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::classes::class_service;
-use super::convert::unknown_node;
 use super::distributions::distribution;
 use super::exchanges::PROBABILITY_TOLERANCE;
+use super::names::unknown_node;
 use super::problems::Problems;
 use super::raw::{RawNode, RawRoute, RawServers};
 use super::settings::bounded_integer;

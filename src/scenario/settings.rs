@@ -2,10 +2,23 @@
 
 use toml::Spanned;
 
-use super::Overrides;
 use super::problems::Problems;
 use super::raw::RawSimulation;
 use crate::model::Settings;
+
+/// Run settings given outside the file (on the command line), which take precedence over the
+/// file's `[simulation]` table. A default warm-up follows an overridden duration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// Observed simulated time per replication, seconds (positive).
+    pub duration_s: Option<f64>,
+    /// Warm-up per replication, seconds.
+    pub warmup_s: Option<f64>,
+    /// Number of replications (at least 1).
+    pub replications: Option<u32>,
+    /// Master seed.
+    pub seed: Option<u64>,
+}
 
 /// Defaults of the `[simulation]` table.
 const DEFAULT_DURATION_S: f64 = 10_000.0;

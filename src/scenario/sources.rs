@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use toml::Spanned;
 
 use super::classes::source_classes;
-use super::convert::unknown_node;
 use super::distributions::distribution;
 use super::exchanges::{source_keys, source_priorities};
+use super::names::unknown_node;
 use super::problems::Problems;
 use super::raw::RawSource;
 use super::settings::bounded_integer;

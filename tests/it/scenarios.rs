@@ -156,7 +156,7 @@ fn every_shipped_scenario_validates_analyzes_and_runs() {
                 );
             }
             for (exchange, result) in scenario.network().exchanges().iter().zip(&replication.exchanges) {
-                assert!(result.unroutable <= result.routed, "{run}: exchange {}", exchange.name);
+                assert!(result.unroutable <= result.routed, "{run}: exchange {}", exchange.name());
             }
         }
         println!("{file}: {} events in {:.2}s", experiment.events, experiment.wall_seconds);

@@ -8,9 +8,9 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 
 use super::{Variation, VariationError};
-use crate::scenario::Overrides;
 use crate::scenario::distributions::accepted_fields;
 use crate::scenario::raw::{RawDistribution, RawNode, RawScenario, RawServers, RawSimulation, RawSource};
+use crate::scenario::settings::Overrides;
 use crate::scenario::units::Seconds;
 
 /// Offset of the first variation's edits: variation i edits at `VIRTUAL_START + i`.

@@ -2,10 +2,8 @@
 
 use thiserror::Error;
 
-use super::exchange::{ExchangeKind, Unroutable};
-use super::ids::{NodeId, Target};
-use super::network::Network;
-use super::node::Overflow;
+use super::Network;
+use crate::model::{ExchangeKind, NodeId, Overflow, Target, Unroutable};
 
 /// A structural defect that makes a network impossible to simulate.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
