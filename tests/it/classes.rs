@@ -9,23 +9,25 @@
 //! common random numbers leaving the node figures bit-for-bit unchanged).
 //!
 //! # Tolerances
-//! As in features.rs (see [`Family`]): every simulated mean is compared with theory through a
+//! As in theory.rs (see [`Family`]): every simulated mean is compared with theory through a
 //! Bonferroni interval over the [`CHECKS`] comparisons of this module, with a family-wise error
 //! rate of [`FAMILY_ERROR`]; every 95% half-width must also be at most [`PRECISION`] of the
 //! theory value, so that a loose interval cannot hide a wrong simulator. Seed 1 everywhere,
 //! never re-seeded to pass. Figures the library computes without simulating (`analyze`) are
-//! compared with ours to [`EXACT`] relative, and must be marked exact.
+//! compared with ours to [`EXACT`](crate::support::EXACT) relative, and must be marked exact.
 
 use std::fs;
-use std::path::Path;
 
 use kendall::analytic::{Analysis, Figure, analyze};
 use kendall::experiment::Experiment;
 use kendall::model::{Metric, Scenario};
 use kendall::report::SummaryFile;
-use kendall::stats::{ClassMetric, EntitySummary, Estimate, MessageClassMetric, NodeMetric, SourceMetric};
+use kendall::stats::{ClassMetric, EntitySummary, MessageClassMetric, NodeMetric, SourceMetric};
 
-use crate::support::{Family, assert_rejected, kendall, run, simulate, temp, write_scenario};
+use crate::support::{
+    Family, ScenarioBuilder, assert_analyzed, assert_rejected, kendall, named, node_index, run, scenario,
+    simulate, temp, value, write_scenario,
+};
 
 /// Comparisons with theory through confidence intervals in this module, the Bonferroni
 /// denominator: 13 for the FIFO class mix, 9 for priorities with class-dependent service, 5
@@ -42,26 +44,13 @@ const FAMILY_ERROR: f64 = 0.05;
 /// from the right one are refused.
 const PRECISION: f64 = 0.02;
 
-/// Relative agreement demanded between `analyze` and the test's own closed forms: both evaluate
-/// the same few arithmetic operations, so only rounding separates them.
-const EXACT: f64 = 1e-9;
-
 /// This module's comparisons with theory.
 const FAMILY: Family = Family { checks: CHECKS, error: FAMILY_ERROR, precision: PRECISION };
-
-/// Asserts that a simulated mean agrees with theory (Bonferroni interval and precision floor).
-fn assert_mean(what: &str, estimate: Option<Estimate>, theory: f64) {
-    FAMILY.assert_agrees(what, estimate, theory, 0.0);
-}
 
 /// Asserts that a figure of `analyze` equals ours up to rounding and is marked exact.
 fn assert_exact(what: &str, figure: Option<&Figure>, ours: f64) {
     let figure = figure.unwrap_or_else(|| panic!("{what}: analyze has no such figure"));
-    let library = figure.value.unwrap_or_else(|| panic!("{what}: analyze gives no value: {figure:?}"));
-    assert!(
-        (library - ours).abs() <= EXACT * ours.abs().max(f64::MIN_POSITIVE),
-        "{what}: analyze {library}, by hand {ours}"
-    );
+    assert_analyzed(what, figure.value, ours);
     assert!(figure.exact, "{what}: analyze marks its figure approximate: {figure:?}");
 }
 
@@ -71,33 +60,6 @@ fn assert_close(what: &str, actual: f64, expected: f64, tolerance: f64) {
         (actual - expected).abs() <= tolerance * expected.abs().max(f64::MIN_POSITIVE),
         "{what}: {actual} vs {expected}"
     );
-}
-
-/// The `[simulation]` table, durations in seconds at full precision, seed 1.
-fn simulation(duration_s: f64, warmup_s: f64, replications: u32) -> String {
-    format!(
-        "[simulation]\nduration = {duration_s:?}\nwarmup = {warmup_s:?}\nreplications = {replications}\nseed = 1\n\n"
-    )
-}
-
-/// A Poisson source `name` at `rate` per second into `to`; `extra` holds more fields.
-fn source(name: &str, to: &str, rate: f64, extra: &str) -> String {
-    format!(
-        "[[source]]\nname = \"{name}\"\nto = \"{to}\"\ninterarrival = {{ dist = \"exponential\", rate = {rate:?} }}\n{extra}\n\n"
-    )
-}
-
-/// A node of one worker with exponential service of mean `mean_s` seconds; `extra` holds more
-/// fields.
-fn node(name: &str, mean_s: f64, extra: &str) -> String {
-    format!(
-        "[[node]]\nname = \"{name}\"\nservice = {{ dist = \"exponential\", mean = {mean_s:?} }}\n{extra}\n\n"
-    )
-}
-
-/// Parses an inline scenario.
-fn scenario(toml: &str) -> Scenario {
-    kendall::scenario::parse(toml, "classes", Path::new("classes.toml")).expect("valid scenario")
 }
 
 /// What `analyze` says of an inline scenario, with the network's names to look figures up by.
@@ -158,36 +120,25 @@ fn find<M: Metric + PartialEq>(figures: &[(M, Figure)], metric: M) -> Option<&Fi
     figures.iter().find(|(m, _)| *m == metric).map(|(_, figure)| figure)
 }
 
-/// The summary of the node, source or class called `name`.
-fn named<'a, M: Metric>(entities: &'a [EntitySummary<M>], name: &str) -> &'a EntitySummary<M> {
-    entities.iter().find(|entity| entity.name == name).unwrap_or_else(|| panic!("no entity {name}"))
-}
-
-/// Position of the node called `name` in the network (and in every replication's `nodes`).
-fn node_index(experiment: &Experiment, name: &str) -> usize {
-    experiment.summary.nodes.iter().position(|node| node.name == name).unwrap_or_else(|| panic!("no {name}"))
-}
-
 /// The summary of the messages of class `class` at node `node`.
 fn node_class<'a>(experiment: &'a Experiment, node: &str, class: &str) -> &'a EntitySummary<ClassMetric> {
     named(&experiment.summary.node_message_classes[node_index(experiment, node)], class)
 }
 
-/// One replication's value of a metric, which must be defined.
-fn value<M: Metric + std::fmt::Debug>(values: &kendall::model::MetricValues<M>, metric: M) -> f64 {
-    values.get(metric).unwrap_or_else(|| panic!("no {metric:?}"))
-}
-
 /// Sources "orders" (Poisson 0.3/s, class small or large, 1/2 each) and "audits" (Poisson
 /// 0.2/s, class large) into one FIFO worker, "station", serving in an exponential 0.5 s, and
 /// large messages in a deterministic 2 s.
-fn fifo_mix(simulation: &str) -> String {
-    format!(
-        "{simulation}{}{}{}",
-        source("orders", "station", 0.3, "class = { small = 0.5, large = 0.5 }"),
-        source("audits", "station", 0.2, "class = \"large\""),
-        node("station", 0.5, "service_by_class = { large = { dist = \"deterministic\", value = \"2s\" } }"),
-    )
+fn fifo_mix(mut scenario: ScenarioBuilder) -> String {
+    scenario
+        .source("orders", "station", 0.3, "class = { small = 0.5, large = 0.5 }")
+        .source("audits", "station", 0.2, "class = \"large\"")
+        .node(
+            "station",
+            1,
+            0.5,
+            "service_by_class = { large = { dist = \"deterministic\", value = \"2s\" } }",
+        )
+        .toml()
 }
 
 /// Pollaczek-Khinchine's Wq of the FIFO mix (see [`fifo_classes_share_the_pollaczek_khinchine_wait`]).
@@ -233,7 +184,7 @@ fn fifo_classes_share_the_pollaczek_khinchine_wait() {
     let sources = [("orders", wait + 1.25), ("audits", wait + 2.0)];
     assert!((sources[0].1 - 4.527_778).abs() < 1e-6, "{sources:?}");
 
-    let toml = fifo_mix(&simulation(400_000.0, 2000.0, 20));
+    let toml = fifo_mix(ScenarioBuilder::simulated(400_000.0, 2000.0, 20));
     let theory = Theory::of(&toml);
     assert_eq!(theory.scenario.network().classes(), ["large", "small"], "classes sorted by name");
     assert_exact("FIFO mix analyze node Wq", theory.node("station", NodeMetric::MeanWait), wait);
@@ -262,18 +213,22 @@ fn fifo_classes_share_the_pollaczek_khinchine_wait() {
     for (class, service, rate) in classes {
         let what = |metric: &str| format!("FIFO mix {class} {metric}");
         let at_node = node_class(&experiment, "station", class);
-        assert_mean(&what("throughput"), at_node.get(ClassMetric::Throughput), rate);
-        assert_mean(&what("Wq"), at_node.get(ClassMetric::MeanWait), wait);
-        assert_mean(&what("W"), at_node.get(ClassMetric::MeanSojourn), wait + service);
+        FAMILY.assert_mean(&what("throughput"), at_node.get(ClassMetric::Throughput), rate);
+        FAMILY.assert_mean(&what("Wq"), at_node.get(ClassMetric::MeanWait), wait);
+        FAMILY.assert_mean(&what("W"), at_node.get(ClassMetric::MeanSojourn), wait + service);
         let end_to_end = named(&experiment.summary.classes, class);
-        assert_mean(&what("end-to-end throughput"), end_to_end.get(MessageClassMetric::Throughput), rate);
-        assert_mean(&what("latency"), end_to_end.get(MessageClassMetric::LatencyMean), wait + service);
+        FAMILY.assert_mean(
+            &what("end-to-end throughput"),
+            end_to_end.get(MessageClassMetric::Throughput),
+            rate,
+        );
+        FAMILY.assert_mean(&what("latency"), end_to_end.get(MessageClassMetric::LatencyMean), wait + service);
     }
     for (source, latency) in sources {
         let estimate = named(&experiment.summary.sources, source).get(SourceMetric::LatencyMean);
-        assert_mean(&format!("FIFO mix {source} latency"), estimate, latency);
+        FAMILY.assert_mean(&format!("FIFO mix {source} latency"), estimate, latency);
     }
-    assert_mean("FIFO mix node Wq", experiment.summary.nodes[0].get(NodeMetric::MeanWait), wait);
+    FAMILY.assert_mean("FIFO mix node Wq", experiment.summary.nodes[0].get(NodeMetric::MeanWait), wait);
 
     for replication in &experiment.replications {
         let context = format!("replication {}", replication.index);
@@ -401,15 +356,15 @@ fn priority_classes_and_message_classes_follow_cobham() {
     assert_eq!(names, ["priority 5", "priority 0"], "priority classes, highest first");
     for (rank, class) in priority_classes.iter().enumerate() {
         let what = |metric: &str| format!("Cobham priority class {rank} ({}) {metric}", class.name);
-        assert_mean(&what("Wq"), class.get(ClassMetric::MeanWait), priority_waits[rank]);
-        assert_mean(&what("W"), class.get(ClassMetric::MeanSojourn), priority_sojourns[rank]);
+        FAMILY.assert_mean(&what("Wq"), class.get(ClassMetric::MeanWait), priority_waits[rank]);
+        FAMILY.assert_mean(&what("W"), class.get(ClassMetric::MeanSojourn), priority_sojourns[rank]);
     }
     for (class, wait, sojourn) in classes {
         let at_node = node_class(&experiment, "station", class);
-        assert_mean(&format!("Cobham {class} Wq"), at_node.get(ClassMetric::MeanWait), wait);
-        assert_mean(&format!("Cobham {class} W"), at_node.get(ClassMetric::MeanSojourn), sojourn);
+        FAMILY.assert_mean(&format!("Cobham {class} Wq"), at_node.get(ClassMetric::MeanWait), wait);
+        FAMILY.assert_mean(&format!("Cobham {class} W"), at_node.get(ClassMetric::MeanSojourn), sojourn);
     }
-    assert_mean("Cobham node Wq", experiment.summary.nodes[0].get(NodeMetric::MeanWait), overall);
+    FAMILY.assert_mean("Cobham node Wq", experiment.summary.nodes[0].get(NodeMetric::MeanWait), overall);
 }
 
 /// The rates and service moments shared by the two priority tests (see the Cobham test's
@@ -449,19 +404,11 @@ impl Mix {
 /// `discipline`; reports take an Erlang-2 of mean 3 s, queries the exponential 0.5 s.
 fn priority_mix(discipline: &str) -> String {
     let mix = Mix::new();
-    format!(
-        "{}{}{}{}",
-        simulation(400_000.0, 2000.0, 20),
-        source("interactive", "station", mix.interactive, "priority = 5\nclass = \"query\""),
-        source("batch", "station", mix.batch, "class = { query = 0.25, report = 0.75 }"),
-        node(
-            "station",
-            mix.query_mean,
-            &format!(
-                "discipline = \"{discipline}\"\nservice_by_class = {{ report = {{ dist = \"erlang\", k = 2, mean = \"3s\" }} }}"
-            )
-        ),
-    )
+    ScenarioBuilder::simulated(400_000.0, 2000.0, 20)
+        .source("interactive", "station", mix.interactive, "priority = 5\nclass = \"query\"")
+        .source("batch", "station", mix.batch, "class = { query = 0.25, report = 0.75 }")
+        .node("station", 1, mix.query_mean, &format!("discipline = \"{discipline}\"\nservice_by_class = {{ report = {{ dist = \"erlang\", k = 2, mean = \"3s\" }} }}" ) )
+        .toml()
 }
 
 /// The same sources and services under preemptive-resume priority, where a message's delay grows
@@ -522,11 +469,15 @@ fn preemption_delays_each_class_by_its_own_service() {
     let experiment = simulate(&toml);
     for (class, wait, sojourn) in classes {
         let at_node = node_class(&experiment, "station", class);
-        assert_mean(&format!("preemptive {class} Wq"), at_node.get(ClassMetric::MeanWait), wait);
-        assert_mean(&format!("preemptive {class} W"), at_node.get(ClassMetric::MeanSojourn), sojourn);
+        FAMILY.assert_mean(&format!("preemptive {class} Wq"), at_node.get(ClassMetric::MeanWait), wait);
+        FAMILY.assert_mean(&format!("preemptive {class} W"), at_node.get(ClassMetric::MeanSojourn), sojourn);
     }
     let batch_summary = experiment.summary.sources.iter().find(|s| s.name == "batch").expect("batch");
-    assert_mean("preemptive batch latency", batch_summary.get(SourceMetric::LatencyMean), batch_latency);
+    FAMILY.assert_mean(
+        "preemptive batch latency",
+        batch_summary.get(SourceMetric::LatencyMean),
+        batch_latency,
+    );
 }
 
 /// A tandem of two FIFO workers where only the second serves per class.
@@ -576,18 +527,17 @@ fn a_class_latency_adds_its_sojourns_along_a_tandem() {
     assert!((classes[0].2 - 3.531_25).abs() < 1e-12 && (classes[1].2 - 3.864_583).abs() < 1e-6);
     assert!((sources[0].1 - 3.931_25).abs() < 1e-12, "{sources:?}");
 
-    let toml = format!(
-        "{}{}{}{}{}",
-        simulation(200_000.0, 2000.0, 20),
-        source("mixed", "front", mixed, "class = { fast = 0.6, slow = 0.4 }"),
-        source("direct", "back", direct, "class = \"slow\""),
-        node("front", 1.0, "routes = [{ to = \"back\" }]"),
-        node(
+    let toml = ScenarioBuilder::simulated(200_000.0, 2000.0, 20)
+        .source("mixed", "front", mixed, "class = { fast = 0.6, slow = 0.4 }")
+        .source("direct", "back", direct, "class = \"slow\"")
+        .node("front", 1, 1.0, "routes = [{ to = \"back\" }]")
+        .node(
             "back",
+            1,
             fast_mean,
-            "service_by_class = { slow = { dist = \"deterministic\", value = \"1.5s\" } }"
-        ),
-    );
+            "service_by_class = { slow = { dist = \"deterministic\", value = \"1.5s\" } }",
+        )
+        .toml();
     let theory = Theory::of(&toml);
     for (class, throughput, latency) in classes {
         let what = |metric: &str| format!("tandem analyze {class} {metric}");
@@ -610,16 +560,16 @@ fn a_class_latency_adds_its_sojourns_along_a_tandem() {
     for (class, throughput, latency) in classes {
         let what = |metric: &str| format!("tandem {class} {metric}");
         let end_to_end = named(&experiment.summary.classes, class);
-        assert_mean(&what("throughput"), end_to_end.get(MessageClassMetric::Throughput), throughput);
-        assert_mean(&what("latency"), end_to_end.get(MessageClassMetric::LatencyMean), latency);
+        FAMILY.assert_mean(&what("throughput"), end_to_end.get(MessageClassMetric::Throughput), throughput);
+        FAMILY.assert_mean(&what("latency"), end_to_end.get(MessageClassMetric::LatencyMean), latency);
     }
     for (class, sojourn) in [("fast", back[0]), ("slow", back[1])] {
         let estimate = node_class(&experiment, "back", class).get(ClassMetric::MeanSojourn);
-        assert_mean(&format!("tandem back {class} W"), estimate, sojourn);
+        FAMILY.assert_mean(&format!("tandem back {class} W"), estimate, sojourn);
     }
     for (source, latency) in sources {
         let estimate = named(&experiment.summary.sources, source).get(SourceMetric::LatencyMean);
-        assert_mean(&format!("tandem {source} latency"), estimate, latency);
+        FAMILY.assert_mean(&format!("tandem {source} latency"), estimate, latency);
     }
 }
 
@@ -628,18 +578,17 @@ fn a_class_latency_adds_its_sojourns_along_a_tandem() {
 /// 1 s), which sends 70% on to back (two workers, exponential 1.5 s, capacity 3, drop-tail) and
 /// the rest to exit.
 fn crn_network(class_a: &str) -> String {
-    format!(
-        "{}{}{}{}{}",
-        simulation(20_000.0, 500.0, 4),
-        source("a", "front", 0.4, &format!("priority = {{ \"1\" = 0.3, \"0\" = 0.7 }}\n{class_a}")),
-        source("b", "front", 0.2, "priority = { \"1\" = 0.5, \"0\" = 0.5 }"),
-        node(
+    ScenarioBuilder::simulated(20_000.0, 500.0, 4)
+        .source("a", "front", 0.4, &format!("priority = {{ \"1\" = 0.3, \"0\" = 0.7 }}\n{class_a}"))
+        .source("b", "front", 0.2, "priority = { \"1\" = 0.5, \"0\" = 0.5 }")
+        .node(
             "front",
+            1,
             1.0,
-            "discipline = \"priority\"\nroutes = [{ to = \"back\", p = 0.7 }, { to = \"exit\", p = 0.3 }]"
-        ),
-        node("back", 1.5, "servers = 2\ncapacity = 3\noverflow = \"drop-tail\""),
-    )
+            "discipline = \"priority\"\nroutes = [{ to = \"back\", p = 0.7 }, { to = \"exit\", p = 0.3 }]",
+        )
+        .node("back", 2, 1.5, "capacity = 3\noverflow = \"drop-tail\"")
+        .toml()
 }
 
 /// An estimate as bits: the mean, the 95% interval's ends, the number of replications.
@@ -738,7 +687,7 @@ fn keys<M: Metric>() -> Vec<&'static str> {
 #[test]
 fn run_writes_message_classes_into_summary_json() {
     let wait = fifo_mix_wait();
-    let (summary, _, csv) = run_summary(&fifo_mix(&simulation(2000.0, 200.0, 3)));
+    let (summary, _, csv) = run_summary(&fifo_mix(ScenarioBuilder::simulated(2000.0, 200.0, 3)));
     let station = &summary.nodes[0];
     let names: Vec<&str> = station.message_classes.iter().map(|class| class.name.as_str()).collect();
     assert_eq!(names, ["large", "small"]);
@@ -775,12 +724,10 @@ fn run_writes_message_classes_into_summary_json() {
         assert!(csv.lines().any(|line| line.starts_with(row)), "summary.csv lacks {row:?}: {csv}");
     }
 
-    let one_class = format!(
-        "{}{}{}",
-        simulation(2000.0, 200.0, 3),
-        source("orders", "station", 0.3, ""),
-        node("station", 0.5, "")
-    );
+    let one_class = ScenarioBuilder::simulated(2000.0, 200.0, 3)
+        .source("orders", "station", 0.3, "")
+        .node("station", 1, 0.5, "")
+        .toml();
     let (summary, text, csv) = run_summary(&one_class);
     assert!(summary.classes.is_empty() && summary.nodes[0].message_classes.is_empty());
     let json: serde_json::Value = serde_json::from_str(&text).expect("summary.json is JSON");
@@ -794,7 +741,7 @@ fn run_writes_message_classes_into_summary_json() {
 #[test]
 fn check_describes_message_classes() {
     let dir = temp();
-    let path = write_scenario(&dir, "classes.toml", &fifo_mix(""));
+    let path = write_scenario(&dir, "classes.toml", &fifo_mix(ScenarioBuilder::new()));
     let output = kendall().arg("check").arg(&path).output().expect("kendall runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
@@ -809,8 +756,11 @@ fn check_describes_message_classes() {
     );
     assert!(!stdout.contains("class 'small' service"), "{stdout}");
 
-    let path =
-        write_scenario(&dir, "one.toml", &format!("{}{}", source("s", "q", 0.5, ""), node("q", 1.0, "")));
+    let path = write_scenario(
+        &dir,
+        "one.toml",
+        &ScenarioBuilder::new().source("s", "q", 0.5, "").node("q", 1, 1.0, "").toml(),
+    );
     let output = kendall().arg("check").arg(&path).output().expect("kendall runs");
     assert_eq!(output.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&output.stdout).contains("class"));
@@ -852,10 +802,10 @@ fn a_bad_class_field_is_rejected() {
         ("empty.toml", "\"\""),
         ("array.toml", "[\"small\", \"large\"]"),
     ] {
-        let text = format!(
-            "[[source]]\nname = \"s\"\nto = \"api\"\ninterarrival = {{ dist = \"exponential\", rate = 0.5 }}\nclass = {class}\n\n{}",
-            node("api", 1.0, "")
-        );
+        let text = ScenarioBuilder::new()
+            .source("s", "api", 0.5, &format!("class = {class}"))
+            .node("api", 1, 1.0, "")
+            .toml();
         assert_rejected(name, &text, &[&format!("{name}:5:"), message]);
     }
 }

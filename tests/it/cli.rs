@@ -11,7 +11,7 @@ use std::process::Output;
 use kendall::report::SummaryFile;
 use tempfile::TempDir;
 
-use crate::support::{assert_rejected, kendall, run, temp, write_scenario};
+use crate::support::{ScenarioBuilder, assert_rejected, kendall, run, temp, write_scenario};
 
 /// The shipped M/M/1 scenario (rho = 0.9), used as a fixture.
 const MM1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mm1.toml");
@@ -495,19 +495,11 @@ fn run_help_documents_flags_and_defaults() {
 #[test]
 fn overloaded_scenario_stops_early_and_reports() {
     let dir = temp();
-    let text = r#"[simulation]
-max_in_system = 2000
-
-[[source]]
-name = "clients"
-to = "server"
-interarrival = { dist = "exponential", rate = 1.5 }
-
-[[node]]
-name = "server"
-service = { dist = "exponential", mean = "1s" }
-"#;
-    let path = write_scenario(&dir, "overload.toml", text);
+    let text = ScenarioBuilder::settings("max_in_system = 2000")
+        .source("clients", "server", 1.5, "")
+        .node("server", 1, 1.0, "")
+        .toml();
+    let path = write_scenario(&dir, "overload.toml", &text);
     let out = dir.path().join("out");
     let output = run_ok(&path, &out, &["--duration", "20000s", "--replications", "4"]);
     let summary = read_summary(&out);

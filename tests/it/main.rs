@@ -1,10 +1,23 @@
 //! Integration tests: one binary, a module per behaviour.
 
-mod analysis;
+mod analyze_command;
+mod backpressure;
+mod balancing;
 mod classes;
 mod cli;
-mod features;
+mod closed_networks;
+mod deadlock;
+mod erlang;
+mod exact_figures;
+mod fork_join;
+mod headroom;
+mod message_size;
 mod messaging;
+mod priorities;
+mod route_delays;
 mod scenarios;
+mod subscriber_latency;
 mod support;
 mod theory;
+mod traffic_equations;
+mod ttl;

@@ -19,13 +19,12 @@
 use std::path::Path;
 
 use kendall::analytic::{Analysis, Figure, analyze, station};
-use kendall::experiment::{self, Experiment};
+use kendall::experiment;
 use kendall::model::matching::kafka_partition;
-use kendall::model::{Metric, Scenario};
 use kendall::scenario::{Problem, ScenarioError};
-use kendall::stats::{EntitySummary, Estimate, ExchangeMetric, NodeMetric, ReplicationResult, SourceMetric};
+use kendall::stats::{ExchangeMetric, NodeMetric, ReplicationResult, SourceMetric};
 
-use crate::support::{Family, simulate, simulation};
+use crate::support::{Family, ScenarioBuilder, analysis, named, node_index, scenario, simulate, value};
 
 /// Comparisons with theory through confidence intervals in this module, the Bonferroni
 /// denominator: 12 for fan-out, 8 for the topic exchange, 3 for the alternate target, 4 for
@@ -41,32 +40,9 @@ const PRECISION: f64 = 0.02;
 /// This module's comparisons with theory.
 const FAMILY: Family = Family { checks: CHECKS, error: FAMILY_ERROR, precision: PRECISION };
 
-/// Asserts that a simulated mean agrees with theory (Bonferroni interval and precision floor).
-fn assert_mean(what: &str, estimate: Option<Estimate>, theory: f64) {
-    FAMILY.assert_agrees(what, estimate, theory, 0.0);
-}
-
 /// Asserts that a value the library computed without simulating equals ours up to rounding.
 fn assert_same(what: &str, library: f64, ours: f64) {
     assert!((library - ours).abs() <= 1e-12 * ours.abs(), "{what}: library {library}, by hand {ours}");
-}
-
-fn scenario(toml: &str) -> Scenario {
-    kendall::scenario::parse(toml, "messaging", Path::new("messaging.toml")).expect("valid scenario")
-}
-
-fn analysis(toml: &str) -> Analysis {
-    analyze(scenario(toml).network(), None).expect("solvable traffic equations")
-}
-
-/// The summary of the node, source or exchange called `name`.
-fn named<'a, M: Metric>(entities: &'a [EntitySummary<M>], name: &str) -> &'a EntitySummary<M> {
-    entities.iter().find(|entity| entity.name == name).unwrap_or_else(|| panic!("no entity {name}"))
-}
-
-/// Position of the node called `name` in the network (and in every replication's `nodes`).
-fn node_index(experiment: &Experiment, name: &str) -> usize {
-    experiment.summary.nodes.iter().position(|node| node.name == name).unwrap_or_else(|| panic!("no {name}"))
 }
 
 /// The analytic arrival rate of the node called `name`.
@@ -74,32 +50,9 @@ fn analytic_rate(analysis: &Analysis, name: &str) -> f64 {
     analysis.nodes.iter().find(|node| node.name == name).unwrap_or_else(|| panic!("no {name}")).arrival_rate
 }
 
-/// One replication's value of a metric, which must be defined.
-fn value<M: Metric + std::fmt::Debug>(values: &kendall::model::MetricValues<M>, metric: M) -> f64 {
-    values.get(metric).unwrap_or_else(|| panic!("no {metric:?}"))
-}
-
-/// A Poisson source `name` at `rate` per second into `to`, with optional routing keys.
-fn source(name: &str, to: &str, rate: f64, keys: &str) -> String {
-    let keys = if keys.is_empty() { String::new() } else { format!("keys = {{ {keys} }}\n") };
-    format!(
-        "[[source]]\nname = \"{name}\"\nto = \"{to}\"\ninterarrival = {{ dist = \"exponential\", rate = {rate} }}\n{keys}\n"
-    )
-}
-
-/// A node with exponential service of mean `mean_s` seconds; `extra` holds more fields.
-fn node(name: &str, servers: u32, mean_s: f64, extra: &str) -> String {
-    format!(
-        "[[node]]\nname = \"{name}\"\nservers = {servers}\nservice = {{ dist = \"exponential\", mean = {mean_s} }}\n{extra}\n\n"
-    )
-}
-
-/// An exchange of `kind` with the given bindings (TOML inline tables) and extra fields.
-fn exchange(name: &str, kind: &str, bindings: &[&str], extra: &str) -> String {
-    format!(
-        "[[exchange]]\nname = \"{name}\"\ntype = \"{kind}\"\nbindings = [{}]\n{extra}\n\n",
-        bindings.join(", ")
-    )
+/// A source's `keys` field: routing keys with their probabilities, `"key" = p, ...`.
+fn routing_keys(table: &str) -> String {
+    format!("keys = {{ {table} }}")
 }
 
 /// Fan-out, λ = 1/s into a fanout exchange bound to three unbounded single-server nodes with
@@ -128,17 +81,18 @@ fn fanout_subscribers_are_independent_mm1_queues() {
     let lambda = 1.0;
     let mus = [2.0, 1.6, 4.0 / 3.0];
     let names = ["fast", "medium", "slow"];
-    let mut toml = simulation(200_000.0, 1000.0, 20);
-    toml += &source("publisher", "fan", lambda, "");
+    let mut builder = ScenarioBuilder::simulated(200_000.0, 1000.0, 20);
+    builder.source("publisher", "fan", lambda, "");
     let bindings: Vec<String> = names.iter().map(|name| format!("{{ to = \"{name}\" }}")).collect();
     let bindings: Vec<&str> = bindings.iter().map(String::as_str).collect();
-    toml += &exchange("fan", "fanout", &bindings, "");
+    builder.exchange("fan", "fanout", &bindings, "");
     for (name, mu) in names.iter().zip(mus) {
-        toml += &node(name, 1, 1.0 / mu, "");
+        builder.node(name, 1, 1.0 / mu, "");
     }
     let sojourns: Vec<f64> = mus.iter().map(|mu| 1.0 / (mu - lambda)).collect();
     let latency = sojourns.iter().sum::<f64>() / 3.0;
     assert!((latency - 1.888_889).abs() < 1e-6, "{latency}");
+    let toml = builder.toml();
     let theory = analysis(&toml);
     let analytic_latency = theory.sources[0].metric(SourceMetric::LatencyMean).and_then(|f| f.value);
     assert_same("analyze source latency_mean", analytic_latency.expect("a latency"), latency);
@@ -150,15 +104,23 @@ fn fanout_subscribers_are_independent_mm1_queues() {
         let what = |metric: &str| format!("fan-out {name} (M/M/1, rho {rho:.3}) {metric}");
         let library = station::mmc(lambda, mu, 1).expect("stable");
         assert_same(&what("library Wq"), library.mean_wait, rho / (mu - lambda));
-        assert_mean(&what("arrival rate"), node.get(NodeMetric::ArrivalRate), lambda);
-        assert_mean(&what("Wq"), node.get(NodeMetric::MeanWait), rho / (mu - lambda));
-        assert_mean(&what("W"), node.get(NodeMetric::MeanSojourn), 1.0 / (mu - lambda));
+        FAMILY.assert_mean(&what("arrival rate"), node.get(NodeMetric::ArrivalRate), lambda);
+        FAMILY.assert_mean(&what("Wq"), node.get(NodeMetric::MeanWait), rho / (mu - lambda));
+        FAMILY.assert_mean(&what("W"), node.get(NodeMetric::MeanSojourn), 1.0 / (mu - lambda));
     }
     let fan = named(&experiment.summary.exchanges, "fan");
-    assert_mean("fan-out exchange arrival rate", fan.get(ExchangeMetric::ArrivalRate), lambda);
+    FAMILY.assert_mean("fan-out exchange arrival rate", fan.get(ExchangeMetric::ArrivalRate), lambda);
     let publisher = named(&experiment.summary.sources, "publisher");
-    assert_mean("fan-out source throughput (copies)", publisher.get(SourceMetric::Throughput), 3.0 * lambda);
-    assert_mean("fan-out source latency_mean (per copy)", publisher.get(SourceMetric::LatencyMean), latency);
+    FAMILY.assert_mean(
+        "fan-out source throughput (copies)",
+        publisher.get(SourceMetric::Throughput),
+        3.0 * lambda,
+    );
+    FAMILY.assert_mean(
+        "fan-out source latency_mean (per copy)",
+        publisher.get(SourceMetric::LatencyMean),
+        latency,
+    );
     for replication in &experiment.replications {
         let exchange = &replication.exchanges[0];
         assert_eq!(value(&exchange.metrics, ExchangeMetric::CopiesPerMessage), 3.0);
@@ -216,9 +178,9 @@ fn topic_exchange_routes_by_amqp_patterns() {
     let unroutable = 0.1 + 0.05;
     let copies: f64 = expected.iter().map(|(_, p)| p).sum();
     assert!((copies - 1.25).abs() < 1e-12);
-    let mut toml = simulation(10_000.0, 100.0, 20);
-    toml += &source("sensors", "readings", lambda, TOPIC_KEYS);
-    toml += &exchange(
+    let mut builder = ScenarioBuilder::simulated(10_000.0, 100.0, 20);
+    builder.source("sensors", "readings", lambda, &routing_keys(TOPIC_KEYS));
+    builder.exchange(
         "readings",
         "topic",
         &[
@@ -231,8 +193,9 @@ fn topic_exchange_routes_by_amqp_patterns() {
         "",
     );
     for (name, _) in expected {
-        toml += &node(name, 1, 0.05, "");
+        builder.node(name, 1, 0.05, "");
     }
+    let toml = builder.toml();
     let theory = analysis(&toml);
     for (name, p) in expected {
         assert_same(&format!("analyze arrival rate of {name}"), analytic_rate(&theory, name), p * lambda);
@@ -245,14 +208,22 @@ fn topic_exchange_routes_by_amqp_patterns() {
     let experiment = simulate(&toml);
     for (name, p) in expected {
         let node = named(&experiment.summary.nodes, name);
-        assert_mean(&format!("topic {name} arrival rate"), node.get(NodeMetric::ArrivalRate), p * lambda);
+        FAMILY.assert_mean(
+            &format!("topic {name} arrival rate"),
+            node.get(NodeMetric::ArrivalRate),
+            p * lambda,
+        );
     }
     let readings = named(&experiment.summary.exchanges, "readings");
-    assert_mean("topic unroutable_fraction", readings.get(ExchangeMetric::UnroutableFraction), unroutable);
-    assert_mean("topic copies_per_message", readings.get(ExchangeMetric::CopiesPerMessage), copies);
+    FAMILY.assert_mean(
+        "topic unroutable_fraction",
+        readings.get(ExchangeMetric::UnroutableFraction),
+        unroutable,
+    );
+    FAMILY.assert_mean("topic copies_per_message", readings.get(ExchangeMetric::CopiesPerMessage), copies);
     let sensors = named(&experiment.summary.sources, "sensors");
-    assert_mean("topic delivered_fraction", sensors.get(SourceMetric::DeliveredFraction), delivered);
-    assert_mean(
+    FAMILY.assert_mean("topic delivered_fraction", sensors.get(SourceMetric::DeliveredFraction), delivered);
+    FAMILY.assert_mean(
         "topic all_delivered_fraction",
         sensors.get(SourceMetric::AllDeliveredFraction),
         1.0 - unroutable,
@@ -269,17 +240,18 @@ fn topic_exchange_routes_by_amqp_patterns() {
 fn unroutable_messages_go_to_the_alternate_target() {
     let lambda = 10.0;
     let expected = [("qa", 0.5), ("qb", 0.3), ("dead", 0.2)];
-    let mut toml = simulation(5_000.0, 100.0, 20);
-    toml += &source("producer", "direct", lambda, r#""a" = 0.5, "b" = 0.3, "zzz" = 0.2"#);
-    toml += &exchange(
+    let mut builder = ScenarioBuilder::simulated(5_000.0, 100.0, 20);
+    builder.source("producer", "direct", lambda, &routing_keys(r#""a" = 0.5, "b" = 0.3, "zzz" = 0.2"#));
+    builder.exchange(
         "direct",
         "direct",
         &[r#"{ key = "a", to = "qa" }"#, r#"{ key = "b", to = "qb" }"#],
         "unroutable = \"dead\"",
     );
     for (name, _) in expected {
-        toml += &node(name, 1, 0.05, "");
+        builder.node(name, 1, 0.05, "");
     }
+    let toml = builder.toml();
     let theory = analysis(&toml);
     for (name, p) in expected {
         assert_same(&format!("analyze arrival rate of {name}"), analytic_rate(&theory, name), p * lambda);
@@ -288,7 +260,11 @@ fn unroutable_messages_go_to_the_alternate_target() {
     let experiment = simulate(&toml);
     for (name, p) in expected {
         let node = named(&experiment.summary.nodes, name);
-        assert_mean(&format!("alternate {name} arrival rate"), node.get(NodeMetric::ArrivalRate), p * lambda);
+        FAMILY.assert_mean(
+            &format!("alternate {name} arrival rate"),
+            node.get(NodeMetric::ArrivalRate),
+            p * lambda,
+        );
     }
     for replication in &experiment.replications {
         let source = &replication.sources[0];
@@ -307,17 +283,18 @@ fn unroutable_messages_go_to_the_alternate_target() {
 /// `routed(exchange, 0)` for them (the number of matching bindings), so it comes out near 0.8.
 #[test]
 fn copies_per_message_counts_the_alternate_target() {
-    let mut toml = simulation(1_000.0, 0.0, 2);
-    toml += &source("producer", "direct", 10.0, r#""a" = 0.5, "b" = 0.3, "zzz" = 0.2"#);
-    toml += &exchange(
+    let mut builder = ScenarioBuilder::simulated(1_000.0, 0.0, 2);
+    builder.source("producer", "direct", 10.0, &routing_keys(r#""a" = 0.5, "b" = 0.3, "zzz" = 0.2"#));
+    builder.exchange(
         "direct",
         "direct",
         &[r#"{ key = "a", to = "qa" }"#, r#"{ key = "b", to = "qb" }"#],
         "unroutable = \"dead\"",
     );
     for name in ["qa", "qb", "dead"] {
-        toml += &node(name, 1, 0.05, "");
+        builder.node(name, 1, 0.05, "");
     }
+    let toml = builder.toml();
     for replication in simulate(&toml).replications {
         let copies = value(&replication.exchanges[0].metrics, ExchangeMetric::CopiesPerMessage);
         assert_eq!(copies, 1.0, "replication {}", replication.index);
@@ -333,10 +310,11 @@ fn copies_per_message_counts_the_alternate_target() {
 /// every message as unroutable (and `analyze` gives q an arrival rate of 0).
 #[test]
 fn keyless_messages_reach_the_catch_all_topic_binding() {
-    let mut toml = simulation(1_000.0, 0.0, 2);
-    toml += &source("producer", "topic", 1.0, "");
-    toml += &exchange("topic", "topic", &[r##"{ key = "#", to = "q" }"##], "");
-    toml += &node("q", 1, 0.1, "");
+    let toml = ScenarioBuilder::simulated(1_000.0, 0.0, 2)
+        .source("producer", "topic", 1.0, "")
+        .exchange("topic", "topic", &[r##"{ key = "#", to = "q" }"##], "")
+        .node("q", 1, 0.1, "")
+        .toml();
     for replication in simulate(&toml).replications {
         let exchange = &replication.exchanges[0];
         assert_eq!(exchange.unroutable, 0, "replication {}", replication.index);
@@ -401,16 +379,17 @@ fn key_hash_partitions_as_kafka_does() {
     for (key, p) in keys {
         through_library[kafka_partition(key.as_bytes(), 4) as usize] += p;
     }
-    let mut toml = simulation(5_000.0, 100.0, 20);
+    let mut builder = ScenarioBuilder::simulated(5_000.0, 100.0, 20);
     let table: Vec<String> = keys.iter().map(|(key, p)| format!("\"{key}\" = {p}")).collect();
-    toml += &source("producer", "partitioner", lambda, &table.join(", "));
+    builder.source("producer", "partitioner", lambda, &routing_keys(&table.join(", ")));
     let partitions = ["p0", "p1", "p2", "p3"];
     let bindings: Vec<String> = partitions.iter().map(|p| format!("{{ to = \"{p}\" }}")).collect();
     let bindings: Vec<&str> = bindings.iter().map(String::as_str).collect();
-    toml += &exchange("partitioner", "key-hash", &bindings, "");
+    builder.exchange("partitioner", "key-hash", &bindings, "");
     for name in partitions {
-        toml += &node(name, 1, 0.05, "");
+        builder.node(name, 1, 0.05, "");
     }
+    let toml = builder.toml();
     let theory = analysis(&toml);
     for ((name, hand), library) in partitions.iter().zip(by_hand).zip(through_library) {
         assert_same(&format!("{name} share through kafka_partition"), library, hand);
@@ -421,7 +400,7 @@ fn key_hash_partitions_as_kafka_does() {
     let experiment = simulate(&toml);
     for (name, share) in partitions.iter().zip(by_hand) {
         let node = named(&experiment.summary.nodes, name);
-        assert_mean(
+        FAMILY.assert_mean(
             &format!("key-hash {name} arrival rate"),
             node.get(NodeMetric::ArrivalRate),
             share * lambda,
@@ -439,17 +418,18 @@ fn key_hash_partitions_as_kafka_does() {
 /// drop-tail), each of b and c at ρ = 0.9 so that both drop; and a keyed producer at 0.5/s into a
 /// direct exchange binding only "x" (0.7) to d (capacity 2, ρ = 0.875), "nope" (0.3) being
 /// dropped as unroutable.
-fn conservation_network() -> String {
-    let mut toml = source("publisher", "fan", 1.0, "");
-    toml += &source("keyed", "direct", 0.5, r#""x" = 0.7, "nope" = 0.3"#);
-    toml += &exchange("fan", "fanout", &[r#"{ to = "a" }"#, r#"{ to = "b" }"#, r#"{ to = "c" }"#], "");
-    toml += &exchange("direct", "direct", &[r#"{ key = "x", to = "d" }"#], "unroutable = \"drop\"");
-    toml += &node("a", 1, 0.8, "routes = [{ to = \"a2\" }]");
-    toml += &node("a2", 1, 0.5, "");
-    toml += &node("b", 1, 0.9, "capacity = 3\noverflow = \"drop-head\"");
-    toml += &node("c", 1, 0.9, "capacity = 3\noverflow = \"drop-tail\"");
-    toml += &node("d", 1, 2.5, "capacity = 2");
-    toml
+fn conservation_network(mut builder: ScenarioBuilder) -> String {
+    builder
+        .source("publisher", "fan", 1.0, "")
+        .source("keyed", "direct", 0.5, &routing_keys(r#""x" = 0.7, "nope" = 0.3"#))
+        .exchange("fan", "fanout", &[r#"{ to = "a" }"#, r#"{ to = "b" }"#, r#"{ to = "c" }"#], "")
+        .exchange("direct", "direct", &[r#"{ key = "x", to = "d" }"#], "unroutable = \"drop\"")
+        .node("a", 1, 0.8, "routes = [{ to = \"a2\" }]")
+        .node("a2", 1, 0.5, "")
+        .node("b", 1, 0.9, "capacity = 3\noverflow = \"drop-head\"")
+        .node("c", 1, 0.9, "capacity = 3\noverflow = \"drop-tail\"")
+        .node("d", 1, 2.5, "capacity = 2")
+        .toml()
 }
 
 /// Conservation with copies, drop-head, drop-tail and unroutable drops, warm-up 0 (so the
@@ -469,7 +449,7 @@ fn conservation_network() -> String {
 ///   delivered = departures(d), so delivered + dropped + in_system_end(d) = routed.
 #[test]
 fn messages_and_copies_are_conserved() {
-    let toml = format!("{}{}", simulation(20_000.0, 0.0, 4), conservation_network());
+    let toml = conservation_network(ScenarioBuilder::simulated(20_000.0, 0.0, 4));
     // About 1 + 3 + 2 + 0.5 + 0.35 events per simulated second: 4 × 2e4 s × 7 = 6e5 events.
     let experiment = simulate(&toml);
     let [a, a2, b, c, d] = ["a", "a2", "b", "c", "d"].map(|name| node_index(&experiment, name));
@@ -546,9 +526,10 @@ fn drop_head_drops_as_the_birth_death_chain() {
     let library = station::mmck(lambda, mu, servers, capacity).expect("valid");
     assert_same("station::mmck drop probability", library.drop_probability, p_k);
     assert_same("station::mmck L", library.mean_in_system, length);
-    let mut toml = simulation(20_000.0, 200.0, 20);
-    toml += &source("publisher", "queue", lambda, "");
-    toml += &node("queue", servers, 1.0 / mu, &format!("capacity = {capacity}\noverflow = \"drop-head\""));
+    let toml = ScenarioBuilder::simulated(20_000.0, 200.0, 20)
+        .source("publisher", "queue", lambda, "")
+        .node("queue", servers, 1.0 / mu, &format!("capacity = {capacity}\noverflow = \"drop-head\""))
+        .toml();
     let theory = analysis(&toml);
     let figure = |metric| -> &Figure { theory.nodes[0].metric(metric).expect("a figure") };
     assert_same("analyze drop probability", figure(NodeMetric::DropProbability).value.expect("value"), p_k);
@@ -562,8 +543,8 @@ fn drop_head_drops_as_the_birth_death_chain() {
     // λ + throughput ≈ 4.2 events per simulated second: 20 × 2.02e4 s × 4.2 = 1.7e6 events.
     let experiment = simulate(&toml);
     let node = &experiment.summary.nodes[0];
-    assert_mean("M/M/2/6 drop-head drop probability", node.get(NodeMetric::DropProbability), p_k);
-    assert_mean("M/M/2/6 drop-head L", node.get(NodeMetric::MeanInSystem), length);
+    FAMILY.assert_mean("M/M/2/6 drop-head drop probability", node.get(NodeMetric::DropProbability), p_k);
+    FAMILY.assert_mean("M/M/2/6 drop-head L", node.get(NodeMetric::MeanInSystem), length);
     // The same argument on sample paths: with the same seed, the drop-tail twin sees the same
     // arrivals and, as the engine draws a service time when a service starts (and services start
     // at the same instants in both), the same service times, so its counts, L and utilisation are
@@ -588,7 +569,11 @@ fn drop_head_drops_as_the_birth_death_chain() {
     }
     let tail_w = length / (lambda * (1.0 - p_k));
     assert!((tail_w - 2.117_193).abs() < 1e-6, "{tail_w}");
-    assert_mean("M/M/2/6 drop-tail twin W", twin.summary.nodes[0].get(NodeMetric::MeanSojourn), tail_w);
+    FAMILY.assert_mean(
+        "M/M/2/6 drop-tail twin W",
+        twin.summary.nodes[0].get(NodeMetric::MeanSojourn),
+        tail_w,
+    );
     let head_w = node.get(NodeMetric::MeanSojourn).expect("sojourn");
     println!("M/M/2/6 drop-head W: {head_w:?}, below drop-tail's {tail_w:.6}");
     assert!(head_w.ci95.is_some_and(|[_, high]| high < tail_w), "{head_w:?} vs {tail_w}");
@@ -627,20 +612,21 @@ fn partial_multicast_is_reported_as_such() {
     assert!((p_k - 0.126_023).abs() < 1e-6, "{p_k}");
     let library = station::mmck(lambda, lambda / rho, 1, 5).expect("valid").drop_probability;
     assert_same("station::mmck M/M/1/5 drop probability", library, p_k);
-    let mut toml = simulation(50_000.0, 0.0, 20);
-    toml += &source("publisher", "fan", lambda, "");
-    toml += &exchange("fan", "fanout", &[r#"{ to = "lossy" }"#, r#"{ to = "full" }"#], "");
-    toml += &node("lossy", 1, rho / lambda, &format!("capacity = {capacity}"));
-    toml += &node("full", 1, 0.5, "");
+    let mut builder = ScenarioBuilder::simulated(50_000.0, 0.0, 20);
+    builder.source("publisher", "fan", lambda, "");
+    builder.exchange("fan", "fanout", &[r#"{ to = "lossy" }"#, r#"{ to = "full" }"#], "");
+    builder.node("lossy", 1, rho / lambda, &format!("capacity = {capacity}"));
+    builder.node("full", 1, 0.5, "");
+    let toml = builder.toml();
     // λ + 2λ events per simulated second: 20 × 5e4 s × 3 = 3e6 events.
     let experiment = simulate(&toml);
     let publisher = named(&experiment.summary.sources, "publisher");
-    assert_mean(
+    FAMILY.assert_mean(
         "partial multicast delivered_fraction",
         publisher.get(SourceMetric::DeliveredFraction),
         1.0 - p_k / 2.0,
     );
-    assert_mean(
+    FAMILY.assert_mean(
         "partial multicast all_delivered_fraction",
         publisher.get(SourceMetric::AllDeliveredFraction),
         1.0 - p_k,
@@ -684,13 +670,15 @@ fn line_of(text: &str, needle: &str) -> usize {
     text.lines().position(|line| line.contains(needle)).unwrap_or_else(|| panic!("no {needle:?}")) + 1
 }
 
-/// A valid base around one exchange `x`: a keyed source into x and nodes n1 and n2.
-fn with_exchange(exchange_text: &str, keys: &str) -> String {
-    let mut toml = source("s", "x", 1.0, keys);
-    toml += exchange_text;
-    toml += &node("n1", 1, 0.1, "");
-    toml += &node("n2", 1, 0.1, "");
-    toml
+/// A valid base around one exchange `x` of type `kind` with one binding (none if empty) and
+/// `extra` fields: a source with routing keys `keys` into x, and nodes n1 and n2.
+fn with_exchange(kind: &str, binding: &str, extra: &str, keys: &str) -> String {
+    ScenarioBuilder::new()
+        .source("s", "x", 1.0, &routing_keys(keys))
+        .exchange("x", kind, &[binding], extra)
+        .node("n1", 1, 0.1, "")
+        .node("n2", 1, 0.1, "")
+        .toml()
 }
 
 /// Bad input, each case through `kendall::scenario::parse`: one problem, at the line of the
@@ -706,54 +694,45 @@ fn with_exchange(exchange_text: &str, keys: &str) -> String {
 /// - an exchange loop x → y → x (copies forever in zero time), reported at x's table.
 #[test]
 fn invalid_exchanges_are_reported_with_line_and_field() {
-    let fields = |kind: &str, bindings: &str| {
-        format!("[[exchange]]\nname = \"x\"\ntype = \"{kind}\"\nbindings = [{bindings}]\n\n")
-    };
     let keys = r#""k" = 1.0"#;
     let cases: Vec<(String, &str, Vec<&str>)> = vec![
         (
-            with_exchange(&fields("headers", r#"{ to = "n1" }"#), keys),
+            with_exchange("headers", r#"{ to = "n1" }"#, "", keys),
             "\"headers\"",
             vec!["exchange 'x'", "field 'type'", "'headers'"],
         ),
         (
-            with_exchange(&fields("fanout", r#"{ to = "ghost" }"#), keys),
+            with_exchange("fanout", r#"{ to = "ghost" }"#, "", keys),
             "ghost",
             vec!["exchange 'x'", "field 'bindings.to'", "'ghost'"],
         ),
         (
-            with_exchange(&fields("direct", r#"{ to = "n1" }"#), keys),
+            with_exchange("direct", r#"{ to = "n1" }"#, "", keys),
             "bindings",
             vec!["exchange 'x'", "field 'bindings'", "needs a key"],
         ),
         (
-            with_exchange(&fields("fanout", r#"{ key = "k", to = "n1" }"#), keys),
+            with_exchange("fanout", r#"{ key = "k", to = "n1" }"#, "", keys),
             "bindings",
             vec!["exchange 'x'", "field 'bindings.key'", "fanout"],
         ),
         (
-            with_exchange(&fields("key-hash", r#"{ key = "k", to = "n1" }"#), keys),
+            with_exchange("key-hash", r#"{ key = "k", to = "n1" }"#, "", keys),
             "bindings",
             vec!["exchange 'x'", "field 'bindings.key'", "key-hash"],
         ),
         (
-            with_exchange(&fields("fanout", r#"{ to = "n1" }"#), r#""k" = 0.5, "j" = 0.4"#),
+            with_exchange("fanout", r#"{ to = "n1" }"#, "", r#""k" = 0.5, "j" = 0.4"#),
             "keys",
             vec!["source 's'", "field 'keys'", "0.9"],
         ),
         (
-            with_exchange(&fields("fanout", ""), keys),
+            with_exchange("fanout", "", "", keys),
             "[[exchange]]",
             vec!["exchange 'x'", "field 'bindings'", "at least one binding"],
         ),
         (
-            with_exchange(
-                &format!(
-                    "{}\nunroutable = \"nowhere\"\n",
-                    fields("direct", r#"{ key = "k", to = "n1" }"#).trim_end()
-                ),
-                keys,
-            ),
+            with_exchange("direct", r#"{ key = "k", to = "n1" }"#, "unroutable = \"nowhere\"", keys),
             "nowhere",
             vec!["exchange 'x'", "field 'unroutable'", "'nowhere'"],
         ),
@@ -782,11 +761,12 @@ fn invalid_exchanges_are_reported_with_line_and_field() {
 
 /// A source into exchange x, which fans out to y and node n1; y fans out back to x.
 fn exchange_loop() -> String {
-    let mut toml = source("s", "x", 1.0, "");
-    toml += &exchange("x", "fanout", &[r#"{ to = "y" }"#, r#"{ to = "n1" }"#], "");
-    toml += &exchange("y", "fanout", &[r#"{ to = "x" }"#], "");
-    toml += &node("n1", 1, 0.1, "");
-    toml
+    ScenarioBuilder::new()
+        .source("s", "x", 1.0, "")
+        .exchange("x", "fanout", &[r#"{ to = "y" }"#, r#"{ to = "n1" }"#], "")
+        .exchange("y", "fanout", &[r#"{ to = "x" }"#], "")
+        .node("n1", 1, 0.1, "")
+        .toml()
 }
 
 /// README: "Every problem is reported as `file:line:column:` with the field at fault". The loop
@@ -806,7 +786,7 @@ fn exchange_loop_error_names_the_field() {
 /// replication) only and are reduced in index order.
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
-    let scenario = scenario(&format!("{}{}", simulation(5_000.0, 500.0, 4), conservation_network()));
+    let scenario = scenario(&conservation_network(ScenarioBuilder::simulated(5_000.0, 500.0, 4)));
     let one = experiment::run(&scenario, Some(1), &|| {}).expect("pool");
     let two = experiment::run(&scenario, Some(2), &|| {}).expect("pool");
     for (left, right) in one.summary.nodes.iter().zip(&two.summary.nodes) {

@@ -13,16 +13,18 @@
 //! # Tolerances
 //! Analytic figures are deterministic: compared to [`RELATIVE`] (1e-9), which leaves room for
 //! rounding only. The brief runs are checked through identities that hold exactly in every
-//! replication (message conservation), not against theory: `analysis.rs`, `messaging.rs` and
+//! replication (message conservation), not against theory: `exact_figures.rs`, `messaging.rs` and
 //! `theory.rs` compare the simulator with theory.
 
 use std::path::{Path, PathBuf};
 
-use kendall::analytic::{Analysis, Figure, NodeAnalysis, Verdict, analyze};
+use kendall::analytic::{Analysis, Figure, Verdict, analyze};
 use kendall::experiment;
 use kendall::model::Scenario;
 use kendall::scenario::{Overrides, load, load_with};
 use kendall::stats::{ClassMetric, MessageClassMetric, NodeMetric, SourceMetric};
+
+use crate::support::{node, node_numbers};
 
 /// Relative tolerance between a quoted figure and `analyze`'s value: rounding only.
 const RELATIVE: f64 = 1e-9;
@@ -76,14 +78,7 @@ fn assert_all_finite(file: &str, analysis: &Analysis) {
     };
     for node in &analysis.nodes {
         let name = &node.name;
-        for (what, value) in [
-            ("arrival_rate", node.arrival_rate),
-            ("demand_rate", node.demand_rate),
-            ("utilization", node.utilization),
-            ("throughput", node.throughput),
-            ("growth_rate", node.growth_rate),
-            ("fill_target", node.fill_target),
-        ] {
+        for (what, value) in node_numbers(node) {
             assert_finite(&format!("{file}: node {name} {what}"), value);
         }
         node.time_to_fill.inspect(|&t| assert_finite(&format!("{file}: node {name} time_to_fill"), t));
@@ -637,10 +632,6 @@ fn quotes() -> Vec<Quote> {
         q("request-reply.toml", "api = 1/(1 - 0.3) = 1.4286", At::Visits("api"), 1.0 / 0.7, header),
         q("request-reply.toml", "db = 1.4286", At::Visits("db"), 1.0 / 0.7, header),
     ]
-}
-
-fn node<'a>(analysis: &'a Analysis, name: &str) -> &'a NodeAnalysis {
-    analysis.nodes.iter().find(|node| node.name == name).unwrap_or_else(|| panic!("no node {name}"))
 }
 
 fn source_figure<'a>(analysis: &'a Analysis, name: &str, metric: SourceMetric) -> &'a Figure {

@@ -20,9 +20,9 @@
 //! checked in every replication, exactly or within a bound derived from its counts.
 
 use kendall::analytic::station;
-use kendall::stats::{Estimate, NodeMetric, ReplicationResult, SourceMetric};
+use kendall::stats::{NodeMetric, ReplicationResult, SourceMetric};
 
-use crate::support::{Family, simulate, simulation, single_station};
+use crate::support::{Family, ScenarioBuilder, simulate, single_station};
 
 /// Comparisons with theory through confidence intervals in this module, the Bonferroni
 /// denominator: 8 for M/M/1, 1 for M/M/c, 1 for M/M/c/K, 2 for M/G/1, 4 for Jackson.
@@ -41,18 +41,6 @@ const PERCENTILE_BIAS: f64 = 0.002;
 
 /// This module's comparisons with theory (see [`Family`]).
 const FAMILY: Family = Family { checks: CHECKS, error: FAMILY_ERROR, precision: PRECISION };
-
-/// Asserts that the 95% half-width of `estimate` is at most [`PRECISION`] of `theory`, and that
-/// `theory` lies within the Bonferroni interval, widened by `bias` relative for a known bias of
-/// the estimator.
-fn assert_agrees(what: &str, estimate: Option<Estimate>, theory: f64, bias: f64) {
-    FAMILY.assert_agrees(what, estimate, theory, bias);
-}
-
-/// [`assert_agrees`] for a mean, which has no known bias.
-fn assert_mean(what: &str, estimate: Option<Estimate>, theory: f64) {
-    assert_agrees(what, estimate, theory, 0.0);
-}
 
 /// Asserts that a closed form of `kendall::analytic` agrees with the test's own computation.
 fn assert_same(what: &str, library: f64, ours: f64) {
@@ -77,13 +65,14 @@ fn check_mm1(rho: f64, duration_s: f64, warmup_s: f64) {
     let library = station::mmc_sojourn_quantile(lambda, mu, 1, 0.99).expect("stable");
     assert!((library - p99).abs() <= 1e-9 * p99, "mmc_sojourn_quantile {library} vs {p99}");
     let service = r#"{ dist = "exponential", rate = 1.0 }"#;
-    let experiment = simulate(&single_station(&simulation(duration_s, warmup_s, 20), lambda, 1, service, ""));
+    let experiment =
+        simulate(&single_station(duration_s, warmup_s, lambda, &format!("servers = 1\nservice = {service}")));
     let node = &experiment.summary.nodes[0];
     let what = |metric: &str| format!("M/M/1 rho {rho} {metric}");
-    assert_mean(&what("Wq"), node.get(NodeMetric::MeanWait), rho / (mu - lambda));
-    assert_mean(&what("W"), node.get(NodeMetric::MeanSojourn), 1.0 / (mu - lambda));
-    assert_mean(&what("L"), node.get(NodeMetric::MeanInSystem), rho / (1.0 - rho));
-    assert_agrees(&what("sojourn p99"), node.get(NodeMetric::SojournP99), p99, PERCENTILE_BIAS);
+    FAMILY.assert_mean(&what("Wq"), node.get(NodeMetric::MeanWait), rho / (mu - lambda));
+    FAMILY.assert_mean(&what("W"), node.get(NodeMetric::MeanSojourn), 1.0 / (mu - lambda));
+    FAMILY.assert_mean(&what("L"), node.get(NodeMetric::MeanInSystem), rho / (1.0 - rho));
+    FAMILY.assert_agrees(&what("sojourn p99"), node.get(NodeMetric::SojournP99), p99, PERCENTILE_BIAS);
 }
 
 /// M/M/1, mu = 1, rho = 0.5: Wq = 0.5/0.5 = 1 s, W = 1/0.5 = 2 s, L = 0.5/0.5 = 1,
@@ -121,9 +110,13 @@ fn mmc_wait_matches_erlang_c() {
     );
     // 6.8 events per simulated second: 20 × 2e5 s = 2.7e7 events.
     let service = r#"{ dist = "exponential", mean = "1s" }"#;
-    let experiment =
-        simulate(&single_station(&simulation(200_000.0, 2000.0, 20), lambda, servers, service, ""));
-    assert_mean("M/M/4 rho 0.85 Wq", experiment.summary.nodes[0].get(NodeMetric::MeanWait), wq);
+    let experiment = simulate(&single_station(
+        200_000.0,
+        2000.0,
+        lambda,
+        &format!("servers = {servers}\nservice = {service}"),
+    ));
+    FAMILY.assert_mean("M/M/4 rho 0.85 Wq", experiment.summary.nodes[0].get(NodeMetric::MeanWait), wq);
 }
 
 /// M/M/2/10, mu = 1, lambda = 2.2 (a = 2.2, lambda/(c mu) = 1.1), birth-death:
@@ -150,9 +143,13 @@ fn mmck_drop_probability_matches_birth_death() {
     // 4.4 events per simulated second: 20 × 5e4 s = 4e6 events.
     let extra = format!("capacity = {capacity}\noverflow = \"drop-tail\"");
     let service = r#"{ dist = "exponential", mean = "1s" }"#;
-    let experiment =
-        simulate(&single_station(&simulation(50_000.0, 500.0, 20), lambda, servers, service, &extra));
-    assert_mean(
+    let experiment = simulate(&single_station(
+        50_000.0,
+        500.0,
+        lambda,
+        &format!("servers = {servers}\nservice = {service}\n{extra}"),
+    ));
+    FAMILY.assert_mean(
         "M/M/2/10 drop probability",
         experiment.summary.nodes[0].get(NodeMetric::DropProbability),
         p_k,
@@ -179,8 +176,9 @@ fn mg1_wait_matches_pollaczek_khinchine() {
     for (what, rho, service, scv, duration_s) in cases {
         let wq = rho * 1.0 * (1.0 + scv) / (2.0 * (1.0 - rho));
         assert_same("analytic::station::mg1 Wq", station::mg1(rho, 1.0, scv).expect("stable").mean_wait, wq);
-        let experiment = simulate(&single_station(&simulation(duration_s, 2000.0, 20), rho, 1, service, ""));
-        assert_mean(&format!("{what} Wq"), experiment.summary.nodes[0].get(NodeMetric::MeanWait), wq);
+        let experiment =
+            simulate(&single_station(duration_s, 2000.0, rho, &format!("servers = 1\nservice = {service}")));
+        FAMILY.assert_mean(&format!("{what} Wq"), experiment.summary.nodes[0].get(NodeMetric::MeanWait), wq);
     }
 }
 
@@ -209,40 +207,22 @@ fn jackson_network_matches_product_form() {
     let latency = lengths.iter().sum::<f64>() / gamma;
     assert!((latency - 13.005_051).abs() < 1e-6, "{latency}");
     // 0.88 arrivals and 2 completions per simulated second: 20 × 2e5 s = 1.2e7 events.
-    let toml = format!(
-        r#"{}
-[[source]]
-name = "clients"
-to = "a"
-interarrival = {{ dist = "exponential", rate = {gamma} }}
-
-[[node]]
-name = "a"
-servers = 2
-service = {{ dist = "exponential", mean = "{mean_a}s" }}
-routes = [{{ to = "b", p = 0.6 }}, {{ to = "c", p = 0.4 }}]
-
-[[node]]
-name = "b"
-service = {{ dist = "exponential", mean = "{mean_b}s" }}
-routes = [{{ to = "a", p = 0.2 }}, {{ to = "exit", p = 0.8 }}]
-
-[[node]]
-name = "c"
-service = {{ dist = "exponential", mean = "{mean_c}s" }}
-"#,
-        simulation(200_000.0, 2000.0, 20)
-    );
+    let toml = ScenarioBuilder::simulated(200_000.0, 2000.0, 20)
+        .source("clients", "a", gamma, "")
+        .node("a", 2, mean_a, "routes = [{ to = \"b\", p = 0.6 }, { to = \"c\", p = 0.4 }]")
+        .node("b", 1, mean_b, "routes = [{ to = \"a\", p = 0.2 }, { to = \"exit\", p = 0.8 }]")
+        .node("c", 1, mean_c, "")
+        .toml();
     let experiment = simulate(&toml);
     for (node, rho) in experiment.summary.nodes.iter().zip(rho) {
-        assert_mean(
+        FAMILY.assert_mean(
             &format!("Jackson node {} utilisation", node.name),
             node.get(NodeMetric::Utilization),
             rho,
         );
     }
     let measured = experiment.summary.sources[0].get(SourceMetric::LatencyMean);
-    assert_mean("Jackson end-to-end latency", measured, latency);
+    FAMILY.assert_mean("Jackson end-to-end latency", measured, latency);
 }
 
 /// A network with feedback and finite buffers where every service time is bounded (uniform or
@@ -283,7 +263,8 @@ const FEEDBACK_BOUNDS: [(u32, f64); 3] = [(10, 2.0), (2, 1.6), (6, 1.5)];
 
 /// The replications of [`FEEDBACK_NETWORK`].
 fn feedback_network(duration_s: f64, warmup_s: f64, replications: u32) -> Vec<ReplicationResult> {
-    simulate(&format!("{}{FEEDBACK_NETWORK}", simulation(duration_s, warmup_s, replications))).replications
+    simulate(&ScenarioBuilder::simulated(duration_s, warmup_s, replications).text(FEEDBACK_NETWORK).toml())
+        .replications
 }
 
 /// Little's law per node, L = X W and Lq = X Wq, in every replication, within its edge effects.
