@@ -184,7 +184,8 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let threads = args.threads.map(|t| t as usize);
     let experiment = experiment::run(&scenario, threads, &tick)?;
     progress.finish_and_clear();
-    let summary = SummaryFile::new(&scenario, &experiment, analysis.as_ref());
+    let summary =
+        SummaryFile::new(&scenario, &experiment.summary, analysis.as_ref(), experiment.wall_seconds);
     let dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
     let written = write_outputs(&dir, &summary, &scenario, &experiment)?;
     warn_stopped_early(&scenario, &experiment);

@@ -12,7 +12,7 @@ use super::analysis::AnalysisFile;
 use super::json::SummaryFile;
 use crate::experiment::Experiment;
 use crate::model::Scenario;
-use crate::stats::{Metric, MetricValues};
+use crate::stats::{Metric, MetricValues, ReplicationResult, write_records};
 
 /// Why the output files could not be written.
 #[derive(Debug, Error)]
@@ -39,8 +39,8 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ReportError + '_ {
     move |source| ReportError::Io { path: path.to_owned(), source }
 }
 
-/// Writes summary.json, summary.csv and replications.csv into `dir` (created if needed) and
-/// returns their paths.
+/// Writes summary.json, summary.csv, replications.csv and replications.jsonl (every record,
+/// one line per replication) into `dir` (created if needed) and returns their paths.
 ///
 /// # Errors
 /// When the directory or a file cannot be written; no final file is then left half-written.
@@ -51,12 +51,14 @@ pub fn write_outputs(
     experiment: &Experiment,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let (summary_csv_path, replications_path) = (dir.join("summary.csv"), dir.join("replications.csv"));
+    let records_path = dir.join("replications.jsonl");
     write_all(
         dir,
         vec![
             (dir.join("summary.json"), Ok(pretty_json(summary))),
             (summary_csv_path.clone(), summary_csv(summary, &summary_csv_path)),
             (replications_path.clone(), replications_csv(scenario, experiment, &replications_path)),
+            (records_path.clone(), records_jsonl(&experiment.replications, &records_path)),
         ],
     )
 }
@@ -115,7 +117,9 @@ fn optional(value: Option<f64>) -> String {
 
 fn summary_csv(summary: &SummaryFile, path: &Path) -> Result<Vec<u8>, ReportError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["scope", "name", "metric", "mean", "ci_low", "ci_high"]).map_err(csv_error(path))?;
+    writer
+        .write_record(["scope", "name", "metric", "mean", "ci_low", "ci_high", "n"])
+        .map_err(csv_error(path))?;
     let nodes = summary.nodes.iter().map(|n| ("node", n.name.clone(), &n.metrics));
     let node_classes = summary.nodes.iter().flat_map(|n| {
         n.message_classes.iter().map(|c| ("node_class", format!("{}/{}", n.name, c.name), &c.metrics))
@@ -126,12 +130,27 @@ fn summary_csv(summary: &SummaryFile, path: &Path) -> Result<Vec<u8>, ReportErro
     for (scope, name, metrics) in nodes.chain(node_classes).chain(sources).chain(exchanges).chain(classes) {
         for (metric, entry) in metrics {
             let [low, high] = entry.ci95.map_or([None, None], |[l, h]| [Some(l), Some(h)]);
+            let n = entry.n.to_string();
             writer
-                .write_record([scope, &name, metric, &optional(entry.mean), &optional(low), &optional(high)])
+                .write_record([
+                    scope,
+                    &name,
+                    metric,
+                    &optional(entry.mean),
+                    &optional(low),
+                    &optional(high),
+                    &n,
+                ])
                 .map_err(csv_error(path))?;
         }
     }
     writer.into_inner().map_err(|error| ReportError::Io { path: path.to_owned(), source: error.into_error() })
+}
+
+fn records_jsonl(records: &[ReplicationResult], path: &Path) -> Result<Vec<u8>, ReportError> {
+    let mut bytes = Vec::new();
+    write_records(&mut bytes, records).map_err(io_error(path))?;
+    Ok(bytes)
 }
 
 fn replications_csv(

@@ -11,8 +11,13 @@
 //! out of them in a second array touched once every 65 536 records of a bucket. A message's
 //! wait lands in a random bucket among thousands, so the compact array (a quarter the size of
 //! one of u64 counts) is what keeps recording in cache.
+//!
+//! A replication's record keeps a [`SparseHistogram`], only the non-empty buckets: adding it
+//! back into a `DurationHistogram` merges replications exactly.
 
 use std::ops::AddAssign;
+
+use super::sparse::SparseHistogram;
 
 /// Durations are recorded as whole nanoseconds.
 const NANOS_PER_SECOND: f64 = 1e9;
@@ -37,7 +42,7 @@ pub struct DurationHistogram {
 const FLOAT_BUCKET_OFFSET: u64 = (1023 + 9) * SUB_BUCKETS;
 
 /// The bucket of u64::MAX nanoseconds, where longer durations saturate.
-const LAST_BUCKET: u64 = (63 - 9) * SUB_BUCKETS + (SUB_BUCKETS - 1);
+pub(super) const LAST_BUCKET: u64 = (63 - 9) * SUB_BUCKETS + (SUB_BUCKETS - 1);
 
 /// The bucket of a duration in nanoseconds: below 2048 ns its whole nanoseconds; above, read
 /// off the float's exponent and top mantissa bits, which is the whole nanoseconds shifted right
@@ -103,6 +108,33 @@ impl DurationHistogram {
         self.low.iter().zip(high).map(|(&low, high)| (high << 16) + u64::from(low))
     }
 
+    /// The non-empty buckets with their counts, in bucket order.
+    fn buckets(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.counts().enumerate().filter(|&(_, count)| count > 0)
+    }
+
+    /// Adds `count` durations to a bucket.
+    fn add(&mut self, index: usize, count: u64) {
+        if index >= self.low.len() {
+            self.low.resize(index + 1, 0);
+        }
+        let sum = u64::from(self.low[index]) + (count & 0xFFFF);
+        #[allow(clippy::cast_possible_truncation)] // the low 16 bits, by design
+        let low = sum as u16;
+        self.low[index] = low;
+        let carries = (sum >> 16) + (count >> 16);
+        if carries > 0 {
+            self.carry(index, carries);
+        }
+        self.total += count;
+    }
+
+    /// Its non-empty buckets, the form a replication's record keeps.
+    #[must_use]
+    pub fn sparse(&self) -> SparseHistogram {
+        SparseHistogram::from_buckets(self.buckets())
+    }
+
     /// Number of durations recorded.
     #[must_use]
     pub fn count(&self) -> u64 {
@@ -142,20 +174,17 @@ impl DurationHistogram {
 
 impl AddAssign<&DurationHistogram> for DurationHistogram {
     fn add_assign(&mut self, other: &DurationHistogram) {
-        if other.low.len() > self.low.len() {
-            self.low.resize(other.low.len(), 0);
+        for (index, count) in other.buckets() {
+            self.add(index, count);
         }
-        for (index, count) in other.counts().enumerate() {
-            let sum = u64::from(self.low[index]) + (count & 0xFFFF);
-            #[allow(clippy::cast_possible_truncation)] // the low 16 bits, by design
-            let low = sum as u16;
-            self.low[index] = low;
-            let carries = (sum >> 16) + (count >> 16);
-            if carries > 0 {
-                self.carry(index, carries);
-            }
+    }
+}
+
+impl AddAssign<&SparseHistogram> for DurationHistogram {
+    fn add_assign(&mut self, other: &SparseHistogram) {
+        for (index, count) in other.buckets() {
+            self.add(index, count);
         }
-        self.total += other.total;
     }
 }
 
@@ -239,5 +268,24 @@ mod tests {
         assert_eq!(a.count(), 2);
         assert_eq!(a.quantile(0.0), Some(0.0));
         assert!((a.quantile(1.0).unwrap() - 2.0).abs() < 2e-3);
+    }
+
+    #[test]
+    fn the_sparse_form_adds_back_exactly() {
+        let mut histogram = DurationHistogram::new();
+        for i in 0..70_000 {
+            histogram.record(1.0);
+            histogram.record(f64::from(i) * 1e-7);
+        }
+        let sparse = histogram.sparse();
+        assert_eq!(sparse.count(), histogram.count());
+        let mut twice = DurationHistogram::new();
+        twice += &sparse;
+        twice += &sparse;
+        histogram += &histogram.clone();
+        assert!(twice.counts().eq(histogram.counts()));
+        assert_eq!(twice.count(), 280_000);
+        assert_eq!(twice.sparse(), histogram.sparse());
+        assert_eq!(twice.quantile(0.999), histogram.quantile(0.999));
     }
 }

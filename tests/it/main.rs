@@ -5,6 +5,7 @@ mod classes;
 mod cli;
 mod features;
 mod messaging;
+mod records;
 mod scenarios;
 mod support;
 mod theory;
