@@ -39,11 +39,11 @@ pub enum ExperimentError {
 /// The results of running every replication of a scenario.
 #[derive(Debug, Clone)]
 pub struct Experiment {
-    /// Per replication, in index order.
+    /// The record of each replication, in index order.
     pub replications: Vec<ReplicationResult>,
-    /// Estimates across replications.
+    /// Estimates across replications, reduced from the records.
     pub summary: Summary,
-    /// Events processed over all replications.
+    /// Events processed over all replications (the summary's total).
     pub events: u64,
     /// Wall-clock time of the run, seconds.
     pub wall_seconds: f64,
@@ -53,13 +53,13 @@ impl Experiment {
     /// Replications that stopped early because the system held too many messages.
     #[must_use]
     pub fn stopped_early(&self) -> usize {
-        self.replications.iter().filter(|r| r.stopped_early).count()
+        self.summary.stopped_early
     }
 
     /// Replications that stopped early because full blocking channels deadlocked.
     #[must_use]
     pub fn deadlocked(&self) -> usize {
-        self.replications.iter().filter(|r| r.deadlocked).count()
+        self.summary.deadlocked
     }
 }
 
@@ -121,7 +121,7 @@ pub fn run_all(
         let rest = results.split_off(scenario.settings.replications as usize);
         let replications = std::mem::replace(&mut results, rest);
         let summary = Summary::new(&scenario.network, &replications);
-        let events = replications.iter().map(|r| r.events).sum();
+        let events = summary.events;
         experiments.push(Experiment { replications, summary, events, wall_seconds });
     }
     Ok(experiments)

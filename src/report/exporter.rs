@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::analysis::{AnalysisFile, render_analysis};
-use super::files::{ReportError, pretty_json, replications_csv, summary_csv, write_all};
+use super::files::{ReportError, pretty_json, records_jsonl, replications_csv, summary_csv, write_all};
 use super::json::SummaryFile;
 use super::table::render_table;
 use crate::experiment::{RunOutcome, StudyOutcome};
@@ -34,14 +34,25 @@ impl<'a> RunReport<'a> {
     /// The report of `outcome`, a run of `scenario`.
     #[must_use]
     pub fn new(scenario: &'a Scenario, outcome: &'a RunOutcome) -> Self {
-        let summary = SummaryFile::new(scenario, &outcome.experiment, outcome.analysis.as_ref());
+        let experiment = &outcome.experiment;
+        let summary = SummaryFile::new(
+            scenario,
+            &experiment.summary,
+            outcome.analysis.as_ref(),
+            experiment.wall_seconds,
+        );
         Self { scenario, outcome, summary }
     }
 
     /// The files of a run's output directory, by name.
     #[must_use]
-    pub fn files() -> [(&'static str, &'a dyn Exporter<Self>); 3] {
-        [("summary.json", &Json), ("summary.csv", &SummaryCsv), ("replications.csv", &ReplicationsCsv)]
+    pub fn files() -> [(&'static str, &'a dyn Exporter<Self>); 4] {
+        [
+            ("summary.json", &Json),
+            ("summary.csv", &SummaryCsv),
+            ("replications.csv", &ReplicationsCsv),
+            ("replications.jsonl", &ReplicationsJsonl),
+        ]
     }
 }
 
@@ -81,6 +92,17 @@ pub struct SummaryCsv;
 /// replications.csv: one row per replication, scope, name and metric.
 #[derive(Debug, Clone, Copy)]
 pub struct ReplicationsCsv;
+
+/// replications.jsonl: every per-replication record, one JSON line each: the input from which
+/// every other output can be rebuilt (see [`Summary::new`](crate::stats::Summary::new)).
+#[derive(Debug, Clone, Copy)]
+pub struct ReplicationsJsonl;
+
+impl Exporter<RunReport<'_>> for ReplicationsJsonl {
+    fn render(&self, result: &RunReport<'_>) -> Result<Vec<u8>, ReportError> {
+        records_jsonl(&result.outcome.experiment.replications)
+    }
+}
 
 impl Exporter<RunReport<'_>> for Json {
     fn render(&self, result: &RunReport<'_>) -> Result<Vec<u8>, ReportError> {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::json::SummaryFile;
 use crate::experiment::Experiment;
 use crate::model::Scenario;
-use crate::stats::{Metric, MetricValues};
+use crate::stats::{Metric, MetricValues, ReplicationResult, write_records};
 
 /// Why the output files could not be written.
 #[derive(Debug, Error)]
@@ -83,7 +83,7 @@ fn optional(value: Option<f64>) -> String {
 /// summary.csv: one row per scope, name and metric.
 pub(super) fn summary_csv(summary: &SummaryFile) -> Result<Vec<u8>, ReportError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["scope", "name", "metric", "mean", "ci_low", "ci_high"]).map_err(csv_error)?;
+    writer.write_record(["scope", "name", "metric", "mean", "ci_low", "ci_high", "n"]).map_err(csv_error)?;
     let nodes = summary.nodes.iter().map(|n| ("node", n.name.clone(), &n.metrics));
     let node_classes = summary.nodes.iter().flat_map(|n| {
         n.message_classes.iter().map(|c| ("node_class", format!("{}/{}", n.name, c.name), &c.metrics))
@@ -94,12 +94,28 @@ pub(super) fn summary_csv(summary: &SummaryFile) -> Result<Vec<u8>, ReportError>
     for (scope, name, metrics) in nodes.chain(node_classes).chain(sources).chain(exchanges).chain(classes) {
         for (metric, entry) in metrics {
             let [low, high] = entry.ci95.map_or([None, None], |[l, h]| [Some(l), Some(h)]);
+            let n = entry.n.to_string();
             writer
-                .write_record([scope, &name, metric, &optional(entry.mean), &optional(low), &optional(high)])
+                .write_record([
+                    scope,
+                    &name,
+                    metric,
+                    &optional(entry.mean),
+                    &optional(low),
+                    &optional(high),
+                    &n,
+                ])
                 .map_err(csv_error)?;
         }
     }
     writer.into_inner().map_err(|error| csv_error(error.into_error().into()))
+}
+
+/// replications.jsonl: every record, one line per replication.
+pub(super) fn records_jsonl(records: &[ReplicationResult]) -> Result<Vec<u8>, ReportError> {
+    let mut bytes = Vec::new();
+    write_records(&mut bytes, records).map_err(io_error(Path::new("replications.jsonl")))?;
+    Ok(bytes)
 }
 
 /// replications.csv: one row per replication, scope, name and metric.

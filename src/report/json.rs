@@ -7,9 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::analysis::figure_map;
 use crate::analytic::{Analysis, Figure};
-use crate::experiment::Experiment;
 use crate::model::Scenario;
-use crate::stats::{EntitySummary, Metric};
+use crate::stats::{EntitySummary, Metric, Summary, ci_misses};
 
 /// One metric across replications: the mean and its 95% confidence interval (`null` when
 /// undefined, e.g. a wait percentile with no completed message, or a single replication).
@@ -19,6 +18,9 @@ pub struct EstimateEntry {
     pub mean: Option<f64>,
     /// 95% confidence interval `[low, high]` of the mean.
     pub ci95: Option<[f64; 2]>,
+    /// Number of replications in which the metric was defined (0 when in none).
+    #[serde(default)]
+    pub n: usize,
 }
 
 /// One node of summary.json.
@@ -76,10 +78,12 @@ pub struct NamedEntry {
 
 impl NamedEntry {
     fn new<M: Metric>(summary: &EntitySummary<M>, figures: Option<&[(M, Figure)]>) -> Self {
-        let metrics = metric_map(summary);
-        let analytic = figures.map(figure_map).unwrap_or_default();
-        let ci_misses = ci_misses(&metrics, &analytic);
-        Self { name: summary.name.clone(), metrics, analytic, ci_misses }
+        Self {
+            name: summary.name.clone(),
+            metrics: metric_map(summary),
+            analytic: figures.map(figure_map).unwrap_or_default(),
+            ci_misses: miss_keys(summary, figures),
+        }
     }
 }
 
@@ -135,80 +139,85 @@ fn metric_map<M: Metric>(summary: &EntitySummary<M>) -> BTreeMap<String, Estimat
         .estimates
         .iter()
         .map(|(metric, estimate)| {
-            let entry = EstimateEntry { mean: estimate.map(|e| e.mean), ci95: estimate.and_then(|e| e.ci95) };
+            let entry = EstimateEntry {
+                mean: estimate.map(|e| e.mean),
+                ci95: estimate.and_then(|e| e.ci95),
+                n: estimate.map_or(0, |e| e.samples),
+            };
             (metric.key().to_owned(), entry)
         })
         .collect()
 }
 
-/// Keys of the metrics whose confidence interval misses an exact theoretical value.
-fn ci_misses(metrics: &BTreeMap<String, EstimateEntry>, analytic: &BTreeMap<String, Figure>) -> Vec<String> {
-    analytic
+/// The keys of the metrics whose confidence interval misses exact theory, in key order.
+fn miss_keys<M: Metric>(summary: &EntitySummary<M>, figures: Option<&[(M, Figure)]>) -> Vec<String> {
+    let mut keys: Vec<String> = ci_misses(summary, figures.unwrap_or_default())
         .iter()
-        .filter(|(key, figure)| {
-            let (Some(value), Some(entry)) = (figure.value, metrics.get(*key)) else { return false };
-            // A slack of a few ulps: an interval of zero width (a metric that never varies, such
-            // as a saturated utilisation of 1) must not miss its own value by rounding.
-            let slack = 1e-9 * value.abs() + 1e-12;
-            figure.exact && entry.ci95.is_some_and(|[low, high]| value < low - slack || value > high + slack)
-        })
-        .map(|(key, _)| key.clone())
-        .collect()
+        .map(|metric| metric.key().to_owned())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 impl SummaryFile {
-    /// The summary of an experiment on a scenario, with theory beside it when available.
+    /// The summary file of a scenario's run from its reduced records, with theory beside it when
+    /// available, and the run's wall-clock time in seconds.
     #[must_use]
-    pub fn new(scenario: &Scenario, experiment: &Experiment, analysis: Option<&Analysis>) -> Self {
+    pub fn new(
+        scenario: &Scenario,
+        summary: &Summary,
+        analysis: Option<&Analysis>,
+        wall_seconds: f64,
+    ) -> Self {
         let settings = &scenario.settings;
         let nodes = scenario
             .network
             .nodes()
             .iter()
-            .zip(&experiment.summary.nodes)
+            .zip(&summary.nodes)
             .enumerate()
-            .map(|(i, (node, summary))| {
-                let metrics = metric_map(summary);
-                let analytic = analysis.map(|a| figure_map(&a.nodes[i].metrics)).unwrap_or_default();
-                let ci_misses = ci_misses(&metrics, &analytic);
-                let classes = experiment.summary.node_classes[i]
+            .map(|(i, (node, estimates))| {
+                let figures = analysis.map(|a| a.nodes[i].metrics.as_slice());
+                let classes = summary.node_classes[i]
                     .iter()
                     .enumerate()
-                    .map(|(class, summary)| ClassEntry {
+                    .map(|(class, estimates)| ClassEntry {
                         priority: scenario.network.priorities()[class],
-                        metrics: metric_map(summary),
+                        metrics: metric_map(estimates),
                         analytic: analysis
                             .and_then(|a| a.nodes[i].classes.get(class))
                             .map(|figures| figure_map(figures))
                             .unwrap_or_default(),
                     })
                     .collect();
-                let message_classes = experiment.summary.node_message_classes[i]
+                let message_classes = summary.node_message_classes[i]
                     .iter()
                     .enumerate()
-                    .map(|(class, summary)| {
+                    .map(|(class, estimates)| {
                         let figures = analysis.and_then(|a| a.nodes[i].message_classes.get(class));
-                        NamedEntry::new(summary, figures.map(Vec::as_slice))
+                        NamedEntry::new(estimates, figures.map(Vec::as_slice))
                     })
                     .collect();
                 NodeEntry {
                     name: node.name.clone(),
                     servers: node.servers.count(),
                     capacity: node.capacity,
-                    metrics,
-                    analytic,
-                    ci_misses,
+                    metrics: metric_map(estimates),
+                    analytic: figures.map(figure_map).unwrap_or_default(),
+                    ci_misses: miss_keys(estimates, figures),
                     classes,
                     message_classes,
                 }
             })
             .collect();
-        let sources = experiment
-            .summary
+        let sources = summary
             .sources
             .iter()
             .enumerate()
-            .map(|(i, summary)| NamedEntry::new(summary, analysis.map(|a| a.sources[i].metrics.as_slice())))
+            .map(|(i, estimates)| {
+                NamedEntry::new(estimates, analysis.map(|a| a.sources[i].metrics.as_slice()))
+            })
             .collect();
         Self {
             scenario: scenario.name.clone(),
@@ -216,31 +225,30 @@ impl SummaryFile {
             seed: settings.seed,
             duration: settings.duration_s,
             warmup: settings.warmup_s,
-            events: experiment.events,
-            wall_seconds: experiment.wall_seconds,
+            events: summary.events,
+            wall_seconds,
             max_in_system: settings.max_in_system,
-            stopped_early: experiment.stopped_early(),
-            deadlocked: experiment.deadlocked(),
+            stopped_early: summary.stopped_early,
+            deadlocked: summary.deadlocked,
             nodes,
             sources,
             exchanges: scenario
                 .network
                 .exchanges()
                 .iter()
-                .zip(&experiment.summary.exchanges)
-                .map(|(exchange, summary)| ExchangeEntry {
+                .zip(&summary.exchanges)
+                .map(|(exchange, estimates)| ExchangeEntry {
                     name: exchange.name.clone(),
                     kind: exchange.kind.name().to_owned(),
-                    metrics: metric_map(summary),
+                    metrics: metric_map(estimates),
                 })
                 .collect(),
-            classes: experiment
-                .summary
+            classes: summary
                 .classes
                 .iter()
                 .enumerate()
-                .map(|(class, summary)| {
-                    NamedEntry::new(summary, analysis.and_then(|a| a.classes.get(class)).map(Vec::as_slice))
+                .map(|(class, estimates)| {
+                    NamedEntry::new(estimates, analysis.and_then(|a| a.classes.get(class)).map(Vec::as_slice))
                 })
                 .collect(),
         }

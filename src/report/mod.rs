@@ -1,5 +1,5 @@
-//! Reports: every output format (summary.json, summary.csv, replications.csv, analysis.json, the
-//! terminal table) behind one [`Exporter`] interface. Formats never decide anything; they lay out
+//! Reports: every output format (summary.json, summary.csv, replications.csv, replications.jsonl,
+//! analysis.json, the terminal table) behind one [`Exporter`] interface. Formats never decide anything; they lay out
 //! what the library concluded. Files are written completely or not at all: each goes to a
 //! temporary name first and is renamed into place once every file is written.
 
@@ -14,7 +14,10 @@ pub use analysis::{
     AnalysisClassEntry, AnalysisFile, AnalysisNamedEntry, AnalysisNodeEntry, SystemEntry, render_analysis,
 };
 pub use describe::describe;
-pub use exporter::{Exporter, Json, ReplicationsCsv, RunReport, StudyReport, SummaryCsv, Table, write_files};
+pub use exporter::{
+    Exporter, Json, ReplicationsCsv, ReplicationsJsonl, RunReport, StudyReport, SummaryCsv, Table,
+    write_files,
+};
 pub use files::{ReportError, pretty_json};
 pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, SummaryFile};
 pub use table::render_table;

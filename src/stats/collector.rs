@@ -3,86 +3,15 @@
 //! the end of the run; per-message figures count messages that complete inside it.
 
 use super::histogram::DurationHistogram;
+use super::record::{
+    ExchangeReplication, NodeCounts, NodeHistograms, NodeReplication, ReplicationResult, SourceHistograms,
+    SourceReplication, WaitHistograms,
+};
 use crate::engine::{MessageEnd, NodeState, Observer, RunEnd};
 use crate::model::{
     ClassId, ClassMetric, Discipline, ExchangeId, ExchangeMetric, MessageClassMetric, MetricValues, Network,
     NodeId, NodeMetric, SourceId, SourceMetric,
 };
-
-/// Counts of one node over the observation window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NodeCounts {
-    /// Messages offered (admitted or dropped).
-    pub arrivals: u64,
-    /// Messages that completed service.
-    pub departures: u64,
-    /// Messages dropped at a full channel.
-    pub drops: u64,
-    /// Messages that expired (TTL) at the head of the queue.
-    pub expired: u64,
-    /// Messages held when the window opened.
-    pub in_system_start: u32,
-    /// Messages held when the window closed.
-    pub in_system_end: u32,
-}
-
-/// One node's results in one replication.
-#[derive(Debug, Clone)]
-pub struct NodeReplication {
-    /// Every node metric.
-    pub metrics: MetricValues<NodeMetric>,
-    /// Per priority class (0 the highest), for nodes with a priority discipline; else empty.
-    pub classes: Vec<MetricValues<ClassMetric>>,
-    /// Per message class, when the network has several; else empty.
-    pub message_classes: Vec<MetricValues<ClassMetric>>,
-    /// The raw counts behind them.
-    pub counts: NodeCounts,
-}
-
-/// One source's results in one replication.
-#[derive(Debug, Clone)]
-pub struct SourceReplication {
-    /// Every source metric.
-    pub metrics: MetricValues<SourceMetric>,
-    /// Messages and copies delivered (left the system) in the window.
-    pub delivered: u64,
-    /// Messages and copies dropped (at full channels or as unroutable) in the window.
-    pub dropped: u64,
-}
-
-/// One exchange's results in one replication.
-#[derive(Debug, Clone)]
-pub struct ExchangeReplication {
-    /// Every exchange metric.
-    pub metrics: MetricValues<ExchangeMetric>,
-    /// Messages routed in the window.
-    pub routed: u64,
-    /// Messages that matched no binding.
-    pub unroutable: u64,
-}
-
-/// Everything one replication measured.
-#[derive(Debug, Clone)]
-pub struct ReplicationResult {
-    /// Replication index, from 0.
-    pub index: u32,
-    /// Events processed, warm-up included.
-    pub events: u64,
-    /// Length of the observation window, seconds.
-    pub observed_s: f64,
-    /// Whether the run stopped early at the cap on messages in the system.
-    pub stopped_early: bool,
-    /// Whether the run stopped early because every sender was blocked (deadlock).
-    pub deadlocked: bool,
-    /// Per node, in network order.
-    pub nodes: Vec<NodeReplication>,
-    /// Per source, in network order.
-    pub sources: Vec<SourceReplication>,
-    /// Per exchange, in network order.
-    pub exchanges: Vec<ExchangeReplication>,
-    /// Per message class, when the network has several; else empty.
-    pub classes: Vec<MetricValues<MessageClassMetric>>,
-}
 
 /// Durations with their count and sum (for the mean) and histogram (for percentiles).
 #[derive(Debug, Clone, Default)]
@@ -171,6 +100,10 @@ impl ClassStats {
         values.set(ClassMetric::WaitP99, self.waits.quantile(0.99));
         values.set(ClassMetric::SojournP99, self.sojourns.quantile(0.99));
         values
+    }
+
+    fn histograms(&self) -> WaitHistograms {
+        WaitHistograms { waits: self.waits.histogram.sparse(), sojourns: self.sojourns.histogram.sparse() }
     }
 }
 
@@ -300,6 +233,7 @@ impl Collector {
             sources: self.sources.iter().map(|source| source.result(window)).collect(),
             exchanges: self.exchanges.iter().map(|exchange| exchange.result(window)).collect(),
             classes: self.classes.iter().map(|class| class.result(window)).collect(),
+            class_latencies: self.classes.iter().map(|class| class.latencies.histogram.sparse()).collect(),
         }
     }
 }
@@ -370,7 +304,16 @@ impl NodeStats {
         metrics.set(NodeMetric::SubscriberLatencyP99, self.subscriber_latencies.quantile(0.99));
         let classes = self.classes.iter().map(|class| class.result(window)).collect();
         let message_classes = self.message_classes.iter().map(|class| class.result(window)).collect();
-        NodeReplication { metrics, classes, message_classes, counts }
+        let histograms = NodeHistograms {
+            all: WaitHistograms {
+                waits: self.waits.histogram.sparse(),
+                sojourns: self.sojourns.histogram.sparse(),
+            },
+            subscriber_latencies: self.subscriber_latencies.histogram.sparse(),
+            classes: self.classes.iter().map(ClassStats::histograms).collect(),
+            message_classes: self.message_classes.iter().map(ClassStats::histograms).collect(),
+        };
+        NodeReplication { metrics, classes, message_classes, counts, histograms }
     }
 }
 
@@ -392,7 +335,12 @@ impl SourceStats {
         metrics.set(SourceMetric::AllLatencyMean, whole_messages.mean());
         metrics.set(SourceMetric::AllLatencyP99, whole_messages.quantile(0.99));
         metrics.set(SourceMetric::BlockedFraction, (window > 0.0).then(|| self.area_held / window));
-        SourceReplication { metrics, delivered: self.delivered, dropped: self.dropped }
+        let histograms = SourceHistograms {
+            latencies: self.latencies.histogram.sparse(),
+            copy_latencies: self.copy_latencies.histogram.sparse(),
+            multicast_latencies: self.multicast_latencies.histogram.sparse(),
+        };
+        SourceReplication { metrics, delivered: self.delivered, dropped: self.dropped, histograms }
     }
 
     fn advance(&mut self, now: f64) {

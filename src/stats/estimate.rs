@@ -11,8 +11,7 @@ pub struct Estimate {
     /// 95% confidence interval `[low, high]` for the mean (Student t with n − 1 degrees of
     /// freedom); `None` with fewer than two replications.
     pub ci95: Option<[f64; 2]>,
-    /// Number of replications in which the metric was defined.
-    #[serde(skip)]
+    /// Number of replications in which the metric was defined, n.
     pub samples: usize,
 }
 
@@ -51,6 +50,17 @@ impl Estimate {
     }
 }
 
+impl Estimate {
+    /// Whether the confidence interval misses `exact`, a value theory gives exactly: false
+    /// without an interval. A slack of a few ulps keeps an interval of zero width (a metric that
+    /// never varies, such as a saturated utilisation of 1) from missing its own value by rounding.
+    #[must_use]
+    pub fn misses(&self, exact: f64) -> bool {
+        let slack = 1e-9 * exact.abs() + 1e-12;
+        self.ci95.is_some_and(|[low, high]| exact < low - slack || exact > high + slack)
+    }
+}
+
 /// The 97.5% quantile of Student's t with `freedom` degrees of freedom.
 fn t_quantile_975(freedom: f64) -> f64 {
     StudentsT::new(0.0, 1.0, freedom).expect("degrees of freedom are positive").inverse_cdf(0.975)
@@ -68,6 +78,14 @@ mod tests {
         assert_eq!(estimate.mean, 3.0);
         assert!((estimate.half_width() - 1.963_243).abs() < 1e-5, "{}", estimate.half_width());
         assert!(estimate.covers(4.9) && !estimate.covers(5.0));
+        assert!(!estimate.misses(4.9) && estimate.misses(5.0) && estimate.misses(1.0));
+    }
+
+    #[test]
+    fn an_interval_of_zero_width_does_not_miss_its_own_value() {
+        let constant = Estimate::from_values(&[1.0, 1.0, 1.0]).unwrap();
+        assert!(!constant.misses(1.0 + 1e-12) && constant.misses(1.0 + 1e-6));
+        assert!(!Estimate::from_values(&[2.0]).unwrap().misses(7.0), "no interval, no miss");
     }
 
     #[test]

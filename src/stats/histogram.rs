@@ -11,11 +11,19 @@
 //! out of them in a second array touched once every 65 536 records of a bucket. A message's
 //! wait lands in a random bucket among thousands, so the compact array (a quarter the size of
 //! one of u64 counts) is what keeps recording in cache.
+//!
+//! A replication's record keeps a [`SparseHistogram`], only the non-empty buckets: adding it
+//! back into a `DurationHistogram` merges replications exactly.
 
 use std::ops::AddAssign;
 
+use super::sparse::SparseHistogram;
+
 /// Durations are recorded as whole nanoseconds.
 const NANOS_PER_SECOND: f64 = 1e9;
+
+/// Buckets scanned as one block when looking for the non-empty ones.
+const BLOCK: usize = 64;
 
 /// Buckets per power-of-two range (2^10): the relative resolution is 1/1024.
 const SUB_BUCKET_BITS: u32 = 10;
@@ -37,7 +45,7 @@ pub struct DurationHistogram {
 const FLOAT_BUCKET_OFFSET: u64 = (1023 + 9) * SUB_BUCKETS;
 
 /// The bucket of u64::MAX nanoseconds, where longer durations saturate.
-const LAST_BUCKET: u64 = (63 - 9) * SUB_BUCKETS + (SUB_BUCKETS - 1);
+pub(super) const LAST_BUCKET: u64 = (63 - 9) * SUB_BUCKETS + (SUB_BUCKETS - 1);
 
 /// The bucket of a duration in nanoseconds: below 2048 ns its whole nanoseconds; above, read
 /// off the float's exponent and top mantissa bits, which is the whole nanoseconds shifted right
@@ -97,10 +105,51 @@ impl DurationHistogram {
         self.high[index] += carries;
     }
 
-    /// The number of durations recorded in each bucket, in bucket order.
-    fn counts(&self) -> impl Iterator<Item = u64> + '_ {
-        let high = self.high.iter().copied().chain(std::iter::repeat(0));
-        self.low.iter().zip(high).map(|(&low, high)| (high << 16) + u64::from(low))
+    /// The non-empty buckets with their counts, in bucket order. Most buckets are empty: blocks
+    /// of them are skipped with one test.
+    fn buckets(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.low
+            .chunks(BLOCK)
+            .enumerate()
+            .filter(move |&(block, lows)| {
+                lows.iter().fold(0, |any, &low| any | low) != 0
+                    || self.carries_within(block * BLOCK, lows.len())
+            })
+            .flat_map(move |(block, lows)| {
+                lows.iter().enumerate().map(move |(offset, &low)| {
+                    let index = block * BLOCK + offset;
+                    let high = self.high.get(index).copied().unwrap_or(0);
+                    (index, (high << 16) + u64::from(low))
+                })
+            })
+            .filter(|&(_, count)| count > 0)
+    }
+
+    /// Whether a bucket of `start..start + len` has carries.
+    fn carries_within(&self, start: usize, len: usize) -> bool {
+        self.high.get(start..).is_some_and(|high| high.iter().take(len).any(|&carries| carries > 0))
+    }
+
+    /// Adds `count` durations to a bucket.
+    fn add(&mut self, index: usize, count: u64) {
+        if index >= self.low.len() {
+            self.low.resize(index + 1, 0);
+        }
+        let sum = u64::from(self.low[index]) + (count & 0xFFFF);
+        #[allow(clippy::cast_possible_truncation)] // the low 16 bits, by design
+        let low = sum as u16;
+        self.low[index] = low;
+        let carries = (sum >> 16) + (count >> 16);
+        if carries > 0 {
+            self.carry(index, carries);
+        }
+        self.total += count;
+    }
+
+    /// Its non-empty buckets, the form a replication's record keeps.
+    #[must_use]
+    pub fn sparse(&self) -> SparseHistogram {
+        SparseHistogram::from_buckets(self.buckets())
     }
 
     /// Number of durations recorded.
@@ -127,12 +176,12 @@ impl DurationHistogram {
         let rank = ((quantile.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
         let mut seen = 0;
         let index = self
-            .counts()
-            .position(|count| {
+            .buckets()
+            .find(|&(_, count)| {
                 seen += count;
                 seen >= rank
             })
-            .unwrap_or(self.low.len() - 1);
+            .map_or(self.low.len() - 1, |(index, _)| index);
         let (low, width) = bucket_range(index);
         #[allow(clippy::cast_precision_loss)] // nanosecond counts below 2^53 are exact
         let middle = low as f64 + (width as f64 - 1.0) / 2.0;
@@ -142,20 +191,17 @@ impl DurationHistogram {
 
 impl AddAssign<&DurationHistogram> for DurationHistogram {
     fn add_assign(&mut self, other: &DurationHistogram) {
-        if other.low.len() > self.low.len() {
-            self.low.resize(other.low.len(), 0);
+        for (index, count) in other.buckets() {
+            self.add(index, count);
         }
-        for (index, count) in other.counts().enumerate() {
-            let sum = u64::from(self.low[index]) + (count & 0xFFFF);
-            #[allow(clippy::cast_possible_truncation)] // the low 16 bits, by design
-            let low = sum as u16;
-            self.low[index] = low;
-            let carries = (sum >> 16) + (count >> 16);
-            if carries > 0 {
-                self.carry(index, carries);
-            }
+    }
+}
+
+impl AddAssign<&SparseHistogram> for DurationHistogram {
+    fn add_assign(&mut self, other: &SparseHistogram) {
+        for (index, count) in other.buckets() {
+            self.add(index, count);
         }
-        self.total += other.total;
     }
 }
 
@@ -218,14 +264,21 @@ mod tests {
             a.record(1.0);
         }
         a.record(3.0);
-        assert_eq!(a.counts().max(), Some(70_000));
+        assert_eq!(a.buckets().map(|(_, count)| count).max(), Some(70_000));
         let mut b = a.clone();
         b += &a;
-        assert_eq!(b.counts().max(), Some(140_000));
+        assert_eq!(b.buckets().map(|(_, count)| count).max(), Some(140_000));
         assert_eq!(b.count(), 140_002);
         // The 140 000 values of 1 s lie below rank ⌈0.9999·140 002⌉; the two of 3 s above it.
         assert!((b.quantile(0.9999).unwrap() - 1.0).abs() < 1e-3);
         assert!((b.quantile(1.0).unwrap() - 3.0).abs() < 3e-3);
+        // Exactly 2^16 records leave a compact count of 0 beside one carry: the bucket is found.
+        let mut c = DurationHistogram::new();
+        for _ in 0..65_536 {
+            c.record(2.0);
+        }
+        assert_eq!(c.buckets().collect::<Vec<_>>(), [(bucket(2e9), 65_536)]);
+        assert!((c.quantile(0.5).unwrap() - 2.0).abs() < 2e-3);
     }
 
     #[test]
@@ -239,5 +292,24 @@ mod tests {
         assert_eq!(a.count(), 2);
         assert_eq!(a.quantile(0.0), Some(0.0));
         assert!((a.quantile(1.0).unwrap() - 2.0).abs() < 2e-3);
+    }
+
+    #[test]
+    fn the_sparse_form_adds_back_exactly() {
+        let mut histogram = DurationHistogram::new();
+        for i in 0..70_000 {
+            histogram.record(1.0);
+            histogram.record(f64::from(i) * 1e-7);
+        }
+        let sparse = histogram.sparse();
+        assert_eq!(sparse.count(), histogram.count());
+        let mut twice = DurationHistogram::new();
+        twice += &sparse;
+        twice += &sparse;
+        histogram += &histogram.clone();
+        assert!(twice.buckets().eq(histogram.buckets()));
+        assert_eq!(twice.count(), 280_000);
+        assert_eq!(twice.sparse(), histogram.sparse());
+        assert_eq!(twice.quantile(0.999), histogram.quantile(0.999));
     }
 }

@@ -1,17 +1,25 @@
 //! Statistics: streaming per-replication accumulators (the engine's [`Observer`](crate::engine::Observer)),
-//! histograms for percentiles, and estimates with confidence intervals across replications.
+//! histograms for percentiles, the per-replication record they produce, and estimates with
+//! confidence intervals across replications.
 
 mod collector;
 mod estimate;
 mod histogram;
+mod record;
+mod sparse;
 mod summary;
+mod theory_check;
 
 pub use crate::model::{
     ClassMetric, ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeMetric, SourceMetric,
 };
-pub use collector::{
-    Collector, ExchangeReplication, NodeCounts, NodeReplication, ReplicationResult, SourceReplication,
-};
+pub use collector::Collector;
 pub use estimate::Estimate;
 pub use histogram::DurationHistogram;
+pub use record::{
+    ExchangeReplication, NodeCounts, NodeHistograms, NodeReplication, RecordError, ReplicationResult,
+    SourceHistograms, SourceReplication, WaitHistograms, read_records, write_records,
+};
+pub use sparse::SparseHistogram;
 pub use summary::{EntitySummary, Summary};
+pub use theory_check::ci_misses;

@@ -1,7 +1,8 @@
-//! Results across replications: one [`Estimate`] per metric per node and source.
+//! Results across replications: one [`Estimate`] per metric per node and source, and the run's
+//! totals.
 
-use super::collector::ReplicationResult;
 use super::estimate::Estimate;
+use super::record::ReplicationResult;
 use crate::model::Network;
 use crate::model::{
     ClassMetric, ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeMetric, SourceMetric,
@@ -35,9 +36,15 @@ impl<M: Metric> EntitySummary<M> {
     }
 }
 
-/// Estimates of every metric across all replications of a run.
+/// Estimates of every metric across all replications of a run, and its totals.
 #[derive(Debug, Clone)]
 pub struct Summary {
+    /// Events processed over all replications, warm-up included.
+    pub events: u64,
+    /// Replications stopped early at the cap on messages in the system.
+    pub stopped_early: usize,
+    /// Replications stopped early because full blocking channels deadlocked.
+    pub deadlocked: usize,
     /// Per node, in network order.
     pub nodes: Vec<EntitySummary<NodeMetric>>,
     /// Per source, in network order.
@@ -53,8 +60,9 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Reduces replication results (in index order, serially: the figures do not depend on how
-    /// the replications were scheduled).
+    /// Reduces replication records, serially in the order given (the records in index order
+    /// make the figures independent of how the replications were scheduled, and of whether
+    /// they were read back from files). The one reduction: nothing else feeds a summary.
     #[must_use]
     pub fn new(network: &Network, replications: &[ReplicationResult]) -> Self {
         let nodes = network
@@ -93,7 +101,17 @@ impl Summary {
             .map(|i| per_class(network.classes(), replications, |r| &r.nodes[i].message_classes))
             .collect();
         let classes = per_class(network.classes(), replications, |r| &r.classes);
-        Self { nodes, sources, exchanges, node_classes, node_message_classes, classes }
+        Self {
+            events: replications.iter().map(|r| r.events).sum(),
+            stopped_early: replications.iter().filter(|r| r.stopped_early).count(),
+            deadlocked: replications.iter().filter(|r| r.deadlocked).count(),
+            nodes,
+            sources,
+            exchanges,
+            node_classes,
+            node_message_classes,
+            classes,
+        }
     }
 }
 

@@ -89,8 +89,10 @@ fn run_writes_the_three_output_files() {
     }
 
     // summary.csv: exactly one row per (scope, name, metric) of summary.json, same means.
-    let rows =
-        read_csv(&out.path().join("summary.csv"), &["scope", "name", "metric", "mean", "ci_low", "ci_high"]);
+    let rows = read_csv(
+        &out.path().join("summary.csv"),
+        &["scope", "name", "metric", "mean", "ci_low", "ci_high", "n"],
+    );
     let node_rows = node.metrics.iter().map(|(key, entry)| (("node", "server", key.as_str()), entry.mean));
     let source_rows = summary.sources[0]
         .metrics

@@ -14,6 +14,7 @@ mod headroom;
 mod message_size;
 mod messaging;
 mod priorities;
+mod records;
 mod route_delays;
 mod scenarios;
 mod subscriber_latency;
