@@ -6,5 +6,6 @@ mod cli;
 mod features;
 mod messaging;
 mod scenarios;
+mod streams;
 mod support;
 mod theory;
