@@ -413,7 +413,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         // match a message that later reuses the slab slot.
         let service = self.next_service;
         self.next_service = service.next();
-        entry.in_service = Some(service);
+        entry.service_id = service;
         if node.discipline == Discipline::Preemptive {
             self.stations[node_id.index()].serving.push(message);
         }
@@ -424,7 +424,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     fn complete(&mut self, message: MessageId, service: ServiceId) {
         let now = self.now;
         let served = self.messages.get(message);
-        if served.in_service != Some(service) {
+        if served.service_id != service {
             return; // the completion of a service that a preemption interrupted
         }
         let node_id = served.node();

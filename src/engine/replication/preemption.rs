@@ -4,7 +4,7 @@
 
 use super::Replication;
 use crate::engine::Observer;
-use crate::engine::messages::MessageId;
+use crate::engine::messages::{MessageId, ServiceId};
 use crate::model::NodeId;
 
 impl<O: Observer> Replication<'_, O> {
@@ -28,7 +28,7 @@ impl<O: Observer> Replication<'_, O> {
         let now = self.now;
         let message = self.messages.get_mut(id);
         message.remaining = Some(message.due - now);
-        message.in_service = None; // its pending completion is now stale
+        message.service_id = ServiceId::NOT_IN_SERVICE; // its pending completion is now stale
         let station = &mut self.stations[node_id.index()];
         station.serving.swap_remove(slot);
         station.waiting.push_front(id, victim_class);
