@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use super::Event;
+use super::messages::{MessageId, ServiceId};
 use crate::model::{ExchangeId, NodeId, SourceId, Target};
 
 /// A pending event in 24 bytes, for heap moves of the fewest bytes. The time is kept as its
@@ -26,21 +27,24 @@ const TRANSIT: u64 = 3;
 /// Marks an exchange in an encoded target; node ids stay below it.
 const EXCHANGE_BIT: u32 = 1 << 31;
 
+/// The exit, as an encoded target.
+const EXIT: u32 = u32::MAX;
+
 impl Event {
     /// The event's kind and two words.
     #[inline]
     fn encode(self) -> (u64, [u32; 2]) {
         match self {
             Event::Arrival(source) => (ARRIVAL, [source.0, 0]),
-            Event::Completion { message, service } => (COMPLETION, [message, service]),
+            Event::Completion { message, service } => (COMPLETION, [message.0, service.word()]),
             Event::Expiry { node } => (EXPIRY, [node.0, 0]),
             Event::Transit { message, target } => {
                 let target = match target {
                     Target::Node(node) => node.0,
                     Target::Exchange(exchange) => EXCHANGE_BIT | exchange.0,
-                    Target::Exit => u32::MAX,
+                    Target::Exit => EXIT,
                 };
-                (TRANSIT, [message, target])
+                (TRANSIT, [message.0, target])
             }
         }
     }
@@ -50,15 +54,17 @@ impl Event {
     fn decode(kind: u64, [first, second]: [u32; 2]) -> Self {
         match kind {
             ARRIVAL => Event::Arrival(SourceId(first)),
-            COMPLETION => Event::Completion { message: first, service: second },
+            COMPLETION => {
+                Event::Completion { message: MessageId(first), service: ServiceId::from_word(second) }
+            }
             EXPIRY => Event::Expiry { node: NodeId(first) },
             _ => {
                 let target = match second {
-                    u32::MAX => Target::Exit,
+                    EXIT => Target::Exit,
                     code if code & EXCHANGE_BIT != 0 => Target::Exchange(ExchangeId(code & !EXCHANGE_BIT)),
                     node => Target::Node(NodeId(node)),
                 };
-                Event::Transit { message: first, target }
+                Event::Transit { message: MessageId(first), target }
             }
         }
     }
@@ -153,11 +159,11 @@ mod tests {
     fn every_event_survives_its_encoding() {
         let events = [
             Event::Arrival(SourceId(7)),
-            Event::Completion { message: 3, service: u32::MAX - 1 },
+            Event::Completion { message: MessageId(3), service: ServiceId::from_word(u32::MAX - 1) },
             Event::Expiry { node: NodeId(5) },
-            Event::Transit { message: 9, target: Target::Node(NodeId(EXCHANGE_BIT - 1)) },
-            Event::Transit { message: 9, target: Target::Exchange(ExchangeId(0)) },
-            Event::Transit { message: 9, target: Target::Exit },
+            Event::Transit { message: MessageId(9), target: Target::Node(NodeId(EXCHANGE_BIT - 1)) },
+            Event::Transit { message: MessageId(9), target: Target::Exchange(ExchangeId(0)) },
+            Event::Transit { message: MessageId(9), target: Target::Exit },
         ];
         let mut calendar = Calendar::default();
         for event in events {

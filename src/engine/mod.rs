@@ -13,7 +13,7 @@ pub use replication::{Replication, RunEnd};
 pub use streams::{Purpose, SimRng, stream};
 
 use crate::model::{NodeId, SourceId, Target};
-use messages::MessageId;
+use messages::{MessageId, ServiceId};
 
 /// A scheduled event: small and `Copy`, over dense ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub(crate) enum Event {
         /// The message served.
         message: MessageId,
         /// Which service of the message this is (a preempted service's completion is stale).
-        service: u32,
+        service: ServiceId,
     },
     /// The head of `node`'s queue may have outlived the node's TTL.
     Expiry {

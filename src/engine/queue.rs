@@ -74,13 +74,13 @@ mod tests {
     #[test]
     fn classes_are_served_highest_first_and_fifo_within() {
         let mut line = WaitingLine::new(3, 0);
-        line.push_back(1, 2);
-        line.push_back(2, 0);
-        line.push_back(3, 2);
-        line.push_back(4, 0);
-        line.push_front(5, 1);
-        assert_eq!(line.pop_victim(), Some(1));
-        let order: Vec<_> = std::iter::from_fn(|| line.pop_front()).collect();
+        line.push_back(MessageId(1), 2);
+        line.push_back(MessageId(2), 0);
+        line.push_back(MessageId(3), 2);
+        line.push_back(MessageId(4), 0);
+        line.push_front(MessageId(5), 1);
+        assert_eq!(line.pop_victim(), Some(MessageId(1)));
+        let order: Vec<_> = std::iter::from_fn(|| line.pop_front()).map(|id| id.0).collect();
         assert_eq!(order, vec![2, 4, 5, 3]);
         assert_eq!(line.front(), None);
     }

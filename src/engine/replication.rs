@@ -1,16 +1,28 @@
-//! One replication: the event loop over sources and stations.
+//! One replication: the event loop over sources and stations, and the path every message takes
+//! (emitted, delivered, served, routed on, finished). The rare paths live in child modules:
+//! work distribution ([`balance`]), backpressure and deadlock ([`blocking`]), time-to-live
+//! ([`expiry`]), preemption ([`preemption`]) and fork/join ([`fork`]).
+
+mod balance;
+mod blocking;
+mod expiry;
+mod fork;
+mod preemption;
+#[cfg(test)]
+mod testing;
 
 use std::collections::VecDeque;
 
+use self::blocking::{Blocked, DeadlockSearch};
 use super::calendar::Calendar;
-use super::messages::{JobEnd, Message, MessageId, Messages, ParentEnd};
+use super::messages::{Message, MessageId, Messages, ParentEnd, ServiceId};
 use super::observer::NodeState;
 use super::queue::WaitingLine;
 use super::streams::{Purpose, SimRng, streams};
 use super::{Event, Observer};
 use crate::model::{
     Arrivals, Discipline, ExchangeId, ExchangeKind, Network, NodeId, Overflow, Settings, SourceId, Target,
-    Unroutable, unit_interval,
+    Unroutable,
 };
 
 /// A node's run-time state.
@@ -23,69 +35,12 @@ struct Station {
     senders: VecDeque<Blocked>,
     waiting: WaitingLine,
     /// Messages in service, kept only where preemption needs to find one to interrupt.
-    in_service: Vec<MessageId>,
-}
-
-/// A message waiting to enter a full blocking channel, and who holds it meanwhile.
-#[derive(Debug, Clone, Copy)]
-struct Blocked {
-    holder: Holder,
-    message: MessageId,
-}
-
-/// Who holds a blocked message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Holder {
-    /// A worker of this node, which finished the message and stays unavailable.
-    Node(NodeId),
-    /// A source, which stops producing until the message is taken.
-    Source(SourceId),
+    serving: Vec<MessageId>,
 }
 
 impl Station {
     fn state(&self) -> NodeState {
         NodeState { in_system: self.in_system, busy: self.busy, blocked: self.blocked }
-    }
-}
-
-/// The search for a deadlock around a node whose last worker just blocked.
-#[derive(Debug)]
-struct DeadlockSearch {
-    /// Marks of the nodes the search has reached, one per node.
-    reached: Vec<bool>,
-    /// The nodes reached but not yet looked at.
-    pending: Vec<NodeId>,
-}
-
-impl DeadlockSearch {
-    /// Whether the node `start`, every worker of which is blocked, is part of a deadlock: every
-    /// node its blocked workers wait on, and every node theirs wait on, and so on, has all its
-    /// workers blocked too and no expiry pending that could free a slot. Nothing in that set
-    /// can then move again, whatever happens elsewhere.
-    #[inline(never)]
-    fn frozen_from(&mut self, start: NodeId, network: &Network, stations: &[Station]) -> bool {
-        self.reached.fill(false);
-        self.reached[start.index()] = true;
-        self.pending.clear();
-        self.pending.push(start);
-        while let Some(node_id) = self.pending.pop() {
-            let node = network.node(node_id);
-            let station = &stations[node_id.index()];
-            let all_blocked = node.servers.count() == Some(station.blocked);
-            let may_expire = node.ttl.is_some() && station.waiting.front().is_some();
-            if !all_blocked || may_expire {
-                return false;
-            }
-            // The nodes where this node's workers wait for room.
-            for (index, waited_on) in stations.iter().enumerate() {
-                let holds = waited_on.senders.iter().any(|blocked| blocked.holder == Holder::Node(node_id));
-                if holds && !self.reached[index] {
-                    self.reached[index] = true;
-                    self.pending.push(NodeId::from_index(index));
-                }
-            }
-        }
-        true
     }
 }
 
@@ -122,7 +77,7 @@ pub struct Replication<'a, O: Observer> {
     /// Messages each source holds, blocked by a full channel.
     held: Vec<u32>,
     /// The id of the next service started.
-    next_service: u32,
+    next_service: ServiceId,
     /// The next turn of each round-robin exchange.
     round_robin: Vec<usize>,
     /// Scratch space of the deadlock search, kept to allocate once.
@@ -148,9 +103,13 @@ enum Stop {
 }
 
 impl<'a, O: Observer> Replication<'a, O> {
-    /// Prepares replication `index` of `network`, reporting to `observer`.
+    /// Prepares replication `index` of `network`, reporting to `observer`. Every random stream
+    /// is keyed by its entity's name (see [`stream`](super::stream)).
     pub fn new(network: &'a Network, settings: &'a Settings, index: u32, observer: O) -> Self {
-        let (seed, sources, nodes) = (settings.seed, network.sources().len(), network.nodes().len());
+        let seed = settings.seed;
+        let sources = || network.sources().iter().map(|source| source.name.as_str());
+        let nodes = || network.nodes().iter().map(|node| node.name.as_str());
+        let exchanges = network.exchanges().iter().map(|exchange| exchange.name.as_str());
         let stations = network
             .nodes()
             .iter()
@@ -163,7 +122,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                     if node.discipline == Discipline::Fifo { 1 } else { network.priorities().len() },
                     node.capacity.map_or(64, |k| k.min(4096) as usize),
                 ),
-                in_service: Vec::new(),
+                serving: Vec::new(),
             })
             .collect();
         Self {
@@ -173,18 +132,18 @@ impl<'a, O: Observer> Replication<'a, O> {
             calendar: Calendar::default(),
             messages: Messages::default(),
             stations,
-            arrival_streams: streams(seed, index, Purpose::Arrivals, sources),
-            header_streams: streams(seed, index, Purpose::Headers, sources),
-            class_streams: streams(seed, index, Purpose::Classes, sources),
-            service_streams: streams(seed, index, Purpose::Service, nodes),
-            routing_streams: streams(seed, index, Purpose::Routing, nodes),
-            delay_streams: streams(seed, index, Purpose::Delay, nodes),
-            balancing_streams: streams(seed, index, Purpose::Balancing, network.exchanges().len()),
+            arrival_streams: streams(seed, index, Purpose::Arrivals, sources()),
+            header_streams: streams(seed, index, Purpose::Headers, sources()),
+            class_streams: streams(seed, index, Purpose::Classes, sources()),
+            service_streams: streams(seed, index, Purpose::Service, nodes()),
+            routing_streams: streams(seed, index, Purpose::Routing, nodes()),
+            delay_streams: streams(seed, index, Purpose::Delay, nodes()),
+            balancing_streams: streams(seed, index, Purpose::Balancing, exchanges),
             round_robin: vec![0; network.exchanges().len()],
-            search: DeadlockSearch { reached: vec![false; nodes], pending: Vec::new() },
+            search: DeadlockSearch::new(network.nodes().len()),
             frozen: false,
-            held: vec![0; sources],
-            next_service: 0,
+            held: vec![0; network.sources().len()],
+            next_service: ServiceId::FIRST,
             now: 0.0,
             events: 0,
         }
@@ -212,8 +171,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             stop = self.advance(horizon.next_up());
         }
         // Nothing left to happen before the horizon while senders wait: a deadlock.
-        let deadlocked = stop == Stop::Frozen
-            || (stop == Stop::RanDry && self.stations.iter().any(|station| !station.senders.is_empty()));
+        let deadlocked = stop == Stop::Frozen || (stop == Stop::RanDry && self.senders_waiting());
         let stopped_early = stop == Stop::Capped;
         let end_s = if stopped_early || deadlocked { self.now } else { horizon };
         (self.observer, RunEnd { events: self.events, end_s, stopped_early, deadlocked })
@@ -255,12 +213,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         if let Target::Node(node) = source.target
             && self.is_full_blocking(node)
         {
-            // Backpressure: the source holds the message and produces nothing more until it
-            // is taken.
-            let station = &mut self.stations[node.index()];
-            station.senders.push_back(Blocked { holder: Holder::Source(source_id), message });
-            self.held[source_id.index()] += 1;
-            self.observer.source_blocked(source_id, now, self.held[source_id.index()]);
+            self.hold_at_source(source_id, node, message);
             return;
         }
         self.deliver(source.target, message);
@@ -273,51 +226,6 @@ impl<'a, O: Observer> Replication<'a, O> {
         if let Arrivals::Open { interarrival } = &self.network.sources()[source_id.index()].arrivals {
             let gap = interarrival.sample(&mut self.arrival_streams[source_id.index()]);
             self.calendar.schedule(self.now + gap, Event::Arrival(source_id));
-        }
-    }
-
-    /// Whether `node` blocks its senders and has no room.
-    #[inline]
-    fn is_full_blocking(&self, node: NodeId) -> bool {
-        let node_model = self.network.node(node);
-        node_model.overflow == Overflow::Block
-            && node_model.capacity.is_some_and(|capacity| self.stations[node.index()].in_system >= capacity)
-    }
-
-    /// A message left `node_id`: senders blocked on its channel, if any, may move in.
-    #[inline(always)]
-    fn unblock(&mut self, node_id: NodeId) {
-        if !self.stations[node_id.index()].senders.is_empty() {
-            self.release_senders(node_id);
-        }
-    }
-
-    /// A blocking channel has room again: its earliest-blocked senders move their messages in,
-    /// and each upstream worker so released takes its next message (which may in turn release
-    /// the senders blocked on its own node).
-    #[inline(never)]
-    fn release_senders(&mut self, node_id: NodeId) {
-        let Some(capacity) = self.network.node(node_id).capacity else { return };
-        loop {
-            let station = &mut self.stations[node_id.index()];
-            if station.in_system >= capacity {
-                return;
-            }
-            let Some(blocked) = station.senders.pop_front() else { return };
-            match blocked.holder {
-                Holder::Node(upstream) => {
-                    self.stations[upstream.index()].blocked -= 1;
-                    self.leave(upstream, blocked.message);
-                    self.arrive(node_id, blocked.message);
-                    self.unblock(upstream);
-                }
-                Holder::Source(source) => {
-                    self.held[source.index()] -= 1;
-                    self.observer.source_blocked(source, self.now, self.held[source.index()]);
-                    self.arrive(node_id, blocked.message);
-                    self.next_arrival(source);
-                }
-            }
         }
     }
 
@@ -382,42 +290,6 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
     }
 
-    /// The one target a work-distributing exchange picks among `targets` (never empty).
-    #[inline(never)]
-    fn balance(&mut self, exchange_id: ExchangeId, targets: &[Target]) -> Target {
-        let index = exchange_id.index();
-        let rng = &mut self.balancing_streams[index];
-        let held = |target: Target| match target {
-            Target::Node(node) => f64::from(self.stations[node.index()].in_system),
-            Target::Exchange(_) | Target::Exit => 0.0,
-        };
-        match self.network.exchange(exchange_id).kind {
-            ExchangeKind::RoundRobin => {
-                let turn = &mut self.round_robin[index];
-                let target = targets[*turn % targets.len()];
-                *turn = (*turn + 1) % targets.len();
-                target
-            }
-            ExchangeKind::PowerOfTwo if targets.len() > 1 => {
-                let first = uniform_index(rng, targets.len());
-                let second = (first + 1 + uniform_index(rng, targets.len() - 1)) % targets.len();
-                let (a, b) = (targets[first], targets[second]);
-                if held(b) < held(a) { b } else { a }
-            }
-            ExchangeKind::ShortestQueue => fewest(targets, held, rng),
-            ExchangeKind::LeastLoaded => {
-                let per_worker = |target: Target| match target {
-                    Target::Node(node) => {
-                        self.network.node(node).servers.count().map_or(0.0, |c| held(target) / f64::from(c))
-                    }
-                    Target::Exchange(_) | Target::Exit => 0.0,
-                };
-                fewest(targets, per_worker, rng)
-            }
-            _ => targets[uniform_index(rng, targets.len())],
-        }
-    }
-
     /// A message (or copy) leaves the system: delivered or dropped. When it is the last copy of
     /// a multicast message, the whole message's fate is reported too.
     #[inline(always)]
@@ -459,59 +331,21 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
     }
 
-    /// A fork job whose last part ended without being gathered: the original message is lost
-    /// (some parts were gathered) or its parts simply ended on their own (none was).
-    #[inline(never)]
-    fn job_ended(&mut self, outcome: JobEnd) {
-        match outcome {
-            JobEnd::Pending => {}
-            JobEnd::Lost(original) | JobEnd::Scattered(original, true) => {
-                self.observer.lost(original.end());
-                self.close(&original, false);
-            }
-            JobEnd::Scattered(original, false) | JobEnd::Joined(original) => self.close(&original, true),
-        }
-    }
-
-    /// A fork splits a message into parts, one per target.
-    #[inline(never)]
-    fn fork(&mut self, fork: ExchangeId, targets: &[Target], message: MessageId) {
-        let parts = u32::try_from(targets.len()).unwrap_or(u32::MAX);
-        let template = self.messages.fork(message, parts, fork);
-        for &target in targets {
-            let part = self.messages.insert(template);
-            self.deliver(target, part);
-        }
-    }
-
     /// A message reaches a node's channel: it is dropped, served at once, or queued.
-    fn arrive(&mut self, node_id: NodeId, mut message: MessageId) {
+    fn arrive(&mut self, node_id: NodeId, message: MessageId) {
         let node = self.network.node(node_id);
-        if node.join.is_some_and(|fork| self.messages.is_part_of(message, fork)) {
-            // A part waits for its siblings; the last one releases the original message.
-            match self.messages.join(message) {
-                JobEnd::Joined(original) => message = self.messages.insert(original),
-                outcome => return self.job_ended(outcome),
-            }
-        }
-        let station = &mut self.stations[node_id.index()];
+        let message = match node.join {
+            Some(fork) if self.messages.is_part_of(message, fork) => match self.gather(message) {
+                Some(original) => original,
+                None => return,
+            },
+            _ => message,
+        };
         self.observer.arrival(node_id);
-        if node.capacity.is_some_and(|capacity| station.in_system >= capacity) {
-            let oldest_waiting = match node.overflow {
-                Overflow::DropHead => station.waiting.pop_victim(),
-                // A blocking channel is never offered a message while full: senders wait in
-                // `complete` and `emit`, and validation rejects every other way in.
-                Overflow::DropTail | Overflow::Block => None,
-            };
-            // Drop-head discards the oldest waiting message and admits the arrival; with nobody
-            // waiting (capacity = servers) there is nothing to discard, so the arrival is dropped.
-            let Some(victim) = oldest_waiting else {
-                self.finish(message, Fate::Dropped(node_id));
-                return;
-            };
-            station.in_system -= 1;
-            self.finish(victim, Fate::Dropped(node_id));
-            self.watch_head(node_id);
+        if node.capacity.is_some_and(|capacity| self.stations[node_id.index()].in_system >= capacity)
+            && !self.overflow(node_id, message)
+        {
+            return;
         }
         let station = &mut self.stations[node_id.index()];
         station.in_system += 1;
@@ -534,84 +368,28 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.observer.node_state(node_id, self.now, self.stations[node_id.index()].state());
     }
 
-    /// Interrupts the lowest-priority message in service if its class is below `class` (the
-    /// most recently started among equals), and puts it back at the front of its class with
-    /// the service it still owes. Returns whether a worker was freed.
+    /// A message reaches a full channel: drop-head discards the oldest waiting message (of the
+    /// lowest priority class present) to admit it, otherwise it is dropped. Returns whether it
+    /// is admitted.
     #[inline(never)]
-    fn preempt(&mut self, node_id: NodeId, class: usize) -> bool {
-        let station = &self.stations[node_id.index()];
-        let victim = station
-            .in_service
-            .iter()
-            .enumerate()
-            .map(|(slot, &id)| {
-                let message = self.messages.get(id);
-                (slot, id, self.network.class_of(message.priority), message.due - message.service)
-            })
-            .filter(|&(_, _, victim_class, _)| victim_class > class)
-            .max_by(|a, b| a.2.cmp(&b.2).then(a.3.total_cmp(&b.3)));
-        let Some((slot, id, victim_class, _)) = victim else { return false };
-        let now = self.now;
-        let message = self.messages.get_mut(id);
-        message.remaining = message.due - now;
-        message.service_id = u32::MAX; // its pending completion is now stale
+    fn overflow(&mut self, node_id: NodeId, message: MessageId) -> bool {
         let station = &mut self.stations[node_id.index()];
-        station.in_service.swap_remove(slot);
-        station.waiting.push_front(id, victim_class);
-        if station.waiting.front() == Some(id) {
-            self.watch_head(node_id);
-        }
+        let oldest_waiting = match self.network.node(node_id).overflow {
+            Overflow::DropHead => station.waiting.pop_victim(),
+            // A blocking channel is never offered a message while full: senders wait in
+            // `complete` and `emit`, and validation rejects every other way in.
+            Overflow::DropTail | Overflow::Block => None,
+        };
+        // With nobody waiting (capacity = servers) there is nothing to discard, so the arrival
+        // is dropped.
+        let Some(victim) = oldest_waiting else {
+            self.finish(message, Fate::Dropped(node_id));
+            return false;
+        };
+        station.in_system -= 1;
+        self.finish(victim, Fate::Dropped(node_id));
+        self.watch_head(node_id);
         true
-    }
-
-    /// With a TTL, schedules a check at the deadline of the message now at the head of the queue.
-    #[inline(always)]
-    fn watch_head(&mut self, node_id: NodeId) {
-        if let Some(ttl) = self.network.node(node_id).ttl {
-            self.watch_deadline(node_id, ttl);
-        }
-    }
-
-    /// Schedules a check at the deadline of the message now at the head of the queue.
-    #[inline(never)]
-    fn watch_deadline(&mut self, node_id: NodeId, ttl: f64) {
-        if let Some(head) = self.stations[node_id.index()].waiting.front() {
-            let deadline = self.messages.get(head).arrived + ttl;
-            self.calendar.schedule(deadline.max(self.now), Event::Expiry { node: node_id });
-        }
-    }
-
-    /// Expires every message at the head of the queue whose TTL has passed (RabbitMQ removes
-    /// expired messages from the head only), then watches the new head.
-    #[inline(never)]
-    fn expire_due(&mut self, node_id: NodeId) {
-        let node = self.network.node(node_id);
-        let Some(ttl) = node.ttl else { return };
-        let mut expired_any = false;
-        loop {
-            let station = &mut self.stations[node_id.index()];
-            let Some(head) = station.waiting.front() else { break };
-            if self.messages.get(head).arrived + ttl > self.now {
-                break;
-            }
-            station.waiting.pop_front();
-            station.in_system -= 1;
-            self.observer.node_state(node_id, self.now, station.state());
-            expired_any = true;
-            match node.dead_letter {
-                Some(target) => {
-                    let message = self.messages.get(head);
-                    let end = message.end();
-                    self.observer.expired(node_id, end, true);
-                    self.deliver(target, head);
-                }
-                None => self.finish(head, Fate::Expired(node_id)),
-            }
-        }
-        if expired_any {
-            self.watch_head(node_id);
-            self.unblock(node_id);
-        }
     }
 
     /// A worker takes `message`: record its wait and schedule its completion (a preempted
@@ -621,30 +399,29 @@ impl<'a, O: Observer> Replication<'a, O> {
         let now = self.now;
         let node = self.network.node(node_id);
         let entry = self.messages.get_mut(message);
-        let duration = if entry.remaining.is_nan() {
+        let duration = if let Some(remaining) = entry.remaining.take() {
+            remaining
+        } else {
             entry.wait = now - entry.arrived;
             let service = node.service_for(entry.class);
             entry.service =
                 service.sample(&mut self.service_streams[node_id.index()]) + node.per_byte * entry.size;
             entry.service
-        } else {
-            std::mem::replace(&mut entry.remaining, f64::NAN)
         };
         entry.due = now + duration;
-        // A fresh id for every service, unique in the replication: a stale completion (of a
-        // preempted service) can never match a message that later reuses the slab slot.
+        // A fresh id for every service: a stale completion (of a preempted service) can never
+        // match a message that later reuses the slab slot.
         let service = self.next_service;
-        // u32::MAX marks "not in service"; the ids cycle below it.
-        self.next_service = self.next_service.wrapping_add(1) % u32::MAX;
+        self.next_service = service.next();
         entry.service_id = service;
         if node.discipline == Discipline::Preemptive {
-            self.stations[node_id.index()].in_service.push(message);
+            self.stations[node_id.index()].serving.push(message);
         }
         self.calendar.schedule(now + duration, Event::Completion { message, service });
     }
 
     /// A worker finishes `message`: it takes the next waiting one, and the message is routed on.
-    fn complete(&mut self, message: MessageId, service: u32) {
+    fn complete(&mut self, message: MessageId, service: ServiceId) {
         let now = self.now;
         let served = self.messages.get(message);
         if served.service_id != service {
@@ -653,25 +430,14 @@ impl<'a, O: Observer> Replication<'a, O> {
         let node_id = served.node();
         let node = self.network.node(node_id);
         if node.discipline == Discipline::Preemptive {
-            let in_service = &mut self.stations[node_id.index()].in_service;
-            if let Some(slot) = in_service.iter().position(|&id| id == message) {
-                in_service.swap_remove(slot);
-            }
+            self.stop_serving(node_id, message);
         }
         let route = node.routing.choose(&mut self.routing_streams[node_id.index()]);
         if route.delay.is_none()
             && let Target::Node(next) = route.target
             && self.is_full_blocking(next)
         {
-            // Blocking after service: the worker keeps the message until there is room.
-            let station = &mut self.stations[node_id.index()];
-            station.blocked += 1;
-            let state = station.state();
-            self.stations[next.index()].senders.push_back(Blocked { holder: Holder::Node(node_id), message });
-            self.observer.node_state(node_id, now, state);
-            if node.servers.count() == Some(state.blocked) {
-                self.frozen = self.search.frozen_from(node_id, self.network, &self.stations);
-            }
+            self.hold_at_worker(node_id, next, message);
             return;
         }
         self.leave(node_id, message);
@@ -711,32 +477,6 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
         self.observer.node_state(node_id, now, self.stations[node_id.index()].state());
     }
-}
-
-/// A uniform index in 0..n.
-fn uniform_index(rng: &mut SimRng, n: usize) -> usize {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-    let index = (unit_interval(rng) * n as f64) as usize;
-    index.min(n - 1)
-}
-
-/// The target with the smallest `load`, ties broken uniformly at random (reservoir sampling).
-fn fewest(targets: &[Target], load: impl Fn(Target) -> f64, rng: &mut SimRng) -> Target {
-    let mut best = targets[0];
-    let mut best_load = load(best);
-    let mut ties = 1;
-    for &target in &targets[1..] {
-        let candidate = load(target);
-        if candidate < best_load {
-            (best, best_load, ties) = (target, candidate, 1);
-        } else if candidate == best_load {
-            ties += 1;
-            if uniform_index(rng, ties) == 0 {
-                best = target;
-            }
-        }
-    }
-    best
 }
 
 /// How a message or copy leaves the system.

@@ -17,6 +17,7 @@ mod priorities;
 mod records;
 mod route_delays;
 mod scenarios;
+mod streams;
 mod subscriber_latency;
 mod support;
 mod theory;
