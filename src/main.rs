@@ -46,15 +46,8 @@ struct AnalyzeArgs {
     /// (a bounded queue uses its capacity) [default: 1000000].
     #[arg(long, value_parser = positive_count)]
     fill: Option<f64>,
-    /// Directory for analysis.json [default: output/<scenario name>].
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// No list of the files written: only the results (and any warnings).
-    #[arg(long)]
-    quiet: bool,
-    /// How to print the results on standard output.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 fn positive_count(text: &str) -> Result<f64, String> {
@@ -69,7 +62,7 @@ fn positive_count(text: &str) -> Result<f64, String> {
 enum Format {
     /// A readable table.
     Table,
-    /// The summary.json document.
+    /// The JSON document the command writes (summary.json for run, analysis.json for analyze).
     Json,
 }
 
@@ -77,6 +70,15 @@ enum Format {
 struct RunArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
+    #[command(flatten)]
+    simulation: SimulationArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// How to simulate: the flags every simulating command shares.
+#[derive(Debug, clap::Args)]
+struct SimulationArgs {
     /// Number of independent replications [default: the file's, else 10].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     replications: Option<u32>,
@@ -92,7 +94,28 @@ struct RunArgs {
     /// Worker threads for the replications [default: one per core]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..1024))]
     threads: Option<u32>,
-    /// Directory for summary.json, summary.csv and replications.csv [default: output/<scenario name>].
+}
+
+impl SimulationArgs {
+    /// The settings these flags override in the scenario file.
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            duration_s: self.duration,
+            warmup_s: self.warmup,
+            replications: self.replications,
+            seed: self.seed,
+        }
+    }
+
+    fn threads(&self) -> Option<usize> {
+        self.threads.map(|t| t as usize)
+    }
+}
+
+/// Where and how results go: the flags every command that writes results shares.
+#[derive(Debug, clap::Args)]
+struct OutputArgs {
+    /// Directory for the output files [default: output/<scenario name>].
     #[arg(long)]
     out: Option<PathBuf>,
     /// No progress bar and no list of the files written: only the results (and any warnings).
@@ -101,6 +124,13 @@ struct RunArgs {
     /// How to print the results on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+}
+
+impl OutputArgs {
+    /// The output directory for `scenario`.
+    fn dir(&self, scenario: &Scenario) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| Path::new("output").join(scenario.name()))
+    }
 }
 
 fn duration_flag(text: &str) -> Result<f64, String> {
@@ -164,25 +194,14 @@ fn load_with(path: &Path, overrides: &Overrides) -> anyhow::Result<Scenario> {
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let overrides = Overrides {
-        duration_s: args.duration,
-        warmup_s: args.warmup,
-        replications: args.replications,
-        seed: args.seed,
-    };
-    let scenario = load_with(&args.scenario, &overrides)?;
-    let progress = progress_bar(u64::from(scenario.settings().replications()), args.quiet);
-    let threads = args.threads.map(|t| t as usize);
-    let outcome = experiment::simulate(&scenario, threads, &|| progress.inc(1))?;
+    let scenario = load_with(&args.scenario, &args.simulation.overrides())?;
+    let progress = progress_bar(u64::from(scenario.settings().replications()), args.output.quiet);
+    let outcome = experiment::simulate(&scenario, args.simulation.threads(), &|| progress.inc(1))?;
     progress.finish_and_clear();
     let report = RunReport::new(&scenario, &outcome);
-    let written = write_files(&output_dir(args.out.as_ref(), &scenario), &report, &RunReport::files())?;
+    let written = write_files(&args.output.dir(&scenario), &report, &RunReport::files())?;
     print_warnings(&outcome.warnings);
-    print_result(&report, args.format, args.quiet, &written)
-}
-
-fn output_dir(out: Option<&PathBuf>, scenario: &Scenario) -> PathBuf {
-    out.cloned().unwrap_or_else(|| Path::new("output").join(scenario.name()))
+    print_result(&report, &args.output, &written)
 }
 
 fn print_warnings(warnings: &[Warning]) {
@@ -192,16 +211,16 @@ fn print_warnings(warnings: &[Warning]) {
 }
 
 /// Prints `report` on standard output in `format`, then (unless quiet) the files written.
-fn print_result<R>(report: &R, format: Format, quiet: bool, written: &[PathBuf]) -> anyhow::Result<()>
+fn print_result<R>(report: &R, output: &OutputArgs, written: &[PathBuf]) -> anyhow::Result<()>
 where
     Table: Exporter<R>,
     Json: Exporter<R>,
 {
     let mut stdout = std::io::stdout().lock();
-    match format {
+    match output.format {
         Format::Table => {
             stdout.write_all(&Table.render(report)?)?;
-            if !quiet {
+            if !output.quiet {
                 let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
                 writeln!(stdout, "\nwrote {}", names.join(", "))?;
             }
@@ -230,8 +249,8 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let outcome = experiment::study(&scenario, args.fill).map_err(|error| BadInput(error.into()))?;
     print_warnings(&outcome.warnings);
     let report = StudyReport::new(&scenario, &outcome);
-    let written = write_files(&output_dir(args.out.as_ref(), &scenario), &report, &StudyReport::files())?;
-    print_result(&report, args.format, args.quiet, &written)
+    let written = write_files(&args.output.dir(&scenario), &report, &StudyReport::files())?;
+    print_result(&report, &args.output, &written)
 }
 
 fn check(path: &Path) -> anyhow::Result<()> {
