@@ -4,8 +4,8 @@
 use super::results::{Figure, NodeAnalysis, SourceAnalysis};
 use super::service::{Streams, stream_moments};
 use crate::model::{
-    ClassId, ClassMetric, Discipline, MessageClassMetric, Metric, Network, NodeMetric, Servers, Source,
-    SourceMetric,
+    Discipline, MessageClassId, MessageClassMetric, Metric, Network, NodeClassMetric, NodeMetric, Servers,
+    Source, SourceMetric,
 };
 
 /// Per message class figures of node `index`, when the network has several classes; `node`
@@ -22,8 +22,8 @@ pub(super) fn message_class_figures(
     streams: &Streams,
     index: usize,
     node: &NodeAnalysis,
-) -> Vec<Vec<(ClassMetric, Figure)>> {
-    if network.classes().len() < 2 {
+) -> Vec<Vec<(NodeClassMetric, Figure)>> {
+    if network.message_classes().len() < 2 {
         return Vec::new();
     }
     let total = streams.mixture(network, index, None, |_| true).rate;
@@ -37,23 +37,23 @@ pub(super) fn message_class_figures(
             let wait = class_wait(network, streams, index, node, class);
             let service = mixture.moments().mean;
             let absent = mixture.rate <= 0.0;
-            ClassMetric::ALL
+            NodeClassMetric::ALL
                 .iter()
                 .map(|&metric| {
                     let figure = match metric {
-                        ClassMetric::Throughput => scaled(node.metric(NodeMetric::Throughput), share),
+                        NodeClassMetric::Throughput => scaled(node.metric(NodeMetric::Throughput), share),
                         _ if absent => Figure::missing("none", "no message of this class reaches the node"),
-                        ClassMetric::MeanWait => wait.clone(),
-                        ClassMetric::MeanSojourn => match wait.value {
+                        NodeClassMetric::MeanWait => wait.clone(),
+                        NodeClassMetric::MeanSojourn => match wait.value {
                             Some(wq) => Figure::labelled(wq + service, wait.exact, &wait.method),
                             None => wait.clone(),
                         },
-                        ClassMetric::WaitP99 => fifo_quantile(network, index, node, NodeMetric::WaitP99),
+                        NodeClassMetric::WaitP99 => fifo_quantile(network, index, node, NodeMetric::WaitP99),
                         // With one service for every class, a class's sojourn is the node's.
-                        ClassMetric::SojournP99 if one_service => {
+                        NodeClassMetric::SojournP99 if one_service => {
                             fifo_quantile(network, index, node, NodeMetric::SojournP99)
                         }
-                        ClassMetric::SojournP99 => {
+                        NodeClassMetric::SojournP99 => {
                             Figure::missing("none", "per-class sojourn percentiles have no closed form here")
                         }
                     };
@@ -81,7 +81,7 @@ fn class_wait(
     streams: &Streams,
     index: usize,
     node: &NodeAnalysis,
-    class: ClassId,
+    class: MessageClassId,
 ) -> Figure {
     let model = &network.nodes()[index];
     if model.servers == Servers::Infinite {
@@ -95,7 +95,7 @@ fn class_wait(
     }
     // The priority classes' waits, weighted by this class's rate in each.
     let mut mixed = Mixed::default();
-    for (rank, figures) in node.classes.iter().enumerate() {
+    for (rank, figures) in node.priority_classes.iter().enumerate() {
         let mixture = streams.mixture(network, index, Some(class), |r| r == rank);
         if mixture.rate <= 0.0 {
             continue;
@@ -106,7 +106,7 @@ fn class_wait(
             preemptive_sojourn(network, streams, index, node, rank, own)
                 .map(|figure| Figure { value: figure.value.map(|t| t - own), ..figure })
         } else {
-            figures.iter().find(|(metric, _)| *metric == ClassMetric::MeanWait).map(|(_, f)| f.clone())
+            figures.iter().find(|(metric, _)| *metric == NodeClassMetric::MeanWait).map(|(_, f)| f.clone())
         };
         mixed.add(mixture.rate, wait.as_ref());
     }
@@ -131,8 +131,9 @@ fn preemptive_sojourn(
     rank: usize,
     own: f64,
 ) -> Option<Figure> {
-    let figures = node.classes.get(rank)?;
-    let figure = figures.iter().find(|(metric, _)| *metric == ClassMetric::MeanSojourn).map(|(_, f)| f)?;
+    let figures = node.priority_classes.get(rank)?;
+    let figure =
+        figures.iter().find(|(metric, _)| *metric == NodeClassMetric::MeanSojourn).map(|(_, f)| f)?;
     let Some(sojourn) = figure.value else { return Some(figure.clone()) };
     let priorities = streams.per_priority(network, index);
     let above: f64 = priorities[..rank].iter().map(|mixture| mixture.rate * mixture.moments().mean).sum();
@@ -162,7 +163,7 @@ pub(super) fn network_class_figures(
     sources: &[SourceAnalysis],
     latencies: &[Vec<Figure>],
 ) -> Vec<Vec<(MessageClassMetric, Figure)>> {
-    if network.classes().len() < 2 {
+    if network.message_classes().len() < 2 {
         return Vec::new();
     }
     network
@@ -172,7 +173,7 @@ pub(super) fn network_class_figures(
             let mut latency = Mixed::default();
             for ((source, analysis), per_class) in network.sources().iter().zip(sources).zip(latencies) {
                 let share: f64 =
-                    source.classes.weighted().filter(|&(c, _)| c == class_id).map(|(_, p)| p).sum();
+                    source.message_classes.weighted().filter(|&(c, _)| c == class_id).map(|(_, p)| p).sum();
                 if share <= 0.0 {
                     continue;
                 }
@@ -214,7 +215,7 @@ pub(super) fn source_sojourns(
     effective: &Network,
     streams: &Streams,
     source: &Source,
-    class: Option<ClassId>,
+    class: Option<MessageClassId>,
     nodes: &[NodeAnalysis],
 ) -> Vec<Option<Figure>> {
     nodes
@@ -225,9 +226,11 @@ pub(super) fn source_sojourns(
             let model = &network.nodes()[i];
             let own_service = match class {
                 Some(class) => stream_moments(model, class, source).mean,
-                None => {
-                    source.classes.weighted().map(|(c, p)| p * stream_moments(model, c, source).mean).sum()
-                }
+                None => source
+                    .message_classes
+                    .weighted()
+                    .map(|(c, p)| p * stream_moments(model, c, source).mean)
+                    .sum(),
             };
             let service_shift = own_service - effective.nodes()[i].service.mean();
             if model.discipline == Discipline::Preemptive && model.servers != Servers::Infinite {
@@ -339,8 +342,8 @@ fn source_wait(network: &Network, source: &Source, index: usize, node: &NodeAnal
     }
     let mut mixed = Mixed::default();
     for (priority, p) in source_priorities(source) {
-        let figures = node.classes.get(network.class_of(priority))?;
-        let wait = figures.iter().find(|(metric, _)| *metric == ClassMetric::MeanWait).map(|(_, f)| f);
+        let figures = node.priority_classes.get(network.class_of(priority))?;
+        let wait = figures.iter().find(|(metric, _)| *metric == NodeClassMetric::MeanWait).map(|(_, f)| f);
         mixed.add(p, wait);
     }
     Some(mixed.mean("priority classes' waits", "the source sends nothing here"))

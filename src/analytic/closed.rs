@@ -93,7 +93,7 @@ pub(super) fn analyze_closed(network: &Network) -> Result<Analysis, SingularMatr
         },
         nodes: node_analyses,
         sources: vec![SourceAnalysis { name: source.name.clone(), metrics: source_metrics }],
-        classes: Vec::new(),
+        message_classes: Vec::new(),
     })
 }
 
@@ -164,7 +164,7 @@ fn closed_node(node: &Node, visits: f64, queue: f64, point: &MvaPoint, exact: bo
         fill_target: 0.0,
         time_to_fill: None,
         metrics,
-        classes: Vec::new(),
+        priority_classes: Vec::new(),
         message_classes: Vec::new(),
     }
 }
@@ -188,7 +188,7 @@ fn unsolved(network: &Network) -> Analysis {
             fill_target: 0.0,
             time_to_fill: None,
             metrics: NodeMetric::ALL.iter().map(|&m| (m, Figure::missing("none", reason))).collect(),
-            classes: Vec::new(),
+            priority_classes: Vec::new(),
             message_classes: Vec::new(),
         })
         .collect();
@@ -212,7 +212,7 @@ fn unsolved(network: &Network) -> Analysis {
         },
         nodes,
         sources,
-        classes: Vec::new(),
+        message_classes: Vec::new(),
     }
 }
 

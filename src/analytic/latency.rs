@@ -60,7 +60,7 @@ pub(super) fn analyze_sources(
         };
         // Per message class, when there are several: the same with the class's own sojourns.
         let mut latencies = Vec::new();
-        for class in original.class_ids().filter(|_| original.classes().len() > 1) {
+        for class in original.class_ids().filter(|_| original.message_classes().len() > 1) {
             latencies.push(if forked.is_some() {
                 Figure::missing("none", "per-class latency through a fork/join has no closed form here")
             } else {

@@ -37,7 +37,7 @@ pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, 
         .map(|(i, node)| {
             let mut analysis = analyze_node(node, i, &flow, demand[i], &shape, fill_target);
             let poisson = shape.poisson_input[i] || shape.jackson[i];
-            analysis.classes = super::priority::class_figures(original, &streams, i, poisson);
+            analysis.priority_classes = super::priority::class_figures(original, &streams, i, poisson);
             super::priority::with_class_means(original, &streams, i, &mut analysis);
             analysis.message_classes = message_class_figures(original, &streams, i, &analysis);
             analysis
@@ -46,7 +46,7 @@ pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, 
     let (sources, class_latencies) = analyze_sources(original, network, &streams, &flow, &graphs, &nodes)?;
     let system = analyze_system(network, &nodes)?;
     let classes = network_class_figures(original, &sources, &class_latencies);
-    Ok(Analysis { system, nodes, sources, classes })
+    Ok(Analysis { system, nodes, sources, message_classes: classes })
 }
 
 /// Arrival rates at the nodes ignoring every cap: the linear traffic equations.

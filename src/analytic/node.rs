@@ -182,7 +182,7 @@ pub(super) fn analyze_node(
         fill_target: target,
         time_to_fill,
         metrics,
-        classes: Vec::new(),
+        priority_classes: Vec::new(),
         message_classes: Vec::new(),
     }
 }

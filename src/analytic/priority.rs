@@ -5,7 +5,7 @@ use super::classes::Mixed;
 use super::results::{Figure, NodeAnalysis};
 use super::service::{Moments, Streams, one_mean};
 use super::station::erlang_c;
-use crate::model::{ClassMetric, Discipline, Metric, Network, Node, NodeMetric, Servers};
+use crate::model::{Discipline, Metric, Network, Node, NodeClassMetric, NodeMetric, Servers};
 
 /// Per-class figures of a node with a priority discipline (empty for FIFO nodes). `poisson`
 /// says whether the node's arrivals are Poisson, which the formulas assume.
@@ -14,7 +14,7 @@ pub(super) fn class_figures(
     streams: &Streams,
     index: usize,
     poisson: bool,
-) -> Vec<Vec<(ClassMetric, Figure)>> {
+) -> Vec<Vec<(NodeClassMetric, Figure)>> {
     let node = &network.nodes()[index];
     if node.discipline == Discipline::Fifo {
         return Vec::new();
@@ -39,16 +39,18 @@ pub(super) fn class_figures(
         .iter()
         .zip(&waits)
         .map(|(&(rate, service), wait)| {
-            ClassMetric::ALL
+            NodeClassMetric::ALL
                 .iter()
                 .map(|&metric| {
                     let figure = match (metric, wait) {
-                        (ClassMetric::Throughput, _) => Figure::labelled(rate, plain, "traffic equations"),
-                        (ClassMetric::MeanWait, Ok((method, wq))) => Figure::labelled(*wq, plain, method),
-                        (ClassMetric::MeanSojourn, Ok((method, wq))) => {
+                        (NodeClassMetric::Throughput, _) => {
+                            Figure::labelled(rate, plain, "traffic equations")
+                        }
+                        (NodeClassMetric::MeanWait, Ok((method, wq))) => Figure::labelled(*wq, plain, method),
+                        (NodeClassMetric::MeanSojourn, Ok((method, wq))) => {
                             Figure::labelled(wq + service.mean, plain, method)
                         }
-                        (ClassMetric::MeanWait | ClassMetric::MeanSojourn, Err(reason)) => {
+                        (NodeClassMetric::MeanWait | NodeClassMetric::MeanSojourn, Err(reason)) => {
                             Figure::missing("none", reason.clone())
                         }
                         _ => Figure::missing("none", "per-class percentiles have no closed form here"),
@@ -72,7 +74,7 @@ pub(super) fn with_class_means(
     index: usize,
     analysis: &mut NodeAnalysis,
 ) {
-    if network.nodes()[index].discipline == Discipline::Fifo || analysis.classes.is_empty() {
+    if network.nodes()[index].discipline == Discipline::Fifo || analysis.priority_classes.is_empty() {
         return;
     }
     let rates: Vec<(f64, f64)> = streams
@@ -84,14 +86,16 @@ pub(super) fn with_class_means(
         return;
     }
     let total: f64 = rates.iter().map(|(rate, _)| rate).sum();
-    let class_mean = |metric: ClassMetric| -> Figure {
+    let class_mean = |metric: NodeClassMetric| -> Figure {
         let mut mixed = Mixed::default();
-        for ((rate, _), figures) in rates.iter().zip(&analysis.classes).filter(|((rate, _), _)| *rate > 0.0) {
+        for ((rate, _), figures) in
+            rates.iter().zip(&analysis.priority_classes).filter(|((rate, _), _)| *rate > 0.0)
+        {
             mixed.add(*rate, figures.iter().find(|(m, _)| *m == metric).map(|(_, f)| f));
         }
         mixed.mean("mean over the priority classes", "no message reaches the node")
     };
-    let (wait, sojourn) = (class_mean(ClassMetric::MeanWait), class_mean(ClassMetric::MeanSojourn));
+    let (wait, sojourn) = (class_mean(NodeClassMetric::MeanWait), class_mean(NodeClassMetric::MeanSojourn));
     let little = |figure: &Figure| match figure.value {
         Some(value) => {
             Figure::labelled(total * value, figure.exact, "Little's law over the priority classes")

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::linear::SingularMatrix;
-use crate::model::{ClassMetric, MessageClassMetric, NodeMetric, SourceMetric};
+use crate::model::{MessageClassMetric, NodeClassMetric, NodeMetric, SourceMetric};
 
 /// One theoretical figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,9 +79,9 @@ pub struct NodeAnalysis {
     /// Per metric key, the theoretical figure.
     pub metrics: Vec<(NodeMetric, Figure)>,
     /// Per priority class (0 the highest), for nodes with a priority discipline.
-    pub classes: Vec<Vec<(ClassMetric, Figure)>>,
+    pub priority_classes: Vec<Vec<(NodeClassMetric, Figure)>>,
     /// Per message class, when the network has several.
-    pub message_classes: Vec<Vec<(ClassMetric, Figure)>>,
+    pub message_classes: Vec<Vec<(NodeClassMetric, Figure)>>,
 }
 
 /// Whether a node keeps up with what it is offered.
@@ -149,7 +149,7 @@ pub struct Analysis {
     /// Per source, in network order.
     pub sources: Vec<SourceAnalysis>,
     /// Per message class network-wide, when the network has several.
-    pub classes: Vec<Vec<(MessageClassMetric, Figure)>>,
+    pub message_classes: Vec<Vec<(MessageClassMetric, Figure)>>,
 }
 
 impl NodeAnalysis {

@@ -5,7 +5,7 @@
 
 use super::linear::SingularMatrix;
 use super::traffic::SourceFlow;
-use crate::model::{ClassId, Distribution, Network, Node, Source};
+use crate::model::{Distribution, MessageClassId, Network, Node, Source};
 
 /// The first two moments of a service time, in seconds and seconds squared.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -51,7 +51,7 @@ impl Mixture {
 
 /// The moments of the service B = S_c + b·Z that `node` gives a message of class `class` from
 /// `source`: S_c its class's service time, b the node's seconds per byte, Z the source's size.
-pub(super) fn stream_moments(node: &Node, class: ClassId, source: &Source) -> Moments {
+pub(super) fn stream_moments(node: &Node, class: MessageClassId, source: &Source) -> Moments {
     let service = node.service_for(class);
     let (s, b) = (service.mean(), node.per_byte);
     let (z, z_square) = source.size.as_ref().map_or((0.0, 0.0), |size| {
@@ -83,7 +83,7 @@ impl Streams {
         network: &'a Network,
         index: usize,
         priority_rank: impl Fn(usize) -> bool + 'a,
-    ) -> impl Iterator<Item = (f64, &'a Source, ClassId)> + 'a {
+    ) -> impl Iterator<Item = (f64, &'a Source, MessageClassId)> + 'a {
         network.sources().iter().zip(&self.visits).flat_map(move |(source, visits)| {
             let rate = source.open_rate().unwrap_or(1.0) * visits[index];
             let priorities: f64 = match &source.priorities {
@@ -95,7 +95,7 @@ impl Streams {
                 None if priority_rank(network.class_of(0)) => 1.0,
                 None => 0.0,
             };
-            source.classes.weighted().map(move |(class, p)| (rate * priorities * p, source, class))
+            source.message_classes.weighted().map(move |(class, p)| (rate * priorities * p, source, class))
         })
     }
 
@@ -105,7 +105,7 @@ impl Streams {
         &self,
         network: &Network,
         index: usize,
-        class: Option<ClassId>,
+        class: Option<MessageClassId>,
         priority_rank: impl Fn(usize) -> bool,
     ) -> Mixture {
         let node = &network.nodes()[index];

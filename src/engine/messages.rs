@@ -2,7 +2,7 @@
 //! no allocation per message in steady state.
 
 use super::observer::MessageEnd;
-use crate::model::{ClassId, ExchangeId, KeyId, NodeId, SourceId};
+use crate::model::{ExchangeId, KeyId, MessageClassId, NodeId, SourceId};
 
 /// Index of a message in the [`Messages`] slab. Events and queues refer to messages by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +96,7 @@ pub(crate) struct Message {
     /// Its priority (higher is more urgent).
     pub priority: u8,
     /// Its class.
-    pub class: ClassId,
+    pub class: MessageClassId,
     /// Its size in bytes.
     pub size: f64,
     /// The source that created it.
@@ -118,7 +118,7 @@ impl Message {
         now: f64,
         key: Option<KeyId>,
         priority: u8,
-        class: ClassId,
+        class: MessageClassId,
         size: f64,
     ) -> Self {
         Self {
@@ -379,7 +379,7 @@ mod tests {
     #[test]
     fn a_parent_ends_with_its_last_copy() {
         let mut messages = Messages::default();
-        let original = messages.insert(Message::new(SourceId(0), 0.0, None, 0, ClassId(0), 0.0));
+        let original = messages.insert(Message::new(SourceId(0), 0.0, None, 0, MessageClassId(0), 0.0));
         let copy = messages.copy(original);
         let third = messages.copy(original);
         assert!(messages.get(copy).is_copy() && messages.get(original).is_copy());

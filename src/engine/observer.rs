@@ -1,7 +1,7 @@
 //! What the engine reports as it runs. Statistics implement this; so can traces. Calls are
 //! monomorphised (no dynamic dispatch on the hot path).
 
-use crate::model::{ClassId, ExchangeId, NodeId, SourceId};
+use crate::model::{ExchangeId, MessageClassId, NodeId, SourceId};
 
 /// The occupancy of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,7 +22,7 @@ pub struct MessageEnd {
     /// Whether it was one of several copies of a multicast message.
     pub copy: bool,
     /// Its message class.
-    pub class: ClassId,
+    pub class: MessageClassId,
 }
 
 /// Receives every observable change of a replication, in simulated-time order.
@@ -60,7 +60,7 @@ pub trait Observer {
 
     /// A message of priority class `rank` (0 the highest) and message class `class` finished
     /// service at `node` after waiting `wait` and staying `sojourn` seconds.
-    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, rank: usize, class: ClassId);
+    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, rank: usize, class: MessageClassId);
 
     /// A message left the system `latency` seconds after its creation, last served at
     /// `last_node`.

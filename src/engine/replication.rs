@@ -208,7 +208,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         let key = source.keys.as_ref().map(|keys| keys.choose(headers));
         let priority = source.priorities.as_ref().map_or(0, |priorities| priorities.choose(headers));
         let size = source.size.as_ref().map_or(0.0, |size| size.sample(headers));
-        let class = source.classes.choose(&mut self.class_streams[source_id.index()]);
+        let class = source.message_classes.choose(&mut self.class_streams[source_id.index()]);
         let message = self.messages.insert(Message::new(source_id, now, key, priority, class, size));
         if let Target::Node(node) = source.target
             && self.is_full_blocking(node)

@@ -13,9 +13,9 @@ pub const DEFAULT_CLASS: &str = "default";
 
 /// Index of a message class in [`Network::classes`](super::Network::classes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct ClassId(pub u16);
+pub struct MessageClassId(pub u16);
 
-impl ClassId {
+impl MessageClassId {
     /// The id as a vector index.
     #[must_use]
     pub fn index(self) -> usize {

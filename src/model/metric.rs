@@ -130,7 +130,7 @@ metric_enum! {
 
 metric_enum! {
     /// Per-priority-class metrics of a node with a priority discipline. Times in seconds.
-    ClassMetric {
+    NodeClassMetric {
         /// Messages of the class completing service per second.
         Throughput => "throughput" in "/s",
         /// Mean wait in queue (for preempted messages: sojourn minus service).

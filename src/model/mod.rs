@@ -15,9 +15,9 @@ pub use choice::{Choice, KeyChoice};
 pub(crate) use distribution::unit_interval;
 pub use distribution::{Distribution, DistributionError};
 pub use exchange::{Binding, Exchange, ExchangeKind, Unroutable};
-pub use ids::{ClassId, DEFAULT_CLASS, ExchangeId, KeyId, NodeId, SourceId, Target};
+pub use ids::{DEFAULT_CLASS, ExchangeId, KeyId, MessageClassId, NodeId, SourceId, Target};
 pub use metric::{
-    ClassMetric, ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeMetric, SourceMetric,
+    ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeClassMetric, NodeMetric, SourceMetric,
 };
 pub use network::{Network, NetworkError};
 pub use node::{Discipline, Node, Overflow, Route, Routing, Servers};

@@ -3,7 +3,7 @@
 
 use super::distribution::Distribution;
 use super::exchange::Exchange;
-use super::ids::{ClassId, DEFAULT_CLASS, ExchangeId, NodeId, Target};
+use super::ids::{DEFAULT_CLASS, ExchangeId, MessageClassId, NodeId, Target};
 use super::node::Node;
 use super::source::Source;
 
@@ -18,7 +18,7 @@ pub struct Network {
     nodes: Vec<Node>,
     exchanges: Vec<Exchange>,
     keys: Vec<String>,
-    /// The message class names, indexed by [`ClassId`].
+    /// The message class names, indexed by [`MessageClassId`].
     classes: Vec<String>,
     /// The distinct message priorities, highest first: class i has priority `priorities[i]`.
     priorities: Vec<u8>,
@@ -29,7 +29,7 @@ pub struct Network {
 impl Network {
     /// Validates the structure: every target exists, exchanges do not loop among themselves, and
     /// every node can reach exit. `keys` are the routing keys the sources draw from, indexed by
-    /// [`KeyId`](super::KeyId); `classes` the message class names, indexed by [`ClassId`] (none given: one
+    /// [`KeyId`](super::KeyId); `classes` the message class names, indexed by [`MessageClassId`] (none given: one
     /// class, [`DEFAULT_CLASS`]).
     ///
     /// # Errors
@@ -101,16 +101,16 @@ impl Network {
         usize::from(self.class_of[usize::from(priority)])
     }
 
-    /// The message class names, indexed by [`ClassId`].
+    /// The message class names, indexed by [`MessageClassId`].
     #[must_use]
-    pub fn classes(&self) -> &[String] {
+    pub fn message_classes(&self) -> &[String] {
         &self.classes
     }
 
     /// The id of every message class, in order.
-    pub fn class_ids(&self) -> impl Iterator<Item = ClassId> + use<> {
+    pub fn class_ids(&self) -> impl Iterator<Item = MessageClassId> + use<> {
         // At most u16::MAX + 1 classes: the scenario layer interns them into u16 ids.
-        (0..self.classes.len()).map(|index| ClassId(u16::try_from(index).unwrap_or(u16::MAX)))
+        (0..self.classes.len()).map(|index| MessageClassId(u16::try_from(index).unwrap_or(u16::MAX)))
     }
 
     /// The routing keys, indexed by [`KeyId`](super::KeyId).
@@ -220,7 +220,7 @@ mod tests {
             keys: None,
             priorities: None,
             size: None,
-            classes: Choice::new(vec![(ClassId(0), 1.0)]),
+            message_classes: Choice::new(vec![(MessageClassId(0), 1.0)]),
         }
     }
 

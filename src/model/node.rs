@@ -5,7 +5,7 @@ use rand::Rng;
 
 use super::choice::branch_at;
 use super::distribution::{Distribution, unit_interval};
-use super::ids::{ClassId, ExchangeId, Target};
+use super::ids::{ExchangeId, MessageClassId, Target};
 
 /// What a full channel does with an arriving message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,7 +204,7 @@ pub struct Node {
     pub(crate) join: Option<ExchangeId>,
     /// Extra service time per byte of the message, seconds (0: size does not matter).
     pub(crate) per_byte: f64,
-    /// The service time of the messages of some classes, indexed by [`ClassId`], where it
+    /// The service time of the messages of some classes, indexed by [`MessageClassId`], where it
     /// differs from `service`; empty when every class takes `service`.
     pub(crate) class_service: Vec<Option<Distribution>>,
 }
@@ -243,7 +243,7 @@ impl Node {
     /// The service time of a message of class `class`, before any per-byte part.
     #[inline]
     #[must_use]
-    pub fn service_for(&self, class: ClassId) -> &Distribution {
+    pub fn service_for(&self, class: MessageClassId) -> &Distribution {
         match self.class_service.get(class.index()) {
             Some(Some(service)) => service,
             _ => &self.service,

@@ -3,7 +3,7 @@
 
 use super::choice::{Choice, KeyChoice};
 use super::distribution::Distribution;
-use super::ids::{ClassId, Target};
+use super::ids::{MessageClassId, Target};
 
 /// How a source generates messages.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +40,7 @@ pub struct Source {
     /// The size of its messages in bytes, drawn per message; `None`: size 0.
     pub(crate) size: Option<Distribution>,
     /// The class of its messages (a name in [`Network::classes`](super::Network::classes)), drawn per message.
-    pub(crate) classes: Choice<ClassId>,
+    pub(crate) message_classes: Choice<MessageClassId>,
 }
 
 impl Source {

@@ -169,7 +169,7 @@ impl AnalysisFile {
                     time_to_fill: node.time_to_fill,
                     metrics: figure_map(&node.metrics),
                     classes: node
-                        .classes
+                        .priority_classes
                         .iter()
                         .zip(priorities)
                         .map(|(figures, &priority)| AnalysisClassEntry {
@@ -177,7 +177,7 @@ impl AnalysisFile {
                             metrics: figure_map(figures),
                         })
                         .collect(),
-                    message_classes: message_class_entries(network.classes(), &node.message_classes),
+                    message_classes: message_class_entries(network.message_classes(), &node.message_classes),
                 })
                 .collect(),
             sources: analysis
@@ -188,7 +188,7 @@ impl AnalysisFile {
                     metrics: figure_map(&source.metrics),
                 })
                 .collect(),
-            classes: message_class_entries(network.classes(), &analysis.classes),
+            classes: message_class_entries(network.message_classes(), &analysis.message_classes),
         }
     }
 }
@@ -267,11 +267,11 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
         figure_rows::<crate::model::NodeMetric>(&mut out, &node.metrics);
         for class in &node.classes {
             let _ = writeln!(out, "  messages of priority {}:", class.priority);
-            figure_rows::<crate::model::ClassMetric>(&mut out, &class.metrics);
+            figure_rows::<crate::model::NodeClassMetric>(&mut out, &class.metrics);
         }
         for class in &node.message_classes {
             let _ = writeln!(out, "  messages of class {}:", class.name);
-            figure_rows::<crate::model::ClassMetric>(&mut out, &class.metrics);
+            figure_rows::<crate::model::NodeClassMetric>(&mut out, &class.metrics);
         }
     }
     for source in &file.sources {

@@ -36,11 +36,11 @@ fn describe_sources(out: &mut String, network: &Network) {
                 .collect();
             let _ = writeln!(out, "  routing keys: {}", keys.join(", "));
         }
-        if network.classes().len() > 1 {
+        if network.message_classes().len() > 1 {
             let classes: Vec<String> = source
-                .classes
+                .message_classes
                 .weighted()
-                .map(|(class, p)| format!("'{}' (p {p})", network.classes()[class.index()]))
+                .map(|(class, p)| format!("'{}' (p {p})", network.message_classes()[class.index()]))
                 .collect();
             let _ = writeln!(out, "  message classes: {}", classes.join(", "));
         }
@@ -80,7 +80,7 @@ fn describe_nodes(out: &mut String, network: &Network, analysis: Option<&Analysi
                 if expired == "dropped" { expired.to_owned() } else { format!("dead-lettered to {expired}") }
             );
         }
-        for (class, service) in network.classes().iter().zip(&node.class_service) {
+        for (class, service) in network.message_classes().iter().zip(&node.class_service) {
             if let Some(service) = service {
                 let _ = writeln!(out, "  class '{class}' service {service}");
             }

@@ -85,13 +85,15 @@ pub(super) fn summary_csv(summary: &SummaryFile) -> Result<Vec<u8>, ReportError>
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(["scope", "name", "metric", "mean", "ci_low", "ci_high", "n"]).map_err(csv_error)?;
     let nodes = summary.nodes.iter().map(|n| ("node", n.name.clone(), &n.metrics));
-    let node_classes = summary.nodes.iter().flat_map(|n| {
+    let node_priority_classes = summary.nodes.iter().flat_map(|n| {
         n.message_classes.iter().map(|c| ("node_class", format!("{}/{}", n.name, c.name), &c.metrics))
     });
     let sources = summary.sources.iter().map(|s| ("source", s.name.clone(), &s.metrics));
     let exchanges = summary.exchanges.iter().map(|e| ("exchange", e.name.clone(), &e.metrics));
     let classes = summary.classes.iter().map(|c| ("class", c.name.clone(), &c.metrics));
-    for (scope, name, metrics) in nodes.chain(node_classes).chain(sources).chain(exchanges).chain(classes) {
+    for (scope, name, metrics) in
+        nodes.chain(node_priority_classes).chain(sources).chain(exchanges).chain(classes)
+    {
         for (metric, entry) in metrics {
             let [low, high] = entry.ci95.map_or([None, None], |[l, h]| [Some(l), Some(h)]);
             let n = entry.n.to_string();
@@ -130,7 +132,7 @@ pub(super) fn replications_csv(scenario: &Scenario, experiment: &Experiment) -> 
         };
         for (node, result) in network.nodes().iter().zip(&replication.nodes) {
             write_values(&mut write, "node", &node.name, &result.metrics)?;
-            for (class, values) in network.classes().iter().zip(&result.message_classes) {
+            for (class, values) in network.message_classes().iter().zip(&result.message_classes) {
                 write_values(&mut write, "node_class", &format!("{}/{class}", node.name), values)?;
             }
         }
@@ -140,7 +142,7 @@ pub(super) fn replications_csv(scenario: &Scenario, experiment: &Experiment) -> 
         for (exchange, result) in network.exchanges().iter().zip(&replication.exchanges) {
             write_values(&mut write, "exchange", &exchange.name, &result.metrics)?;
         }
-        for (class, values) in network.classes().iter().zip(&replication.classes) {
+        for (class, values) in network.message_classes().iter().zip(&replication.message_classes) {
             write_values(&mut write, "class", class, values)?;
         }
     }

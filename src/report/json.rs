@@ -179,14 +179,14 @@ impl SummaryFile {
             .enumerate()
             .map(|(i, (node, estimates))| {
                 let figures = analysis.map(|a| a.nodes[i].metrics.as_slice());
-                let classes = summary.node_classes[i]
+                let classes = summary.node_priority_classes[i]
                     .iter()
                     .enumerate()
                     .map(|(class, estimates)| ClassEntry {
                         priority: scenario.network.priorities()[class],
                         metrics: metric_map(estimates),
                         analytic: analysis
-                            .and_then(|a| a.nodes[i].classes.get(class))
+                            .and_then(|a| a.nodes[i].priority_classes.get(class))
                             .map(|figures| figure_map(figures))
                             .unwrap_or_default(),
                     })
@@ -244,11 +244,14 @@ impl SummaryFile {
                 })
                 .collect(),
             classes: summary
-                .classes
+                .message_classes
                 .iter()
                 .enumerate()
                 .map(|(class, estimates)| {
-                    NamedEntry::new(estimates, analysis.and_then(|a| a.classes.get(class)).map(Vec::as_slice))
+                    NamedEntry::new(
+                        estimates,
+                        analysis.and_then(|a| a.message_classes.get(class)).map(Vec::as_slice),
+                    )
                 })
                 .collect(),
         }

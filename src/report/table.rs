@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::analysis::figure_text;
 use super::json::{EstimateEntry, SummaryFile};
 use crate::analytic::Figure;
-use crate::stats::{ClassMetric, ExchangeMetric, MessageClassMetric, Metric, NodeMetric, SourceMetric};
+use crate::stats::{ExchangeMetric, MessageClassMetric, Metric, NodeClassMetric, NodeMetric, SourceMetric};
 
 /// A number with four significant digits, without exponent for everyday magnitudes.
 pub(super) fn number(value: f64) -> String {
@@ -92,12 +92,12 @@ pub fn render_table(summary: &SummaryFile) -> String {
         for class in &node.classes {
             let title = format!("  node {}, messages of priority {}", node.name, class.priority);
             Block { title, metrics: &class.metrics, analytic: &class.analytic, misses: &[] }
-                .render::<ClassMetric>(&mut out);
+                .render::<NodeClassMetric>(&mut out);
         }
         for class in &node.message_classes {
             let title = format!("  node {}, messages of class {}", node.name, class.name);
             Block { title, metrics: &class.metrics, analytic: &class.analytic, misses: &class.ci_misses }
-                .render::<ClassMetric>(&mut out);
+                .render::<NodeClassMetric>(&mut out);
         }
     }
     for source in &summary.sources {

@@ -9,10 +9,10 @@ use super::distributions::distribution;
 use super::exchanges::{probability, valid_choice};
 use super::problems::Problems;
 use super::raw::{RawDistribution, RawNode, RawSource};
-use crate::model::{Choice, ClassId, DEFAULT_CLASS, Distribution};
+use crate::model::{Choice, DEFAULT_CLASS, Distribution, MessageClassId};
 
 /// Every class any source names, sorted (with [`DEFAULT_CLASS`] when some source names none):
-/// position = [`ClassId`].
+/// position = [`MessageClassId`].
 pub(super) fn intern_classes(sources: &[Spanned<RawSource>]) -> Vec<String> {
     let mut classes = BTreeSet::new();
     for source in sources {
@@ -31,9 +31,9 @@ pub(super) fn intern_classes(sources: &[Spanned<RawSource>]) -> Vec<String> {
 }
 
 /// The id of a class among the interned `classes`.
-fn class_id(classes: &[String], name: &str) -> Option<ClassId> {
+fn class_id(classes: &[String], name: &str) -> Option<MessageClassId> {
     let index = classes.binary_search_by(|class| class.as_str().cmp(name)).ok()?;
-    u16::try_from(index).ok().map(ClassId)
+    u16::try_from(index).ok().map(MessageClassId)
 }
 
 /// A source's class distribution: `class = "orders"`, or a table of classes and probabilities
@@ -43,10 +43,10 @@ pub(super) fn source_classes(
     classes: &[String],
     context: &str,
     problems: &mut Problems,
-) -> Option<Choice<ClassId>> {
+) -> Option<Choice<MessageClassId>> {
     let single = |name: &str| class_id(classes, name).map(|id| Choice::new(vec![(id, 1.0)]));
     let Some(field) = field else { return single(DEFAULT_CLASS) };
-    let weighted: Option<Vec<(ClassId, f64)>> = match field.get_ref() {
+    let weighted: Option<Vec<(MessageClassId, f64)>> = match field.get_ref() {
         toml::Value::String(name) if !name.is_empty() => Some(vec![(class_id(classes, name)?, 1.0)]),
         toml::Value::Table(table) => {
             table.iter().map(|(name, value)| Some((class_id(classes, name)?, probability(value)?))).collect()
@@ -66,7 +66,7 @@ pub(super) fn source_classes(
 }
 
 /// A node's `service_by_class`: the service time of the messages of each class listed, indexed
-/// by [`ClassId`] (`None` for the classes that take the node's `service`).
+/// by [`MessageClassId`] (`None` for the classes that take the node's `service`).
 pub(super) fn class_service(
     node: &RawNode,
     classes: &[String],

@@ -44,7 +44,7 @@ pub(super) fn convert_source(
         keys: key_choice?,
         priorities: priorities?,
         size: size?,
-        classes: message_classes?,
+        message_classes: message_classes?,
     })
 }
 

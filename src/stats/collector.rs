@@ -9,8 +9,8 @@ use super::record::{
 };
 use crate::engine::{MessageEnd, NodeState, Observer, RunEnd};
 use crate::model::{
-    ClassId, ClassMetric, Discipline, ExchangeId, ExchangeMetric, MessageClassMetric, MetricValues, Network,
-    NodeId, NodeMetric, SourceId, SourceMetric,
+    Discipline, ExchangeId, ExchangeMetric, MessageClassId, MessageClassMetric, MetricValues, Network,
+    NodeClassMetric, NodeId, NodeMetric, SourceId, SourceMetric,
 };
 
 /// Durations with their count and sum (for the mean) and histogram (for percentiles).
@@ -92,13 +92,13 @@ impl ClassStats {
     }
 
     #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
-    fn result(&self, window: f64) -> MetricValues<ClassMetric> {
+    fn result(&self, window: f64) -> MetricValues<NodeClassMetric> {
         let mut values = MetricValues::default();
-        values.set(ClassMetric::Throughput, (window > 0.0).then(|| self.sojourns.count as f64 / window));
-        values.set(ClassMetric::MeanWait, self.waits.mean());
-        values.set(ClassMetric::MeanSojourn, self.sojourns.mean());
-        values.set(ClassMetric::WaitP99, self.waits.quantile(0.99));
-        values.set(ClassMetric::SojournP99, self.sojourns.quantile(0.99));
+        values.set(NodeClassMetric::Throughput, (window > 0.0).then(|| self.sojourns.count as f64 / window));
+        values.set(NodeClassMetric::MeanWait, self.waits.mean());
+        values.set(NodeClassMetric::MeanSojourn, self.sojourns.mean());
+        values.set(NodeClassMetric::WaitP99, self.waits.quantile(0.99));
+        values.set(NodeClassMetric::SojournP99, self.sojourns.quantile(0.99));
         values
     }
 
@@ -172,7 +172,8 @@ impl Collector {
     /// An empty collector for `network`.
     #[must_use]
     pub fn new(network: &Network) -> Self {
-        let message_classes = if network.classes().len() > 1 { network.classes().len() } else { 0 };
+        let message_classes =
+            if network.message_classes().len() > 1 { network.message_classes().len() } else { 0 };
         let nodes = network
             .nodes()
             .iter()
@@ -232,8 +233,12 @@ impl Collector {
             nodes: self.nodes.iter().map(|node| node.result(window)).collect(),
             sources: self.sources.iter().map(|source| source.result(window)).collect(),
             exchanges: self.exchanges.iter().map(|exchange| exchange.result(window)).collect(),
-            classes: self.classes.iter().map(|class| class.result(window)).collect(),
-            class_latencies: self.classes.iter().map(|class| class.latencies.histogram.sparse()).collect(),
+            message_classes: self.classes.iter().map(|class| class.result(window)).collect(),
+            message_class_latencies: self
+                .classes
+                .iter()
+                .map(|class| class.latencies.histogram.sparse())
+                .collect(),
         }
     }
 }
@@ -310,10 +315,10 @@ impl NodeStats {
                 sojourns: self.sojourns.histogram.sparse(),
             },
             subscriber_latencies: self.subscriber_latencies.histogram.sparse(),
-            classes: self.classes.iter().map(ClassStats::histograms).collect(),
+            priority_classes: self.classes.iter().map(ClassStats::histograms).collect(),
             message_classes: self.message_classes.iter().map(ClassStats::histograms).collect(),
         };
-        NodeReplication { metrics, classes, message_classes, counts, histograms }
+        NodeReplication { metrics, priority_classes: classes, message_classes, counts, histograms }
     }
 }
 
@@ -448,7 +453,7 @@ impl Observer for Collector {
     }
 
     #[inline]
-    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, rank: usize, class: ClassId) {
+    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, rank: usize, class: MessageClassId) {
         let stats = &mut self.nodes[node.index()];
         stats.counts.departures += 1;
         stats.waits.record(wait);

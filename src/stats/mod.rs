@@ -11,7 +11,7 @@ mod summary;
 mod theory_check;
 
 pub use crate::model::{
-    ClassMetric, ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeMetric, SourceMetric,
+    ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeClassMetric, NodeMetric, SourceMetric,
 };
 pub use collector::Collector;
 pub use estimate::Estimate;

@@ -20,7 +20,7 @@ use thiserror::Error;
 
 use super::sparse::SparseHistogram;
 use crate::model::{
-    ClassMetric, ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeMetric, SourceMetric,
+    ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeClassMetric, NodeMetric, SourceMetric,
 };
 
 /// Counts of one node over the observation window.
@@ -61,7 +61,7 @@ pub struct NodeHistograms {
     /// End-to-end latencies of the messages and copies that left the system after this node.
     pub subscriber_latencies: SparseHistogram,
     /// Per priority class, as [`NodeReplication::classes`].
-    pub classes: Vec<WaitHistograms>,
+    pub priority_classes: Vec<WaitHistograms>,
     /// Per message class, as [`NodeReplication::message_classes`].
     pub message_classes: Vec<WaitHistograms>,
 }
@@ -73,9 +73,9 @@ pub struct NodeReplication {
     /// Every node metric.
     pub metrics: MetricValues<NodeMetric>,
     /// Per priority class (0 the highest), for nodes with a priority discipline; else empty.
-    pub classes: Vec<MetricValues<ClassMetric>>,
+    pub priority_classes: Vec<MetricValues<NodeClassMetric>>,
     /// Per message class, when the network has several; else empty.
-    pub message_classes: Vec<MetricValues<ClassMetric>>,
+    pub message_classes: Vec<MetricValues<NodeClassMetric>>,
     /// The raw counts behind them.
     pub counts: NodeCounts,
     /// The durations behind the percentiles.
@@ -143,9 +143,9 @@ pub struct ReplicationResult {
     /// Per exchange, in network order.
     pub exchanges: Vec<ExchangeReplication>,
     /// Per message class network-wide, when the network has several; else empty.
-    pub classes: Vec<MetricValues<MessageClassMetric>>,
+    pub message_classes: Vec<MetricValues<MessageClassMetric>>,
     /// The end-to-end latencies of each message class's deliveries, seconds, as `classes`.
-    pub class_latencies: Vec<SparseHistogram>,
+    pub message_class_latencies: Vec<SparseHistogram>,
 }
 
 /// Why replication records could not be read.
@@ -265,8 +265,8 @@ mod tests {
         // Priority classes and an exchange (iot-pipeline); message classes (order-service).
         let records =
             [record("iot-pipeline.toml", 0), record("iot-pipeline.toml", 1), record("order-service.toml", 2)];
-        assert!(records[0].nodes.iter().any(|node| !node.histograms.classes.is_empty()));
-        assert!(!records[0].exchanges.is_empty() && !records[2].class_latencies.is_empty());
+        assert!(records[0].nodes.iter().any(|node| !node.histograms.priority_classes.is_empty()));
+        assert!(!records[0].exchanges.is_empty() && !records[2].message_class_latencies.is_empty());
         let mut bytes = Vec::new();
         write_records(&mut bytes, &records).unwrap();
         assert_eq!(bytes.iter().filter(|&&b| b == b'\n').count(), records.len());
@@ -295,8 +295,8 @@ mod tests {
                 dense(&node.histograms.all.waits).quantile(0.5),
                 node.metrics.get(NodeMetric::WaitP50)
             );
-            for (histograms, values) in node.histograms.classes.iter().zip(&node.classes) {
-                assert_eq!(dense(&histograms.waits).quantile(0.99), values.get(ClassMetric::WaitP99));
+            for (histograms, values) in node.histograms.priority_classes.iter().zip(&node.priority_classes) {
+                assert_eq!(dense(&histograms.waits).quantile(0.99), values.get(NodeClassMetric::WaitP99));
             }
         }
         for source in &record.sources {

@@ -5,7 +5,7 @@ use super::estimate::Estimate;
 use super::record::ReplicationResult;
 use crate::model::Network;
 use crate::model::{
-    ClassMetric, ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeMetric, SourceMetric,
+    ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeClassMetric, NodeMetric, SourceMetric,
 };
 
 /// Every metric of one node or source across replications.
@@ -52,11 +52,11 @@ pub struct Summary {
     /// Per exchange, in network order.
     pub exchanges: Vec<EntitySummary<ExchangeMetric>>,
     /// Per node, per priority class (0 the highest) for nodes with a priority discipline.
-    pub node_classes: Vec<Vec<EntitySummary<ClassMetric>>>,
+    pub node_priority_classes: Vec<Vec<EntitySummary<NodeClassMetric>>>,
     /// Per node, per message class, when the network has several classes.
-    pub node_message_classes: Vec<Vec<EntitySummary<ClassMetric>>>,
+    pub node_message_classes: Vec<Vec<EntitySummary<NodeClassMetric>>>,
     /// Per message class network-wide, when the network has several classes.
-    pub classes: Vec<EntitySummary<MessageClassMetric>>,
+    pub message_classes: Vec<EntitySummary<MessageClassMetric>>,
 }
 
 impl Summary {
@@ -94,13 +94,13 @@ impl Summary {
             .collect();
         let priorities: Vec<String> =
             network.priorities().iter().map(|priority| format!("priority {priority}")).collect();
-        let node_classes = (0..network.nodes().len())
-            .map(|i| per_class(&priorities, replications, |r| &r.nodes[i].classes))
+        let node_priority_classes = (0..network.nodes().len())
+            .map(|i| per_class(&priorities, replications, |r| &r.nodes[i].priority_classes))
             .collect();
         let node_message_classes = (0..network.nodes().len())
-            .map(|i| per_class(network.classes(), replications, |r| &r.nodes[i].message_classes))
+            .map(|i| per_class(network.message_classes(), replications, |r| &r.nodes[i].message_classes))
             .collect();
-        let classes = per_class(network.classes(), replications, |r| &r.classes);
+        let classes = per_class(network.message_classes(), replications, |r| &r.message_classes);
         Self {
             events: replications.iter().map(|r| r.events).sum(),
             stopped_early: replications.iter().filter(|r| r.stopped_early).count(),
@@ -108,9 +108,9 @@ impl Summary {
             nodes,
             sources,
             exchanges,
-            node_classes,
+            node_priority_classes,
             node_message_classes,
-            classes,
+            message_classes: classes,
         }
     }
 }

@@ -22,7 +22,7 @@ use kendall::analytic::{Analysis, Figure, analyze};
 use kendall::experiment::Experiment;
 use kendall::model::{Metric, Scenario};
 use kendall::report::SummaryFile;
-use kendall::stats::{ClassMetric, EntitySummary, MessageClassMetric, NodeMetric, SourceMetric};
+use kendall::stats::{EntitySummary, MessageClassMetric, NodeClassMetric, NodeMetric, SourceMetric};
 
 use crate::support::{
     Family, ScenarioBuilder, assert_analyzed, assert_rejected, kendall, named, node_index, run, scenario,
@@ -77,7 +77,7 @@ impl Theory {
 
     /// Position of message class `class` in `network.classes()`, the order of every per-class list.
     fn class_index(&self, class: &str) -> usize {
-        let classes = self.scenario.network().classes();
+        let classes = self.scenario.network().message_classes();
         classes
             .iter()
             .position(|name| name == class)
@@ -93,20 +93,20 @@ impl Theory {
     }
 
     /// A figure of the messages of class `class` at `node`.
-    fn node_class(&self, node: &str, class: &str, metric: ClassMetric) -> Option<&Figure> {
+    fn node_class(&self, node: &str, class: &str, metric: NodeClassMetric) -> Option<&Figure> {
         let classes = &self.analysis.nodes[self.node_index(node)].message_classes;
         classes.get(self.class_index(class)).and_then(|figures| find(figures, metric))
     }
 
     /// A figure of priority class `rank` (0 the highest) at `node`.
-    fn priority_class(&self, node: &str, rank: usize, metric: ClassMetric) -> Option<&Figure> {
-        let classes = &self.analysis.nodes[self.node_index(node)].classes;
+    fn priority_class(&self, node: &str, rank: usize, metric: NodeClassMetric) -> Option<&Figure> {
+        let classes = &self.analysis.nodes[self.node_index(node)].priority_classes;
         classes.get(rank).and_then(|figures| find(figures, metric))
     }
 
     /// A network-wide figure of message class `class`.
     fn class(&self, class: &str, metric: MessageClassMetric) -> Option<&Figure> {
-        self.analysis.classes.get(self.class_index(class)).and_then(|figures| find(figures, metric))
+        self.analysis.message_classes.get(self.class_index(class)).and_then(|figures| find(figures, metric))
     }
 
     fn source(&self, source: &str, metric: SourceMetric) -> Option<&Figure> {
@@ -121,7 +121,7 @@ fn find<M: Metric + PartialEq>(figures: &[(M, Figure)], metric: M) -> Option<&Fi
 }
 
 /// The summary of the messages of class `class` at node `node`.
-fn node_class<'a>(experiment: &'a Experiment, node: &str, class: &str) -> &'a EntitySummary<ClassMetric> {
+fn node_class<'a>(experiment: &'a Experiment, node: &str, class: &str) -> &'a EntitySummary<NodeClassMetric> {
     named(&experiment.summary.node_message_classes[node_index(experiment, node)], class)
 }
 
@@ -186,14 +186,14 @@ fn fifo_classes_share_the_pollaczek_khinchine_wait() {
 
     let toml = fifo_mix(ScenarioBuilder::simulated(400_000.0, 2000.0, 20));
     let theory = Theory::of(&toml);
-    assert_eq!(theory.scenario.network().classes(), ["large", "small"], "classes sorted by name");
+    assert_eq!(theory.scenario.network().message_classes(), ["large", "small"], "classes sorted by name");
     assert_exact("FIFO mix analyze node Wq", theory.node("station", NodeMetric::MeanWait), wait);
     for (class, service, rate) in classes {
         let what = |metric: &str| format!("FIFO mix analyze {class} {metric}");
         let figure = |metric| theory.node_class("station", class, metric);
-        assert_exact(&what("throughput"), figure(ClassMetric::Throughput), rate);
-        assert_exact(&what("Wq"), figure(ClassMetric::MeanWait), wait);
-        assert_exact(&what("W"), figure(ClassMetric::MeanSojourn), wait + service);
+        assert_exact(&what("throughput"), figure(NodeClassMetric::Throughput), rate);
+        assert_exact(&what("Wq"), figure(NodeClassMetric::MeanWait), wait);
+        assert_exact(&what("W"), figure(NodeClassMetric::MeanSojourn), wait + service);
         let figure = |metric| theory.class(class, metric);
         assert_exact(&what("end-to-end throughput"), figure(MessageClassMetric::Throughput), rate);
         assert_exact(&what("latency"), figure(MessageClassMetric::LatencyMean), wait + service);
@@ -209,14 +209,14 @@ fn fifo_classes_share_the_pollaczek_khinchine_wait() {
     let names: Vec<&str> =
         experiment.summary.node_message_classes[0].iter().map(|class| class.name.as_str()).collect();
     assert_eq!(names, ["large", "small"]);
-    assert!(experiment.summary.node_classes[0].is_empty(), "a FIFO node has no priority classes");
+    assert!(experiment.summary.node_priority_classes[0].is_empty(), "a FIFO node has no priority classes");
     for (class, service, rate) in classes {
         let what = |metric: &str| format!("FIFO mix {class} {metric}");
         let at_node = node_class(&experiment, "station", class);
-        FAMILY.assert_mean(&what("throughput"), at_node.get(ClassMetric::Throughput), rate);
-        FAMILY.assert_mean(&what("Wq"), at_node.get(ClassMetric::MeanWait), wait);
-        FAMILY.assert_mean(&what("W"), at_node.get(ClassMetric::MeanSojourn), wait + service);
-        let end_to_end = named(&experiment.summary.classes, class);
+        FAMILY.assert_mean(&what("throughput"), at_node.get(NodeClassMetric::Throughput), rate);
+        FAMILY.assert_mean(&what("Wq"), at_node.get(NodeClassMetric::MeanWait), wait);
+        FAMILY.assert_mean(&what("W"), at_node.get(NodeClassMetric::MeanSojourn), wait + service);
+        let end_to_end = named(&experiment.summary.message_classes, class);
         FAMILY.assert_mean(
             &what("end-to-end throughput"),
             end_to_end.get(MessageClassMetric::Throughput),
@@ -234,11 +234,11 @@ fn fifo_classes_share_the_pollaczek_khinchine_wait() {
         let context = format!("replication {}", replication.index);
         let station = &replication.nodes[0];
         let throughput: f64 =
-            station.message_classes.iter().map(|class| value(class, ClassMetric::Throughput)).sum();
+            station.message_classes.iter().map(|class| value(class, NodeClassMetric::Throughput)).sum();
         let waiting: f64 = station
             .message_classes
             .iter()
-            .map(|class| value(class, ClassMetric::Throughput) * value(class, ClassMetric::MeanWait))
+            .map(|class| value(class, NodeClassMetric::Throughput) * value(class, NodeClassMetric::MeanWait))
             .sum();
         let node_throughput = value(&station.metrics, NodeMetric::Throughput);
         assert_close(&format!("{context}: node throughput"), throughput, node_throughput, 1e-12);
@@ -246,7 +246,7 @@ fn fifo_classes_share_the_pollaczek_khinchine_wait() {
         assert_close(&format!("{context}: node total wait"), waiting, node_waiting, 1e-9);
 
         let per_class =
-            |metric| -> f64 { replication.classes.iter().map(|class| value(class, metric)).sum() };
+            |metric| -> f64 { replication.message_classes.iter().map(|class| value(class, metric)).sum() };
         let delivered: f64 =
             replication.sources.iter().map(|source| value(&source.metrics, SourceMetric::Throughput)).sum();
         assert_close(
@@ -256,7 +256,7 @@ fn fifo_classes_share_the_pollaczek_khinchine_wait() {
             1e-12,
         );
         let class_latency: f64 = replication
-            .classes
+            .message_classes
             .iter()
             .map(|class| {
                 value(class, MessageClassMetric::Throughput) * value(class, MessageClassMetric::LatencyMean)
@@ -338,31 +338,31 @@ fn priority_classes_and_message_classes_follow_cobham() {
     for rank in 0..2 {
         let what = |metric: &str| format!("Cobham analyze priority class {rank} {metric}");
         let figure = |metric| theory.priority_class("station", rank, metric);
-        assert_exact(&what("Wq"), figure(ClassMetric::MeanWait), priority_waits[rank]);
-        assert_exact(&what("W"), figure(ClassMetric::MeanSojourn), priority_sojourns[rank]);
+        assert_exact(&what("Wq"), figure(NodeClassMetric::MeanWait), priority_waits[rank]);
+        assert_exact(&what("W"), figure(NodeClassMetric::MeanSojourn), priority_sojourns[rank]);
     }
     for (class, wait, sojourn) in classes {
         let what = |metric: &str| format!("Cobham analyze {class} {metric}");
         let figure = |metric| theory.node_class("station", class, metric);
-        assert_exact(&what("Wq"), figure(ClassMetric::MeanWait), wait);
-        assert_exact(&what("W"), figure(ClassMetric::MeanSojourn), sojourn);
+        assert_exact(&what("Wq"), figure(NodeClassMetric::MeanWait), wait);
+        assert_exact(&what("W"), figure(NodeClassMetric::MeanSojourn), sojourn);
     }
 
     // 2 events per message: 20 × 4.02e5 s × 0.5/s × 2 = 8e6 events; the noisiest figure, the
     // reports' wait, has a 95% half-width of about 0.9%.
     let experiment = simulate(&toml);
-    let priority_classes = &experiment.summary.node_classes[0];
+    let priority_classes = &experiment.summary.node_priority_classes[0];
     let names: Vec<&str> = priority_classes.iter().map(|class| class.name.as_str()).collect();
     assert_eq!(names, ["priority 5", "priority 0"], "priority classes, highest first");
     for (rank, class) in priority_classes.iter().enumerate() {
         let what = |metric: &str| format!("Cobham priority class {rank} ({}) {metric}", class.name);
-        FAMILY.assert_mean(&what("Wq"), class.get(ClassMetric::MeanWait), priority_waits[rank]);
-        FAMILY.assert_mean(&what("W"), class.get(ClassMetric::MeanSojourn), priority_sojourns[rank]);
+        FAMILY.assert_mean(&what("Wq"), class.get(NodeClassMetric::MeanWait), priority_waits[rank]);
+        FAMILY.assert_mean(&what("W"), class.get(NodeClassMetric::MeanSojourn), priority_sojourns[rank]);
     }
     for (class, wait, sojourn) in classes {
         let at_node = node_class(&experiment, "station", class);
-        FAMILY.assert_mean(&format!("Cobham {class} Wq"), at_node.get(ClassMetric::MeanWait), wait);
-        FAMILY.assert_mean(&format!("Cobham {class} W"), at_node.get(ClassMetric::MeanSojourn), sojourn);
+        FAMILY.assert_mean(&format!("Cobham {class} Wq"), at_node.get(NodeClassMetric::MeanWait), wait);
+        FAMILY.assert_mean(&format!("Cobham {class} W"), at_node.get(NodeClassMetric::MeanSojourn), sojourn);
     }
     FAMILY.assert_mean("Cobham node Wq", experiment.summary.nodes[0].get(NodeMetric::MeanWait), overall);
 }
@@ -457,8 +457,8 @@ fn preemption_delays_each_class_by_its_own_service() {
     for (class, wait, sojourn) in classes {
         let what = |metric: &str| format!("preemptive analyze {class} {metric}");
         let figure = |metric| theory.node_class("station", class, metric);
-        assert_exact(&what("Wq"), figure(ClassMetric::MeanWait), wait);
-        assert_exact(&what("W"), figure(ClassMetric::MeanSojourn), sojourn);
+        assert_exact(&what("Wq"), figure(NodeClassMetric::MeanWait), wait);
+        assert_exact(&what("W"), figure(NodeClassMetric::MeanSojourn), sojourn);
     }
     assert_exact(
         "preemptive analyze batch latency",
@@ -469,8 +469,12 @@ fn preemption_delays_each_class_by_its_own_service() {
     let experiment = simulate(&toml);
     for (class, wait, sojourn) in classes {
         let at_node = node_class(&experiment, "station", class);
-        FAMILY.assert_mean(&format!("preemptive {class} Wq"), at_node.get(ClassMetric::MeanWait), wait);
-        FAMILY.assert_mean(&format!("preemptive {class} W"), at_node.get(ClassMetric::MeanSojourn), sojourn);
+        FAMILY.assert_mean(&format!("preemptive {class} Wq"), at_node.get(NodeClassMetric::MeanWait), wait);
+        FAMILY.assert_mean(
+            &format!("preemptive {class} W"),
+            at_node.get(NodeClassMetric::MeanSojourn),
+            sojourn,
+        );
     }
     let batch_summary = experiment.summary.sources.iter().find(|s| s.name == "batch").expect("batch");
     FAMILY.assert_mean(
@@ -546,7 +550,7 @@ fn a_class_latency_adds_its_sojourns_along_a_tandem() {
         assert_exact(&what("latency"), figure(MessageClassMetric::LatencyMean), latency);
     }
     for (class, sojourn) in [("fast", back[0]), ("slow", back[1])] {
-        let figure = theory.node_class("back", class, ClassMetric::MeanSojourn);
+        let figure = theory.node_class("back", class, NodeClassMetric::MeanSojourn);
         assert_exact(&format!("tandem analyze back {class} W"), figure, sojourn);
     }
     for (source, latency) in sources {
@@ -559,12 +563,12 @@ fn a_class_latency_adds_its_sojourns_along_a_tandem() {
     let experiment = simulate(&toml);
     for (class, throughput, latency) in classes {
         let what = |metric: &str| format!("tandem {class} {metric}");
-        let end_to_end = named(&experiment.summary.classes, class);
+        let end_to_end = named(&experiment.summary.message_classes, class);
         FAMILY.assert_mean(&what("throughput"), end_to_end.get(MessageClassMetric::Throughput), throughput);
         FAMILY.assert_mean(&what("latency"), end_to_end.get(MessageClassMetric::LatencyMean), latency);
     }
     for (class, sojourn) in [("fast", back[0]), ("slow", back[1])] {
-        let estimate = node_class(&experiment, "back", class).get(ClassMetric::MeanSojourn);
+        let estimate = node_class(&experiment, "back", class).get(NodeClassMetric::MeanSojourn);
         FAMILY.assert_mean(&format!("tandem back {class} W"), estimate, sojourn);
     }
     for (source, latency) in sources {
@@ -628,7 +632,9 @@ fn a_class_mix_without_class_service_changes_no_other_draw() {
     for (without, with) in plain.summary.nodes.iter().zip(&classed.summary.nodes) {
         assert_eq!(bits(without), bits(with), "node {}", with.name);
     }
-    for (without, with) in plain.summary.node_classes.iter().zip(&classed.summary.node_classes) {
+    for (without, with) in
+        plain.summary.node_priority_classes.iter().zip(&classed.summary.node_priority_classes)
+    {
         assert_eq!(without.len(), with.len());
         for (without, with) in without.iter().zip(with) {
             assert_eq!(bits(without), bits(with), "priority class {}", with.name);
@@ -647,11 +653,11 @@ fn a_class_mix_without_class_service_changes_no_other_draw() {
     }
     assert_eq!(classed.summary.nodes[1].get(NodeMetric::DropProbability).map(|e| e.mean > 0.0), Some(true));
 
-    assert!(plain.summary.classes.is_empty());
+    assert!(plain.summary.message_classes.is_empty());
     assert!(plain.summary.node_message_classes.iter().all(Vec::is_empty));
-    let names: Vec<&str> = classed.summary.classes.iter().map(|class| class.name.as_str()).collect();
+    let names: Vec<&str> = classed.summary.message_classes.iter().map(|class| class.name.as_str()).collect();
     assert_eq!(names, ["a", "b", "default"]);
-    for class in &classed.summary.classes {
+    for class in &classed.summary.message_classes {
         let delivered = class.get(MessageClassMetric::Throughput).map(|estimate| estimate.mean);
         assert!(delivered.is_some_and(|rate| rate > 0.0), "class {}: {delivered:?}", class.name);
     }
@@ -693,7 +699,7 @@ fn run_writes_message_classes_into_summary_json() {
     assert_eq!(names, ["large", "small"]);
     for (class, service) in station.message_classes.iter().zip([2.0, 0.5]) {
         let found: Vec<&str> = class.metrics.keys().map(String::as_str).collect();
-        let mut expected = keys::<ClassMetric>();
+        let mut expected = keys::<NodeClassMetric>();
         expected.sort_unstable();
         assert_eq!(found, expected, "class {}", class.name);
         for (key, entry) in &class.metrics {

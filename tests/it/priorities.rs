@@ -11,7 +11,7 @@
 //! [`EXACT`](crate::support::EXACT) relative: rounding only.
 
 use kendall::analytic::Analysis;
-use kendall::stats::{ClassMetric, NodeMetric};
+use kendall::stats::{NodeClassMetric, NodeMetric};
 
 use crate::support::{FEATURES, ScenarioBuilder, analysis, assert_analyzed, node_figure, scenario, simulate};
 
@@ -28,8 +28,8 @@ fn two_class_station(lambda: f64, servers: u32, service: &str, discipline: &str,
 }
 
 /// `analyze`'s value of a class metric of the first node.
-fn class_figure(analysis: &Analysis, class: usize, metric: ClassMetric) -> Option<f64> {
-    let figures = &analysis.nodes[0].classes[class];
+fn class_figure(analysis: &Analysis, class: usize, metric: NodeClassMetric) -> Option<f64> {
+    let figures = &analysis.nodes[0].priority_classes[class];
     figures.iter().find(|(m, _)| *m == metric).and_then(|(_, figure)| figure.value)
 }
 
@@ -42,7 +42,7 @@ struct PriorityCase<'a> {
     discipline: &'a str,
     duration_s: f64,
     /// The per-class figure compared, with its value for class 0 (the higher) and class 1.
-    metric: ClassMetric,
+    metric: NodeClassMetric,
     classes: [f64; 2],
     /// Whether `analyze` has per-class figures for this case.
     analyzed_classes: bool,
@@ -66,7 +66,7 @@ fn check_priorities(case: &PriorityCase) {
         assert_analyzed(&what, node_figure(&theory, "station", node_metric), ours);
     }
     let experiment = simulate(&toml);
-    let per_class = &experiment.summary.node_classes[0];
+    let per_class = &experiment.summary.node_priority_classes[0];
     assert_eq!(per_class.len(), 2);
     for (class, &ours) in case.classes.iter().enumerate() {
         FEATURES.assert_mean(
@@ -144,7 +144,7 @@ fn priority_classes_follow_cobham_and_preemptive_resume() {
             "M/M/1 non-preemptive",
             exponential,
             "priority",
-            ClassMetric::MeanWait,
+            NodeClassMetric::MeanWait,
             cobham(2.0),
             Some((NodeMetric::MeanWait, fcfs_wait(2.0))),
         ),
@@ -152,7 +152,7 @@ fn priority_classes_follow_cobham_and_preemptive_resume() {
             "M/M/1 preemptive-resume",
             exponential,
             "preemptive",
-            ClassMetric::MeanSojourn,
+            NodeClassMetric::MeanSojourn,
             preemptive(2.0),
             Some((NodeMetric::MeanWait, fcfs_wait(2.0))),
         ),
@@ -160,7 +160,7 @@ fn priority_classes_follow_cobham_and_preemptive_resume() {
             "M/D/1 non-preemptive",
             deterministic,
             "priority",
-            ClassMetric::MeanWait,
+            NodeClassMetric::MeanWait,
             cobham(1.0),
             Some((NodeMetric::MeanWait, fcfs_wait(1.0))),
         ),
@@ -168,7 +168,7 @@ fn priority_classes_follow_cobham_and_preemptive_resume() {
             "M/D/1 preemptive-resume",
             deterministic,
             "preemptive",
-            ClassMetric::MeanSojourn,
+            NodeClassMetric::MeanSojourn,
             preemptive(1.0),
             None,
         ),
@@ -237,7 +237,7 @@ fn priority_classes_at_several_workers() {
     check_priorities(&common(
         "M/M/2 non-preemptive",
         "priority",
-        ClassMetric::MeanWait,
+        NodeClassMetric::MeanWait,
         cobham,
         true,
         (NodeMetric::MeanWait, wait),
@@ -245,7 +245,7 @@ fn priority_classes_at_several_workers() {
     check_priorities(&common(
         "M/M/2 preemptive-resume",
         "preemptive",
-        ClassMetric::MeanSojourn,
+        NodeClassMetric::MeanSojourn,
         preemptive,
         false,
         (NodeMetric::MeanSojourn, sojourn),

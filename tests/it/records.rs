@@ -9,7 +9,7 @@ use std::path::Path;
 use kendall::analytic::analyze;
 use kendall::report::{SummaryFile, pretty_json};
 use kendall::scenario::{Overrides, load_with};
-use kendall::stats::{ClassMetric, Metric, NodeMetric, SourceMetric, Summary, read_records};
+use kendall::stats::{Metric, NodeClassMetric, NodeMetric, SourceMetric, Summary, read_records};
 use serde_json::Value;
 
 use crate::support::{run, temp};
@@ -56,10 +56,13 @@ fn records_read_back_reduce_to_a_byte_identical_summary_json() {
         assert!(parsed.nodes.iter().flat_map(|node| node.metrics.values()).all(|entry| entry.n <= 3));
         assert!(parsed.sources.iter().flat_map(|source| source.metrics.values()).any(|entry| entry.n == 3));
         if file == IOT {
-            assert!(records[0].nodes.iter().any(|node| !node.classes.is_empty()), "no priority class");
+            assert!(
+                records[0].nodes.iter().any(|node| !node.priority_classes.is_empty()),
+                "no priority class"
+            );
             assert!(!records[0].exchanges.is_empty(), "no exchange");
         } else {
-            assert!(!records[0].classes.is_empty(), "no message class");
+            assert!(!records[0].message_classes.is_empty(), "no message class");
             assert!(records[0].nodes.iter().all(|node| !node.message_classes.is_empty()));
         }
     }
@@ -93,31 +96,31 @@ fn the_jsonl_has_one_line_per_replication_with_every_field() {
             "nodes",
             "sources",
             "exchanges",
-            "classes",
-            "class_latencies",
+            "message_classes",
+            "message_class_latencies",
         ];
         assert_eq!(keys(line), BTreeSet::from(top));
         assert!(line["events"].as_u64().is_some_and(|events| events > 0));
         assert_eq!(line["observed_s"].as_f64(), Some(200.0));
         assert!(line["stopped_early"].is_boolean() && line["deadlocked"].is_boolean());
         for node in line["nodes"].as_array().expect("nodes") {
-            let node_keys = ["metrics", "classes", "message_classes", "counts", "histograms"];
+            let node_keys = ["metrics", "priority_classes", "message_classes", "counts", "histograms"];
             assert_eq!(keys(node), BTreeSet::from(node_keys));
             assert_metrics::<NodeMetric>(&node["metrics"], "node metrics");
-            for class in node["classes"].as_array().expect("priority classes") {
-                assert_metrics::<ClassMetric>(class, "priority class metrics");
+            for class in node["priority_classes"].as_array().expect("priority classes") {
+                assert_metrics::<NodeClassMetric>(class, "priority class metrics");
             }
             let counts = ["arrivals", "departures", "drops", "expired", "in_system_start", "in_system_end"];
             assert_eq!(keys(&node["counts"]), BTreeSet::from(counts));
             let histograms = &node["histograms"];
             assert_eq!(
                 keys(histograms),
-                BTreeSet::from(["all", "subscriber_latencies", "classes", "message_classes"])
+                BTreeSet::from(["all", "subscriber_latencies", "priority_classes", "message_classes"])
             );
             assert_eq!(keys(&histograms["all"]), BTreeSet::from(["waits", "sojourns"]));
             assert_eq!(
-                histograms["classes"].as_array().map(Vec::len),
-                node["classes"].as_array().map(Vec::len)
+                histograms["priority_classes"].as_array().map(Vec::len),
+                node["priority_classes"].as_array().map(Vec::len)
             );
             // Sparse: runs [first bucket, count, ...], as many messages as departed.
             let departed: u64 = histograms["all"]["sojourns"]

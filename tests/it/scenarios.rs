@@ -22,7 +22,7 @@ use kendall::analytic::{Analysis, Figure, Verdict, analyze};
 use kendall::experiment;
 use kendall::model::Scenario;
 use kendall::scenario::{Overrides, load, load_with};
-use kendall::stats::{ClassMetric, MessageClassMetric, NodeMetric, SourceMetric};
+use kendall::stats::{MessageClassMetric, NodeClassMetric, NodeMetric, SourceMetric};
 
 use crate::support::{node, node_numbers};
 
@@ -85,7 +85,7 @@ fn assert_all_finite(file: &str, analysis: &Analysis) {
         for (metric, figure) in &node.metrics {
             check_figure(format!("{file}: node {name} {metric:?}"), figure);
         }
-        for (class, figures) in node.classes.iter().enumerate() {
+        for (class, figures) in node.priority_classes.iter().enumerate() {
             for (metric, figure) in figures {
                 check_figure(format!("{file}: node {name} class {class} {metric:?}"), figure);
             }
@@ -172,9 +172,9 @@ enum At {
     /// A node's queue growth rate λ − cμ.
     Growth(&'static str),
     /// A per-class figure of a priority node, by message priority.
-    Class(&'static str, u8, ClassMetric),
+    Class(&'static str, u8, NodeClassMetric),
     /// A per message class figure of a node, by class name.
-    MessageClass(&'static str, &'static str, ClassMetric),
+    MessageClass(&'static str, &'static str, NodeClassMetric),
     /// A message class's end-to-end figure, by class name.
     EndToEnd(&'static str, MessageClassMetric),
     /// A source metric's figure.
@@ -523,14 +523,14 @@ fn quotes() -> Vec<Quote> {
         q(
             "iot-pipeline.toml",
             "priority 9     mean_wait 0.02222s",
-            At::Class("alerts", 9, ClassMetric::MeanWait),
+            At::Class("alerts", 9, NodeClassMetric::MeanWait),
             0.02 / 0.9,
             exact,
         ),
         q(
             "iot-pipeline.toml",
             "priority 0     mean_wait 0.03704s",
-            At::Class("alerts", 0, ClassMetric::MeanWait),
+            At::Class("alerts", 0, NodeClassMetric::MeanWait),
             0.02 / (0.9 * 0.6),
             exact,
         ),
@@ -551,14 +551,14 @@ fn quotes() -> Vec<Quote> {
         q(
             "order-service.toml",
             "mean_sojourn                0.2057s",
-            At::MessageClass("payments", "order", ClassMetric::MeanSojourn),
+            At::MessageClass("payments", "order", NodeClassMetric::MeanSojourn),
             payments_wait + 0.012,
             exact,
         ),
         q(
             "order-service.toml",
             "mean_sojourn                0.2537s",
-            At::MessageClass("payments", "refund", ClassMetric::MeanSojourn),
+            At::MessageClass("payments", "refund", NodeClassMetric::MeanSojourn),
             payments_wait + 0.06,
             exact,
         ),
@@ -658,7 +658,7 @@ fn look_up(scenario: &Scenario, analysis: &Analysis, at: At) -> (f64, Option<boo
         At::Throughput(name) => (node(analysis, name).throughput, None),
         At::Growth(name) => (node(analysis, name).growth_rate, None),
         At::Class(name, priority, metric) => {
-            let classes = &node(analysis, name).classes;
+            let classes = &node(analysis, name).priority_classes;
             let class = classes
                 .get(scenario.network().class_of(priority))
                 .unwrap_or_else(|| panic!("{at:?}: no class of priority {priority}"));
@@ -669,7 +669,7 @@ fn look_up(scenario: &Scenario, analysis: &Analysis, at: At) -> (f64, Option<boo
             labelled(&figures.iter().find(|(m, _)| *m == metric).expect("every class metric").1)
         }
         At::EndToEnd(class, metric) => {
-            let figures = &analysis.classes[class_index(scenario, class)];
+            let figures = &analysis.message_classes[class_index(scenario, class)];
             labelled(&figures.iter().find(|(m, _)| *m == metric).expect("every class metric").1)
         }
         At::Source(name, metric) => labelled(source_figure(analysis, name, metric)),
@@ -687,7 +687,7 @@ fn look_up(scenario: &Scenario, analysis: &Analysis, at: At) -> (f64, Option<boo
 
 /// The index of the message class named `class`.
 fn class_index(scenario: &Scenario, class: &str) -> usize {
-    let classes = scenario.network().classes();
+    let classes = scenario.network().message_classes();
     classes.iter().position(|name| name == class).unwrap_or_else(|| panic!("no class {class} in {classes:?}"))
 }
 

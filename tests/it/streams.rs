@@ -100,7 +100,7 @@ fn assert_same_figures(base: &Experiment, variant: &Experiment) {
             let (a, b) = (&one.nodes[i], &other.nodes[j]);
             assert_eq!(bits(&a.metrics), bits(&b.metrics), "node {} replication {}", node.name, one.index);
             assert_eq!(a.counts, b.counts, "node {} replication {}", node.name, one.index);
-            let classes = |r: &NodeReplication| r.classes.iter().map(bits).collect::<Vec<_>>();
+            let classes = |r: &NodeReplication| r.priority_classes.iter().map(bits).collect::<Vec<_>>();
             assert_eq!(classes(a), classes(b), "node {} replication {}", node.name, one.index);
             compared += 1;
         }

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::super::messages::Message;
 use super::Replication;
 use crate::engine::{MessageEnd, NodeState, Observer};
-use crate::model::{ClassId, ExchangeId, NodeId, Scenario, SourceId, Target};
+use crate::model::{ExchangeId, MessageClassId, NodeId, Scenario, SourceId, Target};
 
 /// The scenario written in `text` (a `[simulation]` table is optional).
 pub fn scenario(text: &str) -> Scenario {
@@ -57,7 +57,7 @@ impl Observer for Record {
         self.lost += 1;
     }
     fn unroutable(&mut self, _exchange: ExchangeId, _end: MessageEnd) {}
-    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, _rank: usize, _class: ClassId) {
+    fn departure(&mut self, node: NodeId, wait: f64, sojourn: f64, _rank: usize, _class: MessageClassId) {
         self.departures.push((node, wait, sojourn));
     }
     fn delivery(&mut self, _end: MessageEnd, _last_node: Option<NodeId>, latency: f64) {
@@ -70,7 +70,8 @@ impl Replication<'_, Record> {
     /// At time `now`, the first source sends a new message of `priority` to `target`.
     pub fn inject(&mut self, now: f64, target: Target, priority: u8) {
         self.now = now;
-        let message = self.messages.insert(Message::new(SourceId(0), now, None, priority, ClassId(0), 0.0));
+        let message =
+            self.messages.insert(Message::new(SourceId(0), now, None, priority, MessageClassId(0), 0.0));
         self.deliver(target, message);
     }
 

@@ -71,7 +71,9 @@ impl Network {
             count: self.classes.len(),
         };
         for source in &self.sources {
-            if let Some((class, _)) = source.classes.weighted().find(|(class, _)| class.index() >= count) {
+            if let Some((class, _)) =
+                source.message_classes.weighted().find(|(class, _)| class.index() >= count)
+            {
                 return Err(unknown(format!("source '{}'", source.name), class.index()));
             }
         }
