@@ -10,14 +10,14 @@ use crate::model::{Distribution, MessageClassId, Network, Node, Source};
 /// The first two moments of a service time, in seconds and seconds squared.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub(super) struct Moments {
-    /// E[B].
+    /// E\[B\].
     pub mean: f64,
-    /// E[B²].
+    /// E\[B²\].
     pub square: f64,
 }
 
 impl Moments {
-    /// The squared coefficient of variation, Var[B]/E[B]².
+    /// The squared coefficient of variation, Var\[B\]/E\[B\]².
     pub fn scv(self) -> f64 {
         (self.square / (self.mean * self.mean) - 1.0).max(0.0)
     }
@@ -65,7 +65,7 @@ pub(super) fn stream_moments(node: &Node, class: MessageClassId, source: &Source
 /// the rate at which its messages visit (uncapped traffic equations; a closed population counts
 /// per unit of its throughput).
 pub(super) struct Streams {
-    /// visits[s][i]: visits to node i per message of source s.
+    /// `visits[s][i]`: visits to node i per message of source s.
     visits: Vec<Vec<f64>>,
 }
 
@@ -146,8 +146,8 @@ impl Streams {
 /// messages all take one distribution keeps it (an exponential service stays exponential).
 ///
 /// # Formula
-/// E[B] = Σ w E[B_w] / Σ w and E[B²] = Σ w E[B_w²] / Σ w over the streams w (source, class)
-/// visiting the node, with E[B_w] = E[S_c] + b E[Z], E[B_w²] = E[S_c²] + 2b E[S_c] E[Z] + b² E[Z²].
+/// E\[B\] = Σ w E\[B_w\] / Σ w and E\[B²\] = Σ w E\[B_w²\] / Σ w over the streams w (source, class)
+/// visiting the node, with E\[B_w\] = E\[S_c\] + b E\[Z\], E\[B_w²\] = E\[S_c²\] + 2b E\[S_c\] E\[Z\] + b² E\[Z²\].
 pub(super) fn with_effective_service(
     network: &Network,
     graphs: &[SourceFlow],

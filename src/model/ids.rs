@@ -11,7 +11,7 @@ pub struct SourceId(pub u32);
 /// The class of the messages of a source that names none.
 pub const DEFAULT_CLASS: &str = "default";
 
-/// Index of a message class in [`Network::classes`](super::Network::classes).
+/// Index of a message class in [`Network::message_classes`](super::Network::message_classes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct MessageClassId(pub u16);
 

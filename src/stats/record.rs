@@ -60,7 +60,7 @@ pub struct NodeHistograms {
     pub all: WaitHistograms,
     /// End-to-end latencies of the messages and copies that left the system after this node.
     pub subscriber_latencies: SparseHistogram,
-    /// Per priority class, as [`NodeReplication::classes`].
+    /// Per priority class, as [`NodeReplication::priority_classes`].
     pub priority_classes: Vec<WaitHistograms>,
     /// Per message class, as [`NodeReplication::message_classes`].
     pub message_classes: Vec<WaitHistograms>,
