@@ -85,7 +85,7 @@ fn class_wait(
 ) -> Figure {
     let model = &network.nodes()[index];
     if model.servers == Servers::Infinite {
-        return Figure::exact(0.0, "infinitely many workers");
+        return Figure::exact(0.0, "infinitely many servers");
     }
     if model.discipline == Discipline::Fifo {
         return node
@@ -116,7 +116,7 @@ fn class_wait(
     )
 }
 
-/// The mean sojourn at a preemptive-resume node `index` (one worker) of the messages of priority
+/// The mean sojourn at a preemptive-resume node `index` (one server) of the messages of priority
 /// class `rank` whose own mean service is `own`.
 ///
 /// # Formula

@@ -1,7 +1,7 @@
 //! Closed networks: a fixed population of request-reply clients, solved by Mean Value Analysis.
 //!
 //! Exact MVA needs a product-form network: every station a single FCFS server with exponential
-//! service, or an infinite-server delay (any service distribution), no finite channel, no
+//! service, or an infinite-server delay (any service distribution), no finite queue, no
 //! expiry and no multicast. Multi-server stations use Seidmann's approximation (a queueing
 //! station of demand D/c plus a delay of D(c − 1)/c), and everything is then labelled
 //! approximate.
@@ -134,7 +134,7 @@ fn closed_node(node: &Node, visits: f64, queue: f64, point: &MvaPoint, exact: bo
             let figure = match metric {
                 NodeMetric::ArrivalRate | NodeMetric::Throughput => Figure::labelled(lambda, exact, method),
                 NodeMetric::Utilization if node.servers == Servers::Infinite => {
-                    Figure::missing(method, "undefined with infinitely many workers: see mean_in_system")
+                    Figure::missing(method, "undefined with infinitely many servers: see mean_in_system")
                 }
                 NodeMetric::Utilization => Figure::labelled(utilization, exact, method),
                 NodeMetric::MeanInSystem => Figure::labelled(queue, exact, method),

@@ -1,5 +1,5 @@
 //! Each source's end-to-end figures: throughput, the fraction of its messages delivered, the
-//! time it is held back by a full channel, and its latency (through forks and joins too).
+//! time it is held back by a full queue, and its latency (through forks and joins too).
 
 use super::classes::source_sojourns;
 use super::linear::{SingularMatrix, solve};
@@ -20,7 +20,7 @@ pub(super) fn analyze_sources(
     nodes: &[NodeAnalysis],
 ) -> Result<(Vec<SourceAnalysis>, Vec<Vec<Figure>>), SingularMatrix> {
     let exchanges = network.exchanges().len();
-    // Finite channels drop; an overloaded unbounded queue only delays (its backlog grows), so it
+    // Finite queues drop; an overloaded unbounded queue only delays (its backlog grows), so it
     // lowers the throughput but not the fraction of messages that are eventually delivered.
     let kept: Vec<f64> = network
         .nodes()
@@ -113,7 +113,7 @@ pub(super) fn analyze_sources(
 struct Copies {
     /// C_i: copies eventually delivered.
     delivered: Vec<f64>,
-    /// D_i: copies eventually dropped (full channels or unroutable).
+    /// D_i: copies eventually dropped (full queues or unroutable).
     dropped: Vec<f64>,
     /// R_i: sum of the remaining latencies of the delivered copies (`None` when some node on the
     /// way has no mean sojourn).
@@ -207,7 +207,7 @@ impl Copies {
 ///
 /// Returns `None` when no fork is on the way (the general formula applies), a figure without
 /// value when there is one but not the canonical case: a Poisson source into a fork whose N
-/// parts go to N single-worker exponential nodes of equal speed, each routing straight to the
+/// parts go to N single-server exponential nodes of equal speed, each routing straight to the
 /// join.
 ///
 /// # Formula
@@ -285,11 +285,11 @@ fn fork_join_latency(
     Ok(Some(Figure::labelled(synchronised + after, exact, method)))
 }
 
-/// Adds to the latency the time a message waits at its source when the blocking channel it
+/// Adds to the latency the time a message waits at its source when the blocking queue it
 /// enters is full.
 ///
 /// # Formula
-/// A message finds the channel full with probability p_K/(1 − p_{K+1}) (the source produces
+/// A message finds the queue full with probability p_K/(1 − p_{K+1}) (the source produces
 /// only in states 0..K), then waits for the next of c departures, 1/(cμ); with
 /// p_K = p_{K+1} cμ/λ this is p_{K+1}/(λ(1 − p_{K+1})).
 fn with_entry_hold(
@@ -314,7 +314,7 @@ fn with_entry_hold(
     }
 }
 
-/// The time-averaged number of a source's messages held back by a full blocking channel: the
+/// The time-averaged number of a source's messages held back by a full blocking queue: the
 /// probability that its target is full with a message waiting outside (1 − admitted/offered).
 fn source_blocking(network: &Network, flow: &Flows, nodes: &[NodeAnalysis], entry: usize) -> Figure {
     match network.nodes().get(entry) {
@@ -322,7 +322,7 @@ fn source_blocking(network: &Network, flow: &Flows, nodes: &[NodeAnalysis], entr
             let exact = nodes[entry].metric(NodeMetric::Throughput).is_some_and(|f| f.exact);
             Figure::labelled(1.0 - flow.pass_fraction[entry], exact, "birth-death on 0..K+1")
         }
-        _ => Figure::exact(0.0, "no blocking channel at the entry"),
+        _ => Figure::exact(0.0, "no blocking queue at the entry"),
     }
 }
 

@@ -1,4 +1,4 @@
-//! One node's figures: the closed form that fits its arrivals and its channel, its stability
+//! One node's figures: the closed form that fits its arrivals and its queue, its stability
 //! verdict, and each metric's figure, labelled exact or approximate.
 
 use super::results::{Figure, NodeAnalysis, Verdict};
@@ -27,7 +27,7 @@ enum Quantiles {
     None,
     /// M/M/c FCFS waiting-time distribution.
     Mmc(u32),
-    /// Infinitely many workers: no wait; the sojourn is the service time.
+    /// Infinitely many servers: no wait; the sojourn is the service time.
     Delay {
         /// Whether the service time is exponential (its quantiles then have a closed form).
         exponential: bool,
@@ -64,7 +64,7 @@ fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model 
     };
     match node.capacity {
         Some(k) if node.overflow == Overflow::Block => {
-            // One Poisson source that stops while the channel is full: a birth-death chain on
+            // One Poisson source that stops while the queue is full: a birth-death chain on
             // 0..=K+1, state K+1 meaning "full, and the source holds a message".
             let single_poisson = poisson && shape.single_source_scv[index] == Some(1.0);
             let metrics =
@@ -152,9 +152,9 @@ pub(super) fn analyze_node(
     let lambda = flow.arrival_rate[index];
     let rho = lambda / node.capacity_rate();
     let stable = rho < 1.0;
-    // A queue that TTL expiry keeps bounded does not fill up; a finite channel fills to its
+    // A queue that TTL expiry keeps bounded does not fill up; a finite queue fills to its
     // capacity; an unbounded one grows forever.
-    // A finite channel fills up to its capacity at λ − cμ, then drops; an unbounded queue grows
+    // A finite queue fills up to its capacity at λ − cμ, then drops; an unbounded queue grows
     // at that rate forever; a queue that TTL expiry keeps bounded does neither.
     let fills = !stable && (node.capacity.is_some() || node.ttl.is_none());
     let fill_rate = lambda - node.capacity_rate();
@@ -188,7 +188,7 @@ pub(super) fn analyze_node(
 }
 
 /// Every metric's figure at a node, from its model and verdict; `rate_exact` says whether its
-/// arrival rate is exact, `blocked_downstream` whether a blocking channel can hold its workers.
+/// arrival rate is exact, `blocked_downstream` whether a blocking queue can hold its servers.
 fn node_figures(
     node: &Node,
     lambda: f64,
@@ -226,21 +226,21 @@ fn node_figures(
             None => Figure::missing(&model.method, missing_reason.clone()),
         };
         let figure = match metric {
-            // A blocking channel is offered only what its throttled senders get in.
+            // A blocking queue is offered only what its throttled senders get in.
             NodeMetric::ArrivalRate if node.overflow == Overflow::Block => {
                 Figure::labelled(flow.throughput(index), rate_exact && model.exact, traffic)
             }
             NodeMetric::ArrivalRate => Figure::labelled(lambda, rate_exact, traffic),
             NodeMetric::DropProbability if node.overflow == Overflow::Block => {
-                Figure::exact(0.0, "blocking channel (never drops)")
+                Figure::exact(0.0, "blocking queue (never drops)")
             }
             NodeMetric::BlockedFraction if node.servers == Servers::Infinite => {
-                Figure::missing("none", "undefined with infinitely many workers")
+                Figure::missing("none", "undefined with infinitely many servers")
             }
             NodeMetric::BlockedFraction if blocked_downstream => {
                 Figure::missing("none", "blocking between nodes has no closed form here")
             }
-            NodeMetric::BlockedFraction => Figure::exact(0.0, "no blocking channel downstream"),
+            NodeMetric::BlockedFraction => Figure::exact(0.0, "no blocking queue downstream"),
             // Asymptotic: over a finite window from an empty start the mean growth is positive.
             NodeMetric::QueueGrowthRate => Figure::approximate(growth, "fluid limit λ − cμ"),
             NodeMetric::ExpiredFraction if node.ttl.is_none() => Figure::exact(0.0, "no TTL"),
@@ -256,10 +256,10 @@ fn node_figures(
                 Figure::labelled(flow.throughput(index), busy_exact && rate_exact, traffic)
             }
             NodeMetric::Utilization if node.servers == Servers::Infinite => {
-                Figure::missing("λ/(cμ)", "undefined with infinitely many workers: see mean_in_system")
+                Figure::missing("λ/(cμ)", "undefined with infinitely many servers: see mean_in_system")
             }
             NodeMetric::Utilization => Figure::labelled(busy, busy_exact, "λ/(cμ)"),
-            NodeMetric::DropProbability if unbounded => Figure::exact(0.0, "unbounded channel"),
+            NodeMetric::DropProbability if unbounded => Figure::exact(0.0, "unbounded queue"),
             NodeMetric::DropProbability => station_figure(value(|m| m.drop_probability)),
             NodeMetric::MeanInSystem => station_figure(value(|m| m.mean_in_system)),
             NodeMetric::MeanInQueue => station_figure(value(|m| m.mean_in_queue)),
@@ -324,7 +324,7 @@ fn quantile_figure(
                 "the sojourn is the service time, whose quantiles are not tabulated here",
             );
         }
-        Quantiles::Delay { .. } => return Figure::exact(0.0, "infinitely many workers"),
+        Quantiles::Delay { .. } => return Figure::exact(0.0, "infinitely many servers"),
         Quantiles::Mmc(c) if sojourn => station::mmc_sojourn_quantile(lambda, mu, c, p),
         Quantiles::Mmc(c) => station::mmc_wait_quantile(lambda, mu, c, p),
     };

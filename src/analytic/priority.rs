@@ -1,5 +1,5 @@
 //! Priority classes at a node: per-class waits by Cobham's formula (non-preemptive) and the
-//! preemptive-resume formula, for M/G/1; Cobham's M/M/c form for several exponential workers.
+//! preemptive-resume formula, for M/G/1; Cobham's M/M/c form for several exponential servers.
 
 use super::classes::Mixed;
 use super::results::{Figure, NodeAnalysis};
@@ -133,9 +133,9 @@ pub(super) fn with_class_means(
 /// (C(c, a)/(cμ))/((1 − σ_{k−1})(1 − σ_k)).
 fn class_waits(node: &Node, classes: &[(f64, Moments)]) -> Vec<Result<(&'static str, f64), String>> {
     let Servers::Finite(c) = node.servers else {
-        return classes.iter().map(|_| Ok(("infinitely many workers", 0.0))).collect();
+        return classes.iter().map(|_| Ok(("infinitely many servers", 0.0))).collect();
     };
-    let workers = f64::from(c);
+    let servers = f64::from(c);
     let residual: f64 = classes.iter().map(|(rate, service)| rate * service.square / 2.0).sum();
     let total: f64 = classes.iter().map(|(rate, _)| rate).sum();
     // The mean service over every class; M/M/c Cobham needs it to be every class's.
@@ -146,7 +146,7 @@ fn class_waits(node: &Node, classes: &[(f64, Moments)]) -> Vec<Result<(&'static 
     classes
         .iter()
         .map(|&(rate, service)| {
-            let sigma = sigma_before + rate * service.mean / workers;
+            let sigma = sigma_before + rate * service.mean / servers;
             residual_so_far += rate * service.square / 2.0;
             let stretch = (1.0 - sigma_before) * (1.0 - sigma);
             let result = if sigma >= 1.0 {
@@ -158,14 +158,14 @@ fn class_waits(node: &Node, classes: &[(f64, Moments)]) -> Vec<Result<(&'static 
                         service.mean / (1.0 - sigma_before) + residual_so_far / stretch - service.mean,
                     )),
                     (Discipline::Preemptive, _) => {
-                        Err("preemptive priority with several workers has no closed form here".to_owned())
+                        Err("preemptive priority with several servers has no closed form here".to_owned())
                     }
                     (_, 1) => Ok(("M/G/1 non-preemptive priority (Cobham)", residual / stretch)),
                     _ if node.service.is_exponential() && one_rate => {
                         let load = total * mean;
-                        Ok(("M/M/c non-preemptive priority (Cobham)", erlang_c(c, load) * mean / workers / stretch))
+                        Ok(("M/M/c non-preemptive priority (Cobham)", erlang_c(c, load) * mean / servers / stretch))
                     }
-                    _ => Err("non-preemptive priority with several non-exponential workers has no closed form here".to_owned()),
+                    _ => Err("non-preemptive priority with several non-exponential servers has no closed form here".to_owned()),
                 }
             };
             sigma_before = sigma;

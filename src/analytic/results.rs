@@ -61,13 +61,13 @@ pub struct NodeAnalysis {
     pub arrival_rate: f64,
     /// Messages per second that would arrive if nothing upstream were overloaded or dropped.
     pub demand_rate: f64,
-    /// Offered load per worker, ρ = λ/(cμ); may exceed 1.
+    /// Offered load per server, ρ = λ/(cμ); may exceed 1.
     pub utilization: f64,
     /// Messages completing service per second.
     pub throughput: f64,
     /// Whether ρ < 1.
     pub stable: bool,
-    /// Whether the node is stable, a finite channel dropping its excess or an unbounded queue
+    /// Whether the node is stable, a finite queue dropping its excess or an unbounded queue
     /// growing without bound.
     pub verdict: Verdict,
     /// Rate at which the node's queue grows, λ − cμ messages per second (0 when stable).
@@ -92,7 +92,7 @@ pub struct NodeAnalysis {
 pub enum Verdict {
     /// ρ < 1: the node has a steady state.
     Stable,
-    /// A finite channel at ρ ≥ 1: it fills up, then drops (or blocks) what it cannot take.
+    /// A finite queue at ρ ≥ 1: it fills up, then drops (or blocks) what it cannot take.
     Saturated,
     /// An unbounded queue at ρ ≥ 1: it grows without bound.
     Unstable,

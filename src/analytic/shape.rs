@@ -15,7 +15,7 @@ pub(super) struct Shape {
     pub(super) jackson: Vec<bool>,
     /// The arrival SCV when the node is fed by exactly one renewal source and nothing else.
     pub(super) single_source_scv: Vec<Option<f64>>,
-    /// The node routes to a blocking channel, so its workers can be held up by it: no closed
+    /// The node routes to a blocking queue, so its servers can be held up by it: no closed
     /// form accounts for that.
     pub(super) blocked_downstream: Vec<bool>,
     /// The node receives several parts of a fork at once (batch arrivals).
@@ -171,7 +171,7 @@ fn closure(edges: &[Vec<bool>], through: impl Fn(usize) -> bool) -> Vec<Vec<bool
     reach
 }
 
-/// Whether `node` is offered at least what its workers can serve.
+/// Whether `node` is offered at least what its servers can serve.
 fn overloaded(node: &Node, lambda: f64) -> bool {
     lambda >= node.capacity_rate()
 }

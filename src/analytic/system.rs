@@ -47,7 +47,7 @@ fn headroom(network: &Network) -> Result<(Option<f64>, Option<String>), Singular
     if network.nodes().iter().all(|node| !node.has_unbounded_queue()) {
         return Ok((
             None,
-            Some("every channel is finite: overload drops messages instead of growing a queue".to_owned()),
+            Some("every queue is finite: overload drops messages instead of growing one".to_owned()),
         ));
     }
     let mut high = 1.0;
@@ -57,7 +57,7 @@ fn headroom(network: &Network) -> Result<(Option<f64>, Option<String>), Singular
             return Ok((
                 None,
                 Some(
-                    "no queue saturates at any load: each unbounded queue has infinitely many workers or sits behind finite channels"
+                    "no queue saturates at any load: each unbounded queue has infinitely many servers or sits behind bounded queues"
                         .to_owned(),
                 ),
             ));

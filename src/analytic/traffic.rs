@@ -141,7 +141,7 @@ pub struct Flows {
     /// Messages offered to each node per second (admitted or not), copies included.
     pub arrival_rate: Vec<f64>,
     /// Fraction of each node's arrivals that leave it served: 1 − drop probability for a finite
-    /// channel; min(1, cμ/λ) for an unbounded one (an overloaded queue passes only cμ per second).
+    /// queue; min(1, cμ/λ) for an unbounded one (an overloaded queue passes only cμ per second).
     pub pass_fraction: Vec<f64>,
 }
 
@@ -165,9 +165,9 @@ pub fn pass_fraction(node: &Node, lambda: f64) -> f64 {
     let mu = node.service_rate();
     match node.capacity {
         Some(capacity) => {
-            // A finite channel has finitely many workers (validation rejects ∞ with a capacity).
+            // A finite queue has finitely many servers (validation rejects ∞ with a capacity).
             let servers = node.servers.count().unwrap_or(capacity);
-            // A blocking channel loses nothing but throttles its sender: while it is full and
+            // A blocking queue loses nothing but throttles its sender: while it is full and
             // one message waits outside, nothing more arrives (state K + 1 of the chain).
             let states = if node.overflow == Overflow::Block { capacity + 1 } else { capacity };
             mmck(lambda, mu, servers, states).map_or(1.0, |m| 1.0 - m.drop_probability)

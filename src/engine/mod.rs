@@ -20,7 +20,7 @@ use messages::{MessageId, ServiceId};
 pub(crate) enum Event {
     /// A source emits its next message.
     Arrival(SourceId),
-    /// A worker finishes serving `message` (at the node that holds it).
+    /// A server finishes serving `message` (at the node that holds it).
     Completion {
         /// The message served.
         message: MessageId,

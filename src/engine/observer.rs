@@ -8,9 +8,9 @@ use crate::model::{ExchangeId, MessageClassId, NodeId, SourceId};
 pub struct NodeState {
     /// Messages held: waiting, in service, or finished but blocked.
     pub in_system: u32,
-    /// Workers occupied: serving, or holding a finished message they cannot forward.
+    /// Servers occupied: serving, or holding a finished message they cannot forward.
     pub busy: u32,
-    /// Workers holding a finished message blocked by a full downstream channel.
+    /// Servers holding a finished message blocked by a full downstream queue.
     pub blocked: u32,
 }
 
@@ -34,14 +34,14 @@ pub trait Observer {
     /// A node's state after a change at `now`.
     fn node_state(&mut self, node: NodeId, now: f64, state: NodeState);
 
-    /// A source's messages waiting to be injected into a full blocking channel changed to
+    /// A source's messages waiting to be injected into a full blocking queue changed to
     /// `held` at `now`.
     fn source_blocked(&mut self, source: SourceId, now: f64, held: u32);
 
     /// A message was offered to `node` (before admission or drop).
     fn arrival(&mut self, node: NodeId);
 
-    /// A message was dropped at `node`'s full channel.
+    /// A message was dropped at `node`'s full queue.
     fn drop(&mut self, node: NodeId, end: MessageEnd);
 
     /// A message outlived `node`'s TTL at the head of its queue; it was dropped, or sent to the

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use super::messages::MessageId;
 
-/// Messages waiting for a worker.
+/// Messages waiting for a server.
 #[derive(Debug)]
 pub(crate) enum WaitingLine {
     /// First in, first out.

@@ -31,7 +31,7 @@ struct Station {
     busy: u32,
     blocked: u32,
     in_system: u32,
-    /// Senders waiting for room in this (full, blocking) channel, earliest first.
+    /// Senders waiting for room in this (full, blocking) queue, earliest first.
     senders: VecDeque<Blocked>,
     waiting: WaitingLine,
     /// Messages in service, kept only where preemption needs to find one to interrupt.
@@ -55,7 +55,7 @@ pub struct RunEnd {
     /// reached the cap (an overloaded network).
     pub stopped_early: bool,
     /// Whether the replication stopped before its horizon because nothing could move: every
-    /// worker and source was blocked by full channels (a cycle of full buffers).
+    /// server and source was blocked by full queues (a cycle of full buffers).
     pub deadlocked: bool,
 }
 
@@ -74,7 +74,7 @@ pub struct Replication<'a, O: Observer> {
     routing_streams: Vec<SimRng>,
     delay_streams: Vec<SimRng>,
     balancing_streams: Vec<SimRng>,
-    /// Messages each source holds, blocked by a full channel.
+    /// Messages each source holds, blocked by a full queue.
     held: Vec<u32>,
     /// The id of the next service started.
     next_service: ServiceId,
@@ -82,7 +82,7 @@ pub struct Replication<'a, O: Observer> {
     round_robin: Vec<usize>,
     /// Scratch space of the deadlock search, kept to allocate once.
     search: DeadlockSearch,
-    /// Whether a set of full blocking channels froze: nothing in it can ever move again.
+    /// Whether a set of full blocking queues froze: nothing in it can ever move again.
     frozen: bool,
     now: f64,
     /// Events processed so far.
@@ -98,7 +98,7 @@ enum Stop {
     RanDry,
     /// The messages in the system reached the cap (an overloaded network).
     Capped,
-    /// Part of the network deadlocked: full blocking channels wait on each other.
+    /// Part of the network deadlocked: full blocking queues wait on each other.
     Frozen,
 }
 
@@ -331,7 +331,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
     }
 
-    /// A message reaches a node's channel: it is dropped, served at once, or queued.
+    /// A message reaches a node's queue: it is dropped, served at once, or queued.
     fn arrive(&mut self, node_id: NodeId, message: MessageId) {
         let node = self.network.node(node_id);
         let message = match node.join {
@@ -368,7 +368,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.observer.node_state(node_id, self.now, self.stations[node_id.index()].state());
     }
 
-    /// A message reaches a full channel: drop-head discards the oldest waiting message (of the
+    /// A message reaches a full queue: drop-head discards the oldest waiting message (of the
     /// lowest priority class present) to admit it, otherwise it is dropped. Returns whether it
     /// is admitted.
     #[inline(never)]
@@ -376,7 +376,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         let station = &mut self.stations[node_id.index()];
         let oldest_waiting = match self.network.node(node_id).overflow {
             Overflow::DropHead => station.waiting.pop_victim(),
-            // A blocking channel is never offered a message while full: senders wait in
+            // A blocking queue is never offered a message while full: senders wait in
             // `complete` and `emit`, and validation rejects every other way in.
             Overflow::DropTail | Overflow::Block => None,
         };
@@ -392,7 +392,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         true
     }
 
-    /// A worker takes `message`: record its wait and schedule its completion (a preempted
+    /// A server takes `message`: record its wait and schedule its completion (a preempted
     /// message resumes with the service it still owes).
     #[inline(always)]
     fn start_service(&mut self, node_id: NodeId, message: MessageId) {
@@ -420,7 +420,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.calendar.schedule(now + duration, Event::Completion { message, service });
     }
 
-    /// A worker finishes `message`: it takes the next waiting one, and the message is routed on.
+    /// A server finishes `message`: it takes the next waiting one, and the message is routed on.
     fn complete(&mut self, message: MessageId, service: ServiceId) {
         let now = self.now;
         let served = self.messages.get(message);
@@ -451,7 +451,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.unblock(node_id);
     }
 
-    /// A served message leaves its node: the departure is recorded and the worker takes the next
+    /// A served message leaves its node: the departure is recorded and the server takes the next
     /// waiting message.
     fn leave(&mut self, node_id: NodeId, message: MessageId) {
         let now = self.now;
@@ -484,7 +484,7 @@ impl<'a, O: Observer> Replication<'a, O> {
 enum Fate {
     /// Routed to exit.
     Delivered,
-    /// Dropped at a node's full channel.
+    /// Dropped at a node's full queue.
     Dropped(NodeId),
     /// Matched no binding of an exchange that drops unroutable messages.
     Unroutable(ExchangeId),

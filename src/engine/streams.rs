@@ -15,11 +15,11 @@
 //! The same numbers do not always mean the same figures. Each entity consumes its draws in the
 //! order of its own events: a source draws an inter-arrival (or think) time per message, and
 //! its headers and class when it creates the message; a node draws a service time each time
-//! one of its workers starts a service, a route each time one finishes, and a delay per delayed
+//! one of its servers starts a service, a route each time one finishes, and a delay per delayed
 //! route; a work-distributing exchange draws per message it places. So:
 //! - a message's headers and class depend only on its place in its source's sequence;
-//! - its service time at a node is the node's next draw when a worker starts it. Which worker
-//!   serves it does not matter (workers are identical and none is drawn), but the order in
+//! - its service time at a node is the node's next draw when a server starts it. Which server
+//!   serves it does not matter (servers are identical and none is drawn), but the order in
 //!   which the node starts services does: a variant that changes that order (more servers,
 //!   another discipline, different traffic upstream) hands the same service times to other
 //!   messages;

@@ -56,7 +56,7 @@ impl Experiment {
         self.summary.stopped_early
     }
 
-    /// Replications that stopped early because full blocking channels deadlocked.
+    /// Replications that stopped early because full blocking queues deadlocked.
     #[must_use]
     pub fn deadlocked(&self) -> usize {
         self.summary.deadlocked
@@ -70,7 +70,7 @@ pub fn run_replication(network: &Network, settings: &Settings, index: u32) -> Re
     collector.finish(index, end)
 }
 
-/// Runs every replication of `scenario` on `threads` workers (`None`: one per core), calling
+/// Runs every replication of `scenario` on `threads` servers (`None`: one per core), calling
 /// `on_done` after each replication (for progress bars).
 ///
 /// # Errors

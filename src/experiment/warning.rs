@@ -12,7 +12,7 @@ pub enum Warning {
     Unstable {
         /// The node.
         node: String,
-        /// Offered load per worker, ρ = λ/(cμ).
+        /// Offered load per server, ρ = λ/(cμ).
         utilization: f64,
         /// Arrival rate λ, per second.
         arrival_rate: f64,
@@ -21,7 +21,7 @@ pub enum Warning {
         /// Growth of its queue, messages per second (0 when critically loaded).
         growth_rate: f64,
     },
-    /// Replications stopped because full blocking channels waited on each other.
+    /// Replications stopped because full blocking queues waited on each other.
     Deadlocked {
         /// Replications that deadlocked.
         replications: usize,
@@ -90,7 +90,7 @@ impl fmt::Display for Warning {
             }
             Self::Deadlocked { replications, of } => write!(
                 f,
-                "{replications} of {of} replications deadlocked: full channels with overflow = \"block\" waited on each other, so part of the network could never move again; their figures cover the time until then"
+                "{replications} of {of} replications deadlocked: full queues with overflow = \"block\" waited on each other, so part of the network could never move again; their figures cover the time until then"
             ),
             Self::StoppedEarly { replications, of, max_in_system } => write!(
                 f,

@@ -28,7 +28,7 @@ pub enum ExchangeKind {
     ShortestQueue,
     /// Work distribution: two distinct nodes drawn at random, to the one holding fewer messages.
     PowerOfTwo,
-    /// Work distribution: to the node with the fewest messages per worker (ties at random).
+    /// Work distribution: to the node with the fewest messages per server (ties at random).
     LeastLoaded,
     /// Scatter (MapReduce's map, fork/join): the message is split into parts, `parts` to each
     /// binding, which a node with `join` set to this exchange gathers back into one message.

@@ -58,7 +58,7 @@ metric_enum! {
         ArrivalRate => "arrival_rate" in "/s",
         /// Messages completing service per second.
         Throughput => "throughput" in "/s",
-        /// Time-averaged fraction of the c workers busy.
+        /// Time-averaged fraction of the c servers busy.
         Utilization => "utilization" in "",
         /// Time-averaged messages in the node (waiting plus in service), L.
         MeanInSystem => "mean_in_system" in "",
@@ -68,7 +68,7 @@ metric_enum! {
         MeanWait => "mean_wait" in "s",
         /// Mean time in the node (wait plus service), W.
         MeanSojourn => "mean_sojourn" in "s",
-        /// Fraction of the messages completing service that had to wait for a worker, P(wait).
+        /// Fraction of the messages completing service that had to wait for a server, P(wait).
         WaitProbability => "wait_probability" in "",
         /// Median wait.
         WaitP50 => "wait_p50" in "s",
@@ -82,14 +82,14 @@ metric_enum! {
         SojournP95 => "sojourn_p95" in "s",
         /// 99th percentile of the sojourn.
         SojournP99 => "sojourn_p99" in "s",
-        /// Fraction of offered messages dropped at a full channel.
+        /// Fraction of offered messages dropped at a full queue.
         DropProbability => "drop_probability" in "",
         /// Net growth of messages in the node per second over the window (0 when stable).
         QueueGrowthRate => "queue_growth_rate" in "/s",
         /// Fraction of offered messages that expired (TTL) at the head of the queue.
         ExpiredFraction => "expired_fraction" in "",
-        /// Time-averaged fraction of the workers holding a finished message that a full
-        /// blocking channel downstream cannot take yet.
+        /// Time-averaged fraction of the servers holding a finished message that a full
+        /// blocking queue downstream cannot take yet.
         BlockedFraction => "blocked_fraction" in "",
         /// Mean end-to-end latency (creation to exit) of the messages and copies that leave the
         /// system after this node: the latency seen by this subscriber.
@@ -122,7 +122,7 @@ metric_enum! {
         AllLatencyMean => "all_latency_mean" in "s",
         /// 99th percentile of the delivered-to-all latency.
         AllLatencyP99 => "all_latency_p99" in "s",
-        /// Time-averaged number of its messages waiting to enter a full blocking channel: for an
+        /// Time-averaged number of its messages waiting to enter a full blocking queue: for an
         /// open source, the fraction of time it is blocked.
         BlockedFraction => "blocked_fraction" in "",
     }

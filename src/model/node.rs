@@ -1,4 +1,4 @@
-//! Nodes: a queue served by identical workers, with its capacity, overflow policy, discipline,
+//! Nodes: a queue served by identical servers, with its capacity, overflow policy, discipline,
 //! expiry and routing.
 
 use rand::Rng;
@@ -7,7 +7,7 @@ use super::choice::branch_at;
 use super::distribution::{Distribution, unit_interval};
 use super::ids::{ExchangeId, MessageClassId, Target};
 
-/// What a full channel does with an arriving message.
+/// What a full queue does with an arriving message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overflow {
     /// The arriving message is dropped and counted (ZeroMQ PUB at its HWM, RabbitMQ
@@ -17,7 +17,7 @@ pub enum Overflow {
     /// default `drop-head`).
     DropHead,
     /// Backpressure (ZeroMQ PUSH at its high-water mark): the sender waits until there is room.
-    /// A worker upstream keeps its finished message and stays unavailable (blocking after
+    /// A server upstream keeps its finished message and stays unavailable (blocking after
     /// service); a source holds its message and stops producing.
     Block,
 }
@@ -67,7 +67,7 @@ pub struct Route {
     pub(crate) target: Target,
     /// Probability of this branch, in (0, 1].
     pub(crate) probability: f64,
-    /// Network delay on the way, in seconds (a channel between two processes); `None`: instant.
+    /// Network delay on the way, in seconds (a queue between two processes); `None`: instant.
     pub(crate) delay: Option<Distribution>,
 }
 
@@ -141,18 +141,18 @@ impl Routing {
     }
 }
 
-/// How many identical workers serve a node.
+/// How many identical servers serve a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Servers {
-    /// c ≥ 1 workers.
+    /// c ≥ 1 servers.
     Finite(u32),
-    /// As many workers as messages: nobody waits (a pure delay, such as think time or a
+    /// As many servers as messages: nobody waits (a pure delay, such as think time or a
     /// network hop).
     Infinite,
 }
 
 impl Servers {
-    /// The number of workers, `None` when infinite.
+    /// The number of servers, `None` when infinite.
     #[must_use]
     pub fn count(self) -> Option<u32> {
         match self {
@@ -177,18 +177,18 @@ impl std::fmt::Display for Servers {
     }
 }
 
-/// A process: an inbound channel (queue) served by identical workers.
+/// A process: an inbound channel (queue) served by identical servers.
 #[derive(Debug, Clone)]
 pub struct Node {
     /// Unique name from the scenario.
     pub(crate) name: String,
-    /// Number of identical workers.
+    /// Number of identical servers.
     pub(crate) servers: Servers,
     /// Service time per message, in seconds.
     pub(crate) service: Distribution,
     /// Maximum messages held (waiting plus in service), K ≥ c; `None` is unbounded.
     pub(crate) capacity: Option<u32>,
-    /// What a full channel does.
+    /// What a full queue does.
     pub(crate) overflow: Overflow,
     /// Queue discipline.
     pub(crate) discipline: Discipline,
@@ -216,7 +216,7 @@ impl Node {
         &self.name
     }
 
-    /// Number of identical workers.
+    /// Number of identical servers.
     #[must_use]
     pub fn servers(&self) -> Servers {
         self.servers
@@ -250,7 +250,7 @@ impl Node {
         }
     }
 
-    /// Service rate of one worker, per second.
+    /// Service rate of one server, per second.
     #[must_use]
     pub fn service_rate(&self) -> f64 {
         1.0 / self.service.mean()
@@ -263,8 +263,8 @@ impl Node {
         self.capacity.is_none() && self.ttl.is_none()
     }
 
-    /// Maximum completion rate with every worker busy, c·μ per second (infinite with infinitely
-    /// many workers).
+    /// Maximum completion rate with every server busy, c·μ per second (infinite with infinitely
+    /// many servers).
     #[must_use]
     pub fn capacity_rate(&self) -> f64 {
         self.servers.count().map_or(f64::INFINITY, |c| f64::from(c) * self.service_rate())

@@ -52,13 +52,13 @@ pub struct AnalysisNodeEntry {
     pub arrival_rate: f64,
     /// Messages per second that would arrive with nothing upstream overloaded.
     pub demand_rate: f64,
-    /// Offered load per worker, λ/(cμ).
+    /// Offered load per server, λ/(cμ).
     pub utilization: f64,
     /// Messages completing service per second.
     pub throughput: f64,
     /// Whether ρ < 1.
     pub stable: bool,
-    /// "stable", "saturated" (finite channel at ρ ≥ 1) or "unstable" (unbounded queue at ρ ≥ 1).
+    /// "stable", "saturated" (finite queue at ρ ≥ 1) or "unstable" (unbounded queue at ρ ≥ 1).
     pub verdict: Verdict,
     /// Queue growth in messages per second, λ − cμ (0 when stable).
     pub growth_rate: f64,

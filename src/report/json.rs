@@ -28,7 +28,7 @@ pub struct EstimateEntry {
 pub struct NodeEntry {
     /// The node's name.
     pub name: String,
-    /// Number of workers, c; `null` for infinitely many.
+    /// Number of servers, c; `null` for infinitely many.
     pub servers: Option<u32>,
     /// Maximum messages held, K, or `null` when unbounded.
     pub capacity: Option<u32>,
@@ -119,7 +119,7 @@ pub struct SummaryFile {
     pub max_in_system: u32,
     /// Replications stopped early at that cap (an overloaded network).
     pub stopped_early: usize,
-    /// Replications stopped early because full blocking channels deadlocked.
+    /// Replications stopped early because full blocking queues deadlocked.
     #[serde(default)]
     pub deadlocked: usize,
     /// Per node, in file order.

@@ -1,4 +1,4 @@
-//! Nodes: workers, capacity, overflow, discipline, routes and expiry.
+//! Nodes: servers, capacity, overflow, discipline, routes and expiry.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -98,7 +98,7 @@ fn expiry(
     (ttl, dead_letter)
 }
 
-/// Most workers a node may have; more is better written `servers = "infinite"`.
+/// Most servers a node may have; more is better written `servers = "infinite"`.
 const MAX_SERVERS: i64 = 1_000_000;
 
 fn servers(node: &RawNode, context: &str, problems: &mut Problems) -> Servers {

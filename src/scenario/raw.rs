@@ -132,7 +132,7 @@ impl Visitor<'_> for ServersVisitor {
     type Value = RawServers;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a number of workers, or \"infinite\"")
+        f.write_str("a number of servers, or \"infinite\"")
     }
 
     fn visit_i64<E: de::Error>(self, value: i64) -> Result<RawServers, E> {
@@ -148,7 +148,7 @@ impl Visitor<'_> for ServersVisitor {
             Ok(RawServers::Infinite)
         } else {
             Err(E::custom(format!(
-                "invalid servers '{text}', which should be a number of workers or \"infinite\""
+                "invalid servers '{text}', which should be a count such as 4, or \"infinite\""
             )))
         }
     }

@@ -69,7 +69,7 @@ struct NodeStats {
     classes: Vec<ClassStats>,
     /// Waits and sojourns per message class, when the network has several.
     message_classes: Vec<ClassStats>,
-    /// Messages completing service that waited for a worker.
+    /// Messages completing service that waited for a server.
     waited: u64,
 }
 
@@ -276,8 +276,8 @@ impl NodeStats {
         let mut metrics = MetricValues::default();
         metrics.set(NodeMetric::ArrivalRate, per_second(counts.arrivals as f64));
         metrics.set(NodeMetric::Throughput, per_second(counts.departures as f64));
-        // Undefined with infinitely many workers: mean_in_system counts the busy ones.
-        // Utilisation counts the workers serving; blocked ones are reported apart.
+        // Undefined with infinitely many servers: mean_in_system counts the busy ones.
+        // Utilisation counts the servers serving; blocked ones are reported apart.
         let per_worker = |area: f64| self.servers.and_then(|c| per_second(area / f64::from(c)));
         metrics.set(NodeMetric::Utilization, per_worker(self.area_busy - self.area_blocked));
         metrics.set(NodeMetric::BlockedFraction, per_worker(self.area_blocked));

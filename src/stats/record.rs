@@ -31,7 +31,7 @@ pub struct NodeCounts {
     pub arrivals: u64,
     /// Messages that completed service.
     pub departures: u64,
-    /// Messages dropped at a full channel.
+    /// Messages dropped at a full queue.
     pub drops: u64,
     /// Messages that expired (TTL) at the head of the queue.
     pub expired: u64,
@@ -104,7 +104,7 @@ pub struct SourceReplication {
     pub metrics: MetricValues<SourceMetric>,
     /// Messages and copies delivered (left the system) in the window.
     pub delivered: u64,
-    /// Messages and copies dropped (at full channels or as unroutable) in the window.
+    /// Messages and copies dropped (at full queues or as unroutable) in the window.
     pub dropped: u64,
     /// The latencies behind the percentiles.
     pub histograms: SourceHistograms,

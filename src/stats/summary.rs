@@ -43,7 +43,7 @@ pub struct Summary {
     pub events: u64,
     /// Replications stopped early at the cap on messages in the system.
     pub stopped_early: usize,
-    /// Replications stopped early because full blocking channels deadlocked.
+    /// Replications stopped early because full blocking queues deadlocked.
     pub deadlocked: usize,
     /// Per node, in network order.
     pub nodes: Vec<EntitySummary<NodeMetric>>,

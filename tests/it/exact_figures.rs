@@ -6,8 +6,8 @@
 //! As in theory.rs (see [`Family`]): a Bonferroni interval over the [`CHECKS`] comparisons of
 //! this module, a precision floor of [`PRECISION`] on every 95% half-width (the runs are sized
 //! for about half of it), [`PERCENTILE_BIAS`] more for percentiles, and seed 1 everywhere. A
-//! theory value of 0 (the drop probability of an unbounded channel, the wait with infinitely many
-//! workers) demands a simulated 0 in every replication. Figures compared with a hand computation
+//! theory value of 0 (the drop probability of an unbounded queue, the wait with infinitely many
+//! servers) demands a simulated 0 in every replication. Figures compared with a hand computation
 //! agree to 1e-12 relative (rounding only).
 
 use kendall::model::Metric;
@@ -46,7 +46,7 @@ fn is_percentile(key: &str) -> bool {
 struct NodeExpectation<'a> {
     name: &'static str,
     model: &'static str,
-    /// Fragment of the method of the mean figures (and of a finite channel's drop probability).
+    /// Fragment of the method of the mean figures (and of a finite queue's drop probability).
     means: &'static str,
     /// Metrics expected to be labelled exact with a value, in report order.
     exact: &'a [NodeMetric],
@@ -57,13 +57,13 @@ fn expected_method(key: &str, means: &'static str, bounded: bool) -> &'static st
     match key {
         "arrival_rate" | "throughput" => "traffic equations",
         "utilization" => "λ/(cμ)",
-        "drop_probability" if !bounded => "unbounded channel",
+        "drop_probability" if !bounded => "unbounded queue",
         "expired_fraction" => "no TTL",
-        "blocked_fraction" => "no blocking channel",
+        "blocked_fraction" => "no blocking queue",
         "latency_mean" | "all_latency_mean" => "Little",
         "delivered_fraction" | "all_delivered_fraction" => "absorption",
-        // With infinitely many workers nobody waits: the wait percentiles are 0.
-        key if is_percentile(key) && means == "M/G/∞" => "infinitely many workers",
+        // With infinitely many servers nobody waits: the wait percentiles are 0.
+        key if is_percentile(key) && means == "M/G/∞" => "infinitely many servers",
         key if is_percentile(key) => "M/M/c FCFS waiting-time distribution",
         _ => means,
     }
@@ -194,7 +194,7 @@ const MEANS_NODE: &[NodeMetric] = &[
     NodeMetric::BlockedFraction,
 ];
 
-/// Source metrics exact behind a single finite channel: the delivered messages' latency is the
+/// Source metrics exact behind a single finite queue: the delivered messages' latency is the
 /// admitted messages' sojourn W.
 const LOSSY_SOURCE: &[SourceMetric] = &[
     SourceMetric::LatencyMean,
@@ -298,7 +298,7 @@ fn mg1_exact_figures_match_the_simulator() {
 }
 
 /// M/G/∞ with lognormal service of mean 2 s and cv 1, lambda = 3: L = lambda E[S] = 6, W = 2 s,
-/// Wq = Lq = 0 (utilisation is undefined with infinitely many workers).
+/// Wq = Lq = 0 (utilisation is undefined with infinitely many servers).
 #[test]
 fn mg_infinity_exact_figures_match_the_simulator() {
     let node = "servers = \"infinite\"\nservice = { dist = \"lognormal\", mean = \"2s\", cv = 1.0 }";

@@ -18,13 +18,13 @@ use crate::support::{FEATURES, ScenarioBuilder, analysis, assert_analyzed, node_
 /// The bindings of the fork `split`: one part to a, one to b.
 const BRANCHES: [&str; 2] = [r#"{ to = "a" }"#, r#"{ to = "b" }"#];
 
-/// The fields of the join node `gather`: infinitely many workers, deterministic 10 ms.
+/// The fields of the join node `gather`: infinitely many servers, deterministic 10 ms.
 const GATHER: &str =
     "join = \"split\"\nservers = \"infinite\"\nservice = { dist = \"deterministic\", value = \"10ms\" }";
 
-/// A Poisson source at `lambda` into a fork `split` whose two parts go to the single-worker
+/// A Poisson source at `lambda` into a fork `split` whose two parts go to the single-server
 /// exponential nodes a and b (mean 1 s; `a_extra` holds more fields of a), both routing to the
-/// join node `gather`: infinitely many workers, deterministic 10 ms.
+/// join node `gather`: infinitely many servers, deterministic 10 ms.
 fn fork_join(duration_s: f64, warmup_s: f64, lambda: f64, a_extra: &str) -> String {
     ScenarioBuilder::simulated(duration_s, warmup_s, 20)
         .source("jobs", "split", lambda, "")

@@ -1,6 +1,6 @@
 //! Stability, bottleneck and headroom in `analyze`: how far the load can grow, which node
 //! saturates first, and, past saturation, how fast a queue grows and when it fills; by hand,
-//! and at the edges (rho exactly 1, only infinitely many workers, only finite channels, rates
+//! and at the edges (rho exactly 1, only infinitely many servers, only finite queues, rates
 //! of 1e-12 and 1e12), where the command line must agree with the library and print no NaN.
 //!
 //! Reference values are compared with the library's to 1e-12 relative (rounding only) unless a
@@ -14,8 +14,8 @@ use crate::support::{
     ScenarioBuilder, analysis, analyze_checked, assert_close, figure, figure_value, node, one_node, scenario,
 };
 
-/// A tandem with a second source, by hand. s1 (3/s) → x (4 workers of mean 0.5 s, c mu = 8/s),
-/// which sends half to y (1 worker of mean 0.1 s, mu = 10/s) and lets half exit; s2 (1/s) → y
+/// A tandem with a second source, by hand. s1 (3/s) → x (4 servers of mean 0.5 s, c mu = 8/s),
+/// which sends half to y (1 server of mean 0.1 s, mu = 10/s) and lets half exit; s2 (1/s) → y
 /// directly. lambda_x = 3, lambda_y = 1 + 1.5 = 2.5: rho_x = 0.375, rho_y = 0.25, so x is the
 /// bottleneck although y gets less work per message. Scaling every source by h: x saturates at
 /// 3h = 8, y at 2.5h = 10, so the headroom is 8/3 and the maximum throughput 8/3 × 4 = 32/3
@@ -56,9 +56,9 @@ fn headroom_max_throughput_and_bottleneck_of_a_tandem_by_hand() {
     assert!((max - 32.0 / 7.0).abs() <= 1e-11, "{max}");
 }
 
-/// An overloaded node, by hand: 5 messages/s into 2 workers of mean 0.5 s (c mu = 4/s). Its queue
+/// An overloaded node, by hand: 5 messages/s into 2 servers of mean 0.5 s (c mu = 4/s). Its queue
 /// grows by lambda − c mu = 1 message/s, so it holds 10^6 (the default N) after 10^6 s, and N =
-/// 500 after 500 s. Downstream, one worker of mean 0.2 s receives only the 4/s the overloaded
+/// 500 after 500 s. Downstream, one server of mean 0.2 s receives only the 4/s the overloaded
 /// node passes (demand 5/s): rho = 0.8, stable. The system is unstable, the overloaded node is
 /// the bottleneck (rho 1.25), and the headroom is 4/5: the load must shrink by a fifth.
 ///
@@ -114,7 +114,7 @@ fn growth_rate_and_time_to_fill_of_an_overloaded_node_by_hand() {
         assert_close("growth", buffer.growth_rate, 0.0);
         assert_close("N", buffer.fill_target, 10.0);
         assert_close("time to full", buffer.time_to_fill.expect("a time to fill"), 5.0);
-        // A finite channel is always stable as a whole: it drops instead of growing.
+        // A finite queue is always stable as a whole: it drops instead of growing.
         assert!(analysis.system.stable);
     }
 }
@@ -127,7 +127,7 @@ fn growth_rate_and_time_to_fill_of_an_overloaded_node_by_hand() {
 /// system is unstable; no growth at all is possible, so the headroom is exactly 1 and the
 /// maximum throughput is today's rate. `kendall` warns.
 ///
-/// A bounded channel at rho = 1 is a different matter: it has a steady state, M/M/2/5 with
+/// A bounded queue at rho = 1 is a different matter: it has a steady state, M/M/2/5 with
 /// a = c = 2: p_n ∝ 1, 2, 2, 2, 2, 2, so it drops p_5 = 2/11 and holds L = 30/11.
 #[test]
 fn rho_exactly_one() {
@@ -174,10 +174,10 @@ fn rho_exactly_one() {
     assert!(analysis.system.stable);
 }
 
-/// Only infinitely many workers: nobody ever waits, so no load saturates a queue and there is no
+/// Only infinitely many servers: nobody ever waits, so no load saturates a queue and there is no
 /// headroom (null, with headroom_reason). 1e6 arrivals/s, each held an exponential hour: M/M/∞,
 /// L = lambda E[S] = 3.6e9 in flight, W = 3600 s, the sojourn p99 is the service time's,
-/// ln(100) × 3600 s, and the utilisation of infinitely many workers is undefined (null, with a
+/// ln(100) × 3600 s, and the utilisation of infinitely many servers is undefined (null, with a
 /// reason).
 #[test]
 fn infinite_servers_never_saturate() {
@@ -198,7 +198,7 @@ fn infinite_servers_never_saturate() {
     assert!(system.headroom_reason.is_some());
 }
 
-/// Only finite channels: no queue can grow, overload drops instead, so there is no headroom
+/// Only finite queues: no queue can grow, overload drops instead, so there is no headroom
 /// (null, with headroom_reason) and no maximum throughput. M/M/2/4 offered 3/s drops 81/203 (see
 /// [`crate::erlang::mmck_blocking_by_hand`]) and passes 366/203 per second to an M/M/1/3.
 #[test]
@@ -236,10 +236,10 @@ fn a_tiny_arrival_rate() {
     assert!((max - 1.0).abs() <= 1e-12, "{max}");
 }
 
-/// Rates of 1e12 per second. 1e12 arrivals/s into 1000 workers of rate 1e12 (rho = 0.001):
+/// Rates of 1e12 per second. 1e12 arrivals/s into 1000 servers of rate 1e12 (rho = 0.001):
 /// W = 1e-12 s, L = a = 1; the sojourn p99 is that of the service time, ln(100) × 1e-12 s (within
-/// 1e-6: the wait is negligible). The same arrivals into one worker of mean 1 s: the queue grows
-/// by 1e12 − 1 per second and holds 10^6 after about 1e-6 s. And a worker of rate 1e12 behind a
+/// 1e-6: the wait is negligible). The same arrivals into one server of mean 1 s: the queue grows
+/// by 1e12 − 1 per second and holds 10^6 after about 1e-6 s. And a server of rate 1e12 behind a
 /// source of 1/s: rho = 1e-12.
 #[test]
 fn huge_rates() {

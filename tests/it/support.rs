@@ -120,7 +120,7 @@ impl ScenarioBuilder {
         )
     }
 
-    /// Adds a node `name` of `servers` workers whose service is exponential of mean `mean_s`
+    /// Adds a node `name` of `servers` servers whose service is exponential of mean `mean_s`
     /// seconds.
     pub fn node(&mut self, name: &str, servers: u32, mean_s: f64, extra: &str) -> &mut Self {
         self.node_with(
@@ -131,7 +131,7 @@ impl ScenarioBuilder {
         )
     }
 
-    /// Adds a node `name` with the given fields: another service law, infinitely many workers.
+    /// Adds a node `name` with the given fields: another service law, infinitely many servers.
     pub fn node_with(&mut self, name: &str, fields: &str) -> &mut Self {
         self.table("[[node]]", &format!("name = \"{name}\"\n{fields}"))
     }
@@ -246,7 +246,7 @@ impl Family {
     /// Asserts that the 95% half-width of `estimate` is at most `precision` of `theory`, and
     /// that `theory` lies within the Bonferroni interval, widened by `bias` relative for a known
     /// bias of the estimator. A theory value of 0 thus demands a simulated 0 in every replication
-    /// (a drop probability of an unbounded channel, a wait with infinitely many workers).
+    /// (a drop probability of an unbounded queue, a wait with infinitely many servers).
     pub fn assert_agrees(&self, what: &str, estimate: Option<Estimate>, theory: f64, bias: f64) {
         let estimate = estimate.unwrap_or_else(|| panic!("{what}: no estimate"));
         let freedom = f64::from(u32::try_from(estimate.samples).expect("few replications")) - 1.0;

@@ -76,8 +76,8 @@ mod tests {
     use crate::model::Scenario;
     use crate::model::{NodeId, Target};
 
-    /// One source into a work-distributing exchange of `kind` over four single-worker nodes,
-    /// `n0` to `n3`, except `n3`, which has two workers.
+    /// One source into a work-distributing exchange of `kind` over four single-server nodes,
+    /// `n0` to `n3`, except `n3`, which has two servers.
     fn balancer(kind: &str) -> Scenario {
         scenario(&format!(
             r#"
@@ -141,7 +141,7 @@ mod tests {
         }
     }
 
-    /// Least-loaded compares messages per worker: n3 holds 2 messages at 2 workers (1 each) and
+    /// Least-loaded compares messages per server: n3 holds 2 messages at 2 servers (1 each) and
     /// ties with n2 (1 at 1), while n0 and n1 hold 2 each; binomial(20 000, 1/2) has standard
     /// deviation 70.7, and 350 is 4.9 of them.
     #[test]

@@ -1,13 +1,13 @@
-//! Backpressure (`overflow = "block"`): senders that find a blocking channel full hold their
-//! message, a worker after its service or a source before injecting it, until the channel has
-//! room; and the search for a deadlock, a set of full channels that wait on each other.
+//! Backpressure (`overflow = "block"`): senders that find a blocking queue full hold their
+//! message, a server after its service or a source before injecting it, until the queue has
+//! room; and the search for a deadlock, a set of full queues that wait on each other.
 
 use super::{Replication, Station};
 use crate::engine::Observer;
 use crate::engine::messages::MessageId;
 use crate::model::{Network, NodeId, Overflow, SourceId};
 
-/// A message waiting to enter a full blocking channel, and who holds it meanwhile.
+/// A message waiting to enter a full blocking queue, and who holds it meanwhile.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Blocked {
     holder: Holder,
@@ -17,7 +17,7 @@ pub(super) struct Blocked {
 /// Who holds a blocked message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Holder {
-    /// A worker of this node, which finished the message and stays unavailable.
+    /// A server of this node, which finished the message and stays unavailable.
     Node(NodeId),
     /// A source, which stops producing until the message is taken.
     Source(SourceId),
@@ -47,8 +47,8 @@ impl<O: Observer> Replication<'_, O> {
         self.observer.source_blocked(source_id, self.now, self.held[source_id.index()]);
     }
 
-    /// Blocking after service: a worker of `node_id` keeps the `message` it finished until the
-    /// full `next` has room. When that blocks the node's last worker, the deadlock search runs.
+    /// Blocking after service: a server of `node_id` keeps the `message` it finished until the
+    /// full `next` has room. When that blocks the node's last server, the deadlock search runs.
     #[inline(never)]
     pub(super) fn hold_at_worker(&mut self, node_id: NodeId, next: NodeId, message: MessageId) {
         let station = &mut self.stations[node_id.index()];
@@ -61,7 +61,7 @@ impl<O: Observer> Replication<'_, O> {
         }
     }
 
-    /// A message left `node_id`: senders blocked on its channel, if any, may move in.
+    /// A message left `node_id`: senders blocked on its queue, if any, may move in.
     #[inline(always)]
     pub(super) fn unblock(&mut self, node_id: NodeId) {
         if !self.stations[node_id.index()].senders.is_empty() {
@@ -69,8 +69,8 @@ impl<O: Observer> Replication<'_, O> {
         }
     }
 
-    /// A blocking channel has room again: its earliest-blocked senders move their messages in,
-    /// and each upstream worker so released takes its next message (which may in turn release
+    /// A blocking queue has room again: its earliest-blocked senders move their messages in,
+    /// and each upstream server so released takes its next message (which may in turn release
     /// the senders blocked on its own node).
     #[inline(never)]
     fn release_senders(&mut self, node_id: NodeId) {
@@ -99,7 +99,7 @@ impl<O: Observer> Replication<'_, O> {
     }
 }
 
-/// The search for a deadlock around a node whose last worker just blocked.
+/// The search for a deadlock around a node whose last server just blocked.
 #[derive(Debug)]
 pub(super) struct DeadlockSearch {
     /// Marks of the nodes the search has reached, one per node.
@@ -114,9 +114,9 @@ impl DeadlockSearch {
         Self { reached: vec![false; nodes], pending: Vec::new() }
     }
 
-    /// Whether the node `start`, every worker of which is blocked, is part of a deadlock: every
-    /// node its blocked workers wait on, and every node theirs wait on, and so on, has all its
-    /// workers blocked too and no expiry pending that could free a slot. Nothing in that set
+    /// Whether the node `start`, every server of which is blocked, is part of a deadlock: every
+    /// node its blocked servers wait on, and every node theirs wait on, and so on, has all its
+    /// servers blocked too and no expiry pending that could free a slot. Nothing in that set
     /// can then move again, whatever happens elsewhere.
     #[inline(never)]
     fn frozen_from(&mut self, start: NodeId, network: &Network, stations: &[Station]) -> bool {
@@ -132,7 +132,7 @@ impl DeadlockSearch {
             if !all_blocked || may_expire {
                 return false;
             }
-            // The nodes where this node's workers wait for room.
+            // The nodes where this node's servers wait for room.
             for (index, waited_on) in stations.iter().enumerate() {
                 let holds = waited_on.senders.iter().any(|blocked| blocked.holder == Holder::Node(node_id));
                 if holds && !self.reached[index] {
@@ -152,7 +152,7 @@ mod tests {
     use crate::engine::messages::MessageId;
     use crate::model::{NodeId, Target};
 
-    /// Two single-worker nodes with blocking channels of capacity 1: `a` sends to `b`, and `b`
+    /// Two single-server nodes with blocking queues of capacity 1: `a` sends to `b`, and `b`
     /// to `a` (with probability 0.9 when `cycle`, else never), else to the exit. Service takes
     /// `a_s` and `b_s` seconds.
     fn pair(cycle: bool, a_s: f64, b_s: f64) -> crate::model::Scenario {
@@ -202,20 +202,20 @@ mod tests {
         assert_eq!(blocked_at_a, vec![(0.0, 0), (1.0, 1), (5.0, 0)]);
     }
 
-    /// Two full blocking channels that route to each other: the search finds a deadlock only
-    /// when the workers of both hold a message for the other.
+    /// Two full blocking queues that route to each other: the search finds a deadlock only
+    /// when the servers of both hold a message for the other.
     #[test]
     fn a_cycle_of_full_channels_is_a_deadlock() {
         let scenario = pair(true, 1.0, 1.0);
         let mut replication = replication(&scenario);
         let (a, b) = (NodeId(0), NodeId(1));
         let mut search = DeadlockSearch::new(2);
-        // a's worker holds a message for b; b's worker is still serving.
+        // a's server holds a message for b; b's server is still serving.
         replication.stations[a.index()].blocked = 1;
         let held_by = |node| Blocked { holder: Holder::Node(node), message: MessageId(0) };
         replication.stations[b.index()].senders.push_back(held_by(a));
         assert!(!search.frozen_from(a, &scenario.network, &replication.stations));
-        // b's worker now holds a message for a: neither can move again.
+        // b's server now holds a message for a: neither can move again.
         replication.stations[b.index()].blocked = 1;
         replication.stations[a.index()].senders.push_back(held_by(b));
         assert!(search.frozen_from(a, &scenario.network, &replication.stations));

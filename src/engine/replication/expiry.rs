@@ -62,7 +62,7 @@ mod tests {
     use super::super::testing::{replication, scenario};
     use crate::model::{NodeId, Target};
 
-    /// One worker serving for 10 s with a TTL of 3 s, expired messages going to `dead_letter`
+    /// One server serving for 10 s with a TTL of 3 s, expired messages going to `dead_letter`
     /// (a node `dlq` serving for 1 s) or dropped.
     fn ttl_node(dead_letter: bool) -> crate::model::Scenario {
         let dead_letter = if dead_letter { r#"dead_letter = "dlq""# } else { "" };
@@ -85,7 +85,7 @@ mod tests {
     }
 
     /// Messages arrive at t = 0, 1 and 2: the first is served until t = 10; the others wait and
-    /// expire at their deadlines, 4 and 5, long before a worker is free.
+    /// expire at their deadlines, 4 and 5, long before a server is free.
     #[test]
     fn waiting_messages_expire_at_their_deadline() {
         let scenario = ttl_node(false);

@@ -53,7 +53,7 @@ mod tests {
     use super::super::testing::{replication, scenario};
     use crate::model::{ExchangeId, NodeId, Target};
 
-    /// A fork `split` into 2 parts for `map` (`servers` workers serving 1 s, holding at most
+    /// A fork `split` into 2 parts for `map` (`servers` servers serving 1 s, holding at most
     /// `capacity`, dropping the rest), whose parts the node `reduce` (1 s) joins.
     fn scatter_gather(servers: u32, capacity: u32) -> crate::model::Scenario {
         scenario(&format!(

@@ -10,7 +10,7 @@ use crate::model::NodeId;
 impl<O: Observer> Replication<'_, O> {
     /// Interrupts the lowest-priority message in service if its class is below `class` (the
     /// most recently started among equals), and puts it back at the front of its class with
-    /// the service it still owes. Returns whether a worker was freed.
+    /// the service it still owes. Returns whether a server was freed.
     #[inline(never)]
     pub(super) fn preempt(&mut self, node_id: NodeId, class: usize) -> bool {
         let station = &self.stations[node_id.index()];
@@ -53,7 +53,7 @@ mod tests {
     use super::super::testing::{replication, scenario};
     use crate::model::{NodeId, Target};
 
-    /// One preemptive worker serving every message for 4 s; priorities 1 (urgent) and 0.
+    /// One preemptive server serving every message for 4 s; priorities 1 (urgent) and 0.
     fn preemptive() -> crate::model::Scenario {
         scenario(
             r#"

@@ -31,7 +31,7 @@ pub struct Record {
     pub expired: Vec<(NodeId, bool)>,
     /// Deliveries: the latency of each message that left the system, seconds.
     pub deliveries: Vec<f64>,
-    /// Messages dropped at full channels.
+    /// Messages dropped at full queues.
     pub drops: Vec<NodeId>,
     /// Forked messages lost.
     pub lost: u32,
