@@ -1,6 +1,5 @@
 //! Typed warnings about a scenario or a run: what a user should know before trusting the figures.
-
-use std::fmt;
+//! [`report`](crate::report) words them.
 
 use crate::analytic::{Analysis, Verdict};
 use crate::stats::ReplicationResult;
@@ -71,31 +70,5 @@ impl Warning {
             warnings.push(Self::StoppedEarly { replications: stopped, of, max_in_system });
         }
         warnings
-    }
-}
-
-impl fmt::Display for Warning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Unstable { node, utilization, arrival_rate, capacity_rate, growth_rate } => {
-                let growth = if *growth_rate > 0.0 {
-                    format!("its queue grows by about {growth_rate:.6} messages/s")
-                } else {
-                    "it is critically loaded: its queue grows like the square root of time".to_owned()
-                };
-                write!(
-                    f,
-                    "node '{node}' is unstable: rho = {utilization:.4} >= 1 (λ = {arrival_rate:.6}/s, cμ = {capacity_rate:.6}/s); {growth}"
-                )
-            }
-            Self::Deadlocked { replications, of } => write!(
-                f,
-                "{replications} of {of} replications deadlocked: full queues with overflow = \"block\" waited on each other, so part of the network could never move again; their figures cover the time until then"
-            ),
-            Self::StoppedEarly { replications, of, max_in_system } => write!(
-                f,
-                "{replications} of {of} replications stopped early with {max_in_system} messages in the system: the network is overloaded (see queue_growth_rate)"
-            ),
-        }
     }
 }

@@ -221,12 +221,19 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
     match (system.headroom, &system.headroom_reason) {
         (Some(headroom), _) => {
             let max = system.max_throughput.map_or_else(|| "-".to_owned(), number);
-            let _ = writeln!(
-                out,
-                "headroom: all arrival rates can grow by a factor {} before a queue saturates; max throughput {max}/s (offered {}/s)",
-                number(headroom),
-                number(system.offered_rate)
-            );
+            let change = if headroom >= 1.0 {
+                format!(
+                    "all arrival rates can grow by a factor {} before a queue saturates",
+                    number(headroom)
+                )
+            } else {
+                format!(
+                    "none: all arrival rates must fall to {} of today's before every queue is stable",
+                    number(headroom)
+                )
+            };
+            let offered = number(system.offered_rate);
+            let _ = writeln!(out, "headroom: {change}; max throughput {max}/s (offered {offered}/s)");
         }
         (None, reason) => {
             let _ = writeln!(out, "headroom: none ({})", reason.as_deref().unwrap_or("unknown"));

@@ -9,6 +9,7 @@ mod exporter;
 mod files;
 mod json;
 mod table;
+mod warning;
 
 pub use analysis::{
     AnalysisClassEntry, AnalysisFile, AnalysisNamedEntry, AnalysisNodeEntry, SystemEntry, render_analysis,
@@ -20,4 +21,4 @@ pub use exporter::{
 };
 pub use files::{ReportError, pretty_json};
 pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, SummaryFile};
-pub use table::render_table;
+pub use table::{count, number, render_table};

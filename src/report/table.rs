@@ -8,17 +8,37 @@ use super::json::{EstimateEntry, SummaryFile};
 use crate::analytic::Figure;
 use crate::stats::{ExchangeMetric, MessageClassMetric, Metric, NodeClassMetric, NodeMetric, SourceMetric};
 
-/// A number with four significant digits, without exponent for everyday magnitudes.
-pub(super) fn number(value: f64) -> String {
+/// A number with four significant digits: plain for everyday magnitudes (10⁻³ to 10⁶), else in
+/// engineering notation (an exponent that is a multiple of 3: `12.35e9`, `6.223e-61`).
+#[must_use]
+pub fn number(value: f64) -> String {
     let magnitude = value.abs();
-    if value == 0.0 {
-        "0".to_owned()
-    } else if (1e-3..1e6).contains(&magnitude) {
-        let decimals = 3 - magnitude.log10().floor().clamp(-3.0, 3.0) as i32;
-        format!("{value:.prec$}", prec = usize::try_from(decimals.max(0)).unwrap_or(0))
-    } else {
-        format!("{value:.3e}")
+    if value == 0.0 || !value.is_finite() {
+        return if value == 0.0 { "0".to_owned() } else { value.to_string() };
     }
+    // Round to four significant digits first, so that 999.96 becomes 1000, not 999.10; the
+    // mantissa and exponent are read off the rounded text, which cannot overflow or underflow.
+    let scientific = format!("{value:.3e}");
+    let (digits, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let (digits, exponent): (f64, i32) = (digits.parse().unwrap_or(value), exponent.parse().unwrap_or(0));
+    if (1e-3..1e6).contains(&magnitude) {
+        let rounded = digits * 10f64.powi(exponent);
+        let decimals = usize::try_from((3 - exponent).max(0)).unwrap_or(0);
+        format!("{rounded:.decimals$}")
+    } else {
+        let engineering = exponent.div_euclid(3) * 3;
+        let shift = exponent - engineering;
+        let mantissa = digits * 10f64.powi(shift);
+        let decimals = usize::try_from(3 - shift).unwrap_or(0);
+        format!("{mantissa:.decimals$}e{engineering}")
+    }
+}
+
+/// "1 replication", "10 replications".
+#[must_use]
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 /// Relative difference of the simulated mean from theory, as a percentage.
@@ -73,9 +93,9 @@ pub fn render_table(summary: &SummaryFile) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "scenario {}: {} replications of {}s after {}s warm-up, seed {}; {} events in {:.2}s",
+        "scenario {}: {} of {}s after {}s warm-up, seed {}; {} events in {:.2}s",
         summary.scenario,
-        summary.replications,
+        count(summary.replications, "replication"),
         summary.duration,
         summary.warmup,
         summary.seed,
@@ -133,6 +153,13 @@ mod tests {
         assert_eq!(number(8.941_23), "8.941");
         assert_eq!(number(1234.5678), "1235");
         assert_eq!(number(0.0), "0");
-        assert_eq!(number(2.5e-7), "2.500e-7");
+        // Engineering notation outside 10⁻³..10⁶: exponents in steps of three.
+        assert_eq!(number(2.5e-7), "250.0e-9");
+        assert_eq!(number(6.223e247), "62.23e246");
+        assert_eq!(number(1e-308), "10.00e-309");
+        assert_eq!(number(-12_345_678.0), "-12.35e6");
+        assert_eq!(number(999.96), "1000");
+        assert_eq!(count(1_u32, "replication"), "1 replication");
+        assert_eq!(count(3_u32, "replication"), "3 replications");
     }
 }

@@ -113,7 +113,7 @@ fn analyze_fill_flag() {
         assert_close("N", n.fill_target, fill);
         assert_close("time to fill", n.time_to_fill.expect("a time to fill"), fill);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("node 'n'") && stderr.contains("rho = 1.2500"), "{stderr}");
+        assert!(stderr.contains("node 'n'") && stderr.contains("rho = 1.250"), "{stderr}");
     }
     for bad in ["0", "-3", "abc", "inf"] {
         let output = analyze_cli(&path, &dir.path().join("bad"), &["--fill", bad]);
@@ -249,6 +249,6 @@ fn run_warns_about_an_overloaded_node() {
         .expect("kendall runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("warning: node 'server' is unstable: rho = 1.5000"), "{stderr}");
+    assert!(stderr.contains("warning: node 'server' is unstable: rho = 1.500"), "{stderr}");
     assert!(stderr.contains("0.5"), "the growth rate: {stderr}");
 }

@@ -158,7 +158,7 @@ fn rho_exactly_one() {
         assert_eq!(system.headroom, Some(1.0), "{case}");
         assert_eq!(system.max_throughput, Some(system.offered_rate), "{case}");
         assert!(
-            stderr.contains("warning: node 'n' is unstable") && stderr.contains("rho = 1.0000"),
+            stderr.contains("warning: node 'n' is unstable") && stderr.contains("rho = 1.000"),
             "{stderr}"
         );
     }

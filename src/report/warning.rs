@@ -1,0 +1,59 @@
+//! Warnings in words, for the terminal.
+
+use std::fmt;
+
+use super::table::{count, number};
+use crate::experiment::Warning;
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unstable { node, utilization, arrival_rate, capacity_rate, growth_rate } => {
+                let growth = if *growth_rate > 0.0 {
+                    format!("its queue grows by about {} messages/s", number(*growth_rate))
+                } else {
+                    "it is critically loaded: its queue grows like the square root of time".to_owned()
+                };
+                write!(
+                    f,
+                    "node '{node}' is unstable: rho = {} >= 1 (λ = {}/s, cμ = {}/s); {growth}",
+                    number(*utilization),
+                    number(*arrival_rate),
+                    number(*capacity_rate)
+                )
+            }
+            Self::Deadlocked { replications, of } => write!(
+                f,
+                "{replications} of {} deadlocked: full queues with overflow = \"block\" waited on each other, so part of the network could never move again; their figures cover the time until then",
+                count(*of as u64, "replication")
+            ),
+            Self::StoppedEarly { replications, of, max_in_system } => write!(
+                f,
+                "{replications} of {} stopped early with {max_in_system} messages in the system: the network is overloaded (see queue_growth_rate)",
+                count(*of as u64, "replication")
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_read_well_at_any_magnitude() {
+        let unstable = Warning::Unstable {
+            node: "parser".into(),
+            utilization: 5e307,
+            arrival_rate: 1e308,
+            capacity_rate: 2.0,
+            growth_rate: 1e308,
+        };
+        assert_eq!(
+            unstable.to_string(),
+            "node 'parser' is unstable: rho = 50.00e306 >= 1 (λ = 100.0e306/s, cμ = 2.000/s); its queue grows by about 100.0e306 messages/s"
+        );
+        let stopped = Warning::StoppedEarly { replications: 1, of: 1, max_in_system: 1000 };
+        assert!(stopped.to_string().starts_with("1 of 1 replication stopped early"));
+    }
+}
