@@ -102,7 +102,9 @@ pub enum CompareError {
 
 /// Loads the configurations of a comparison: each file (the first is the baseline), then each
 /// group of `variants` applied to the first file. `overrides` apply to all; every configuration
-/// then takes the baseline's seed and replications (see the [module](self) documentation).
+/// then runs the baseline's seed and number of replications, whatever its own file says, so
+/// that replications pair up (durations and warm-ups stay each file's own unless overridden).
+/// Names are file stems and variation labels, made unique by `#2`, `#3`...
 ///
 /// # Errors
 /// A bad file, a bad variation (naming it), a variation of the seed or the replications, or
