@@ -37,9 +37,14 @@ enum Command {
     /// Solve what theory can, in milliseconds: traffic equations, utilisation, stability, the
     /// bottleneck, the headroom and closed-form waits (exact or approximate, labelled).
     Analyze(AnalyzeArgs),
-    /// Compare configurations on common random numbers: each metric's mean per configuration and
-    /// its difference to the first (the baseline) with a paired 95% CI, marked significant when
-    /// the CI excludes 0. Writes compare.json and compare.csv.
+    /// Compare configurations on common random numbers: each metric's difference to the first,
+    /// with a paired 95% CI.
+    ///
+    /// Every configuration (each file, or the first file with --set / --variant edits) runs the
+    /// baseline's seed and replications, so replication i of each sees the same arrivals,
+    /// headers and service times. For every metric present in all of them: each mean with its
+    /// CI, and the difference to the first (the baseline) with a paired t 95% CI, marked
+    /// significant (*) when the CI excludes 0. Writes compare.json and compare.csv.
     Compare(CompareArgs),
 }
 
@@ -49,8 +54,9 @@ struct CompareArgs {
     /// --variant. Every configuration runs the baseline's seed and replications.
     #[arg(required = true, value_name = "SCENARIO")]
     scenarios: Vec<PathBuf>,
-    /// Edit the first file by path, e.g. node.storage.servers=8 (paths as for sweep's --vary);
-    /// repeated, the edits together make ONE more configuration, named by them.
+    /// Edit the first file by path, e.g. node.storage.servers=8, load=1.5,
+    /// source.NAME.interarrival.rate=900, node.NAME.service.mean=4ms; repeated, the edits
+    /// together make ONE more configuration, named by them (a bad path lists the valid ones).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<Variation>,
     /// One more configuration: the first file with every space-separated PATH=VALUE of the list
