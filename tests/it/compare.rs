@@ -225,3 +225,31 @@ fn bad_configurations_are_rejected_naming_the_token() {
         assert!(!out.exists(), "{args:?}: an output directory was created for a bad input");
     }
 }
+
+/// Configurations are named by file stem, then by their variations as written; a repeated name
+/// gets `#2`. Every configuration takes the baseline's seed and replications, whatever its own
+/// file says, and keeps its own duration.
+#[test]
+fn configurations_are_named_and_share_the_baseline_seed_and_replications() {
+    let dir = temp();
+    let path = write_scenario(&dir, "a.toml", &mm1(0.5, 2_000.0, 5));
+    let other = ScenarioBuilder::settings("duration = 300.0\nreplications = 7\nseed = 9")
+        .source("clients", "server", 0.5, "")
+        .node("server", 2, 1.0, "")
+        .toml();
+    let other = write_scenario(&dir, "other.toml", &other);
+    let variants: Vec<Vec<Variation>> = [&["node.server.servers=2", "load=1.2"][..], &["load=0.5"][..]]
+        .iter()
+        .map(|set| set.iter().map(|text| text.parse().expect("a variation")).collect())
+        .collect();
+    let configurations =
+        experiment::configurations(&[path.clone(), other, path], &variants, &Overrides::default())
+            .expect("valid configurations");
+    let names: Vec<&str> = configurations.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["a", "other", "a#2", "node.server.servers=2 load=1.2", "load=0.5"]);
+    for configuration in &configurations {
+        let settings = configuration.scenario.settings();
+        assert_eq!((settings.seed(), settings.replications()), (1, 5), "{}", configuration.name);
+    }
+    assert_eq!(configurations[1].scenario.settings().duration_s(), 300.0);
+}
