@@ -11,10 +11,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use kendall::experiment::Streams;
 use kendall::experiment::{self, Warning};
 use kendall::model::Scenario;
-use kendall::report::{Exporter, Json, RunReport, StudyReport, Table, write_files};
-use kendall::scenario::{self, Overrides, ScenarioError, parse_duration};
+use kendall::report::{CompareReport, Exporter, Json, RunReport, StudyReport, Table, write_files};
+use kendall::scenario::{self, Overrides, ScenarioError, Variation, parse_duration};
 
 /// Queueing-theory simulator and capacity planner for message-passing systems.
 #[derive(Debug, Parser)]
@@ -36,6 +37,57 @@ enum Command {
     /// Solve what theory can, in milliseconds: traffic equations, utilisation, stability, the
     /// bottleneck, the headroom and closed-form waits (exact or approximate, labelled).
     Analyze(AnalyzeArgs),
+    /// Compare configurations on common random numbers: each metric's difference to the first,
+    /// with a paired 95% CI.
+    ///
+    /// Every configuration (each file, or the first file with --set / --variant edits) runs the
+    /// baseline's seed and replications, so replication i of each sees the same arrivals,
+    /// headers and service times. For every metric present in all of them: each mean with its
+    /// CI, and the difference to the first (the baseline) with a paired t 95% CI, marked
+    /// significant (*) when the CI excludes 0. Writes compare.json and compare.csv.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CompareArgs {
+    /// The scenario files (TOML); the first is the baseline. One file is enough with --set or
+    /// --variant. Every configuration runs the baseline's seed and replications.
+    #[arg(required = true, value_name = "SCENARIO")]
+    scenarios: Vec<PathBuf>,
+    /// Edit the first file by path, e.g. node.storage.servers=8, load=1.5,
+    /// source.NAME.interarrival.rate=900, node.NAME.service.mean=4ms; repeated, the edits
+    /// together make ONE more configuration, named by them (a bad path lists the valid ones).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<Variation>,
+    /// One more configuration: the first file with every space-separated PATH=VALUE of the list
+    /// applied, e.g. --variant "node.storage.servers=8 load=1.2"; repeat for several.
+    #[arg(long, value_name = "'PATH=VALUE ...'")]
+    variant: Vec<String>,
+    /// Run configuration k on the master seed plus k instead of common random numbers, with
+    /// Welch's intervals: shows what common random numbers buy (intervals several times wider).
+    #[arg(long)]
+    independent: bool,
+    #[command(flatten)]
+    simulation: SimulationArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl CompareArgs {
+    /// The variants of the first file: the --set edits together, then each --variant.
+    fn variants(&self) -> anyhow::Result<Vec<Vec<Variation>>> {
+        let mut variants: Vec<Vec<Variation>> = Vec::new();
+        if !self.set.is_empty() {
+            variants.push(self.set.clone());
+        }
+        for list in &self.variant {
+            let set = list.split_whitespace().map(str::parse).collect::<Result<Vec<Variation>, _>>();
+            let set = set.with_context(|| format!("invalid --variant '{list}'"))?;
+            anyhow::ensure!(!set.is_empty(), "invalid --variant '{list}': it holds no PATH=VALUE");
+            variants.push(set);
+        }
+        Ok(variants)
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -154,6 +206,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Check { scenario } => check(&scenario),
         Command::Analyze(args) => analyze(&args),
+        Command::Compare(args) => compare(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -260,4 +313,23 @@ fn check(path: &Path) -> anyhow::Result<()> {
     write!(stdout, "{}", kendall::report::describe(&scenario, analysis.as_ref()))
         .context("cannot write to standard output")?;
     Ok(())
+}
+
+fn compare(args: &CompareArgs) -> anyhow::Result<()> {
+    let variants = args.variants().map_err(BadInput)?;
+    let configurations = experiment::configurations(&args.scenarios, &variants, &args.simulation.overrides())
+        .map_err(|error| BadInput(error.into()))?;
+    let total = configurations.iter().map(|c| u64::from(c.scenario.settings().replications())).sum();
+    let progress = progress_bar(total, args.output.quiet);
+    let streams = if args.independent { Streams::Independent } else { Streams::Common };
+    let outcome =
+        experiment::compare(&configurations, streams, args.simulation.threads(), &|| progress.inc(1))?;
+    progress.finish_and_clear();
+    let report = CompareReport::new(&configurations, &outcome);
+    let dir = args.output.dir(&configurations[0].scenario);
+    let written = write_files(&dir, &report, &CompareReport::files())?;
+    for (name, warning) in &outcome.warnings {
+        eprintln!("warning: {name}: {warning}");
+    }
+    print_result(&report, &args.output, &written)
 }

@@ -20,9 +20,16 @@
 //! - a message's headers and class depend only on its place in its source's sequence;
 //! - its service time at a node is the node's next draw when a server starts it. Which server
 //!   serves it does not matter (servers are identical and none is drawn), but the order in
-//!   which the node starts services does: a variant that changes that order (more servers,
-//!   another discipline, different traffic upstream) hands the same service times to other
-//!   messages;
+//!   which the node starts services does. A FIFO node starts services in the order it admitted
+//!   the messages, whatever its number of servers, so a variant that leaves a FIFO node's
+//!   admitted arrivals unchanged (more or fewer servers there, for example) hands every message
+//!   the same service time. A message dropped at a full queue, or expired before service,
+//!   draws nothing, so a variant that drops or expires other messages (another capacity or TTL)
+//!   shifts the draws of every later message; so does one that starts services in another
+//!   order (priorities, preemption) or changes the traffic upstream. Drawing on arrival instead
+//!   would keep those pairs, but would lose another: a drop-head queue and its drop-tail twin
+//!   start services at the same instants, so in start order they draw the same service times
+//!   and their counts are identical on every sample path;
 //! - an entity whose whole sequence of events is unchanged by a variant (for example one in a
 //!   part of the network that the change neither feeds nor is fed by) keeps its figures
 //!   bit-identical, as long as no two events of the two parts fall at exactly the same time

@@ -6,10 +6,14 @@
 //! [`report`](crate::report).
 
 mod axis;
+mod compare;
 mod slo;
 mod warning;
 
 pub use axis::{Axis, AxisError};
+pub use compare::{
+    CompareError, CompareOutcome, Configuration, MetricDifference, Scope, Streams, compare, configurations,
+};
 pub use slo::{Comparison, Slo, SloCheck, SloError, SloScope};
 pub use warning::Warning;
 

@@ -4,6 +4,7 @@
 //! temporary name first and is renamed into place once every file is written.
 
 mod analysis;
+mod compare;
 mod describe;
 mod exporter;
 mod files;
@@ -14,6 +15,7 @@ mod warning;
 pub use analysis::{
     AnalysisClassEntry, AnalysisFile, AnalysisNamedEntry, AnalysisNodeEntry, SystemEntry, render_analysis,
 };
+pub use compare::{CompareCsv, CompareFile, CompareReport, ConfigurationEntry, DifferenceEntry};
 pub use describe::describe;
 pub use exporter::{
     Exporter, Json, ReplicationsCsv, ReplicationsJsonl, RunReport, StudyReport, SummaryCsv, Table,

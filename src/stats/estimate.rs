@@ -62,7 +62,7 @@ impl Estimate {
 }
 
 /// The 97.5% quantile of Student's t with `freedom` degrees of freedom.
-fn t_quantile_975(freedom: f64) -> f64 {
+pub(super) fn t_quantile_975(freedom: f64) -> f64 {
     StudentsT::new(0.0, 1.0, freedom).expect("degrees of freedom are positive").inverse_cdf(0.975)
 }
 

@@ -5,6 +5,7 @@
 mod collector;
 mod estimate;
 mod histogram;
+mod paired;
 mod record;
 mod sparse;
 mod summary;
@@ -16,6 +17,7 @@ pub use crate::model::{
 pub use collector::Collector;
 pub use estimate::Estimate;
 pub use histogram::DurationHistogram;
+pub use paired::{Difference, Interval};
 pub use record::{
     ExchangeReplication, NodeCounts, NodeHistograms, NodeReplication, RecordError, ReplicationResult,
     SourceHistograms, SourceReplication, WaitHistograms, read_records, write_records,

@@ -6,6 +6,7 @@ mod balancing;
 mod classes;
 mod cli;
 mod closed_networks;
+mod compare;
 mod deadlock;
 mod erlang;
 mod exact_figures;
