@@ -7,10 +7,12 @@
 
 mod axis;
 mod slo;
+mod sweep;
 mod warning;
 
 pub use axis::{Axis, AxisError};
 pub use slo::{Comparison, Slo, SloCheck, SloError, SloScope};
+pub use sweep::{MAX_GRID_POINTS, Sweep, SweepError, SweepOutcome, SweepPoint};
 pub use warning::Warning;
 
 use std::time::Instant;

@@ -37,6 +37,30 @@ pub enum Warning {
         /// The cap, messages.
         max_in_system: u32,
     },
+    /// Replications of a sweep stopped at the cap on messages in the system, over all points.
+    StoppedEarlyAtPoints {
+        /// Replications that stopped, over all points.
+        replications: usize,
+        /// Replications run, over all points.
+        of: usize,
+        /// Points with a replication that stopped.
+        points: usize,
+        /// Points of the sweep.
+        of_points: usize,
+        /// How many of those points theory calls unstable (where the cap is expected).
+        past_saturation: usize,
+    },
+    /// Replications of a sweep that deadlocked, over all points.
+    DeadlockedAtPoints {
+        /// Replications that deadlocked, over all points.
+        replications: usize,
+        /// Replications run, over all points.
+        of: usize,
+        /// Points with a replication that deadlocked.
+        points: usize,
+        /// Points of the sweep.
+        of_points: usize,
+    },
 }
 
 impl Warning {
@@ -95,6 +119,14 @@ impl fmt::Display for Warning {
             Self::StoppedEarly { replications, of, max_in_system } => write!(
                 f,
                 "{replications} of {of} replications stopped early with {max_in_system} messages in the system: the network is overloaded (see queue_growth_rate)"
+            ),
+            Self::StoppedEarlyAtPoints { replications, of, points, of_points, past_saturation } => write!(
+                f,
+                "{replications} of {of} replications stopped early at the cap on messages in the system (max_in_system), at {points} of {of_points} sweep points, {past_saturation} of them past saturation where theory expects it: their figures cover the time until the cap (see queue_growth_rate)"
+            ),
+            Self::DeadlockedAtPoints { replications, of, points, of_points } => write!(
+                f,
+                "{replications} of {of} replications deadlocked, at {points} of {of_points} sweep points: full channels with overflow = \"block\" waited on each other; their figures cover the time until then"
             ),
         }
     }

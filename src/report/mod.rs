@@ -8,6 +8,7 @@ mod describe;
 mod exporter;
 mod files;
 mod json;
+mod sweep;
 mod table;
 
 pub use analysis::{
@@ -20,4 +21,5 @@ pub use exporter::{
 };
 pub use files::{ReportError, pretty_json};
 pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, SummaryFile};
+pub use sweep::{PointEntry, PointSystem, SloEntry, SweepCsv, SweepFile, SweepReport, render_sweep};
 pub use table::render_table;
