@@ -36,9 +36,12 @@ enum Command {
     /// Solve what theory can, in milliseconds: traffic equations, utilisation, stability, the
     /// bottleneck, the headroom and closed-form waits (exact or approximate, labelled).
     Analyze(AnalyzeArgs),
-    /// Run a scenario at every point of a grid of variations (a load sweep, a servers-by-service
-    /// map), with the same random streams at every point; one line per point, sweep.json and
-    /// sweep.csv.
+    /// Run a scenario at every point of a grid of variations: a load sweep, a servers-by-service map.
+    ///
+    /// Every point runs the scenario's replications with the same random streams (common random
+    /// numbers), all points in one parallel pool. Prints one line per point (the varied values,
+    /// the bottleneck's rho, the verdict, each source's latency mean and p99 with CI, drops,
+    /// growth, the SLOs) and writes sweep.json and sweep.csv.
     Sweep(SweepArgs),
 }
 

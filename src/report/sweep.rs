@@ -55,7 +55,8 @@ pub struct PointEntry {
     pub slos: Vec<SloEntry>,
     /// Replications stopped early at the cap on messages in the system.
     pub stopped_early: usize,
-    /// Messages and copies lost per second (dropped at full channels or unroutable).
+    /// Messages and copies lost per second (dropped at full channels, expired without a
+    /// dead-letter node, or unroutable).
     pub drop_rate: EstimateEntry,
     /// Growth of the messages held in all nodes, per second (0 at a steady state).
     pub growth_rate: EstimateEntry,
@@ -132,14 +133,11 @@ impl SweepFile {
     #[must_use]
     pub fn new(scenario: &Scenario, outcome: &SweepOutcome) -> Self {
         let settings = scenario.settings();
-        let last_meeting_slos = outcome
-            .last_meeting_slos()
-            .and_then(|last| outcome.points.iter().position(|point| std::ptr::eq(point, last)));
         Self {
             scenario: scenario.name().to_owned(),
             paths: outcome.axes.iter().map(|axis| axis.path.clone()).collect(),
             slos: outcome.slos.iter().map(|slo| slo.expr.clone()).collect(),
-            last_meeting_slos,
+            last_meeting_slos: outcome.last_meeting_slos(),
             replications: settings.replications(),
             seed: settings.seed(),
             duration: settings.duration_s(),
