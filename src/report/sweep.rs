@@ -458,3 +458,25 @@ pub fn render_sweep(file: &SweepFile) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn estimate(mean: f64, half_width: f64) -> EstimateEntry {
+        EstimateEntry { mean: Some(mean), ci95: Some([mean - half_width, mean + half_width]), n: 10 }
+    }
+
+    #[test]
+    fn cells_keep_the_digits_the_interval_supports() {
+        assert_eq!(absolute(&estimate(118.93, 2.97)), "118.9 ±3.0");
+        assert_eq!(absolute(&estimate(0.000_5, 0.002_977)), "0.0005 ±0.0030");
+        assert_eq!(absolute(&estimate(0.0, 0.0)), "0");
+        assert_eq!(relative(&estimate(0.012_57, 0.000_150_84), "s"), "0.01257s ±1.2%");
+        assert_eq!(relative(&EstimateEntry { mean: None, ci95: None, n: 0 }, "s"), "-");
+        assert_eq!(
+            (value_text(0.6), value_text(3.0), value_text(1.1f64 / 3.0)),
+            ("0.6".into(), "3".into(), "0.3667".into())
+        );
+    }
+}

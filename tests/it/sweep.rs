@@ -15,7 +15,12 @@ use std::process::Output;
 use kendall::report::{EstimateEntry, PointEntry, SweepFile};
 use kendall::stats::{Estimate, Metric, NodeMetric, SourceMetric};
 
-use crate::support::{Family, ScenarioBuilder, kendall, t_quantile, temp, write_scenario};
+use kendall::report::SummaryFile;
+use serde_json::Value;
+
+use crate::support::{
+    Family, ScenarioBuilder, assert_json_sane, kendall, run, t_quantile, temp, write_scenario,
+};
 
 /// The comparisons with theory of this module, one family: 16 checks (see the module doc), each
 /// 95% half-width at most 4% of the theory value (the widest is the M/M/1's mean wait at
@@ -221,6 +226,9 @@ fn slos_mark_each_point_and_the_last_point_meeting_them() {
     let met: Vec<Option<bool>> = file.points.iter().map(|point| point.slo_met).collect();
     assert_eq!(met, [Some(true), Some(true), Some(false), Some(false)]);
     assert_eq!(file.last_meeting_slos, Some(1));
+    let json: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("sweep.json")).expect("sweep.json")).expect("JSON");
+    assert_json_sane("sweep", &json, "");
     let saturated = &file.points[3];
     let hour = saturated.slos.iter().find(|check| check.expr == "latency_mean < 1h").expect("a check");
     assert!(hour.met && hour.value.is_some_and(|v| v > 100.0), "the transient meets it: {hour:?}");
@@ -233,6 +241,25 @@ fn slos_mark_each_point_and_the_last_point_meeting_them() {
     assert!(rows[3].contains("unstable") && rows[3].ends_with("missed: no steady state"), "{table}");
     let last = table.lines().last().expect("a final line");
     assert!(last.contains("last point meeting every SLO: load=0.7 (point 1)"), "{table}");
+}
+
+/// A point reports what `kendall run` reports on the same variation, entry for entry: the same
+/// seeds at every point (common random numbers), and summary.json's node and source entries.
+#[test]
+fn a_point_is_the_run_of_its_variation() {
+    let dir = temp();
+    let path = write_scenario(&dir, "one.toml", &station(1_000.0, 100.0, 3, 0.5, 1));
+    let (file, _) = sweep_ok(&path, &dir.path().join("sweep"), &["--vary", "node.station.servers=1,2"]);
+    let two = write_scenario(&dir, "two.toml", &station(1_000.0, 100.0, 3, 0.5, 2));
+    let out = dir.path().join("run");
+    let output = run(&two, &out, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: SummaryFile =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).expect("summary.json"))
+            .expect("JSON");
+    assert_eq!(file.points[1].nodes, summary.nodes);
+    assert_eq!(file.points[1].sources, summary.sources);
+    assert_ne!(file.points[0].nodes, summary.nodes, "one server is not two");
 }
 
 /// Replications stopped early at the cap, at several points, make one warning that says at how
