@@ -11,11 +11,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use kendall::experiment::Streams;
-use kendall::experiment::{self, Warning};
+use kendall::experiment::{self, Axis, Slo, Streams, Sweep, Warning};
 use kendall::model::Scenario;
-use kendall::report::{CompareReport, Exporter, Json, RunReport, StudyReport, Table, write_files};
-use kendall::scenario::{self, Overrides, ScenarioError, Variation, parse_duration};
+use kendall::report::{
+    CompareReport, Exporter, Json, RunReport, StudyReport, SweepReport, Table, write_files,
+};
+use kendall::scenario::{self, LoadedScenario, Overrides, ScenarioError, Variation, parse_duration};
 
 /// Queueing-theory simulator and capacity planner for message-passing systems.
 #[derive(Debug, Parser)]
@@ -46,6 +47,13 @@ enum Command {
     /// CI, and the difference to the first (the baseline) with a paired t 95% CI, marked
     /// significant (*) when the CI excludes 0. Writes compare.json and compare.csv.
     Compare(CompareArgs),
+    /// Run a scenario at every point of a grid of variations: a load sweep, a servers-by-service map.
+    ///
+    /// Every point runs the scenario's replications with the same random streams (common random
+    /// numbers), all points in one parallel pool. Prints one line per point (the varied values,
+    /// the bottleneck's rho, the verdict, each source's latency mean and p99 with CI, drops,
+    /// growth, the SLOs) and writes sweep.json and sweep.csv.
+    Sweep(SweepArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -91,6 +99,29 @@ impl CompareArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct SweepArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// A path and its values: PATH=FROM..TO:STEPS (evenly spaced, both ends included),
+    /// PATH=FROM..TO (every integer) or PATH=a,b,c; values take units as in scenario files
+    /// ("10ms..50ms:5"). PATH is `load` (a factor on every open source's rate), or a numeric field
+    /// by entity name: node.NAME.servers, node.NAME.service.mean, source.NAME.interarrival.rate,
+    /// node.NAME.capacity, simulation.duration... Repeat for a grid (the last varies fastest).
+    #[arg(long = "vary", value_name = "PATH=VALUES", required = true, value_parser = clap::value_parser!(Axis))]
+    vary: Vec<Axis>,
+    /// A service-level objective judged at every point: [source.NAME.|node.NAME.]METRIC OP VALUE,
+    /// e.g. "latency_p99 < 50ms" or "node.storage.utilization <= 0.8"; met when the worst side of
+    /// its 95% CI meets it, never past saturation. Repeatable; the table names the last point
+    /// meeting them all.
+    #[arg(long, value_name = "EXPR", value_parser = clap::value_parser!(Slo))]
+    slo: Vec<Slo>,
+    #[command(flatten)]
+    simulation: SimulationArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, clap::Args)]
 struct AnalyzeArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
@@ -114,7 +145,7 @@ fn positive_count(text: &str) -> Result<f64, String> {
 enum Format {
     /// A readable table.
     Table,
-    /// The JSON document the command writes (summary.json for run, analysis.json for analyze).
+    /// The JSON document the command writes (summary.json, analysis.json, sweep.json, compare.json...).
     Json,
 }
 
@@ -207,6 +238,7 @@ fn main() -> ExitCode {
         Command::Check { scenario } => check(&scenario),
         Command::Analyze(args) => analyze(&args),
         Command::Compare(args) => compare(&args),
+        Command::Sweep(args) => sweep(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -253,6 +285,20 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let report = RunReport::new(&scenario, &outcome);
     let written = write_files(&args.output.dir(&scenario), &report, &RunReport::files())?;
+    print_warnings(&outcome.warnings);
+    print_result(&report, &args.output, &written)
+}
+
+fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
+    let base = LoadedScenario::load(&args.scenario, &args.simulation.overrides())
+        .map_err(|error| BadInput(error.into()))?;
+    let plan =
+        Sweep::new(&base, args.vary.clone(), args.slo.clone()).map_err(|error| BadInput(error.into()))?;
+    let progress = progress_bar(plan.replications(), args.output.quiet);
+    let outcome = plan.run(args.simulation.threads(), &|| progress.inc(1))?;
+    progress.finish_and_clear();
+    let report = SweepReport::new(base.scenario(), &outcome);
+    let written = write_files(&args.output.dir(base.scenario()), &report, &SweepReport::files())?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
 }

@@ -8,6 +8,7 @@
 mod axis;
 mod compare;
 mod slo;
+mod sweep;
 mod warning;
 
 pub use axis::{Axis, AxisError};
@@ -15,6 +16,7 @@ pub use compare::{
     CompareError, CompareOutcome, Configuration, MetricDifference, Scope, Streams, compare, configurations,
 };
 pub use slo::{Comparison, Slo, SloCheck, SloError, SloScope};
+pub use sweep::{MAX_GRID_POINTS, Sweep, SweepError, SweepOutcome, SweepPoint};
 pub use warning::Warning;
 
 use std::time::Instant;

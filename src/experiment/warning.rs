@@ -36,6 +36,30 @@ pub enum Warning {
         /// The cap, messages.
         max_in_system: u32,
     },
+    /// Replications of a sweep stopped at the cap on messages in the system, over all points.
+    StoppedEarlyAtPoints {
+        /// Replications that stopped, over all points.
+        replications: usize,
+        /// Replications run, over all points.
+        of: usize,
+        /// Points with a replication that stopped.
+        points: usize,
+        /// Points of the sweep.
+        of_points: usize,
+        /// How many of those points theory calls unstable (where the cap is expected).
+        past_saturation: usize,
+    },
+    /// Replications of a sweep that deadlocked, over all points.
+    DeadlockedAtPoints {
+        /// Replications that deadlocked, over all points.
+        replications: usize,
+        /// Replications run, over all points.
+        of: usize,
+        /// Points with a replication that deadlocked.
+        points: usize,
+        /// Points of the sweep.
+        of_points: usize,
+    },
 }
 
 impl Warning {

@@ -72,11 +72,11 @@ pub(super) fn write_all(
     Ok(staged.into_iter().map(|(_, path)| path).collect())
 }
 
-fn csv_error(source: csv::Error) -> ReportError {
+pub(super) fn csv_error(source: csv::Error) -> ReportError {
     ReportError::Csv { source }
 }
 
-fn optional(value: Option<f64>) -> String {
+pub(super) fn optional(value: Option<f64>) -> String {
     value.map_or_else(String::new, |v| v.to_string())
 }
 

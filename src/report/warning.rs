@@ -32,6 +32,16 @@ impl fmt::Display for Warning {
                 "{replications} of {} stopped early with {max_in_system} messages in the system: the network is overloaded (see queue_growth_rate)",
                 count(*of as u64, "replication")
             ),
+            Self::StoppedEarlyAtPoints { replications, of, points, of_points, past_saturation } => write!(
+                f,
+                "{replications} of {} stopped early at the cap on messages in the system (max_in_system), at {points} of {of_points} sweep points, {past_saturation} of them past saturation where theory expects it: their figures cover the time until the cap (see queue_growth_rate)",
+                count(*of as u64, "replication")
+            ),
+            Self::DeadlockedAtPoints { replications, of, points, of_points } => write!(
+                f,
+                "{replications} of {} deadlocked, at {points} of {of_points} sweep points: full queues with overflow = \"block\" waited on each other; their figures cover the time until then",
+                count(*of as u64, "replication")
+            ),
         }
     }
 }

@@ -21,6 +21,7 @@ mod scenarios;
 mod streams;
 mod subscriber_latency;
 mod support;
+mod sweep;
 mod theory;
 mod traffic_equations;
 mod ttl;
