@@ -6,10 +6,12 @@
 //! [`report`](crate::report).
 
 mod axis;
+pub mod plan;
 mod slo;
 mod warning;
 
 pub use axis::{Axis, AxisError};
+pub use plan::{NodePlan, Plan, PlanError, PlanMode, PlanOptions, plan};
 pub use slo::{Comparison, Slo, SloCheck, SloError, SloScope};
 pub use warning::Warning;
 

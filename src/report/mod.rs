@@ -8,6 +8,7 @@ mod describe;
 mod exporter;
 mod files;
 mod json;
+mod plan;
 mod table;
 
 pub use analysis::{
@@ -19,5 +20,6 @@ pub use exporter::{
     write_files,
 };
 pub use files::{ReportError, pretty_json};
+pub use plan::{PlanFile, PlanNodeEntry, PlanReport, PlanToml, PlanTomlError};
 pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, SummaryFile};
 pub use table::render_table;
