@@ -327,12 +327,13 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
         threads: args.simulation.threads(),
     };
     let progress = spinner(args.output.quiet);
-    let outcome = experiment::plan(&loaded, &args.slos, &options, &|| progress.inc(1)).map_err(|error| {
-        match error {
-            PlanError::Experiment(_) => anyhow::Error::from(error),
-            bad => BadInput(bad.into()).into(),
-        }
-    })?;
+    let outcome =
+        experiment::plan(&loaded, &args.slos, &options, &|| progress.inc(1)).map_err(
+            |error| match error {
+                PlanError::Experiment(_) => anyhow::Error::from(error),
+                bad => BadInput(bad.into()).into(),
+            },
+        )?;
     progress.finish_and_clear();
     let report = PlanReport::new(loaded.scenario(), &outcome, &args.slos, &text, &args.scenario)?;
     let written = write_files(&args.output.dir(loaded.scenario()), &report, &PlanReport::files())?;

@@ -20,6 +20,6 @@ pub use exporter::{
     write_files,
 };
 pub use files::{ReportError, pretty_json};
-pub use plan::{PlanFile, PlanNodeEntry, PlanReport, PlanToml, PlanTomlError};
 pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, SummaryFile};
+pub use plan::{PlanFile, PlanNodeEntry, PlanReport, PlanToml, PlanTomlError};
 pub use table::render_table;

@@ -180,7 +180,11 @@ fn render_plan(report: &PlanReport) -> String {
         "{verdict}\n{} configurations simulated in {:.1}s\n",
         report.simulated, report.wall_seconds
     );
-    let _ = writeln!(out, "{:<20} {:>13} {:>14} {:>11}", "node", "servers today", "servers needed", "utilization");
+    let _ = writeln!(
+        out,
+        "{:<20} {:>13} {:>14} {:>11}",
+        "node", "servers today", "servers needed", "utilization"
+    );
     for node in &file.nodes {
         let servers = |count: Option<u32>| count.map_or_else(|| "∞".to_owned(), |c| c.to_string());
         let needed = if file.feasible { servers(node.servers_needed) } else { "-".to_owned() };
@@ -237,7 +241,9 @@ fn recommended_toml(
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut changes = Vec::new();
     for node in &plan.nodes {
-        let Some(needed) = node.servers_needed.filter(|needed| *needed != node.servers_today) else { continue };
+        let Some(needed) = node.servers_needed.filter(|needed| *needed != node.servers_today) else {
+            continue;
+        };
         let value = needed.count().map_or_else(|| "\"infinite\"".to_owned(), |c| c.to_string());
         let entry = nodes
             .node
@@ -256,8 +262,8 @@ fn recommended_toml(
         body.replace_range(start..end, &replacement);
     }
     let toml = format!("{}{body}", header(scenario, plan, slos, path, &changes));
-    let loaded =
-        scenario::parse(&toml, scenario.name(), path).map_err(|error| PlanTomlError::Invalid(Box::new(error)))?;
+    let loaded = scenario::parse(&toml, scenario.name(), path)
+        .map_err(|error| PlanTomlError::Invalid(Box::new(error)))?;
     for (node, planned) in loaded.network().nodes().iter().zip(&plan.nodes) {
         if planned.servers_needed.is_some_and(|needed| node.servers() != needed) {
             return Err(PlanTomlError::Servers(planned.name.clone()));

@@ -206,7 +206,11 @@ fn validate(loaded: &LoadedScenario, slos: &[Slo], options: &PlanOptions) -> Res
     }
     let cap = options.max_utilization;
     if !(cap > 0.0 && cap <= 1.0) {
-        return Err(PlanError::Option { name: "max utilization", value: cap, expected: "a fraction in (0, 1]" });
+        return Err(PlanError::Option {
+            name: "max utilization",
+            value: cap,
+            expected: "a fraction in (0, 1]",
+        });
     }
     Ok(())
 }

@@ -33,7 +33,10 @@ struct Search<'e, 'a> {
 }
 
 /// Finds the fewest servers in total that meet every SLO at `options.load`.
-pub(super) fn fewest_servers(evaluator: &mut Evaluator<'_>, options: &PlanOptions) -> Result<Plan, PlanError> {
+pub(super) fn fewest_servers(
+    evaluator: &mut Evaluator<'_>,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
     let today = evaluator.today();
     let load = options.load;
     let analysis = evaluator.analysis(&Config { servers: today.clone(), load })?;
@@ -47,8 +50,7 @@ pub(super) fn fewest_servers(evaluator: &mut Evaluator<'_>, options: &PlanOption
             needed.max(today[node].count().unwrap_or(0))
         })
         .collect();
-    let mut search =
-        Search { evaluator, today, planned, load, offered, missed: Vec::new(), closest: None };
+    let mut search = Search { evaluator, today, planned, load, offered, missed: Vec::new(), closest: None };
     search.run(&floor)
 }
 
@@ -164,11 +166,17 @@ impl Search<'_, '_> {
 
     /// Simulates `allocations` together, after `unlimited` when given; the one meeting every
     /// SLO with the widest margin (the first on ties), if any, and the verdict of `unlimited`.
-    fn try_batch(&mut self, allocations: Vec<Vec<u32>>, unlimited: Option<Config>) -> Result<Batch, PlanError> {
+    fn try_batch(
+        &mut self,
+        allocations: Vec<Vec<u32>>,
+        unlimited: Option<Config>,
+    ) -> Result<Batch, PlanError> {
         let leading = usize::from(unlimited.is_some());
         let mut configs: Vec<Config> = unlimited.into_iter().collect();
         configs.extend(
-            allocations.iter().map(|allocation| self.config(&allocation.iter().copied().map(Some).collect::<Vec<_>>())),
+            allocations
+                .iter()
+                .map(|allocation| self.config(&allocation.iter().copied().map(Some).collect::<Vec<_>>())),
         );
         if configs.is_empty() {
             return Ok(Batch { met: None, unlimited: None });
@@ -214,7 +222,9 @@ impl Search<'_, '_> {
         );
         match self.closest.take() {
             Some((_, outcome)) => self.infeasible(outcome, reason),
-            None => self.infeasible(Outcome { checks: Vec::new(), met: false, margin: f64::NEG_INFINITY }, reason),
+            None => {
+                self.infeasible(Outcome { checks: Vec::new(), met: false, margin: f64::NEG_INFINITY }, reason)
+            }
         }
     }
 
@@ -226,7 +236,8 @@ impl Search<'_, '_> {
 
     /// The plan of `allocation` (none: infeasible) with the checks of `outcome`.
     fn plan(&self, allocation: Option<&[u32]>, outcome: Outcome) -> Plan {
-        let needed = allocation.map(|a| self.config(&a.iter().copied().map(Some).collect::<Vec<_>>()).servers);
+        let needed =
+            allocation.map(|a| self.config(&a.iter().copied().map(Some).collect::<Vec<_>>()).servers);
         let nodes = self
             .evaluator
             .network()
