@@ -21,16 +21,16 @@ pub(super) fn max_load(evaluator: &mut Evaluator<'_>, options: &PlanOptions) -> 
     let today = evaluator.today();
     let analysis = evaluator.analysis(&Config { servers: today.clone(), load: 1.0 })?;
     let offered = offered_loads(evaluator.network(), &analysis);
-    let capped = (options.max_utilization < 1.0)
-        .then(|| {
-            today
-                .iter()
-                .zip(&offered)
-                .filter_map(|(servers, &a)| utilization(a, *servers).filter(|&rho| rho > 0.0))
-                .map(|rho| options.max_utilization / rho)
-                .fold(f64::INFINITY, f64::min)
-        })
-        .unwrap_or(f64::INFINITY);
+    let capped = if options.max_utilization < 1.0 {
+        today
+            .iter()
+            .zip(&offered)
+            .filter_map(|(servers, &a)| utilization(a, *servers).filter(|&rho| rho > 0.0))
+            .map(|rho| options.max_utilization / rho)
+            .fold(f64::INFINITY, f64::min)
+    } else {
+        f64::INFINITY
+    };
     let saturation = analysis.system.headroom.unwrap_or(f64::INFINITY);
     // The top is allowed when a cap (or the search's own limit) sets it, not at saturation.
     let (top, top_allowed) = if capped < saturation {
