@@ -14,16 +14,15 @@
 //!    below the utilisation cap `U` (and `floor(a) + 1` for stability when `U = 1`), and never
 //!    fewer than today.
 //! 2. If that configuration (the *floor*) meets every SLO, it is the answer: no node can go
-//!    lower.
+//!    lower. It runs in one batch with the configuration that has infinitely many servers at
+//!    every node: when even that one misses an SLO, nothing can meet it (infeasible).
 //! 3. *Search by total*: totals are tried in increasing order from the floor's plus one; at
 //!    each, every configuration at or above the per-node bounds (at first the floor) with that
 //!    total is a candidate, simulated in one batch. The first total at which some candidate
 //!    meets every SLO is the minimum, because every feasible configuration is at or above the
 //!    bounds and every smaller total was tried in full. Among the candidates that meet, the one
 //!    with the widest margin (the smallest relative slack over all SLOs, largest) is chosen;
-//!    ties go to the first in lexicographic order, so the choice is deterministic. The
-//!    configuration with infinitely many servers at every node runs in the first batch: when
-//!    even it misses an SLO, nothing can meet it (infeasible).
+//!    ties go to the first in lexicographic order, so the choice is deterministic.
 //! 4. *Per-node bounds*, computed once a total has more candidates than there are nodes: for
 //!    each node, the fewest servers that meet every SLO while every other node has infinitely
 //!    many. By monotonicity every feasible configuration has at least that many at the node,

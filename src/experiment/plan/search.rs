@@ -6,6 +6,7 @@ use super::bounds::{fewest_servers as floor_servers, offered_loads, utilization}
 use super::evaluate::{Config, Evaluator, Outcome};
 use super::{MAX_CANDIDATES, MAX_EXTRA_SERVERS, NodePlan, Plan, PlanError, PlanMode, PlanOptions};
 use crate::model::Servers;
+use crate::stats::{Metric, NodeMetric, SourceMetric};
 
 /// Most configurations of one total enumerated before theory filters them.
 const MAX_ENUMERATED: usize = 100_000;
@@ -56,10 +57,19 @@ pub(super) fn fewest_servers(
 
 impl Search<'_, '_> {
     fn run(&mut self, floor: &[u32]) -> Result<Plan, PlanError> {
-        if let Some(met) = self.try_batch(vec![floor.to_vec()], None)?.met {
+        let unlimited = self.config(&vec![None; floor.len()]);
+        let first = self.try_batch(vec![floor.to_vec()], Some(unlimited))?;
+        if let Some(met) = first.met {
             return Ok(self.plan(Some(&met.0), met.1));
         }
-        let mut unlimited = Some(self.config(&vec![None; floor.len()]));
+        let unlimited = first.unlimited.expect("the first batch simulates the unlimited configuration");
+        if !unlimited.met || floor.is_empty() {
+            let reason = format!(
+                "even with infinitely many servers at every node, {}: the service times alone miss it",
+                missed_list(&unlimited)
+            );
+            return Ok(self.infeasible(unlimited, reason));
+        }
         let mut bounds = floor.to_vec();
         let mut bounded = floor.len() == 1;
         let last = floor.iter().sum::<u32>() + MAX_EXTRA_SERVERS;
@@ -67,11 +77,7 @@ impl Search<'_, '_> {
         while total <= last {
             let mut candidates = self.candidates(&bounds, total)?;
             if !bounded && candidates.len() > floor.len() {
-                let (unlimited_outcome, node_bounds) = self.node_bounds(unlimited.take(), floor)?;
-                if let Some(outcome) = unlimited_outcome.filter(|outcome| !outcome.met) {
-                    return Ok(self.unreachable(outcome));
-                }
-                let Some(node_bounds) = node_bounds else { return Ok(self.limit_hit()) };
+                let Some(node_bounds) = self.node_bounds(floor)? else { return Ok(self.limit_hit()) };
                 (bounds, bounded) = (node_bounds, true);
                 total = total.max(bounds.iter().sum());
                 candidates = self.candidates(&bounds, total)?;
@@ -79,41 +85,19 @@ impl Search<'_, '_> {
             if self.evaluator.simulated() + candidates.len() > MAX_CANDIDATES {
                 return Ok(self.limit_hit());
             }
-            let with = unlimited.take();
-            let unlimited_first = with.is_some();
-            let outcome = self.try_batch(candidates, with)?;
-            if let Some(met) = outcome.met {
+            if let Some(met) = self.try_batch(candidates, None)?.met {
                 return Ok(self.plan(Some(&met.0), met.1));
-            }
-            if let Some(outcome) = outcome.unlimited.filter(|outcome| unlimited_first && !outcome.met) {
-                return Ok(self.unreachable(outcome));
             }
             total += 1;
         }
         Ok(self.limit_hit())
     }
 
-    /// The plan when even infinitely many servers everywhere miss an SLO.
-    fn unreachable(&self, unlimited: Outcome) -> Plan {
-        let reason = format!(
-            "even with infinitely many servers at every node, {}: the service times alone miss it",
-            missed_list(&unlimited)
-        );
-        self.infeasible(unlimited, reason)
-    }
-
     /// Per node, the fewest servers meeting every SLO while every other node has infinitely
-    /// many (`None` when the limit is hit first), after simulating `unlimited` (infinitely many
-    /// everywhere) when given, whose verdict comes first; when it misses, nothing more runs.
-    fn node_bounds(
-        &mut self,
-        unlimited: Option<Config>,
-        floor: &[u32],
-    ) -> Result<(Option<Outcome>, Option<Vec<u32>>), PlanError> {
+    /// many; `None` when the limit is hit first.
+    fn node_bounds(&mut self, floor: &[u32]) -> Result<Option<Vec<u32>>, PlanError> {
         let mut bounds = floor.to_vec();
         let mut open: Vec<usize> = (0..floor.len()).collect();
-        let mut first = unlimited;
-        let mut unlimited_outcome = None;
         while !open.is_empty() {
             for &position in &open {
                 while bounds[position] <= floor[position] + MAX_EXTRA_SERVERS
@@ -123,26 +107,17 @@ impl Search<'_, '_> {
                 }
             }
             if open.iter().any(|&position| bounds[position] > floor[position] + MAX_EXTRA_SERVERS) {
-                return Ok((unlimited_outcome, None));
+                return Ok(None);
             }
-            let mut configs: Vec<Config> = first.take().into_iter().collect();
-            let leading = configs.len();
-            configs.extend(open.iter().map(|&position| self.alone(floor.len(), position, bounds[position])));
-            let mut outcomes = self.evaluator.simulate(&configs)?;
-            if leading == 1 {
-                let outcome = outcomes.remove(0);
-                let met = outcome.met;
-                unlimited_outcome = Some(outcome);
-                if !met {
-                    return Ok((unlimited_outcome, None));
-                }
-            }
+            let configs: Vec<Config> =
+                open.iter().map(|&position| self.alone(floor.len(), position, bounds[position])).collect();
+            let outcomes = self.evaluator.simulate(&configs)?;
             open = open.iter().zip(&outcomes).filter(|(_, outcome)| !outcome.met).map(|(&p, _)| p).collect();
             for &position in &open {
                 bounds[position] += 1;
             }
         }
-        Ok((unlimited_outcome, Some(bounds)))
+        Ok(Some(bounds))
     }
 
     /// Every allocation at or above `bounds` with `total` servers, in lexicographic order, less
@@ -271,7 +246,7 @@ impl Search<'_, '_> {
 /// Every way of adding `extra` servers to `bounds` from `position` on, in lexicographic order
 /// (capped at [`MAX_ENUMERATED`]).
 fn distribute(bounds: &[u32], extra: u32, current: &mut Vec<u32>, position: usize, out: &mut Vec<Vec<u32>>) {
-    if out.len() >= MAX_ENUMERATED {
+    if out.len() >= MAX_ENUMERATED || bounds.is_empty() {
         return;
     }
     if position + 1 == bounds.len() {
@@ -292,7 +267,15 @@ pub(super) fn missed_list(outcome: &Outcome) -> String {
         .iter()
         .filter(|check| !check.met)
         .map(|check| match check.value {
-            Some(value) => format!("'{}' misses at {} {} ({value:.4})", check.expr, check.scope, check.name),
+            Some(value) => {
+                let unit = if check.scope == "source" {
+                    SourceMetric::from_key(&check.metric).map(SourceMetric::unit)
+                } else {
+                    NodeMetric::from_key(&check.metric).map(NodeMetric::unit)
+                };
+                let unit = unit.unwrap_or("");
+                format!("'{}' misses at {} {} ({value:.4}{unit})", check.expr, check.scope, check.name)
+            }
             None => format!("'{}' has no value at {} {}", check.expr, check.scope, check.name),
         })
         .collect();
