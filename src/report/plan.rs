@@ -317,3 +317,25 @@ fn header(scenario: &Scenario, plan: &Plan, slos: &[Slo], path: &Path, changes: 
     }
     lines.iter().map(|line| format!("# {line}\n")).collect::<String>() + "\n"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_servers_field_goes_on_the_line_after_the_name() {
+        let text = "[[node]]\nname = \"a\"   # the worker pool\nservice = 1\n";
+        let name_end = text.find("\"a\"").unwrap() + 3;
+        let (at, until, insert) = insertion(text, name_end, "3");
+        assert_eq!((at, until), (text.find("\nservice").unwrap(), at));
+        let mut edited = text.to_owned();
+        edited.replace_range(at..until, &insert);
+        assert_eq!(edited, "[[node]]\nname = \"a\"   # the worker pool\nservers = 3\nservice = 1\n");
+        let inline = "node = [{ name = \"a\", service = 1 }]\n";
+        let name_end = inline.find("\"a\"").unwrap() + 3;
+        let (at, _, insert) = insertion(inline, name_end, "3");
+        let mut edited = inline.to_owned();
+        edited.insert_str(at, &insert);
+        assert_eq!(edited, "node = [{ name = \"a\", servers = 3, service = 1 }]\n");
+    }
+}
