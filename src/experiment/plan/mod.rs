@@ -4,7 +4,8 @@
 //! # How the fewest servers are found
 //!
 //! A *configuration* is a number of servers for every node with finitely many (nodes with
-//! infinitely many are left as they are). The search assumes that every SLO is **monotone in
+//! infinitely many are left as they are). A node with a capacity K (waiting plus in service)
+//! may have at most K servers; "infinitely many servers" below means K there. The search assumes that every SLO is **monotone in
 //! each node's servers**: adding a worker anywhere never makes a latency, wait, drop or
 //! utilisation worse. That holds for the FCFS and priority queues kendall models (more workers
 //! mean stochastically shorter waits everywhere downstream). Under it:

@@ -25,6 +25,8 @@ struct Search<'e, 'a> {
     today: Vec<Servers>,
     /// Indices of the nodes with finitely many servers today: the ones planned.
     planned: Vec<usize>,
+    /// The most servers each planned node may have: its capacity, if it has one.
+    ceiling: Vec<Option<u32>>,
     load: f64,
     offered: Vec<f64>,
     /// Allocations (servers per planned node) simulated and missed.
@@ -51,12 +53,24 @@ pub(super) fn fewest_servers(
             needed.max(today[node].count().unwrap_or(0))
         })
         .collect();
-    let mut search = Search { evaluator, today, planned, load, offered, missed: Vec::new(), closest: None };
+    let ceiling = planned.iter().map(|&node| evaluator.network().nodes()[node].capacity()).collect();
+    let mut search =
+        Search { evaluator, today, planned, ceiling, load, offered, missed: Vec::new(), closest: None };
     search.run(&floor)
 }
 
 impl Search<'_, '_> {
     fn run(&mut self, floor: &[u32]) -> Result<Plan, PlanError> {
+        if let Some(position) = (0..floor.len()).find(|&p| !self.allowed(p, floor[p])) {
+            let node = self.evaluator.network().nodes()[self.planned[position]].name().to_owned();
+            let reason = format!(
+                "node {node} needs {} servers to keep its utilisation within the cap, more than its capacity of {}",
+                floor[position],
+                self.ceiling[position].unwrap_or(u32::MAX)
+            );
+            return Ok(self
+                .infeasible(Outcome { checks: Vec::new(), met: false, margin: f64::NEG_INFINITY }, reason));
+        }
         let unlimited = self.config(&vec![None; floor.len()]);
         let first = self.try_batch(vec![floor.to_vec()], Some(unlimited))?;
         if let Some(met) = first.met {
@@ -65,7 +79,8 @@ impl Search<'_, '_> {
         let unlimited = first.unlimited.expect("the first batch simulates the unlimited configuration");
         if !unlimited.met || floor.is_empty() {
             let reason = format!(
-                "even with infinitely many servers at every node, {}: the service times alone miss it",
+                "even with as many servers as every node may have (infinitely many, or its capacity), {}: \
+                 the service times alone miss it",
                 missed_list(&unlimited)
             );
             return Ok(self.infeasible(unlimited, reason));
@@ -100,13 +115,17 @@ impl Search<'_, '_> {
         let mut open: Vec<usize> = (0..floor.len()).collect();
         while !open.is_empty() {
             for &position in &open {
-                while bounds[position] <= floor[position] + MAX_EXTRA_SERVERS
+                while self.allowed(position, bounds[position])
+                    && bounds[position] <= floor[position] + MAX_EXTRA_SERVERS
                     && self.evaluator.theory_misses(&self.alone(floor.len(), position, bounds[position]))?
                 {
                     bounds[position] += 1;
                 }
             }
-            if open.iter().any(|&position| bounds[position] > floor[position] + MAX_EXTRA_SERVERS) {
+            if open.iter().any(|&position| {
+                !self.allowed(position, bounds[position])
+                    || bounds[position] > floor[position] + MAX_EXTRA_SERVERS
+            }) {
                 return Ok(None);
             }
             let configs: Vec<Config> =
@@ -128,7 +147,9 @@ impl Search<'_, '_> {
         distribute(bounds, extra, &mut bounds.to_vec(), 0, &mut allocations);
         let mut candidates = Vec::new();
         for allocation in allocations {
-            if self.missed.contains(&allocation) {
+            let within =
+                allocation.iter().enumerate().all(|(position, &servers)| self.allowed(position, servers));
+            if !within || self.missed.contains(&allocation) {
                 continue;
             }
             let config = self.config(&allocation.iter().copied().map(Some).collect::<Vec<_>>());
@@ -174,11 +195,17 @@ impl Search<'_, '_> {
         Ok(Batch { met: best, unlimited })
     }
 
-    /// The configuration with `servers` per planned node (`None`: infinitely many).
+    /// Whether the planned node at `position` may have `servers` (no more than its capacity).
+    fn allowed(&self, position: usize, servers: u32) -> bool {
+        self.ceiling[position].is_none_or(|ceiling| servers <= ceiling)
+    }
+
+    /// The configuration with `servers` per planned node (`None`: as many as it may have,
+    /// infinitely many without a capacity).
     fn config(&self, servers: &[Option<u32>]) -> Config {
         let mut all = self.today.clone();
-        for (&node, count) in self.planned.iter().zip(servers) {
-            all[node] = count.map_or(Servers::Infinite, Servers::Finite);
+        for ((&node, count), ceiling) in self.planned.iter().zip(servers).zip(&self.ceiling) {
+            all[node] = count.or(*ceiling).map_or(Servers::Infinite, Servers::Finite);
         }
         Config { servers: all, load: self.load }
     }
