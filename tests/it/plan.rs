@@ -263,3 +263,24 @@ fn a_bad_slo_is_rejected_before_anything_runs() {
         assert!(!out.exists(), "{slo}: an output directory was created");
     }
 }
+
+/// The utilisation cap: an M/M/4 at λ = 3.4/s, μ = 1/s (a = 3.4 erlangs) under a loose SLO.
+/// With --max-utilization 0.8 the fewest servers are ⌈3.4/0.8⌉ = 5 (ρ = 0.68); with
+/// --max-load, today's 4 servers reach ρ = 0.8 at load 0.8 × 4/3.4 = 0.9412, where the loose
+/// SLO still holds, so that is the answer exactly.
+#[test]
+fn the_utilisation_cap_bounds_the_servers_and_the_load() {
+    let dir = temp();
+    let toml =
+        ScenarioBuilder::simulated(500.0, 50.0, 4).source("s", "n", 3.4, "").node("n", 4, 1.0, "").toml();
+    let path = write_scenario(&dir, "capped.toml", &toml);
+    let slo = ["--slo", "latency_mean < 100s", "--max-utilization", "0.8"];
+    let plan = plan_ok(&path, &dir.path().join("servers"), &slo);
+    assert!(plan.feasible);
+    assert_eq!(needed(&plan, "n"), Some(5));
+    assert!((plan.nodes[0].utilization.unwrap() - 0.68).abs() < 1e-9);
+    let plan = plan_ok(&path, &dir.path().join("load"), &[&slo[..], &["--max-load"]].concat());
+    let max_load = plan.max_load.expect("a max load");
+    assert!((max_load - 0.8 * 4.0 / 3.4).abs() < 1e-9, "{max_load}");
+    assert!((plan.nodes[0].utilization.unwrap() - 0.8).abs() < 1e-9);
+}
