@@ -11,10 +11,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use kendall::experiment::{self, Axis, Slo, Streams, Sweep, Warning};
+use kendall::experiment::{self, Axis, PlanError, PlanMode, PlanOptions, Slo, Streams, Sweep, Warning};
 use kendall::model::Scenario;
 use kendall::report::{
-    CompareReport, Exporter, Json, RunReport, StudyReport, SweepReport, Table, write_files,
+    CompareReport, Exporter, Json, PlanReport, RunReport, StudyReport, SweepReport, Table, write_files,
 };
 use kendall::scenario::{self, LoadedScenario, Overrides, ScenarioError, Variation, parse_duration};
 
@@ -54,6 +54,58 @@ enum Command {
     /// the bottleneck's rho, the verdict, each source's latency mean and p99 with CI, drops,
     /// growth, the SLOs) and writes sweep.json and sweep.csv.
     Sweep(SweepArgs),
+    /// Capacity planning under SLOs: the fewest servers per node that meet every SLO at a load
+    /// (theory bounds and prunes, simulation confirms on the worst side of each 95% CI), or with
+    /// --max-load the highest load today's servers carry within them.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct PlanArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// A service-level objective, `[source.NAME.|node.NAME.]METRIC OP VALUE`, such as
+    /// "latency_p99 < 50ms" or "node.storage.utilization <= 80%" (OP: < <= > >=). Without a
+    /// scope it applies to every source (for source metrics) or every node. Repeat for several:
+    /// all must hold. Met only when the worst side of the 95% CI meets it.
+    #[arg(long = "slo", value_name = "EXPR", required = true, value_parser = slo_flag)]
+    slos: Vec<Slo>,
+    /// Factor on every open source's arrival rate to plan for (1 = today's rates, 1.3 = 30% more).
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = positive_factor, conflicts_with = "max_load")]
+    load: f64,
+    /// Highest utilisation any node may have in the plan, in (0, 1]; 1 asks only for stability.
+    #[arg(long, value_name = "U", default_value_t = 1.0, value_parser = utilization_cap)]
+    max_utilization: f64,
+    /// Keep today's servers and find the highest load factor at which every SLO still holds
+    /// (bisection to 1%, from theory's headroom): the real headroom under the SLOs.
+    #[arg(long)]
+    max_load: bool,
+    #[command(flatten)]
+    simulation: SimulationArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+fn slo_flag(text: &str) -> Result<Slo, String> {
+    text.parse::<Slo>().map_err(|error| error.to_string())
+}
+
+fn positive_factor(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        _ => Err(format!("invalid load factor '{text}', which should be a positive number such as 1.3")),
+    }
+}
+
+fn utilization_cap(text: &str) -> Result<f64, String> {
+    let value = match text.strip_suffix('%') {
+        Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
+        None => text.parse::<f64>(),
+    };
+    match value {
+        Ok(value) if value > 0.0 && value <= 1.0 => Ok(value),
+        _ => Err(format!("invalid utilisation '{text}', which should be in (0, 1] such as 0.8 or 80%")),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -239,6 +291,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze(&args),
         Command::Compare(args) => compare(&args),
         Command::Sweep(args) => sweep(&args),
+        Command::Plan(args) => plan(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -378,4 +431,41 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         eprintln!("warning: {name}: {warning}");
     }
     print_result(&report, &args.output, &written)
+}
+
+fn plan(args: &PlanArgs) -> anyhow::Result<()> {
+    let loaded = LoadedScenario::load(&args.scenario, &args.simulation.overrides())
+        .map_err(|error| BadInput(error.into()))?;
+    let text = std::fs::read_to_string(&args.scenario)
+        .with_context(|| format!("cannot read {}", args.scenario.display()))?;
+    let options = PlanOptions {
+        mode: if args.max_load { PlanMode::MaxLoad } else { PlanMode::FewestServers },
+        load: args.load,
+        max_utilization: args.max_utilization,
+        threads: args.simulation.threads(),
+    };
+    let progress = spinner(args.output.quiet);
+    let outcome =
+        experiment::plan(&loaded, &args.slos, &options, &|| progress.inc(1)).map_err(
+            |error| match error {
+                PlanError::Experiment(_) => anyhow::Error::from(error),
+                bad => BadInput(bad.into()).into(),
+            },
+        )?;
+    progress.finish_and_clear();
+    let report = PlanReport::new(loaded.scenario(), &outcome, &args.slos, &text, &args.scenario)?;
+    let written = write_files(&args.output.dir(loaded.scenario()), &report, &PlanReport::files())?;
+    print_result(&report, &args.output, &written)
+}
+
+/// A progress spinner counting replications, for searches whose total is not known ahead.
+fn spinner(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} replications {pos} [{elapsed_precise}]") {
+        bar.set_style(style);
+    }
+    bar
 }

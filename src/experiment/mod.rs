@@ -7,6 +7,7 @@
 
 mod axis;
 mod compare;
+pub mod plan;
 mod slo;
 mod sweep;
 mod warning;
@@ -15,6 +16,7 @@ pub use axis::{Axis, AxisError};
 pub use compare::{
     CompareError, CompareOutcome, Configuration, MetricDifference, Scope, Streams, compare, configurations,
 };
+pub use plan::{NodePlan, Plan, PlanError, PlanMode, PlanOptions, plan};
 pub use slo::{Comparison, Slo, SloCheck, SloError, SloScope};
 pub use sweep::{MAX_GRID_POINTS, Sweep, SweepError, SweepOutcome, SweepPoint};
 pub use warning::Warning;

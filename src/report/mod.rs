@@ -9,6 +9,7 @@ mod describe;
 mod exporter;
 mod files;
 mod json;
+mod plan;
 mod sweep;
 mod table;
 mod warning;
@@ -24,5 +25,6 @@ pub use exporter::{
 };
 pub use files::{ReportError, pretty_json};
 pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, SummaryFile};
+pub use plan::{PlanFile, PlanNodeEntry, PlanReport, PlanToml, PlanTomlError};
 pub use sweep::{PointEntry, PointSystem, SloEntry, SweepCsv, SweepFile, SweepReport, render_sweep};
 pub use table::{count, number, render_table};

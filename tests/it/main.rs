@@ -14,6 +14,7 @@ mod fork_join;
 mod headroom;
 mod message_size;
 mod messaging;
+mod plan;
 mod priorities;
 mod records;
 mod route_delays;

@@ -1,0 +1,109 @@
+//! The highest load today's servers sustain under the SLOs: bisection on the load factor from
+//! theory's headroom (see the module documentation of [`plan`](super)).
+
+use super::bounds::{offered_loads, utilization};
+use super::evaluate::{Config, Evaluator, Outcome};
+use super::search::missed_list;
+use super::{NodePlan, Plan, PlanError, PlanMode, PlanOptions};
+
+/// Relative width at which the bisection stops: the answer is within 1% of the true limit.
+const TOLERANCE: f64 = 0.01;
+
+/// Highest load factor tried when no queue ever saturates and no utilisation cap binds.
+const MAX_LOAD: f64 = 1000.0;
+
+/// The bisection gives up (infeasible) when the upper end falls below this fraction of where
+/// it started.
+const LOWEST_FRACTION: f64 = 1e-3;
+
+/// Finds the highest load factor at which every SLO holds with today's servers.
+pub(super) fn max_load(evaluator: &mut Evaluator<'_>, options: &PlanOptions) -> Result<Plan, PlanError> {
+    let today = evaluator.today();
+    let analysis = evaluator.analysis(&Config { servers: today.clone(), load: 1.0 })?;
+    let offered = offered_loads(evaluator.network(), &analysis);
+    let capped = if options.max_utilization < 1.0 {
+        today
+            .iter()
+            .zip(&offered)
+            .filter_map(|(servers, &a)| utilization(a, *servers).filter(|&rho| rho > 0.0))
+            .map(|rho| options.max_utilization / rho)
+            .fold(f64::INFINITY, f64::min)
+    } else {
+        f64::INFINITY
+    };
+    let saturation = analysis.system.headroom.unwrap_or(f64::INFINITY);
+    // The top is allowed when a cap (or the search's own limit) sets it, not at saturation.
+    let (top, top_allowed) = if capped < saturation {
+        (capped, true)
+    } else if saturation.is_finite() {
+        (saturation, false)
+    } else {
+        (MAX_LOAD, true)
+    };
+    let at = |load: f64| Config { servers: today.clone(), load };
+    let mut met: Option<(f64, Outcome)> = None;
+    let mut missed: Option<(f64, Outcome)> = None;
+    if top_allowed && !evaluator.theory_misses(&at(top))? {
+        let outcome = evaluator.simulate(&[at(top)])?.remove(0);
+        if outcome.met {
+            met = Some((top, outcome));
+        } else {
+            missed = Some((top, outcome));
+        }
+    }
+    let (mut low, mut high) = (0.0, top);
+    while met.as_ref().is_none_or(|(load, _)| *load < top) && high - low > TOLERANCE * high {
+        if low == 0.0 && high < LOWEST_FRACTION * top {
+            break;
+        }
+        let middle = f64::midpoint(low, high);
+        if evaluator.theory_misses(&at(middle))? {
+            high = middle;
+            continue;
+        }
+        let outcome = evaluator.simulate(&[at(middle)])?.remove(0);
+        if outcome.met {
+            low = middle;
+            met = Some((middle, outcome));
+        } else {
+            high = middle;
+            missed = Some((middle, outcome));
+        }
+    }
+    let (load, max_load, outcome, reason) = match (met, missed) {
+        (Some((load, outcome)), _) => (load, Some(load), outcome, None),
+        (None, missed) => {
+            let (load, outcome) = match missed {
+                Some(missed) => missed,
+                None => (high, evaluator.simulate(&[at(high)])?.remove(0)),
+            };
+            let reason =
+                format!("no load down to {high:.4} times today's meets every SLO: {}", missed_list(&outcome));
+            (load, None, outcome, Some(reason))
+        }
+    };
+    let nodes = evaluator
+        .network()
+        .nodes()
+        .iter()
+        .zip(&today)
+        .zip(&offered)
+        .map(|((node, &servers), &a)| NodePlan {
+            name: node.name().to_owned(),
+            servers_today: servers,
+            servers_needed: Some(servers),
+            utilization: utilization(a * load, servers),
+        })
+        .collect();
+    Ok(Plan {
+        mode: PlanMode::MaxLoad,
+        feasible: max_load.is_some(),
+        load,
+        max_load,
+        checks: outcome.checks,
+        nodes,
+        reason,
+        simulated: 0,
+        wall_seconds: 0.0,
+    })
+}
