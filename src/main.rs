@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use kendall::experiment::{self, Warning};
+use kendall::experiment::{self, Precision, Warning};
 use kendall::model::Scenario;
 use kendall::report::{Exporter, Json, RunReport, StudyReport, Table, write_files};
 use kendall::scenario::{self, Overrides, ScenarioError, parse_duration};
@@ -94,6 +94,14 @@ struct SimulationArgs {
     /// Worker threads for the replications [default: one per core]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..1024))]
     threads: Option<u32>,
+    /// Add replications in batches (of --replications each) until the 95% CI half-width of every
+    /// non-zero mean and percentile of every node and source is within this fraction of its value,
+    /// probabilities and fractions within it absolutely: "2%" or "0.02".
+    #[arg(long, value_parser = precision_target)]
+    precision: Option<f64>,
+    /// With --precision: stop at this many replications even if some figure is still too wide.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), default_value_t = Precision::DEFAULT_MAX_REPLICATIONS, requires = "precision")]
+    max_replications: u32,
 }
 
 impl SimulationArgs {
@@ -109,6 +117,23 @@ impl SimulationArgs {
 
     fn threads(&self) -> Option<usize> {
         self.threads.map(|t| t as usize)
+    }
+
+    /// The precision target, when one was asked for.
+    fn precision(&self) -> Option<Precision> {
+        self.precision
+            .map(|target| Precision { max_replications: self.max_replications, ..Precision::new(target) })
+    }
+}
+
+fn precision_target(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let (number, scale) = trimmed.strip_suffix('%').map_or((trimmed, 1.0), |number| (number, 100.0));
+    match number.trim().parse::<f64>() {
+        Ok(value) if value > 0.0 && value / scale < 1.0 => Ok(value / scale),
+        _ => Err(format!(
+            "invalid precision '{text}', which should be a percentage or fraction between 0 and 1, such as \"2%\" or 0.02"
+        )),
     }
 }
 
@@ -195,8 +220,16 @@ fn load_with(path: &Path, overrides: &Overrides) -> anyhow::Result<Scenario> {
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
     let scenario = load_with(&args.scenario, &args.simulation.overrides())?;
-    let progress = progress_bar(u64::from(scenario.settings().replications()), args.output.quiet);
-    let outcome = experiment::simulate(&scenario, args.simulation.threads(), &|| progress.inc(1))?;
+    let precision = args.simulation.precision();
+    let total = precision.map_or(scenario.settings().replications(), |p| p.max_replications);
+    let progress = progress_bar(u64::from(total), args.output.quiet);
+    let threads = args.simulation.threads();
+    let outcome = match &precision {
+        Some(precision) => {
+            experiment::simulate_until_precise(&scenario, precision, threads, &|| progress.inc(1))?
+        }
+        None => experiment::simulate(&scenario, threads, &|| progress.inc(1))?,
+    };
     progress.finish_and_clear();
     let report = RunReport::new(&scenario, &outcome);
     let written = write_files(&args.output.dir(&scenario), &report, &RunReport::files())?;

@@ -6,10 +6,12 @@
 //! [`report`](crate::report).
 
 mod axis;
+mod precision;
 mod slo;
 mod warning;
 
 pub use axis::{Axis, AxisError};
+pub use precision::{FigureScope, Precision, PrecisionReport, WideFigure, run_until_precise, too_wide};
 pub use slo::{Comparison, Slo, SloCheck, SloError, SloScope};
 pub use warning::Warning;
 
@@ -144,6 +146,8 @@ pub struct RunOutcome {
     pub experiment: Experiment,
     /// What the user should know: unstable nodes, replications stopped early.
     pub warnings: Vec<Warning>,
+    /// How a run under a precision target ended; `None` for a fixed number of replications.
+    pub precision: Option<PrecisionReport>,
 }
 
 /// Analyses `scenario`, then runs every replication (see [`run`]), and collects the warnings.
@@ -155,11 +159,32 @@ pub fn simulate(
     threads: Option<usize>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<RunOutcome, ExperimentError> {
+    let experiment = run(scenario, threads, on_done)?;
+    Ok(outcome(scenario, experiment, None))
+}
+
+/// Analyses `scenario`, then adds replications until `precision` is met (see
+/// [`run_until_precise`]), and collects the warnings.
+///
+/// # Errors
+/// When the thread pool cannot be created.
+pub fn simulate_until_precise(
+    scenario: &Scenario,
+    precision: &Precision,
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<RunOutcome, ExperimentError> {
+    let (mut experiments, mut reports) =
+        run_until_precise(std::slice::from_ref(scenario), precision, threads, on_done)?;
+    Ok(outcome(scenario, experiments.remove(0), reports.pop()))
+}
+
+/// The theory and warnings beside a finished experiment.
+fn outcome(scenario: &Scenario, experiment: Experiment, precision: Option<PrecisionReport>) -> RunOutcome {
     let analysis = analytic::analyze(&scenario.network, None).ok();
     let mut warnings = analysis.as_ref().map(Warning::unstable_nodes).unwrap_or_default();
-    let experiment = run(scenario, threads, on_done)?;
     warnings.extend(Warning::stopped_replications(&experiment.replications, scenario.settings.max_in_system));
-    Ok(RunOutcome { analysis, experiment, warnings })
+    RunOutcome { analysis, experiment, warnings, precision }
 }
 
 /// An analysed scenario with its warnings: everything `kendall analyze` reports.

@@ -19,5 +19,7 @@ pub use exporter::{
     write_files,
 };
 pub use files::{ReportError, pretty_json};
-pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, SummaryFile};
+pub use json::{
+    ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, PrecisionEntry, SummaryFile, WideEntry,
+};
 pub use table::render_table;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::analysis::figure_text;
-use super::json::{EstimateEntry, SummaryFile};
+use super::json::{EstimateEntry, PrecisionEntry, SummaryFile};
 use crate::analytic::Figure;
 use crate::stats::{ClassMetric, ExchangeMetric, MessageClassMetric, Metric, NodeMetric, SourceMetric};
 
@@ -67,6 +67,36 @@ impl Block<'_> {
     }
 }
 
+/// The precision target and whether the run met it, with the figures still too wide.
+fn render_precision(precision: &PrecisionEntry, out: &mut String) {
+    let target = format!(
+        "precision target: 95% CI within ±{}% (probabilities ±{})",
+        number(100.0 * precision.relative),
+        number(precision.absolute)
+    );
+    if precision.met {
+        let _ = writeln!(out, "{target}: met after {} replications", precision.replications);
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{target}: NOT met, stopped at the maximum of {} replications; still too wide:",
+        precision.max_replications
+    );
+    for wide in &precision.too_wide {
+        let width = wide.half_width.map_or_else(|| "no interval".to_owned(), |h| format!("±{}", number(h)));
+        let _ = writeln!(
+            out,
+            "  {} {} {}: mean {}, {width}, target ±{}",
+            wide.scope,
+            wide.name,
+            wide.metric,
+            number(wide.mean),
+            number(wide.limit)
+        );
+    }
+}
+
 /// Renders the summary as text: a header, then one block per node and per source.
 #[must_use]
 pub fn render_table(summary: &SummaryFile) -> String {
@@ -82,6 +112,9 @@ pub fn render_table(summary: &SummaryFile) -> String {
         summary.events,
         summary.wall_seconds
     );
+    if let Some(precision) = &summary.precision {
+        render_precision(precision, &mut out);
+    }
     for node in &summary.nodes {
         let capacity = node.capacity.map_or_else(String::new, |k| format!(", capacity {k}"));
         let servers = node.servers.map_or_else(|| "∞".to_owned(), |c| c.to_string());

@@ -39,6 +39,8 @@ impl<M: Metric> EntitySummary<M> {
 /// Estimates of every metric across all replications of a run, and its totals.
 #[derive(Debug, Clone)]
 pub struct Summary {
+    /// Replications reduced.
+    pub replications: usize,
     /// Events processed over all replications, warm-up included.
     pub events: u64,
     /// Replications stopped early at the cap on messages in the system.
@@ -102,6 +104,7 @@ impl Summary {
             .collect();
         let classes = per_class(network.classes(), replications, |r| &r.classes);
         Self {
+            replications: replications.len(),
             events: replications.iter().map(|r| r.events).sum(),
             stopped_early: replications.iter().filter(|r| r.stopped_early).count(),
             deadlocked: replications.iter().filter(|r| r.deadlocked).count(),
