@@ -13,6 +13,7 @@ mod fork_join;
 mod headroom;
 mod message_size;
 mod messaging;
+mod precision;
 mod priorities;
 mod records;
 mod route_delays;
