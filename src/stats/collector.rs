@@ -2,6 +2,8 @@
 //! states, counters, sums and histograms. Observation covers the window from the end of warm-up to
 //! the end of the run; per-message figures count messages that complete inside it.
 
+use std::borrow::Cow;
+
 use super::histogram::DurationHistogram;
 use super::record::{
     ExchangeReplication, NodeCounts, NodeHistograms, NodeReplication, ReplicationResult, SourceHistograms,
@@ -44,11 +46,25 @@ impl Durations {
         self.histogram.quantile(quantile)
     }
 
-    /// Both sets of durations together.
-    fn merged(&self, other: &Durations) -> Durations {
-        let mut histogram = self.histogram.clone();
-        histogram += &other.histogram;
-        Durations { count: self.count + other.count, sum: self.sum + other.sum, histogram }
+    /// Both sets of durations together; borrowed when one of them is empty, which spares a copy
+    /// of the histogram (most sources have no multicast copies).
+    fn merged<'a>(&'a self, other: &'a Durations) -> Cow<'a, Durations> {
+        if other.count == 0 {
+            return Cow::Borrowed(self);
+        }
+        if self.count == 0 {
+            return Cow::Borrowed(other);
+        }
+        let mut both = self.clone();
+        both.absorb(other);
+        Cow::Owned(both)
+    }
+
+    /// Adds `other`'s durations to these.
+    fn absorb(&mut self, other: &Durations) {
+        self.count += other.count;
+        self.sum += other.sum;
+        self.histogram += &other.histogram;
     }
 }
 
@@ -218,8 +234,16 @@ impl Collector {
             source.advance(end.end_s);
         }
         if let Some(exit) = self.sole_exit {
-            let every_delivery = self.sources.iter().fold(Durations::default(), |all, source| {
-                all.merged(&source.latencies).merged(&source.copy_latencies)
+            let mut parts = self
+                .sources
+                .iter()
+                .flat_map(|source| [&source.latencies, &source.copy_latencies])
+                .filter(|part| part.count > 0);
+            let every_delivery = parts.next().map_or_else(Durations::default, |first| {
+                parts.fold(first.clone(), |mut all, part| {
+                    all.absorb(part);
+                    all
+                })
             });
             self.nodes[exit.index()].subscriber_latencies = every_delivery;
         }
