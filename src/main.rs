@@ -88,9 +88,10 @@ struct SimulationArgs {
     /// Observed simulated time per replication, e.g. "10000s", "2h" [default: the file's, else 10000s].
     #[arg(long, value_parser = positive_duration)]
     duration: Option<f64>,
-    /// Simulated time discarded at the start of each replication [default: the file's, else duration/10].
-    #[arg(long, value_parser = duration_flag)]
-    warmup: Option<f64>,
+    /// Simulated time discarded at the start of each replication, or "auto" for a warm-up each
+    /// replication chooses by MSER-5 [default: the file's, else duration/10].
+    #[arg(long, value_parser = warmup_flag)]
+    warmup: Option<WarmupFlag>,
     /// Worker threads for the replications [default: one per core]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..1024))]
     threads: Option<u32>,
@@ -109,7 +110,11 @@ impl SimulationArgs {
     fn overrides(&self) -> Overrides {
         Overrides {
             duration_s: self.duration,
-            warmup_s: self.warmup,
+            warmup_s: match self.warmup {
+                Some(WarmupFlag::Seconds(seconds)) => Some(seconds),
+                _ => None,
+            },
+            auto_warmup: self.warmup == Some(WarmupFlag::Auto),
             replications: self.replications,
             seed: self.seed,
         }
@@ -158,8 +163,18 @@ impl OutputArgs {
     }
 }
 
-fn duration_flag(text: &str) -> Result<f64, String> {
-    parse_duration(text)
+/// The `--warmup` flag: a duration, or "auto".
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum WarmupFlag {
+    Auto,
+    Seconds(f64),
+}
+
+fn warmup_flag(text: &str) -> Result<WarmupFlag, String> {
+    if text.trim() == "auto" {
+        return Ok(WarmupFlag::Auto);
+    }
+    parse_duration(text).map(WarmupFlag::Seconds).map_err(|error| format!("{error}, or \"auto\""))
 }
 
 fn positive_duration(text: &str) -> Result<f64, String> {

@@ -8,6 +8,7 @@
 mod axis;
 mod precision;
 mod slo;
+mod warmup;
 mod warning;
 
 pub use axis::{Axis, AxisError};
@@ -65,9 +66,18 @@ impl Experiment {
     }
 }
 
-/// Runs one replication of `network` and returns its statistics.
+/// Runs one replication of `network` and returns its statistics. With `warmup = "auto"`, a
+/// pilot run of the same replication first chooses its warm-up by MSER-5 on the node
+/// populations.
 #[must_use]
 pub fn run_replication(network: &Network, settings: &Settings, index: u32) -> ReplicationResult {
+    if settings.auto_warmup {
+        let chosen = warmup::choose(network, settings, index);
+        let fixed = Settings { warmup_s: chosen.warmup_s, auto_warmup: false, ..settings.clone() };
+        let mut result = run_replication(network, &fixed, index);
+        result.warmup_unresolved = !chosen.resolved;
+        return result;
+    }
     let (collector, end) = Replication::new(network, settings, index, Collector::new(network)).run();
     collector.finish(index, end)
 }
@@ -184,6 +194,7 @@ fn outcome(scenario: &Scenario, experiment: Experiment, precision: Option<Precis
     let analysis = analytic::analyze(&scenario.network, None).ok();
     let mut warnings = analysis.as_ref().map(Warning::unstable_nodes).unwrap_or_default();
     warnings.extend(Warning::stopped_replications(&experiment.replications, scenario.settings.max_in_system));
+    warnings.extend(Warning::unresolved_warmup(&experiment.replications));
     RunOutcome { analysis, experiment, warnings, precision }
 }
 

@@ -37,6 +37,13 @@ pub enum Warning {
         /// The cap, messages.
         max_in_system: u32,
     },
+    /// Replications too short for MSER-5 to find where their initial transient ends.
+    WarmupUnresolved {
+        /// Replications whose MSER-5 minimum lay in the second half of the run.
+        replications: usize,
+        /// Replications run.
+        of: usize,
+    },
 }
 
 impl Warning {
@@ -74,6 +81,15 @@ impl Warning {
     }
 }
 
+impl Warning {
+    /// A warning when some replication's automatic warm-up was not resolved.
+    #[must_use]
+    pub fn unresolved_warmup(records: &[ReplicationResult]) -> Option<Self> {
+        let replications = records.iter().filter(|r| r.warmup_unresolved).count();
+        (replications > 0).then_some(Self::WarmupUnresolved { replications, of: records.len() })
+    }
+}
+
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -91,6 +107,10 @@ impl fmt::Display for Warning {
             Self::Deadlocked { replications, of } => write!(
                 f,
                 "{replications} of {of} replications deadlocked: full channels with overflow = \"block\" waited on each other, so part of the network could never move again; their figures cover the time until then"
+            ),
+            Self::WarmupUnresolved { replications, of } => write!(
+                f,
+                "{replications} of {of} replications are too short for MSER-5 to find the end of the initial transient (the best truncation lay in the second half of the run): their warm-up is a guess; run longer (--duration)"
             ),
             Self::StoppedEarly { replications, of, max_in_system } => write!(
                 f,

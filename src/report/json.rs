@@ -133,10 +133,24 @@ pub struct SummaryFile {
     /// Per message class network-wide, when the network has several classes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<NamedEntry>,
+    /// With `warmup = "auto"`: the warm-up MSER-5 chose for each replication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_auto: Option<AutoWarmupEntry>,
     /// How the run met its precision target (`--precision`); absent for a fixed number of
     /// replications.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<PrecisionEntry>,
+}
+
+/// The warm-ups chosen by MSER-5 (`warmup = "auto"`), in summary.json; `warmup` is then their
+/// mean.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoWarmupEntry {
+    /// The warm-up of each replication, seconds, in index order.
+    pub chosen: Vec<f64>,
+    /// Replications too short for MSER-5 to find the end of the transient (their warm-up is
+    /// the best guess in the first half of the run).
+    pub unresolved: Vec<u32>,
 }
 
 /// The precision target of a run and whether it was met, in summary.json.
@@ -290,7 +304,11 @@ impl SummaryFile {
             replications: u32::try_from(summary.replications).unwrap_or(u32::MAX),
             seed: settings.seed,
             duration: settings.duration_s,
-            warmup: settings.warmup_s,
+            warmup: if settings.auto_warmup {
+                summary.warmups_s.iter().sum::<f64>() / summary.warmups_s.len().max(1) as f64
+            } else {
+                settings.warmup_s
+            },
             events: summary.events,
             wall_seconds,
             max_in_system: settings.max_in_system,
@@ -317,6 +335,10 @@ impl SummaryFile {
                     NamedEntry::new(estimates, analysis.and_then(|a| a.classes.get(class)).map(Vec::as_slice))
                 })
                 .collect(),
+            warmup_auto: settings.auto_warmup.then(|| AutoWarmupEntry {
+                chosen: summary.warmups_s.clone(),
+                unresolved: summary.warmup_unresolved.clone(),
+            }),
             precision: None,
         }
     }

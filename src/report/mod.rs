@@ -20,6 +20,7 @@ pub use exporter::{
 };
 pub use files::{ReportError, pretty_json};
 pub use json::{
-    ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, PrecisionEntry, SummaryFile, WideEntry,
+    AutoWarmupEntry, ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, PrecisionEntry,
+    SummaryFile, WideEntry,
 };
 pub use table::render_table;

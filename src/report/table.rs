@@ -101,13 +101,20 @@ fn render_precision(precision: &PrecisionEntry, out: &mut String) {
 #[must_use]
 pub fn render_table(summary: &SummaryFile) -> String {
     let mut out = String::new();
+    let warmup = match &summary.warmup_auto {
+        Some(auto) => format!(
+            "an automatic warm-up (MSER-5: mean {}s, longest {}s)",
+            number(summary.warmup),
+            number(auto.chosen.iter().copied().fold(0.0, f64::max))
+        ),
+        None => format!("{}s warm-up", summary.warmup),
+    };
     let _ = writeln!(
         out,
-        "scenario {}: {} replications of {}s after {}s warm-up, seed {}; {} events in {:.2}s",
+        "scenario {}: {} replications of {}s after {warmup}, seed {}; {} events in {:.2}s",
         summary.scenario,
         summary.replications,
         summary.duration,
-        summary.warmup,
         summary.seed,
         summary.events,
         summary.wall_seconds

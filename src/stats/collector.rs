@@ -251,6 +251,8 @@ impl Collector {
             index,
             events: end.events,
             observed_s: window,
+            warmup_s: self.window_start,
+            warmup_unresolved: false,
             stopped_early: end.stopped_early,
             deadlocked: end.deadlocked,
             nodes: self.nodes.iter().map(|node| node.result(window)).collect(),

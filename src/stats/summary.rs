@@ -41,6 +41,10 @@ impl<M: Metric> EntitySummary<M> {
 pub struct Summary {
     /// Replications reduced.
     pub replications: usize,
+    /// The warm-up discarded by each replication, seconds, in record order.
+    pub warmups_s: Vec<f64>,
+    /// Indices of the replications too short for MSER-5 to find the end of the warm-up.
+    pub warmup_unresolved: Vec<u32>,
     /// Events processed over all replications, warm-up included.
     pub events: u64,
     /// Replications stopped early at the cap on messages in the system.
@@ -105,6 +109,8 @@ impl Summary {
         let classes = per_class(network.classes(), replications, |r| &r.classes);
         Self {
             replications: replications.len(),
+            warmups_s: replications.iter().map(|r| r.warmup_s).collect(),
+            warmup_unresolved: replications.iter().filter(|r| r.warmup_unresolved).map(|r| r.index).collect(),
             events: replications.iter().map(|r| r.events).sum(),
             stopped_early: replications.iter().filter(|r| r.stopped_early).count(),
             deadlocked: replications.iter().filter(|r| r.deadlocked).count(),

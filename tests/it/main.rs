@@ -24,3 +24,4 @@ mod support;
 mod theory;
 mod traffic_equations;
 mod ttl;
+mod warmup;

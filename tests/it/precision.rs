@@ -14,7 +14,10 @@ use crate::support::{ScenarioBuilder, run, scenario, temp, write_scenario};
 /// M/M/1 at rho = 0.8 (every wait percentile from p50 up is positive, since P(wait > 0) = 0.8),
 /// 500 s per replication, batches of 10.
 fn mm1() -> String {
-    ScenarioBuilder::simulated(500.0, 50.0, 10).source("clients", "server", 0.8, "").node("server", 1, 1.0, "").toml()
+    ScenarioBuilder::simulated(500.0, 50.0, 10)
+        .source("clients", "server", 0.8, "")
+        .node("server", 1, 1.0, "")
+        .toml()
 }
 
 /// The figures of one entity that miss `precision`, judged here independently of the library:
@@ -88,7 +91,8 @@ fn the_maximum_stops_the_run_and_the_output_says_so() {
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains("NOT met, stopped at the maximum of 25 replications"), "{table}");
     assert!(table.contains("node server mean_sojourn"), "{table}");
-    let summary: Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     // Batches of 10 up to the maximum: 10, 20, then 5 more.
     assert_eq!(summary["replications"], 25);
     let precision = &summary["precision"];

@@ -41,8 +41,13 @@ fn records_read_back_reduce_to_a_byte_identical_summary_json() {
 
         // As the CLI does: the same overrides, the same analysis; only the wall clock is taken
         // from the file, as the one field that is not a result.
-        let overrides =
-            Overrides { duration_s: Some(200.0), warmup_s: Some(20.0), replications: Some(3), seed: None };
+        let overrides = Overrides {
+            duration_s: Some(200.0),
+            warmup_s: Some(20.0),
+            replications: Some(3),
+            seed: None,
+            auto_warmup: false,
+        };
         let scenario = load_with(Path::new(file), &overrides).expect("a valid scenario");
         let analysis = analyze(scenario.network(), None).ok();
         let wall_seconds =
