@@ -93,6 +93,8 @@ fn the_jsonl_has_one_line_per_replication_with_every_field() {
             "index",
             "events",
             "observed_s",
+            "warmup_s",
+            "warmup_unresolved",
             "stopped_early",
             "deadlocked",
             "nodes",
@@ -104,6 +106,7 @@ fn the_jsonl_has_one_line_per_replication_with_every_field() {
         assert_eq!(keys(line), BTreeSet::from(top));
         assert!(line["events"].as_u64().is_some_and(|events| events > 0));
         assert_eq!(line["observed_s"].as_f64(), Some(200.0));
+        assert_eq!(line["warmup_s"].as_f64(), Some(20.0));
         assert!(line["stopped_early"].is_boolean() && line["deadlocked"].is_boolean());
         for node in line["nodes"].as_array().expect("nodes") {
             let node_keys = ["metrics", "classes", "message_classes", "counts", "histograms"];
