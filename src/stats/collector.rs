@@ -310,12 +310,16 @@ impl NodeStats {
             NodeMetric::WaitProbability,
             (counts.departures > 0).then(|| self.waited as f64 / counts.departures as f64),
         );
-        metrics.set(NodeMetric::WaitP50, self.waits.quantile(0.50));
-        metrics.set(NodeMetric::WaitP95, self.waits.quantile(0.95));
-        metrics.set(NodeMetric::WaitP99, self.waits.quantile(0.99));
-        metrics.set(NodeMetric::SojournP50, self.sojourns.quantile(0.50));
-        metrics.set(NodeMetric::SojournP95, self.sojourns.quantile(0.95));
-        metrics.set(NodeMetric::SojournP99, self.sojourns.quantile(0.99));
+        // Percentiles read off the sparse forms the record keeps: one pass over each histogram.
+        let waits = self.waits.histogram.sparse();
+        let sojourns = self.sojourns.histogram.sparse();
+        let subscriber_latencies = self.subscriber_latencies.histogram.sparse();
+        metrics.set(NodeMetric::WaitP50, waits.quantile(0.50));
+        metrics.set(NodeMetric::WaitP95, waits.quantile(0.95));
+        metrics.set(NodeMetric::WaitP99, waits.quantile(0.99));
+        metrics.set(NodeMetric::SojournP50, sojourns.quantile(0.50));
+        metrics.set(NodeMetric::SojournP95, sojourns.quantile(0.95));
+        metrics.set(NodeMetric::SojournP99, sojourns.quantile(0.99));
         metrics.set(
             NodeMetric::DropProbability,
             (counts.arrivals > 0).then(|| counts.drops as f64 / counts.arrivals as f64),
@@ -327,15 +331,12 @@ impl NodeStats {
         let growth = f64::from(self.state.in_system) - f64::from(counts.in_system_start);
         metrics.set(NodeMetric::QueueGrowthRate, per_second(growth));
         metrics.set(NodeMetric::SubscriberLatencyMean, self.subscriber_latencies.mean());
-        metrics.set(NodeMetric::SubscriberLatencyP99, self.subscriber_latencies.quantile(0.99));
+        metrics.set(NodeMetric::SubscriberLatencyP99, subscriber_latencies.quantile(0.99));
         let classes = self.classes.iter().map(|class| class.result(window)).collect();
         let message_classes = self.message_classes.iter().map(|class| class.result(window)).collect();
         let histograms = NodeHistograms {
-            all: WaitHistograms {
-                waits: self.waits.histogram.sparse(),
-                sojourns: self.sojourns.histogram.sparse(),
-            },
-            subscriber_latencies: self.subscriber_latencies.histogram.sparse(),
+            all: WaitHistograms { waits, sojourns },
+            subscriber_latencies,
             classes: self.classes.iter().map(ClassStats::histograms).collect(),
             message_classes: self.message_classes.iter().map(ClassStats::histograms).collect(),
         };
@@ -352,9 +353,10 @@ impl SourceStats {
         let messages_ended = whole_messages.count + self.single_dropped + self.multicast_partial;
         let mut metrics = MetricValues::default();
         metrics.set(SourceMetric::LatencyMean, every_copy.mean());
-        metrics.set(SourceMetric::LatencyP50, every_copy.quantile(0.50));
-        metrics.set(SourceMetric::LatencyP95, every_copy.quantile(0.95));
-        metrics.set(SourceMetric::LatencyP99, every_copy.quantile(0.99));
+        let every_copy_sparse = every_copy.histogram.sparse();
+        metrics.set(SourceMetric::LatencyP50, every_copy_sparse.quantile(0.50));
+        metrics.set(SourceMetric::LatencyP95, every_copy_sparse.quantile(0.95));
+        metrics.set(SourceMetric::LatencyP99, every_copy_sparse.quantile(0.99));
         metrics.set(SourceMetric::Throughput, (window > 0.0).then(|| self.delivered as f64 / window));
         metrics.set(SourceMetric::DeliveredFraction, fraction(self.delivered, self.delivered + self.dropped));
         metrics.set(SourceMetric::AllDeliveredFraction, fraction(whole_messages.count, messages_ended));
