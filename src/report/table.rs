@@ -69,10 +69,12 @@ impl Block<'_> {
 
 /// The precision target and whether the run met it, with the figures still too wide.
 fn render_precision(precision: &PrecisionEntry, out: &mut String) {
+    // Rounded to a millionth so that 0.02 reads "2", not "2.0000000000000004".
+    let round = |value: f64| (value * 1e6).round() / 1e6;
     let target = format!(
         "precision target: 95% CI within ±{}% (probabilities ±{})",
-        number(100.0 * precision.relative),
-        number(precision.absolute)
+        round(100.0 * precision.relative),
+        round(precision.absolute)
     );
     if precision.met {
         let _ = writeln!(out, "{target}: met after {} replications", precision.replications);
