@@ -67,8 +67,8 @@ impl Experiment {
 }
 
 /// Runs one replication of `network` and returns its statistics. With `warmup = "auto"`, a
-/// pilot run of the same replication first chooses its warm-up by MSER-5 on the node
-/// populations.
+/// pilot run (on streams independent of the replication's) first chooses its warm-up by MSER-5
+/// on the node populations.
 #[must_use]
 pub fn run_replication(network: &Network, settings: &Settings, index: u32) -> ReplicationResult {
     if settings.auto_warmup {
