@@ -11,7 +11,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use kendall::experiment::{self, Axis, PlanError, PlanMode, PlanOptions, Slo, Streams, Sweep, Warning};
+use kendall::experiment::{
+    self, Axis, PlanError, PlanMode, PlanOptions, Precision, Slo, Streams, Sweep, Warning,
+};
 use kendall::model::Scenario;
 use kendall::report::{
     CompareReport, Exporter, Json, PlanReport, RunReport, StudyReport, SweepReport, Table, write_files,
@@ -223,12 +225,21 @@ struct SimulationArgs {
     /// Observed simulated time per replication, e.g. "10000s", "2h" [default: the file's, else 10000s].
     #[arg(long, value_parser = positive_duration)]
     duration: Option<f64>,
-    /// Simulated time discarded at the start of each replication [default: the file's, else duration/10].
-    #[arg(long, value_parser = duration_flag)]
-    warmup: Option<f64>,
+    /// Simulated time discarded at the start of each replication, or "auto" for a warm-up each
+    /// replication chooses by MSER-5 [default: the file's, else duration/10].
+    #[arg(long, value_parser = warmup_flag)]
+    warmup: Option<WarmupFlag>,
     /// Worker threads for the replications [default: one per core]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..1024))]
     threads: Option<u32>,
+    /// Add replications in batches (of --replications each) until the 95% CI half-width of every
+    /// non-zero mean and percentile of every node and source is within this fraction of its value,
+    /// probabilities and fractions within it absolutely: "2%" or "0.02".
+    #[arg(long, value_parser = precision_target)]
+    precision: Option<f64>,
+    /// With --precision: stop at this many replications even if some figure is still too wide.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), default_value_t = Precision::DEFAULT_MAX_REPLICATIONS, requires = "precision")]
+    max_replications: u32,
 }
 
 impl SimulationArgs {
@@ -236,7 +247,11 @@ impl SimulationArgs {
     fn overrides(&self) -> Overrides {
         Overrides {
             duration_s: self.duration,
-            warmup_s: self.warmup,
+            warmup_s: match self.warmup {
+                Some(WarmupFlag::Seconds(seconds)) => Some(seconds),
+                _ => None,
+            },
+            auto_warmup: self.warmup == Some(WarmupFlag::Auto),
             replications: self.replications,
             seed: self.seed,
         }
@@ -244,6 +259,23 @@ impl SimulationArgs {
 
     fn threads(&self) -> Option<usize> {
         self.threads.map(|t| t as usize)
+    }
+
+    /// The precision target, when one was asked for.
+    fn precision(&self) -> Option<Precision> {
+        self.precision
+            .map(|target| Precision { max_replications: self.max_replications, ..Precision::new(target) })
+    }
+}
+
+fn precision_target(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let (number, scale) = trimmed.strip_suffix('%').map_or((trimmed, 1.0), |number| (number, 100.0));
+    match number.trim().parse::<f64>() {
+        Ok(value) if value > 0.0 && value / scale < 1.0 => Ok(value / scale),
+        _ => Err(format!(
+            "invalid precision '{text}', which should be a percentage or fraction between 0 and 1, such as \"2%\" or 0.02"
+        )),
     }
 }
 
@@ -268,8 +300,18 @@ impl OutputArgs {
     }
 }
 
-fn duration_flag(text: &str) -> Result<f64, String> {
-    parse_duration(text)
+/// The `--warmup` flag: a duration, or "auto".
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum WarmupFlag {
+    Auto,
+    Seconds(f64),
+}
+
+fn warmup_flag(text: &str) -> Result<WarmupFlag, String> {
+    if text.trim() == "auto" {
+        return Ok(WarmupFlag::Auto);
+    }
+    parse_duration(text).map(WarmupFlag::Seconds).map_err(|error| format!("{error}, or \"auto\""))
 }
 
 fn positive_duration(text: &str) -> Result<f64, String> {
@@ -333,8 +375,16 @@ fn load_with(path: &Path, overrides: &Overrides) -> anyhow::Result<Scenario> {
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
     let scenario = load_with(&args.scenario, &args.simulation.overrides())?;
-    let progress = progress_bar(u64::from(scenario.settings().replications()), args.output.quiet);
-    let outcome = experiment::simulate(&scenario, args.simulation.threads(), &|| progress.inc(1))?;
+    let precision = args.simulation.precision();
+    let total = precision.map_or(scenario.settings().replications(), |p| p.max_replications);
+    let progress = progress_bar(u64::from(total), args.output.quiet);
+    let threads = args.simulation.threads();
+    let outcome = match &precision {
+        Some(precision) => {
+            experiment::simulate_until_precise(&scenario, precision, threads, &|| progress.inc(1))?
+        }
+        None => experiment::simulate(&scenario, threads, &|| progress.inc(1))?,
+    };
     progress.finish_and_clear();
     let report = RunReport::new(&scenario, &outcome);
     let written = write_files(&args.output.dir(&scenario), &report, &RunReport::files())?;

@@ -8,8 +8,10 @@
 mod axis;
 mod compare;
 pub mod plan;
+mod precision;
 mod slo;
 mod sweep;
+mod warmup;
 mod warning;
 
 pub use axis::{Axis, AxisError};
@@ -17,6 +19,7 @@ pub use compare::{
     CompareError, CompareOutcome, Configuration, MetricDifference, Scope, Streams, compare, configurations,
 };
 pub use plan::{NodePlan, Plan, PlanError, PlanMode, PlanOptions, plan};
+pub use precision::{FigureScope, Precision, PrecisionReport, WideFigure, run_until_precise, too_wide};
 pub use slo::{Comparison, Slo, SloCheck, SloError, SloScope};
 pub use sweep::{MAX_GRID_POINTS, Sweep, SweepError, SweepOutcome, SweepPoint};
 pub use warning::Warning;
@@ -71,9 +74,18 @@ impl Experiment {
     }
 }
 
-/// Runs one replication of `network` and returns its statistics.
+/// Runs one replication of `network` and returns its statistics. With `warmup = "auto"`, a
+/// pilot run (on streams independent of the replication's) first chooses its warm-up by MSER-5
+/// on the node populations.
 #[must_use]
 pub fn run_replication(network: &Network, settings: &Settings, index: u32) -> ReplicationResult {
+    if settings.auto_warmup {
+        let chosen = warmup::choose(network, settings, index);
+        let fixed = Settings { warmup_s: chosen.warmup_s, auto_warmup: false, ..settings.clone() };
+        let mut result = run_replication(network, &fixed, index);
+        result.warmup_unresolved = !chosen.resolved;
+        return result;
+    }
     let (collector, end) = Replication::new(network, settings, index, Collector::new(network)).run();
     collector.finish(index, end)
 }
@@ -152,6 +164,8 @@ pub struct RunOutcome {
     pub experiment: Experiment,
     /// What the user should know: unstable nodes, replications stopped early.
     pub warnings: Vec<Warning>,
+    /// How a run under a precision target ended; `None` for a fixed number of replications.
+    pub precision: Option<PrecisionReport>,
 }
 
 /// Analyses `scenario`, then runs every replication (see [`run`]), and collects the warnings.
@@ -163,11 +177,33 @@ pub fn simulate(
     threads: Option<usize>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<RunOutcome, ExperimentError> {
+    let experiment = run(scenario, threads, on_done)?;
+    Ok(outcome(scenario, experiment, None))
+}
+
+/// Analyses `scenario`, then adds replications until `precision` is met (see
+/// [`run_until_precise`]), and collects the warnings.
+///
+/// # Errors
+/// When the thread pool cannot be created.
+pub fn simulate_until_precise(
+    scenario: &Scenario,
+    precision: &Precision,
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<RunOutcome, ExperimentError> {
+    let (mut experiments, mut reports) =
+        run_until_precise(std::slice::from_ref(scenario), precision, threads, on_done)?;
+    Ok(outcome(scenario, experiments.remove(0), reports.pop()))
+}
+
+/// The theory and warnings beside a finished experiment.
+fn outcome(scenario: &Scenario, experiment: Experiment, precision: Option<PrecisionReport>) -> RunOutcome {
     let analysis = analytic::analyze(&scenario.network, None).ok();
     let mut warnings = analysis.as_ref().map(Warning::unstable_nodes).unwrap_or_default();
-    let experiment = run(scenario, threads, on_done)?;
     warnings.extend(Warning::stopped_replications(&experiment.replications, scenario.settings.max_in_system));
-    Ok(RunOutcome { analysis, experiment, warnings })
+    warnings.extend(Warning::unresolved_warmup(&experiment.replications));
+    RunOutcome { analysis, experiment, warnings, precision }
 }
 
 /// An analysed scenario with its warnings: everything `kendall analyze` reports.

@@ -60,6 +60,13 @@ pub enum Warning {
         /// Points of the sweep.
         of_points: usize,
     },
+    /// Replications too short for MSER-5 to find where their initial transient ends.
+    WarmupUnresolved {
+        /// Replications whose MSER-5 minimum lay in the second half of the run.
+        replications: usize,
+        /// Replications run.
+        of: usize,
+    },
 }
 
 impl Warning {
@@ -94,5 +101,12 @@ impl Warning {
             warnings.push(Self::StoppedEarly { replications: stopped, of, max_in_system });
         }
         warnings
+    }
+
+    /// A warning when some replication's automatic warm-up was not resolved.
+    #[must_use]
+    pub fn unresolved_warmup(records: &[ReplicationResult]) -> Option<Self> {
+        let replications = records.iter().filter(|r| r.warmup_unresolved).count();
+        (replications > 0).then_some(Self::WarmupUnresolved { replications, of: records.len() })
     }
 }

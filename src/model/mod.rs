@@ -28,8 +28,11 @@ pub use source::{Arrivals, Source};
 pub struct Settings {
     /// Observed simulated time per replication, after warm-up, in seconds.
     pub(crate) duration_s: f64,
-    /// Simulated time discarded at the start of each replication, in seconds.
+    /// Simulated time discarded at the start of each replication, in seconds (0 when
+    /// `auto_warmup`).
     pub(crate) warmup_s: f64,
+    /// Whether each replication chooses its own warm-up by MSER-5 (`warmup = "auto"`).
+    pub(crate) auto_warmup: bool,
     /// Number of independent replications.
     pub(crate) replications: u32,
     /// Master seed; replication r uses streams derived from (seed, r).
@@ -52,6 +55,12 @@ impl Settings {
     #[must_use]
     pub fn warmup_s(&self) -> f64 {
         self.warmup_s
+    }
+
+    /// Whether each replication chooses its own warm-up by MSER-5 (`warmup = "auto"`).
+    #[must_use]
+    pub fn auto_warmup(&self) -> bool {
+        self.auto_warmup
     }
 
     /// Number of independent replications.

@@ -146,10 +146,15 @@ pub fn describe(scenario: &Scenario, analysis: Option<&Analysis>) -> String {
     let settings = &scenario.settings;
     let network = &scenario.network;
     let _ = writeln!(out, "scenario {} is valid", scenario.name);
+    let warmup = if settings.auto_warmup {
+        "an automatic warm-up (MSER-5)".to_owned()
+    } else {
+        format!("{}s warm-up", settings.warmup_s)
+    };
     let _ = writeln!(
         out,
-        "simulation: {} replications of {}s after {}s warm-up, seed {}, at most {} messages in the system",
-        settings.replications, settings.duration_s, settings.warmup_s, settings.seed, settings.max_in_system
+        "simulation: {} replications of {}s after {warmup}, seed {}, at most {} messages in the system",
+        settings.replications, settings.duration_s, settings.seed, settings.max_in_system
     );
     describe_sources(&mut out, network);
     describe_nodes(&mut out, network, analysis);

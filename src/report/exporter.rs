@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::analysis::{AnalysisFile, render_analysis};
 use super::files::{ReportError, pretty_json, records_jsonl, replications_csv, summary_csv, write_all};
-use super::json::SummaryFile;
+use super::json::{PrecisionEntry, SummaryFile};
 use super::table::render_table;
 use crate::experiment::{RunOutcome, StudyOutcome};
 use crate::model::Scenario;
@@ -35,12 +35,13 @@ impl<'a> RunReport<'a> {
     #[must_use]
     pub fn new(scenario: &'a Scenario, outcome: &'a RunOutcome) -> Self {
         let experiment = &outcome.experiment;
-        let summary = SummaryFile::new(
+        let mut summary = SummaryFile::new(
             scenario,
             &experiment.summary,
             outcome.analysis.as_ref(),
             experiment.wall_seconds,
         );
+        summary.precision = outcome.precision.as_ref().map(PrecisionEntry::new);
         Self { scenario, outcome, summary }
     }
 

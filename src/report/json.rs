@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::analysis::figure_map;
 use crate::analytic::{Analysis, Figure};
+use crate::experiment::PrecisionReport;
 use crate::model::Scenario;
 use crate::stats::{EntitySummary, Metric, Summary, ci_misses};
 
@@ -132,6 +133,85 @@ pub struct SummaryFile {
     /// Per message class network-wide, when the network has several classes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<NamedEntry>,
+    /// With `warmup = "auto"`: the warm-up MSER-5 chose for each replication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_auto: Option<AutoWarmupEntry>,
+    /// How the run met its precision target (`--precision`); absent for a fixed number of
+    /// replications.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionEntry>,
+}
+
+/// The warm-ups chosen by MSER-5 (`warmup = "auto"`), in summary.json; `warmup` is then their
+/// mean.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoWarmupEntry {
+    /// The warm-up of each replication, seconds, in index order.
+    pub chosen: Vec<f64>,
+    /// Replications too short for MSER-5 to find the end of the transient (their warm-up is
+    /// the best guess in the first half of the run).
+    pub unresolved: Vec<u32>,
+}
+
+/// The precision target of a run and whether it was met, in summary.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrecisionEntry {
+    /// Largest 95% CI half-width of a mean or percentile, relative to its value.
+    pub relative: f64,
+    /// Largest 95% CI half-width of a probability or fraction, absolute.
+    pub absolute: f64,
+    /// The most replications allowed.
+    pub max_replications: u32,
+    /// Replications run (as `replications`).
+    pub replications: u32,
+    /// Whether every figure met the target; false when the maximum stopped the run.
+    pub met: bool,
+    /// The figures still too wide.
+    pub too_wide: Vec<WideEntry>,
+}
+
+/// A figure whose confidence interval is wider than the precision target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WideEntry {
+    /// "node" or "source".
+    pub scope: String,
+    /// The node's or source's name.
+    pub name: String,
+    /// The metric's key.
+    pub metric: String,
+    /// Its mean.
+    pub mean: f64,
+    /// Half the width of its 95% CI (`null` without an interval).
+    pub half_width: Option<f64>,
+    /// The largest half-width allowed.
+    pub limit: f64,
+}
+
+impl PrecisionEntry {
+    /// The entry of a precision report.
+    #[must_use]
+    pub fn new(report: &PrecisionReport) -> Self {
+        let too_wide = report
+            .too_wide
+            .iter()
+            .map(|figure| WideEntry {
+                scope: figure.scope.name().to_owned(),
+                name: figure.name.clone(),
+                metric: figure.metric.to_owned(),
+                mean: figure.mean,
+                half_width: figure.half_width,
+                limit: figure.limit,
+            })
+            .collect();
+        Self {
+            relative: report.target.relative,
+            absolute: report.target.absolute,
+            max_replications: report.target.max_replications,
+            replications: report.replications,
+            met: report.met(),
+            too_wide,
+        }
+    }
 }
 
 fn metric_map<M: Metric>(summary: &EntitySummary<M>) -> BTreeMap<String, EstimateEntry> {
@@ -221,10 +301,14 @@ impl SummaryFile {
             .collect();
         Self {
             scenario: scenario.name.clone(),
-            replications: settings.replications,
+            replications: u32::try_from(summary.replications).unwrap_or(u32::MAX),
             seed: settings.seed,
             duration: settings.duration_s,
-            warmup: settings.warmup_s,
+            warmup: if settings.auto_warmup {
+                summary.warmups_s.iter().sum::<f64>() / summary.warmups_s.len().max(1) as f64
+            } else {
+                settings.warmup_s
+            },
             events: summary.events,
             wall_seconds,
             max_in_system: settings.max_in_system,
@@ -254,6 +338,11 @@ impl SummaryFile {
                     )
                 })
                 .collect(),
+            warmup_auto: settings.auto_warmup.then(|| AutoWarmupEntry {
+                chosen: summary.warmups_s.clone(),
+                unresolved: summary.warmup_unresolved.clone(),
+            }),
+            precision: None,
         }
     }
 }

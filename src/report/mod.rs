@@ -24,7 +24,10 @@ pub use exporter::{
     write_files,
 };
 pub use files::{ReportError, pretty_json};
-pub use json::{ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, SummaryFile};
+pub use json::{
+    AutoWarmupEntry, ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, PrecisionEntry,
+    SummaryFile, WideEntry,
+};
 pub use plan::{PlanFile, PlanNodeEntry, PlanReport, PlanToml, PlanTomlError};
 pub use sweep::{PointEntry, PointSystem, SloEntry, SweepCsv, SweepFile, SweepReport, render_sweep};
 pub use table::{count, number, render_table};

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::analysis::figure_text;
-use super::json::{EstimateEntry, SummaryFile};
+use super::json::{EstimateEntry, PrecisionEntry, SummaryFile};
 use crate::analytic::Figure;
 use crate::stats::{ExchangeMetric, MessageClassMetric, Metric, NodeClassMetric, NodeMetric, SourceMetric};
 
@@ -87,21 +87,63 @@ impl Block<'_> {
     }
 }
 
+/// The precision target and whether the run met it, with the figures still too wide.
+fn render_precision(precision: &PrecisionEntry, out: &mut String) {
+    // Rounded to a millionth so that 0.02 reads "2", not "2.0000000000000004".
+    let round = |value: f64| (value * 1e6).round() / 1e6;
+    let target = format!(
+        "precision target: 95% CI within ±{}% (probabilities ±{})",
+        round(100.0 * precision.relative),
+        round(precision.absolute)
+    );
+    if precision.met {
+        let _ = writeln!(out, "{target}: met after {} replications", precision.replications);
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{target}: NOT met, stopped at the maximum of {} replications; still too wide:",
+        precision.max_replications
+    );
+    for wide in &precision.too_wide {
+        let width = wide.half_width.map_or_else(|| "no interval".to_owned(), |h| format!("±{}", number(h)));
+        let _ = writeln!(
+            out,
+            "  {} {} {}: mean {}, {width}, target ±{}",
+            wide.scope,
+            wide.name,
+            wide.metric,
+            number(wide.mean),
+            number(wide.limit)
+        );
+    }
+}
+
 /// Renders the summary as text: a header, then one block per node and per source.
 #[must_use]
 pub fn render_table(summary: &SummaryFile) -> String {
     let mut out = String::new();
+    let warmup = match &summary.warmup_auto {
+        Some(auto) => format!(
+            "an automatic warm-up (MSER-5: mean {}s, longest {}s)",
+            number(summary.warmup),
+            number(auto.chosen.iter().copied().fold(0.0, f64::max))
+        ),
+        None => format!("{}s warm-up", summary.warmup),
+    };
     let _ = writeln!(
         out,
-        "scenario {}: {} of {}s after {}s warm-up, seed {}; {} events in {:.2}s",
+        "scenario {}: {} of {}s after {warmup}, seed {}; {} events in {:.2}s",
         summary.scenario,
         count(summary.replications, "replication"),
         summary.duration,
-        summary.warmup,
         summary.seed,
         summary.events,
         summary.wall_seconds
     );
+    if let Some(precision) = &summary.precision {
+        render_precision(precision, &mut out);
+    }
     for node in &summary.nodes {
         let capacity = node.capacity.map_or_else(String::new, |k| format!(", capacity {k}"));
         let servers = node.servers.map_or_else(|| "∞".to_owned(), |c| c.to_string());

@@ -32,6 +32,11 @@ impl fmt::Display for Warning {
                 "{replications} of {} stopped early with {max_in_system} messages in the system: the network is overloaded (see queue_growth_rate)",
                 count(*of as u64, "replication")
             ),
+            Self::WarmupUnresolved { replications, of } => write!(
+                f,
+                "{replications} of {} too short for MSER-5 to find the end of the initial transient (the best truncation lay in the second half of the run): their warm-up is a guess; run longer (--duration)",
+                count(*of as u64, "replication")
+            ),
             Self::StoppedEarlyAtPoints { replications, of, points, of_points, past_saturation } => write!(
                 f,
                 "{replications} of {} stopped early at the cap on messages in the system (max_in_system), at {points} of {of_points} sweep points, {past_saturation} of them past saturation where theory expects it: their figures cover the time until the cap (see queue_growth_rate)",

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use toml::Spanned;
 
-use super::units::Seconds;
+use super::units::{Seconds, Warmup};
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,7 +50,7 @@ pub(super) struct RawBinding {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSimulation {
     pub duration: Option<Spanned<Seconds>>,
-    pub warmup: Option<Spanned<Seconds>>,
+    pub warmup: Option<Spanned<Warmup>>,
     pub replications: Option<Spanned<i64>>,
     pub seed: Option<Spanned<i64>>,
     pub max_in_system: Option<Spanned<i64>>,

@@ -4,6 +4,7 @@ use toml::Spanned;
 
 use super::problems::Problems;
 use super::raw::RawSimulation;
+use super::units::{Seconds, Warmup};
 use crate::model::Settings;
 
 /// Run settings given outside the file (on the command line), which take precedence over the
@@ -14,6 +15,8 @@ pub struct Overrides {
     pub duration_s: Option<f64>,
     /// Warm-up per replication, seconds.
     pub warmup_s: Option<f64>,
+    /// Each replication chooses its warm-up by MSER-5 (unless `warmup_s` is given).
+    pub auto_warmup: bool,
     /// Number of replications (at least 1).
     pub replications: Option<u32>,
     /// Master seed.
@@ -79,8 +82,17 @@ pub(super) fn settings(
         );
     }
     let duration_s = overrides.duration_s.unwrap_or(file_duration);
-    let file_warmup = sim.warmup.as_ref().map(|w| w.get_ref().0);
-    let warmup_s = overrides.warmup_s.or(file_warmup).unwrap_or(duration_s / 10.0);
+    let file_warmup = sim.warmup.as_ref().map(|w| *w.get_ref());
+    let warmup = match overrides.warmup_s {
+        Some(seconds) => Some(Warmup::Fixed(Seconds(seconds))),
+        None if overrides.auto_warmup => Some(Warmup::Auto),
+        None => file_warmup,
+    };
+    let (warmup_s, auto_warmup) = match warmup {
+        Some(Warmup::Auto) => (0.0, true),
+        Some(Warmup::Fixed(Seconds(seconds))) => (seconds, false),
+        None => (duration_s / 10.0, false),
+    };
     let replications = bounded_integer(
         sim.replications.as_ref(),
         "[simulation] field 'replications'",
@@ -102,6 +114,7 @@ pub(super) fn settings(
     (problems.len() == before).then_some(Settings {
         duration_s,
         warmup_s,
+        auto_warmup,
         replications: overrides.replications.unwrap_or(replications),
         seed: overrides.seed.unwrap_or(seed),
         max_in_system,

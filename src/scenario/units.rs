@@ -78,6 +78,52 @@ impl Visitor<'_> for SecondsVisitor {
     }
 }
 
+/// A `warmup` field: a duration, or `"auto"` for a warm-up each replication chooses (MSER-5).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Warmup {
+    /// Chosen per replication by MSER-5.
+    Auto,
+    /// This many seconds.
+    Fixed(Seconds),
+}
+
+impl<'de> Deserialize<'de> for Warmup {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(WarmupVisitor)
+    }
+}
+
+struct WarmupVisitor;
+
+impl Visitor<'_> for WarmupVisitor {
+    type Value = Warmup;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a duration such as \"200s\", or \"auto\"")
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Warmup, E> {
+        SecondsVisitor.visit_f64(value).map(Warmup::Fixed)
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Warmup, E> {
+        SecondsVisitor.visit_i64(value).map(Warmup::Fixed)
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Warmup, E> {
+        SecondsVisitor.visit_u64(value).map(Warmup::Fixed)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Warmup, E> {
+        if text.trim() == "auto" {
+            return Ok(Warmup::Auto);
+        }
+        parse_duration(text)
+            .map(|s| Warmup::Fixed(Seconds(s)))
+            .map_err(|error| E::custom(format!("{error}, or \"auto\"")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

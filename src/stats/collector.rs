@@ -2,6 +2,8 @@
 //! states, counters, sums and histograms. Observation covers the window from the end of warm-up to
 //! the end of the run; per-message figures count messages that complete inside it.
 
+use std::borrow::Cow;
+
 use super::histogram::DurationHistogram;
 use super::record::{
     ExchangeReplication, NodeCounts, NodeHistograms, NodeReplication, ReplicationResult, SourceHistograms,
@@ -44,11 +46,25 @@ impl Durations {
         self.histogram.quantile(quantile)
     }
 
-    /// Both sets of durations together.
-    fn merged(&self, other: &Durations) -> Durations {
-        let mut histogram = self.histogram.clone();
-        histogram += &other.histogram;
-        Durations { count: self.count + other.count, sum: self.sum + other.sum, histogram }
+    /// Both sets of durations together; borrowed when one of them is empty, which spares a copy
+    /// of the histogram (most sources have no multicast copies).
+    fn merged<'a>(&'a self, other: &'a Durations) -> Cow<'a, Durations> {
+        if other.count == 0 {
+            return Cow::Borrowed(self);
+        }
+        if self.count == 0 {
+            return Cow::Borrowed(other);
+        }
+        let mut both = self.clone();
+        both.absorb(other);
+        Cow::Owned(both)
+    }
+
+    /// Adds `other`'s durations to these.
+    fn absorb(&mut self, other: &Durations) {
+        self.count += other.count;
+        self.sum += other.sum;
+        self.histogram += &other.histogram;
     }
 }
 
@@ -219,8 +235,16 @@ impl Collector {
             source.advance(end.end_s);
         }
         if let Some(exit) = self.sole_exit {
-            let every_delivery = self.sources.iter().fold(Durations::default(), |all, source| {
-                all.merged(&source.latencies).merged(&source.copy_latencies)
+            let mut parts = self
+                .sources
+                .iter()
+                .flat_map(|source| [&source.latencies, &source.copy_latencies])
+                .filter(|part| part.count > 0);
+            let every_delivery = parts.next().map_or_else(Durations::default, |first| {
+                parts.fold(first.clone(), |mut all, part| {
+                    all.absorb(part);
+                    all
+                })
             });
             self.nodes[exit.index()].subscriber_latencies = every_delivery;
         }
@@ -228,6 +252,8 @@ impl Collector {
             index,
             events: end.events,
             observed_s: window,
+            warmup_s: self.window_start,
+            warmup_unresolved: false,
             stopped_early: end.stopped_early,
             deadlocked: end.deadlocked,
             nodes: self.nodes.iter().map(|node| node.result(window)).collect(),
@@ -289,12 +315,16 @@ impl NodeStats {
             NodeMetric::WaitProbability,
             (counts.departures > 0).then(|| self.waited as f64 / counts.departures as f64),
         );
-        metrics.set(NodeMetric::WaitP50, self.waits.quantile(0.50));
-        metrics.set(NodeMetric::WaitP95, self.waits.quantile(0.95));
-        metrics.set(NodeMetric::WaitP99, self.waits.quantile(0.99));
-        metrics.set(NodeMetric::SojournP50, self.sojourns.quantile(0.50));
-        metrics.set(NodeMetric::SojournP95, self.sojourns.quantile(0.95));
-        metrics.set(NodeMetric::SojournP99, self.sojourns.quantile(0.99));
+        // Percentiles read off the sparse forms the record keeps: one pass over each histogram.
+        let waits = self.waits.histogram.sparse();
+        let sojourns = self.sojourns.histogram.sparse();
+        let subscriber_latencies = self.subscriber_latencies.histogram.sparse();
+        metrics.set(NodeMetric::WaitP50, waits.quantile(0.50));
+        metrics.set(NodeMetric::WaitP95, waits.quantile(0.95));
+        metrics.set(NodeMetric::WaitP99, waits.quantile(0.99));
+        metrics.set(NodeMetric::SojournP50, sojourns.quantile(0.50));
+        metrics.set(NodeMetric::SojournP95, sojourns.quantile(0.95));
+        metrics.set(NodeMetric::SojournP99, sojourns.quantile(0.99));
         metrics.set(
             NodeMetric::DropProbability,
             (counts.arrivals > 0).then(|| counts.drops as f64 / counts.arrivals as f64),
@@ -306,15 +336,12 @@ impl NodeStats {
         let growth = f64::from(self.state.in_system) - f64::from(counts.in_system_start);
         metrics.set(NodeMetric::QueueGrowthRate, per_second(growth));
         metrics.set(NodeMetric::SubscriberLatencyMean, self.subscriber_latencies.mean());
-        metrics.set(NodeMetric::SubscriberLatencyP99, self.subscriber_latencies.quantile(0.99));
+        metrics.set(NodeMetric::SubscriberLatencyP99, subscriber_latencies.quantile(0.99));
         let classes = self.classes.iter().map(|class| class.result(window)).collect();
         let message_classes = self.message_classes.iter().map(|class| class.result(window)).collect();
         let histograms = NodeHistograms {
-            all: WaitHistograms {
-                waits: self.waits.histogram.sparse(),
-                sojourns: self.sojourns.histogram.sparse(),
-            },
-            subscriber_latencies: self.subscriber_latencies.histogram.sparse(),
+            all: WaitHistograms { waits, sojourns },
+            subscriber_latencies,
             priority_classes: self.classes.iter().map(ClassStats::histograms).collect(),
             message_classes: self.message_classes.iter().map(ClassStats::histograms).collect(),
         };
@@ -331,9 +358,10 @@ impl SourceStats {
         let messages_ended = whole_messages.count + self.single_dropped + self.multicast_partial;
         let mut metrics = MetricValues::default();
         metrics.set(SourceMetric::LatencyMean, every_copy.mean());
-        metrics.set(SourceMetric::LatencyP50, every_copy.quantile(0.50));
-        metrics.set(SourceMetric::LatencyP95, every_copy.quantile(0.95));
-        metrics.set(SourceMetric::LatencyP99, every_copy.quantile(0.99));
+        let every_copy_sparse = every_copy.histogram.sparse();
+        metrics.set(SourceMetric::LatencyP50, every_copy_sparse.quantile(0.50));
+        metrics.set(SourceMetric::LatencyP95, every_copy_sparse.quantile(0.95));
+        metrics.set(SourceMetric::LatencyP99, every_copy_sparse.quantile(0.99));
         metrics.set(SourceMetric::Throughput, (window > 0.0).then(|| self.delivered as f64 / window));
         metrics.set(SourceMetric::DeliveredFraction, fraction(self.delivered, self.delivered + self.dropped));
         metrics.set(SourceMetric::AllDeliveredFraction, fraction(whole_messages.count, messages_ended));

@@ -169,24 +169,36 @@ impl DurationHistogram {
     /// the bucket holding the ⌈q·n⌉-th smallest duration (within 0.05% of it).
     #[must_use]
     pub fn quantile(&self, quantile: f64) -> Option<f64> {
-        if self.total == 0 {
-            return None;
-        }
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-        let rank = ((quantile.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
-        let mut seen = 0;
-        let index = self
-            .buckets()
-            .find(|&(_, count)| {
-                seen += count;
-                seen >= rank
-            })
-            .map_or(self.low.len() - 1, |(index, _)| index);
-        let (low, width) = bucket_range(index);
-        #[allow(clippy::cast_precision_loss)] // nanosecond counts below 2^53 are exact
-        let middle = low as f64 + (width as f64 - 1.0) / 2.0;
-        Some(middle / NANOS_PER_SECOND)
+        quantile_of(self.buckets(), self.total, quantile)
     }
+}
+
+/// The `quantile` of a histogram given as its non-empty `buckets` in order, holding `total`
+/// durations (see [`DurationHistogram::quantile`]): shared by the dense and sparse forms, so that
+/// both give the same bits.
+pub(super) fn quantile_of(
+    buckets: impl Iterator<Item = (usize, u64)>,
+    total: u64,
+    quantile: f64,
+) -> Option<f64> {
+    if total == 0 {
+        return None;
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let rank = ((quantile.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+    let mut seen = 0;
+    let mut index = 0;
+    for (bucket, count) in buckets {
+        index = bucket;
+        seen += count;
+        if seen >= rank {
+            break;
+        }
+    }
+    let (low, width) = bucket_range(index);
+    #[allow(clippy::cast_precision_loss)] // nanosecond counts below 2^53 are exact
+    let middle = low as f64 + (width as f64 - 1.0) / 2.0;
+    Some(middle / NANOS_PER_SECOND)
 }
 
 impl AddAssign<&DurationHistogram> for DurationHistogram {

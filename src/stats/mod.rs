@@ -5,7 +5,9 @@
 mod collector;
 mod estimate;
 mod histogram;
+mod mser;
 mod paired;
+mod population;
 mod record;
 mod sparse;
 mod summary;
@@ -17,7 +19,9 @@ pub use crate::model::{
 pub use collector::Collector;
 pub use estimate::Estimate;
 pub use histogram::DurationHistogram;
+pub use mser::{MSER_BATCH, Truncation, mser5};
 pub use paired::{Difference, Interval};
+pub use population::PopulationSeries;
 pub use record::{
     ExchangeReplication, NodeCounts, NodeHistograms, NodeReplication, RecordError, ReplicationResult,
     SourceHistograms, SourceReplication, WaitHistograms, read_records, write_records,

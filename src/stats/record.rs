@@ -132,6 +132,13 @@ pub struct ReplicationResult {
     pub events: u64,
     /// Length of the observation window, seconds.
     pub observed_s: f64,
+    /// Warm-up discarded before the window, seconds (chosen by MSER-5 with `warmup = "auto"`).
+    #[serde(default)]
+    pub warmup_s: f64,
+    /// With `warmup = "auto"`: the run was too short for MSER-5 to find the end of the initial
+    /// transient (its minimum lay in the second half), so `warmup_s` is only the best guess.
+    #[serde(default)]
+    pub warmup_unresolved: bool,
     /// Whether the run stopped early at the cap on messages in the system.
     pub stopped_early: bool,
     /// Whether the run stopped early because every sender was blocked (deadlock).

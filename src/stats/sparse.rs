@@ -12,7 +12,7 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::histogram::LAST_BUCKET;
+use super::histogram::{LAST_BUCKET, quantile_of};
 
 /// Empty buckets inside a run beyond which the writer starts a new run: a "0," each against
 /// "],[" and a bucket number.
@@ -44,6 +44,14 @@ impl SparseHistogram {
     #[must_use]
     pub fn count(&self) -> u64 {
         self.buckets.iter().map(|&(_, count)| count).sum()
+    }
+
+    /// The `quantile` in seconds, exactly as the dense histogram's
+    /// ([`DurationHistogram::quantile`](super::DurationHistogram::quantile)), but reading only
+    /// the non-empty buckets.
+    #[must_use]
+    pub fn quantile(&self, quantile: f64) -> Option<f64> {
+        quantile_of(self.buckets(), self.count(), quantile)
     }
 
     /// The runs of the file format: where a bucket follows the previous one within
@@ -149,6 +157,10 @@ mod tests {
         dense += &back;
         assert_eq!(dense.quantile(0.999), histogram.quantile(0.999));
         assert_eq!(dense.sparse(), sparse);
+        for q in [0.0, 0.3, 0.5, 0.95, 0.99, 0.999_99, 1.0] {
+            assert_eq!(sparse.quantile(q), histogram.quantile(q), "{q}");
+        }
+        assert_eq!(SparseHistogram::default().quantile(0.5), None);
     }
 
     #[test]

@@ -39,6 +39,12 @@ impl<M: Metric> EntitySummary<M> {
 /// Estimates of every metric across all replications of a run, and its totals.
 #[derive(Debug, Clone)]
 pub struct Summary {
+    /// Replications reduced.
+    pub replications: usize,
+    /// The warm-up discarded by each replication, seconds, in record order.
+    pub warmups_s: Vec<f64>,
+    /// Indices of the replications too short for MSER-5 to find the end of the warm-up.
+    pub warmup_unresolved: Vec<u32>,
     /// Events processed over all replications, warm-up included.
     pub events: u64,
     /// Replications stopped early at the cap on messages in the system.
@@ -102,6 +108,9 @@ impl Summary {
             .collect();
         let classes = per_class(network.message_classes(), replications, |r| &r.message_classes);
         Self {
+            replications: replications.len(),
+            warmups_s: replications.iter().map(|r| r.warmup_s).collect(),
+            warmup_unresolved: replications.iter().filter(|r| r.warmup_unresolved).map(|r| r.index).collect(),
             events: replications.iter().map(|r| r.events).sum(),
             stopped_early: replications.iter().filter(|r| r.stopped_early).count(),
             deadlocked: replications.iter().filter(|r| r.deadlocked).count(),

@@ -41,8 +41,13 @@ fn records_read_back_reduce_to_a_byte_identical_summary_json() {
 
         // As the CLI does: the same overrides, the same analysis; only the wall clock is taken
         // from the file, as the one field that is not a result.
-        let overrides =
-            Overrides { duration_s: Some(200.0), warmup_s: Some(20.0), replications: Some(3), seed: None };
+        let overrides = Overrides {
+            duration_s: Some(200.0),
+            warmup_s: Some(20.0),
+            replications: Some(3),
+            seed: None,
+            auto_warmup: false,
+        };
         let scenario = load_with(Path::new(file), &overrides).expect("a valid scenario");
         let analysis = analyze(scenario.network(), None).ok();
         let wall_seconds =
@@ -91,6 +96,8 @@ fn the_jsonl_has_one_line_per_replication_with_every_field() {
             "index",
             "events",
             "observed_s",
+            "warmup_s",
+            "warmup_unresolved",
             "stopped_early",
             "deadlocked",
             "nodes",
@@ -102,6 +109,7 @@ fn the_jsonl_has_one_line_per_replication_with_every_field() {
         assert_eq!(keys(line), BTreeSet::from(top));
         assert!(line["events"].as_u64().is_some_and(|events| events > 0));
         assert_eq!(line["observed_s"].as_f64(), Some(200.0));
+        assert_eq!(line["warmup_s"].as_f64(), Some(20.0));
         assert!(line["stopped_early"].is_boolean() && line["deadlocked"].is_boolean());
         for node in line["nodes"].as_array().expect("nodes") {
             let node_keys = ["metrics", "priority_classes", "message_classes", "counts", "histograms"];

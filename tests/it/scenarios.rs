@@ -108,6 +108,7 @@ fn brief(path: &Path, analysis: &Analysis) -> Scenario {
         warmup_s: Some(duration_s / 10.0),
         replications: Some(BRIEF_REPLICATIONS),
         seed: None,
+        auto_warmup: false,
     };
     load_with(path, &overrides).unwrap_or_else(|error| panic!("{error}"))
 }

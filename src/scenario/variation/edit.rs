@@ -193,7 +193,10 @@ fn edit_simulation(
     let simulation = simulation.get_mut();
     match field {
         "duration" => (simulation.duration, overrides.duration_s) = (at(&span, value(variation)?), None),
-        "warmup" => (simulation.warmup, overrides.warmup_s) = (at(&span, value(variation)?), None),
+        "warmup" => {
+            (simulation.warmup, overrides.warmup_s) = (at(&span, value(variation)?), None);
+            overrides.auto_warmup = false;
+        }
         "replications" => {
             (simulation.replications, overrides.replications) = (at(&span, value(variation)?), None);
         }

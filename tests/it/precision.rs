@@ -1,0 +1,121 @@
+//! Run-length control: `--precision` adds replications in batches until every figure's 95% CI is
+//! narrow enough, independently of the thread count, or says that the maximum stopped it.
+
+use std::fs;
+
+use serde_json::Value;
+
+use kendall::experiment::{self, Precision, PrecisionReport, run_until_precise};
+use kendall::model::Metric;
+use kendall::stats::{EntitySummary, ReplicationResult, Summary};
+
+use crate::support::{ScenarioBuilder, run, scenario, temp, write_scenario};
+
+/// M/M/1 at rho = 0.8 (every wait percentile from p50 up is positive, since P(wait > 0) = 0.8),
+/// 500 s per replication, batches of 10.
+fn mm1() -> String {
+    ScenarioBuilder::simulated(500.0, 50.0, 10)
+        .source("clients", "server", 0.8, "")
+        .node("server", 1, 1.0, "")
+        .toml()
+}
+
+/// The figures of one entity that miss `precision`, judged here independently of the library:
+/// a non-zero mean needs a half-width of at most `target`·|mean|, or `target` for a probability or
+/// fraction (no unit, not a mean count); `queue_growth_rate` (0 when stable) is exempt.
+fn misses<M: Metric>(entity: &EntitySummary<M>, target: f64) -> Vec<String> {
+    entity
+        .estimates
+        .iter()
+        .filter_map(|&(metric, estimate)| {
+            let estimate = estimate?;
+            let key = metric.key();
+            if estimate.mean == 0.0 || key == "queue_growth_rate" {
+                return None;
+            }
+            let fraction = metric.unit().is_empty() && !key.starts_with("mean_in_");
+            let limit = if fraction { target } else { target * estimate.mean.abs() };
+            let precise = estimate.ci95.is_some() && estimate.half_width() <= limit;
+            (!precise).then(|| format!("{}.{key}", entity.name))
+        })
+        .collect()
+}
+
+fn all_misses(summary: &Summary, target: f64) -> Vec<String> {
+    let nodes = summary.nodes.iter().flat_map(|node| misses(node, target));
+    nodes.chain(summary.sources.iter().flat_map(|source| misses(source, target))).collect()
+}
+
+fn precise(threads: usize, precision: &Precision) -> (Vec<ReplicationResult>, Summary, PrecisionReport) {
+    let (mut experiments, mut reports) =
+        run_until_precise(&[scenario(&mm1())], precision, Some(threads), &|| {}).expect("thread pool");
+    let experiment = experiments.remove(0);
+    (experiment.replications, experiment.summary, reports.remove(0))
+}
+
+#[test]
+fn stops_at_the_first_batch_that_meets_the_target() {
+    let precision = Precision::new(0.10);
+    let (records, summary, report) = precise(2, &precision);
+    let n = records.len();
+    assert!(report.met(), "{:?}", report.too_wide);
+    assert_eq!(report.replications as usize, n);
+    assert!(n > 10 && n % 10 == 0 && n < 1000, "{n} replications");
+    assert_eq!(all_misses(&summary, 0.10), Vec::<String>::new());
+    // One batch fewer was not enough: some figure was still too wide.
+    let scenario = scenario(&mm1());
+    let fewer = Summary::new(scenario.network(), &records[..n - 10]);
+    assert!(!all_misses(&fewer, 0.10).is_empty(), "{} replications would have done", n - 10);
+    // The records are replications 0..n, the first ten those of a plain ten-replication run.
+    assert!(records.iter().enumerate().all(|(i, r)| r.index as usize == i));
+    let plain = experiment::run(&scenario, Some(2), &|| {}).expect("thread pool");
+    assert_eq!(&records[..10], plain.replications.as_slice());
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let precision = Precision::new(0.15);
+    let (one, _, report_one) = precise(1, &precision);
+    let (two, _, report_two) = precise(2, &precision);
+    assert_eq!(report_one, report_two);
+    assert_eq!(one, two);
+}
+
+#[test]
+fn the_maximum_stops_the_run_and_the_output_says_so() {
+    let dir = temp();
+    let path = write_scenario(&dir, "mm1.toml", &mm1());
+    let out = dir.path().join("out");
+    let output = run(&path, &out, &["--precision", "1%", "--max-replications", "25"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("NOT met, stopped at the maximum of 25 replications"), "{table}");
+    assert!(table.contains("node server mean_sojourn"), "{table}");
+    let summary: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    // Batches of 10 up to the maximum: 10, 20, then 5 more.
+    assert_eq!(summary["replications"], 25);
+    let precision = &summary["precision"];
+    assert_eq!(precision["met"], false);
+    assert_eq!(precision["replications"], 25);
+    assert_eq!(precision["relative"], 0.01);
+    let wide = precision["too_wide"].as_array().unwrap();
+    assert!(wide.iter().any(|w| w["scope"] == "source" && w["metric"] == "latency_p99"), "{wide:?}");
+    for figure in wide {
+        assert!(figure["half_width"].as_f64().is_none_or(|h| h > figure["limit"].as_f64().unwrap()));
+    }
+    assert_eq!(fs::read_to_string(out.join("replications.jsonl")).unwrap().lines().count(), 25);
+}
+
+#[test]
+fn a_bad_target_is_rejected() {
+    let dir = temp();
+    let path = write_scenario(&dir, "mm1.toml", &mm1());
+    let out = dir.path().join("out");
+    for bad in ["0%", "150%", "two", "-1"] {
+        let output = run(&path, &out, &["--precision", bad]);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains(bad), "{bad}");
+    }
+    assert!(!out.exists());
+}
