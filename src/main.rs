@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use kendall::experiment::{
-    self, Axis, PlanError, PlanMode, PlanOptions, Precision, Slo, Streams, Sweep, Warning,
+    self, Axis, PlanError, PlanMode, PlanOptions, Precision, RunLength, Slo, Streams, Sweep, Warning,
 };
 use kendall::model::Scenario;
 use kendall::report::{
@@ -266,6 +266,16 @@ impl SimulationArgs {
         self.precision
             .map(|target| Precision { max_replications: self.max_replications, ..Precision::new(target) })
     }
+
+    /// How many replications each scenario runs: its own count, or until precise.
+    fn run_length(&self) -> RunLength {
+        self.precision().map_or(RunLength::Fixed, RunLength::Precise)
+    }
+
+    /// The most replications one scenario of `replications` may run, for progress bars.
+    fn most_replications(&self, replications: u32) -> u64 {
+        u64::from(self.precision().map_or(replications, |precision| precision.max_replications))
+    }
 }
 
 fn precision_target(text: &str) -> Result<f64, String> {
@@ -397,8 +407,10 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
         .map_err(|error| BadInput(error.into()))?;
     let plan =
         Sweep::new(&base, args.vary.clone(), args.slo.clone()).map_err(|error| BadInput(error.into()))?;
-    let progress = progress_bar(plan.replications(), args.output.quiet);
-    let outcome = plan.run(args.simulation.threads(), &|| progress.inc(1))?;
+    let replications = base.scenario().settings().replications();
+    let total = plan.points() as u64 * args.simulation.most_replications(replications);
+    let progress = progress_bar(total, args.output.quiet);
+    let outcome = plan.run(&args.simulation.run_length(), args.simulation.threads(), &|| progress.inc(1))?;
     progress.finish_and_clear();
     let report = SweepReport::new(base.scenario(), &outcome);
     let written = write_files(&args.output.dir(base.scenario()), &report, &SweepReport::files())?;
@@ -468,11 +480,16 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let variants = args.variants().map_err(BadInput)?;
     let configurations = experiment::configurations(&args.scenarios, &variants, &args.simulation.overrides())
         .map_err(|error| BadInput(error.into()))?;
-    let total = configurations.iter().map(|c| u64::from(c.scenario.settings().replications())).sum();
+    let total = configurations
+        .iter()
+        .map(|c| args.simulation.most_replications(c.scenario.settings().replications()))
+        .sum();
     let progress = progress_bar(total, args.output.quiet);
     let streams = if args.independent { Streams::Independent } else { Streams::Common };
-    let outcome =
-        experiment::compare(&configurations, streams, args.simulation.threads(), &|| progress.inc(1))?;
+    let length = args.simulation.run_length();
+    let outcome = experiment::compare(&configurations, streams, &length, args.simulation.threads(), &|| {
+        progress.inc(1);
+    })?;
     progress.finish_and_clear();
     let report = CompareReport::new(&configurations, &outcome);
     let dir = args.output.dir(&configurations[0].scenario);
@@ -492,6 +509,7 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
         mode: if args.max_load { PlanMode::MaxLoad } else { PlanMode::FewestServers },
         load: args.load,
         max_utilization: args.max_utilization,
+        run_length: args.simulation.run_length(),
         threads: args.simulation.threads(),
     };
     let progress = spinner(args.output.quiet);
@@ -505,6 +523,7 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let report = PlanReport::new(loaded.scenario(), &outcome, &args.slos, &text, &args.scenario)?;
     let written = write_files(&args.output.dir(loaded.scenario()), &report, &PlanReport::files())?;
+    print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
 }
 

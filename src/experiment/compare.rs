@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::{Experiment, ExperimentError, Warning, run_all};
+use super::{Experiment, ExperimentError, RunLength, Warning, run_for};
 use crate::analytic;
 use crate::model::{Metric, MetricValues, Network, NodeMetric, Scenario};
 use crate::scenario::{LoadedScenario, Overrides, ScenarioError, Variation, VariationError, vary};
@@ -237,14 +237,16 @@ pub struct CompareOutcome {
     pub warnings: Vec<(String, Warning)>,
 }
 
-/// Runs every configuration's replications on one pool of `threads` workers (see
-/// [`run_all`]) and compares each configuration after the first with the first.
+/// Runs every configuration's replications for `length` on one pool of `threads` workers
+/// (under a precision target all run until every one meets it, so replications stay paired)
+/// and compares each configuration after the first with the first.
 ///
 /// # Errors
 /// When the thread pool cannot be created.
 pub fn compare(
     configurations: &[Configuration],
     streams: Streams,
+    length: &RunLength,
     threads: Option<usize>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<CompareOutcome, ExperimentError> {
@@ -257,13 +259,14 @@ pub fn compare(
             scenario
         })
         .collect();
-    let experiments = run_all(&scenarios, threads, on_done)?;
+    let (experiments, precision) = run_for(&scenarios, length, true, threads, on_done)?;
+    let imprecise = Warning::imprecise(&precision).map(|warning| ("every configuration".to_owned(), warning));
     let warnings = configurations.iter().zip(&scenarios).zip(&experiments).flat_map(
         |((configuration, scenario), experiment)| {
             warnings(scenario, experiment).into_iter().map(|warning| (configuration.name.clone(), warning))
         },
     );
-    let warnings = warnings.collect();
+    let warnings = warnings.chain(imprecise).collect();
     let differences = differences(&scenarios, &experiments, streams);
     let seeds = scenarios.iter().map(|scenario| scenario.settings.seed).collect();
     Ok(CompareOutcome { streams, seeds, experiments, differences, warnings })

@@ -19,7 +19,10 @@ pub use compare::{
     CompareError, CompareOutcome, Configuration, MetricDifference, Scope, Streams, compare, configurations,
 };
 pub use plan::{NodePlan, Plan, PlanError, PlanMode, PlanOptions, plan};
-pub use precision::{FigureScope, Precision, PrecisionReport, WideFigure, run_until_precise, too_wide};
+pub use precision::{
+    FigureScope, Precision, PrecisionReport, WideFigure, run_until_precise, run_until_precise_together,
+    too_wide,
+};
 pub use slo::{Comparison, Slo, SloCheck, SloError, SloScope};
 pub use sweep::{MAX_GRID_POINTS, Sweep, SweepError, SweepOutcome, SweepPoint};
 pub use warning::Warning;
@@ -102,6 +105,39 @@ pub fn run(
 ) -> Result<Experiment, ExperimentError> {
     let mut experiments = run_all(std::slice::from_ref(scenario), threads, on_done)?;
     Ok(experiments.remove(0))
+}
+
+/// How many replications each scenario of an experiment runs.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum RunLength {
+    /// Its own replication count (the file's, or `--replications`).
+    #[default]
+    Fixed,
+    /// Batches of its replication count until every figure meets the target (`--precision`).
+    Precise(Precision),
+}
+
+/// Runs every scenario for `length` in one pool of work units; `paired` keeps the scenarios of
+/// a precise run going together, so that all run the same replications (see
+/// [`run_until_precise_together`]). Returns the experiments, and with a precision target how
+/// each run ended.
+///
+/// # Errors
+/// When the thread pool cannot be created.
+pub fn run_for(
+    scenarios: &[Scenario],
+    length: &RunLength,
+    paired: bool,
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<(Vec<Experiment>, Vec<PrecisionReport>), ExperimentError> {
+    match length {
+        RunLength::Fixed => Ok((run_all(scenarios, threads, on_done)?, Vec::new())),
+        RunLength::Precise(precision) if paired => {
+            run_until_precise_together(scenarios, precision, threads, on_done)
+        }
+        RunLength::Precise(precision) => run_until_precise(scenarios, precision, threads, on_done),
+    }
 }
 
 /// Runs every replication of every scenario (the points of a sweep, the configurations of a

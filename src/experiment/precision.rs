@@ -176,7 +176,8 @@ fn wide_figures<M: Metric>(
 /// in one pool of work units (as [`run_all`](super::run_all)): each round runs the next batch of
 /// every scenario still too imprecise. A scenario's batch size is its replication count (at most
 /// the maximum). Returns the experiments and their precision reports, per scenario in order;
-/// `on_done` is called after each replication.
+/// `on_done` is called after each replication. Each scenario stops on its own; see
+/// [`run_until_precise_together`] for scenarios compared replication by replication.
 ///
 /// # Errors
 /// When the thread pool cannot be created.
@@ -186,17 +187,48 @@ pub fn run_until_precise(
     threads: Option<usize>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<(Vec<Experiment>, Vec<PrecisionReport>), ExperimentError> {
+    run_batches(scenarios, precision, false, threads, on_done)
+}
+
+/// As [`run_until_precise`], but every scenario keeps running until all meet the target (or
+/// reach the maximum), so that all run the same replications: replication i of each can be
+/// paired with replication i of the others (common random numbers).
+///
+/// # Errors
+/// When the thread pool cannot be created.
+pub fn run_until_precise_together(
+    scenarios: &[Scenario],
+    precision: &Precision,
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<(Vec<Experiment>, Vec<PrecisionReport>), ExperimentError> {
+    run_batches(scenarios, precision, true, threads, on_done)
+}
+
+fn run_batches(
+    scenarios: &[Scenario],
+    precision: &Precision,
+    together: bool,
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<(Vec<Experiment>, Vec<PrecisionReport>), ExperimentError> {
     let started = Instant::now();
     let pool = thread_pool(threads)?;
     let max = precision.max_replications.max(1);
     let mut records: Vec<Vec<ReplicationResult>> = vec![Vec::new(); scenarios.len()];
     let mut finished: Vec<Option<(Summary, PrecisionReport)>> = vec![None; scenarios.len()];
+    // Scenarios run together take the same batches, so their replications stay paired.
+    let common_batch = scenarios.first().map_or(1, |first| first.settings.replications.clamp(1, max));
     loop {
         let units: Vec<(usize, u32)> = (0..scenarios.len())
             .filter(|&variant| finished[variant].is_none())
             .flat_map(|variant| {
                 let done = count(&records[variant]);
-                let batch = scenarios[variant].settings.replications.clamp(1, max);
+                let batch = if together {
+                    common_batch
+                } else {
+                    scenarios[variant].settings.replications.clamp(1, max)
+                };
                 (done..(done + batch).min(max)).map(move |index| (variant, index))
             })
             .collect();
@@ -217,6 +249,7 @@ pub fn run_until_precise(
         for (&(variant, _), result) in units.iter().zip(results) {
             records[variant].push(result);
         }
+        let mut judged = Vec::new();
         for (variant, scenario) in scenarios.iter().enumerate() {
             if finished[variant].is_some() {
                 continue;
@@ -224,8 +257,17 @@ pub fn run_until_precise(
             let summary = Summary::new(&scenario.network, &records[variant]);
             let too_wide = too_wide(&summary, precision);
             let replications = count(&records[variant]);
-            if too_wide.is_empty() || replications >= max {
-                let report = PrecisionReport { target: *precision, replications, too_wide };
+            let done = too_wide.is_empty() || replications >= max;
+            judged.push((
+                variant,
+                done,
+                summary,
+                PrecisionReport { target: *precision, replications, too_wide },
+            ));
+        }
+        let all_done = judged.iter().all(|(_, done, _, _)| *done);
+        for (variant, done, summary, report) in judged {
+            if all_done || (done && !together) {
                 finished[variant] = Some((summary, report));
             }
         }

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-use super::{Axis, Experiment, ExperimentError, Slo, SloCheck, SloError, Warning, run_all};
+use super::{Axis, Experiment, ExperimentError, RunLength, Slo, SloCheck, SloError, Warning, run_for};
 use crate::analytic::{self, Analysis};
 use crate::model::{NodeMetric, Scenario};
 use crate::scenario::{LoadedScenario, Variation, VariationError, vary};
@@ -110,18 +110,19 @@ impl Sweep {
         self.scenarios.iter().map(|scenario| u64::from(scenario.settings().replications())).sum()
     }
 
-    /// Runs every replication of every point in one pool of `threads` workers (`None`: one per
-    /// core), calling `on_done` after each; then judges every point.
+    /// Runs every replication of every point (each point for `length`) in one pool of `threads`
+    /// workers (`None`: one per core), calling `on_done` after each; then judges every point.
     ///
     /// # Errors
     /// When the thread pool cannot be created.
     pub fn run(
         self,
+        length: &RunLength,
         threads: Option<usize>,
         on_done: &(dyn Fn() + Sync),
     ) -> Result<SweepOutcome, ExperimentError> {
         let started = Instant::now();
-        let experiments = run_all(&self.scenarios, threads, on_done)?;
+        let (experiments, precision) = run_for(&self.scenarios, length, false, threads, on_done)?;
         let Self { axes, slos, cursors, scenarios } = self;
         let points: Vec<SweepPoint> = cursors
             .into_iter()
@@ -131,7 +132,8 @@ impl Sweep {
                 SweepPoint::new(&axes, &slos, &cursor, scenario, experiment)
             })
             .collect();
-        let warnings = stopped_warnings(&points);
+        let mut warnings = stopped_warnings(&points);
+        warnings.extend(Warning::imprecise(&precision));
         let events = points.iter().map(|point| point.experiment.events).sum();
         let wall_seconds = started.elapsed().as_secs_f64();
         Ok(SweepOutcome { axes, slos, points, warnings, events, wall_seconds })
@@ -386,7 +388,7 @@ mod tests {
     fn no_slo_is_met_past_saturation() {
         let slos = vec!["latency_mean < 1000h".parse().unwrap()];
         let sweep = Sweep::new(&base(), axes(&["load=1,4"]), slos).unwrap();
-        let outcome = sweep.run(Some(1), &|| {}).unwrap();
+        let outcome = sweep.run(&RunLength::Fixed, Some(1), &|| {}).unwrap();
         let [stable, saturated] = outcome.points.as_slice() else { panic!("two points") };
         assert_eq!((stable.stable(), saturated.stable()), (Some(true), Some(false)));
         assert!(saturated.slo_checks.iter().all(|check| check.met), "the transient looks fine");

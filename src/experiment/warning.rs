@@ -1,6 +1,7 @@
 //! Typed warnings about a scenario or a run: what a user should know before trusting the figures.
 //! [`report`](crate::report) words them.
 
+use super::PrecisionReport;
 use crate::analytic::{Analysis, Verdict};
 use crate::stats::ReplicationResult;
 
@@ -60,6 +61,16 @@ pub enum Warning {
         /// Points of the sweep.
         of_points: usize,
     },
+    /// Runs under a precision target (sweep points, configurations, plan candidates) that
+    /// reached the maximum replications with some figure still too wide.
+    Imprecise {
+        /// Runs that stopped at the maximum.
+        runs: usize,
+        /// Runs in all.
+        of: usize,
+        /// The maximum replications.
+        max_replications: u32,
+    },
     /// Replications too short for MSER-5 to find where their initial transient ends.
     WarmupUnresolved {
         /// Replications whose MSER-5 minimum lay in the second half of the run.
@@ -108,5 +119,13 @@ impl Warning {
     pub fn unresolved_warmup(records: &[ReplicationResult]) -> Option<Self> {
         let replications = records.iter().filter(|r| r.warmup_unresolved).count();
         (replications > 0).then_some(Self::WarmupUnresolved { replications, of: records.len() })
+    }
+
+    /// A warning when some of several runs under a precision target stopped at the maximum.
+    #[must_use]
+    pub fn imprecise(reports: &[PrecisionReport]) -> Option<Self> {
+        let runs = reports.iter().filter(|report| !report.met()).count();
+        let max_replications = reports.first().map_or(0, |report| report.target.max_replications);
+        (runs > 0).then_some(Self::Imprecise { runs, of: reports.len(), max_replications })
     }
 }

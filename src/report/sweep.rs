@@ -53,6 +53,8 @@ pub struct PointEntry {
     /// Every SLO on every source or node it applies to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slos: Vec<SloEntry>,
+    /// Replications run at this point (more than the scenario's under `--precision`).
+    pub replications: usize,
     /// Replications stopped early at the cap on messages in the system.
     pub stopped_early: usize,
     /// Messages and copies lost per second (dropped at full channels, expired without a
@@ -174,6 +176,7 @@ impl PointEntry {
         });
         Self {
             point: index,
+            replications: experiment.replications.len(),
             values: outcome
                 .axes
                 .iter()
@@ -415,10 +418,10 @@ pub fn render_sweep(file: &SweepFile) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "sweep {}: {} points, {} replications each of {}s after {}s warm-up, seed {} at every point; {} events in {:.2}s\n",
+        "sweep {}: {} points, {} of {}s after {}s warm-up, seed {} at every point; {} events in {:.2}s\n",
         file.scenario,
         file.points.len(),
-        file.replications,
+        replications_per_point(file),
         file.duration,
         file.warmup,
         file.seed,
@@ -457,6 +460,16 @@ pub fn render_sweep(file: &SweepFile) -> String {
         let _ = writeln!(out, "SLO {}: {verdict}", file.slos.join("; "));
     }
     out
+}
+
+/// "10 replications each", or their range when `--precision` ran points for different counts.
+fn replications_per_point(file: &SweepFile) -> String {
+    let counts = file.points.iter().map(|point| point.replications);
+    match (counts.clone().min(), counts.max()) {
+        (Some(low), Some(high)) if low != high => format!("{low} to {high} replications per point"),
+        (Some(count), _) => format!("{} each", super::table::count(count as u64, "replication")),
+        _ => format!("{} each", super::table::count(file.replications, "replication")),
+    }
 }
 
 #[cfg(test)]

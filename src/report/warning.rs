@@ -32,6 +32,11 @@ impl fmt::Display for Warning {
                 "{replications} of {} stopped early with {max_in_system} messages in the system: the network is overloaded (see queue_growth_rate)",
                 count(*of as u64, "replication")
             ),
+            Self::Imprecise { runs, of, max_replications } => write!(
+                f,
+                "{runs} of {of} runs stopped at the maximum of {} with some figure still wider than the precision target (see the n of each estimate); raise --max-replications or loosen --precision",
+                count(u64::from(*max_replications), "replication")
+            ),
             Self::WarmupUnresolved { replications, of } => write!(
                 f,
                 "{replications} of {} too short for MSER-5 to find the end of the initial transient (the best truncation lay in the second half of the run): their warm-up is a guess; run longer (--duration)",

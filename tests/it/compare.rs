@@ -55,7 +55,8 @@ fn compare(files: &[PathBuf], variants: &[&[&str]], seed: u64, streams: Streams)
     let overrides = Overrides { seed: Some(seed), ..Overrides::default() };
     let configurations =
         experiment::configurations(files, &variants, &overrides).expect("valid configurations");
-    experiment::compare(&configurations, streams, None, &|| {}).expect("thread pool")
+    experiment::compare(&configurations, streams, &experiment::RunLength::Fixed, None, &|| {})
+        .expect("thread pool")
 }
 
 /// A 5% faster server, M/M/1 at λ = 0.5: the mean sojourn (the source's mean latency) is

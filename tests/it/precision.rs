@@ -119,3 +119,56 @@ fn a_bad_target_is_rejected() {
     }
     assert!(!out.exists());
 }
+
+/// Two M/M/1 configurations (rho 0.8 and, 5% faster, 0.762) compared under a precision target
+/// run together: they stop at the same replication count, so every difference stays paired, and
+/// both meet the target (checked independently of the library) unless the maximum stopped them.
+#[test]
+fn compared_configurations_run_until_all_are_precise_together() {
+    let configurations = experiment::configurations(
+        &[write_scenario(&temp(), "pair.toml", &mm1())],
+        &[vec!["node.server.service.mean=0.95".parse().expect("a variation")]],
+        &kendall::scenario::Overrides::default(),
+    );
+    let configurations = configurations.expect("valid configurations");
+    let length = experiment::RunLength::Precise(Precision::new(0.05));
+    let outcome = experiment::compare(&configurations, experiment::Streams::Common, &length, Some(2), &|| {})
+        .expect("thread pool");
+    let [baseline, faster] = &outcome.experiments[..] else { panic!("two experiments") };
+    assert_eq!(baseline.replications.len(), faster.replications.len(), "paired replications");
+    assert!(baseline.replications.len() > 10, "the target needs more than one batch");
+    let target_met = |experiment: &experiment::Experiment| all_misses(&experiment.summary, 0.05).is_empty();
+    let at_max = baseline.replications.len() == Precision::DEFAULT_MAX_REPLICATIONS as usize;
+    assert!(at_max || (target_met(baseline) && target_met(faster)));
+    assert!(outcome.differences.iter().all(|d| d.difference.samples == baseline.replications.len()));
+}
+
+/// A sweep under a precision target runs each point until its own figures meet it: the busier
+/// point (rho 0.85) needs more replications than the lighter one (rho 0.6; both above 0.5, so
+/// that every wait percentile from p50 up is positive), and each meets it.
+#[test]
+fn each_sweep_point_runs_until_precise() {
+    let dir = temp();
+    let path = write_scenario(&dir, "sweep.toml", &mm1());
+    let out = dir.path().join("out");
+    let output = crate::support::kendall()
+        .arg("sweep")
+        .arg(&path)
+        .args(["--vary", "load=0.75,1.0625", "--precision", "5%", "--out"])
+        .arg(&out)
+        .output()
+        .expect("kendall runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let sweep: Value =
+        serde_json::from_slice(&fs::read(out.join("sweep.json")).expect("sweep.json")).expect("JSON");
+    let n = |point: usize| sweep["points"][point]["replications"].as_u64().expect("replications");
+    assert!(n(0) > 10 && n(1) > n(0) && n(1) < 1000, "replications per point: {} and {}", n(0), n(1));
+    assert_eq!(sweep["points"][1]["nodes"][0]["metrics"]["mean_sojourn"]["n"].as_u64(), Some(n(1)));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains(&format!("{} to {} replications per point", n(0), n(1))), "{table}");
+    for point in 0..2 {
+        let sojourn = &sweep["points"][point]["nodes"][0]["metrics"]["mean_sojourn"];
+        let [low, high] = [sojourn["ci95"][0].as_f64().unwrap(), sojourn["ci95"][1].as_f64().unwrap()];
+        assert!((high - low) / 2.0 <= 0.05 * sojourn["mean"].as_f64().unwrap(), "point {point}: {sojourn}");
+    }
+}

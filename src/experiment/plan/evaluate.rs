@@ -2,8 +2,9 @@
 //! variations, judged by exact theory where it has a figure, and simulated in batches.
 
 use super::PlanError;
+use super::PlanOptions;
 use crate::analytic::{self, Analysis, Figure};
-use crate::experiment::{Comparison, Slo, SloCheck, SloScope, run_all};
+use crate::experiment::{Comparison, PrecisionReport, RunLength, Slo, SloCheck, SloScope, run_for};
 use crate::model::{Network, Scenario, Servers};
 use crate::scenario::{LoadedScenario, Variation, vary};
 use crate::stats::{Estimate, Metric, NodeMetric, SourceMetric, Summary};
@@ -32,19 +33,27 @@ pub(super) struct Outcome {
 pub(super) struct Evaluator<'a> {
     loaded: &'a LoadedScenario,
     slos: &'a [Slo],
+    run_length: RunLength,
     threads: Option<usize>,
     on_done: &'a (dyn Fn() + Sync),
     simulated: usize,
+    precision_reports: Vec<PrecisionReport>,
 }
 
 impl<'a> Evaluator<'a> {
     pub(super) fn new(
         loaded: &'a LoadedScenario,
         slos: &'a [Slo],
-        threads: Option<usize>,
+        options: &PlanOptions,
         on_done: &'a (dyn Fn() + Sync),
     ) -> Self {
-        Self { loaded, slos, threads, on_done, simulated: 0 }
+        let (run_length, threads) = (options.run_length, options.threads);
+        Self { loaded, slos, run_length, threads, on_done, simulated: 0, precision_reports: Vec::new() }
+    }
+
+    /// How each simulated configuration's run ended under a precision target (empty without one).
+    pub(super) fn precision_reports(&self) -> &[PrecisionReport] {
+        &self.precision_reports
     }
 
     /// The scenario as loaded.
@@ -96,7 +105,9 @@ impl<'a> Evaluator<'a> {
     /// common random numbers) and judges each.
     pub(super) fn simulate(&mut self, configs: &[Config]) -> Result<Vec<Outcome>, PlanError> {
         let scenarios = configs.iter().map(|config| self.scenario(config)).collect::<Result<Vec<_>, _>>()?;
-        let experiments = run_all(&scenarios, self.threads, self.on_done)?;
+        let (experiments, reports) =
+            run_for(&scenarios, &self.run_length, false, self.threads, self.on_done)?;
+        self.precision_reports.extend(reports);
         self.simulated += configs.len();
         Ok(experiments.iter().map(|experiment| self.judge(&experiment.summary)).collect())
     }

@@ -105,5 +105,6 @@ pub(super) fn max_load(evaluator: &mut Evaluator<'_>, options: &PlanOptions) -> 
         reason,
         simulated: 0,
         wall_seconds: 0.0,
+        warnings: Vec::new(),
     })
 }

@@ -60,7 +60,7 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-use super::{ExperimentError, Slo, SloCheck, SloError};
+use super::{ExperimentError, RunLength, Slo, SloCheck, SloError, Warning};
 use crate::analytic::AnalysisError;
 use crate::model::Servers;
 use crate::scenario::{LoadedScenario, VariationError};
@@ -90,13 +90,21 @@ pub struct PlanOptions {
     pub load: f64,
     /// Highest utilisation any node may have, in (0, 1]; 1 asks for stability only.
     pub max_utilization: f64,
+    /// How many replications each configuration runs.
+    pub run_length: RunLength,
     /// Worker threads for the replications (`None`: one per core).
     pub threads: Option<usize>,
 }
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        Self { mode: PlanMode::FewestServers, load: 1.0, max_utilization: 1.0, threads: None }
+        Self {
+            mode: PlanMode::FewestServers,
+            load: 1.0,
+            max_utilization: 1.0,
+            run_length: RunLength::Fixed,
+            threads: None,
+        }
     }
 }
 
@@ -138,6 +146,8 @@ pub struct Plan {
     pub simulated: usize,
     /// Wall-clock time of the search, seconds.
     pub wall_seconds: f64,
+    /// What the user should know (configurations that missed a precision target).
+    pub warnings: Vec<Warning>,
 }
 
 /// Why the planner could not run.
@@ -184,12 +194,13 @@ pub fn plan(
 ) -> Result<Plan, PlanError> {
     validate(loaded, slos, options)?;
     let started = Instant::now();
-    let mut evaluator = Evaluator::new(loaded, slos, options.threads, on_done);
+    let mut evaluator = Evaluator::new(loaded, slos, options, on_done);
     let mut plan = match options.mode {
         PlanMode::FewestServers => search::fewest_servers(&mut evaluator, options)?,
         PlanMode::MaxLoad => headroom::max_load(&mut evaluator, options)?,
     };
     plan.simulated = evaluator.simulated();
+    plan.warnings.extend(Warning::imprecise(evaluator.precision_reports()));
     plan.wall_seconds = started.elapsed().as_secs_f64();
     Ok(plan)
 }

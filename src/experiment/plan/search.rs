@@ -266,6 +266,7 @@ impl Search<'_, '_> {
             reason: None,
             simulated: 0,
             wall_seconds: 0.0,
+            warnings: Vec::new(),
         }
     }
 }
