@@ -4,6 +4,7 @@
 //! temporary name first and is renamed into place once every file is written.
 
 mod analysis;
+mod chart;
 mod compare;
 mod describe;
 mod exporter;
@@ -16,6 +17,7 @@ mod warning;
 pub use analysis::{
     AnalysisClassEntry, AnalysisFile, AnalysisNamedEntry, AnalysisNodeEntry, SystemEntry, render_analysis,
 };
+pub use chart::{ImageFormat, LatencyDistribution, LatencyVsLoad, Utilization};
 pub use compare::{CompareCsv, CompareFile, CompareReport, ConfigurationEntry, DifferenceEntry};
 pub use describe::describe;
 pub use exporter::{
