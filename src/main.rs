@@ -388,7 +388,8 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let report = CompareReport::new(&configurations, &outcome);
     let dir = args.output.dir(&configurations[0].scenario);
-    let written = write_files(&dir, &report, &CompareReport::files())?;
+    let files = args.output.files(&CompareReport::files(), &CompareReport::charts());
+    let written = write_files(&dir, &report, &files)?;
     for (name, warning) in &outcome.warnings {
         eprintln!("warning: {name}: {warning}");
     }

@@ -1,12 +1,13 @@
 //! Charts: every chart a command draws, for a shipped scenario, checked for real content: the SVG
 //! holds its title, axis labels, series names and one mark per point or bar; the PNG is
-//! 1200x800 and not blank; `--no-charts` writes none.
+//! 1200x800 and not blank; `--no-charts` writes none. Runs are short: the content, not the
+//! numbers, is under test.
 
 use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 
-use kendall::report::{SummaryFile, SweepFile};
+use kendall::report::{CompareFile, DifferenceEntry, SummaryFile, SweepFile};
 
 use crate::support::{kendall, run, temp};
 
@@ -162,4 +163,51 @@ fn no_charts_writes_none() {
     assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
     assert!(out.join("summary.json").exists());
     assert!(!out.join("charts").exists(), "no charts directory");
+}
+
+/// `kendall compare` draws each source's mean and p99 latency per configuration: one bar per
+/// configuration and metric, and a `*` over each significant difference to the baseline.
+#[test]
+fn a_comparison_draws_latency_per_configuration() {
+    let dir = temp();
+    let out = dir.path().join("out");
+    let output = kendall()
+        .args(["compare", MM1, "--set", "load=0.8"])
+        .args(["--duration", "20000s", "--warmup", "1000s", "--replications", "4", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .expect("kendall runs");
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let compare: CompareFile =
+        serde_json::from_str(&fs::read_to_string(out.join("compare.json")).expect("compare.json"))
+            .expect("parses");
+    let latency = |row: &&DifferenceEntry| row.metric == "latency_mean" || row.metric == "latency_p99";
+    let rows: Vec<&DifferenceEntry> = compare.differences.iter().filter(latency).collect();
+    assert_eq!(rows.len(), 2, "one source, two metrics, one configuration against the baseline");
+
+    let chart = svg(&out, "comparison.svg");
+    assert_holds(
+        &chart,
+        "comparison.svg",
+        &[
+            "mm1: end-to-end latency per configuration",
+            "end-to-end latency (",
+            "=source and metric",
+            "=clients mean",
+            "=clients p99",
+            "mm1 (baseline)",
+            "=load=0.8",
+        ],
+    );
+    // Two bars per configuration, and its legend swatch.
+    assert_eq!(chart.matches(FIRST).count(), 3, "the baseline's bars");
+    assert_eq!(chart.matches(SECOND).count(), 3, "the variant's bars");
+    let significant = rows.iter().filter(|row| row.significant).count();
+    assert!(significant > 0, "a load of 0.8 against 1 changes the latency");
+    assert_eq!(
+        texts(&chart).iter().filter(|text| **text == "*").count(),
+        significant,
+        "a * per significant difference"
+    );
+    assert_png(&out, "comparison.png", 50);
 }

@@ -4,11 +4,13 @@
 //! the bundled DejaVu Sans (assets/fonts), so a PNG renders the same on a machine without fonts.
 
 mod canvas;
+mod comparison;
 mod distribution;
 mod sweep;
 mod utilization;
 
 pub use canvas::ImageFormat;
+pub use comparison::Comparison;
 pub use distribution::LatencyDistribution;
 pub use sweep::LatencyVsLoad;
 pub use utilization::Utilization;
