@@ -40,6 +40,9 @@ struct DistributionFigure {
     scenario: String,
     replications: u32,
     curves: Vec<Curve>,
+    /// Whether the latencies describe a steady state: theory does not call the network
+    /// unstable and no replication stopped early (else they grow with the run length).
+    steady_state: bool,
 }
 
 impl Exporter<RunReport<'_>> for LatencyDistribution {
@@ -68,7 +71,13 @@ impl DistributionFigure {
                 Some(Curve { name: source.name.clone(), deliveries: merged.count(), seconds })
             })
             .collect();
-        Self { scenario: report.summary.scenario.clone(), replications: report.summary.replications, curves }
+        let stable = report.outcome.analysis.as_ref().is_none_or(|analysis| analysis.system.stable);
+        Self {
+            scenario: report.summary.scenario.clone(),
+            replications: report.summary.replications,
+            curves,
+            steady_state: stable && report.summary.stopped_early == 0,
+        }
     }
 
     /// The latency axis's range in seconds, and whether it is logarithmic.
@@ -89,11 +98,22 @@ impl Figure for DistributionFigure {
     where
         DB::ErrorType: 'static,
     {
-        let caption = format!(
-            "Percentiles of each source's end-to-end latency, all deliveries of {} merged.",
-            count(u64::from(self.replications), "replication")
-        );
-        let plot = frame(root, &format!("{}: end-to-end latency distribution", self.scenario), &caption)?;
+        let (title, caption) = if self.steady_state {
+            (
+                format!("{}: end-to-end latency distribution", self.scenario),
+                format!(
+                    "Percentiles of each source's end-to-end latency, all deliveries of {} merged.",
+                    count(u64::from(self.replications), "replication")
+                ),
+            )
+        } else {
+            (
+                format!("{}: end-to-end latency, NO STEADY STATE", self.scenario),
+                "Past saturation queues grow: these percentiles are a transient that grows with the run length."
+                    .to_owned(),
+            )
+        };
+        let plot = frame(root, &title, &caption)?;
         let (low, high, log) = self.latency_range();
         let unit = TimeUnit::for_seconds(high);
         let (low, high) = (low * unit.per_second, high * unit.per_second);

@@ -47,9 +47,10 @@ struct SweepFigure {
     path: String,
     replications: u32,
     series: Vec<Series>,
-    /// The x of every point without a steady state.
-    unstable: Vec<f64>,
-    /// Where theory puts ρ = 1 at the bottleneck, with its name.
+    /// The x of every point without a steady state, with the colour of its group's curves
+    /// (the alert colour when there is one group), and the group's index.
+    unstable: Vec<(f64, RGBColor, usize)>,
+    /// Where theory puts ρ = 1 at the bottleneck, with the note that says so.
     saturation: Vec<(f64, String)>,
     /// Latency SLOs: (expression, metric key, threshold in seconds).
     slos: Vec<(String, f64)>,
@@ -70,7 +71,7 @@ fn groups(file: &SweepFile) -> Vec<(String, Vec<(f64, &PointEntry)>)> {
     for point in &file.points {
         let others: Vec<String> = file.paths[1..]
             .iter()
-            .map(|path| format!("{path}={}", number(point.values.get(path).copied().unwrap_or(f64::NAN))))
+            .map(|path| format!("{path}={}", value_text(point.values.get(path).copied().unwrap_or(f64::NAN))))
             .collect();
         let x = point.values.get(first).copied().unwrap_or(f64::NAN);
         groups.entry(others.join(" ")).or_default().push((x, point));
@@ -85,6 +86,11 @@ fn groups(file: &SweepFile) -> Vec<(String, Vec<(f64, &PointEntry)>)> {
 /// A source's entry at a point, with the point's x, when the point is at a steady state.
 fn steady_source<'f>(&(x, point): &(f64, &'f PointEntry), source: usize) -> Option<(f64, &'f NamedEntry)> {
     if point.steady_state { point.sources.get(source).map(|entry| (x, entry)) } else { None }
+}
+
+/// A varied value as a label: whole numbers (servers, capacities) without decimals.
+fn value_text(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { number(value) }
 }
 
 fn measured(x: f64, estimate: Option<&EstimateEntry>) -> Option<Measured> {
@@ -159,11 +165,23 @@ impl SweepFigure {
             series,
             unstable: groups
                 .iter()
-                .flat_map(|(_, points)| points.iter().filter(|p| !p.1.steady_state).map(|p| p.0))
+                .enumerate()
+                .flat_map(|(index, (_, points))| {
+                    let colour = if groups.len() == 1 {
+                        ALERT
+                    } else {
+                        PALETTE[(index * sources.len()) % PALETTE.len()]
+                    };
+                    points.iter().filter(|p| !p.1.steady_state).map(move |p| (p.0, colour, index))
+                })
                 .collect(),
             saturation: groups
                 .iter()
-                .filter_map(|(_, points)| saturation(file, points))
+                .filter_map(|(group, points)| {
+                    let (x, bottleneck) = saturation(file, points)?;
+                    let within = if group.is_empty() { String::new() } else { format!(" at {group}") };
+                    Some((x, format!("ρ = 1: {bottleneck} saturates{within}")))
+                })
                 .filter(|(x, _)| (x_range.0..=x_range.1).contains(x))
                 .collect(),
             slos: latency_slos(&file.slos),
@@ -187,6 +205,12 @@ fn saturation(file: &SweepFile, points: &[(f64, &PointEntry)]) -> Option<(f64, S
         let (r0, r1) = (p0.system.bottleneck_utilization?, p1.system.bottleneck_utilization?);
         (r0 < 1.0 && r1 >= 1.0).then(|| (x0 + (1.0 - r0) / (r1 - r0) * (x1 - x0), bottleneck(p1)))
     })
+}
+
+/// The width of a note's text, pixels.
+fn text_width(text: &str) -> Result<i32, Box<dyn std::error::Error>> {
+    let (width, _) = TextStyle::from((FONT, 17)).font.box_size(text)?;
+    Ok(i32::try_from(width)?)
 }
 
 /// The SLOs on a source's mean or p99 latency: (expression, threshold in seconds).
@@ -332,12 +356,18 @@ impl SweepFigure {
         let top = chart.y_range().end;
         let style = ALERT.stroke_width(3);
         chart.draw_series(
-            self.unstable
-                .iter()
-                .map(|&x| PathElement::new(vec![(x, 0.0), (x, top)], ALERT.mix(0.25).stroke_width(8))),
+            self.unstable.iter().map(|&(x, _, _)| {
+                PathElement::new(vec![(x, 0.0), (x, top)], ALERT.mix(0.25).stroke_width(8))
+            }),
         )?;
+        // In a grid, each group's crosses in its curves' colour, stacked above the axis.
+        let crosses = self.unstable.iter().map(|&(x, colour, group)| {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // a few groups
+            let up = -22 * group as i32;
+            EmptyElement::at((x, 0.0)) + Cross::new((0, up), 9, colour.stroke_width(3))
+        });
         chart
-            .draw_series(self.unstable.iter().map(|&x| Cross::new((x, 0.0), 9, style)))?
+            .draw_series(crosses)?
             .label("no steady state: not drawn")
             .legend(move |(x, y)| Cross::new((x + 9, y), 7, style));
         Ok(())
@@ -349,13 +379,21 @@ impl SweepFigure {
     {
         let (left, right) = (chart.x_range().start, chart.x_range().end);
         let top = chart.y_range().end;
-        for (x, bottleneck) in &self.saturation {
-            let style = ALERT.stroke_width(2);
-            chart
-                .draw_series(std::iter::once(PathElement::new(vec![(*x, 0.0), (*x, top)], style)))?
-                .label("ρ = 1 at the bottleneck (theory)")
-                .legend(move |(x, y)| PathElement::new(vec![(x + 9, y - 8), (x + 9, y + 8)], style));
-            note(chart, &format!("ρ = 1: {bottleneck} saturates"), (*x, top), (-200, 30), ALERT)?;
+        let style = ALERT.stroke_width(2);
+        for (index, (x, label)) in self.saturation.iter().enumerate() {
+            let line =
+                chart.draw_series(std::iter::once(PathElement::new(vec![(*x, 0.0), (*x, top)], style)))?;
+            if index == 0 {
+                line.label("ρ = 1 at the bottleneck (theory)")
+                    .legend(move |(x, y)| PathElement::new(vec![(x + 9, y - 8), (x + 9, y + 8)], style));
+            }
+            #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // a few lines
+            let down = 30 + 26 * index as i32;
+            // Right of the line, in the unstable region, unless the text would leave the plot.
+            let width = text_width(label)?;
+            let room = chart.backend_coord(&(right, top)).0 - chart.backend_coord(&(*x, top)).0;
+            let across = if room > width + 16 { 8 } else { -8 - width };
+            note(chart, label, (*x, top), (across, down), ALERT)?;
         }
         for (expr, threshold) in &self.slos {
             let y = threshold * unit.per_second;
