@@ -1,5 +1,5 @@
 //! Reports: every output format (summary.json, summary.csv, replications.csv, replications.jsonl,
-//! analysis.json, the terminal table) behind one [`Exporter`] interface. Formats never decide anything; they lay out
+//! analysis.json, the terminal table, the charts in charts/) behind one [`Exporter`] interface. Formats never decide anything; they lay out
 //! what the library concluded. Files are written completely or not at all: each goes to a
 //! temporary name first and is renamed into place once every file is written.
 

@@ -211,3 +211,22 @@ fn a_comparison_draws_latency_per_configuration() {
     );
     assert_png(&out, "comparison.png", 50);
 }
+
+/// A run past saturation (the shipped overload scenario) draws its latency percentiles under a
+/// title that says there is no steady state, never as a steady-state distribution.
+#[test]
+fn a_run_past_saturation_says_its_latencies_have_no_steady_state() {
+    let dir = temp();
+    let out = dir.path().join("out");
+    let overload = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/overload.toml");
+    let output =
+        run(Path::new(overload), &out, &["--duration", "100s", "--warmup", "10s", "--replications", "2"]);
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let chart = svg(&out, "latency-distribution.svg");
+    assert_holds(
+        &chart,
+        "latency-distribution.svg",
+        &["=overload: end-to-end latency, NO STEADY STATE", "a transient that grows with the run length"],
+    );
+    assert!(!texts(&chart).contains(&"overload: end-to-end latency distribution"));
+}
