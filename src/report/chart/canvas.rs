@@ -48,7 +48,7 @@ pub enum ImageFormat {
 }
 
 /// A chart that can draw itself on any plotters backend.
-pub(super) trait Figure {
+pub(super) trait Drawing {
     /// Draws the whole chart on `root`.
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
     where
@@ -64,8 +64,8 @@ fn register_fonts() {
     });
 }
 
-/// `figure` as the bytes of a file in `format`.
-pub(super) fn render(figure: &impl Figure, format: ImageFormat) -> Result<Vec<u8>, ReportError> {
+/// `drawing` as the bytes of a file in `format`.
+pub(super) fn render(drawing: &impl Drawing, format: ImageFormat) -> Result<Vec<u8>, ReportError> {
     register_fonts();
     let failed = |error: Box<dyn Error>| ReportError::Draw { message: error.to_string() };
     match format {
@@ -73,7 +73,7 @@ pub(super) fn render(figure: &impl Figure, format: ImageFormat) -> Result<Vec<u8
             let mut text = String::new();
             {
                 let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-                figure.draw(&root).map_err(failed)?;
+                drawing.draw(&root).map_err(failed)?;
                 root.present().map_err(|error| failed(error.into()))?;
             }
             Ok(text.into_bytes())
@@ -82,7 +82,7 @@ pub(super) fn render(figure: &impl Figure, format: ImageFormat) -> Result<Vec<u8
             let mut pixels = vec![0; SIZE.0 as usize * SIZE.1 as usize * 3];
             {
                 let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
-                figure.draw(&root).map_err(failed)?;
+                drawing.draw(&root).map_err(failed)?;
                 root.present().map_err(|error| failed(error.into()))?;
             }
             encode_png(&pixels).map_err(|error| failed(error.into()))

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::canvas::{
-    Drawn, FONT, Figure, ImageFormat, PALETTE, Plane, TimeUnit, category_labels, frame, render,
+    Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, TimeUnit, category_labels, frame, render,
 };
 use crate::experiment::Scope;
 use crate::report::{CompareFile, CompareReport, Exporter, ReportError};
@@ -33,7 +33,7 @@ struct Group {
     values: Vec<Option<Value>>,
 }
 
-struct ComparisonFigure {
+struct ComparisonDrawing {
     baseline: String,
     configurations: Vec<String>,
     groups: Vec<Group>,
@@ -41,11 +41,11 @@ struct ComparisonFigure {
 
 impl Exporter<CompareReport> for Comparison {
     fn render(&self, result: &CompareReport) -> Result<Vec<u8>, ReportError> {
-        render(&ComparisonFigure::new(&result.file), self.0)
+        render(&ComparisonDrawing::new(&result.file), self.0)
     }
 }
 
-impl ComparisonFigure {
+impl ComparisonDrawing {
     fn new(file: &CompareFile) -> Self {
         let configurations: Vec<String> = file.configurations.iter().map(|c| c.name.clone()).collect();
         let mut groups: Vec<(String, &str, Group)> = Vec::new();
@@ -83,7 +83,7 @@ impl ComparisonFigure {
     }
 }
 
-impl Figure for ComparisonFigure {
+impl Drawing for ComparisonDrawing {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
     where
         DB::ErrorType: 'static,
@@ -123,7 +123,7 @@ impl Figure for ComparisonFigure {
     }
 }
 
-impl ComparisonFigure {
+impl ComparisonDrawing {
     fn draw_bars<'a, DB: DrawingBackend + 'a>(&self, chart: &mut Plane<'a, DB>, scale: f64) -> Drawn
     where
         DB::ErrorType: 'static,

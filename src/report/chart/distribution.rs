@@ -6,12 +6,12 @@ use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use super::canvas::{Drawn, FONT, Figure, ImageFormat, PALETTE, TimeUnit, category_labels, frame, render};
+use super::canvas::{Drawing, Drawn, FONT, ImageFormat, PALETTE, TimeUnit, category_labels, frame, render};
 use crate::report::{Exporter, ReportError, RunReport, count};
 use crate::stats::DurationHistogram;
 
 /// The percentiles drawn, as fractions, with their labels.
-pub const PERCENTILES: [(f64, &str); 8] = [
+const PERCENTILES: [(f64, &str); 8] = [
     (0.10, "p10"),
     (0.25, "p25"),
     (0.50, "p50"),
@@ -36,7 +36,7 @@ struct Curve {
     seconds: Vec<f64>,
 }
 
-struct DistributionFigure {
+struct DistributionDrawing {
     scenario: String,
     replications: u32,
     curves: Vec<Curve>,
@@ -47,11 +47,11 @@ struct DistributionFigure {
 
 impl Exporter<RunReport<'_>> for LatencyDistribution {
     fn render(&self, result: &RunReport<'_>) -> Result<Vec<u8>, ReportError> {
-        render(&DistributionFigure::new(result), self.0)
+        render(&DistributionDrawing::new(result), self.0)
     }
 }
 
-impl DistributionFigure {
+impl DistributionDrawing {
     fn new(report: &RunReport<'_>) -> Self {
         let replications = &report.outcome.experiment.replications;
         let curves = report
@@ -93,7 +93,7 @@ impl DistributionFigure {
     }
 }
 
-impl Figure for DistributionFigure {
+impl Drawing for DistributionDrawing {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
     where
         DB::ErrorType: 'static,
@@ -142,7 +142,7 @@ struct Scale {
     per_second: f64,
 }
 
-impl DistributionFigure {
+impl DistributionDrawing {
     fn draw_curves<'a, DB, Y>(
         &self,
         mut chart: ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,

@@ -9,7 +9,9 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use super::canvas::{ALERT, Drawn, FONT, Figure, ImageFormat, PALETTE, Plane, TimeUnit, frame, note, render};
+use super::canvas::{
+    ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, TimeUnit, frame, note, render,
+};
 use crate::experiment::{Slo, SloScope};
 use crate::report::{
     EstimateEntry, Exporter, NamedEntry, PointEntry, ReportError, SweepFile, SweepReport, count, number,
@@ -42,7 +44,7 @@ struct Series {
     p99: bool,
 }
 
-struct SweepFigure {
+struct SweepDrawing {
     scenario: String,
     path: String,
     replications: u32,
@@ -59,7 +61,7 @@ struct SweepFigure {
 
 impl Exporter<SweepReport> for LatencyVsLoad {
     fn render(&self, result: &SweepReport) -> Result<Vec<u8>, ReportError> {
-        render(&SweepFigure::new(&result.sweep), self.0)
+        render(&SweepDrawing::new(&result.sweep), self.0)
     }
 }
 
@@ -132,7 +134,7 @@ impl Series {
     }
 }
 
-impl SweepFigure {
+impl SweepDrawing {
     fn new(file: &SweepFile) -> Self {
         let groups = groups(file);
         let sources: Vec<&str> = file
@@ -236,7 +238,7 @@ fn x_description(path: &str) -> String {
     format!("{path} ({unit})")
 }
 
-impl SweepFigure {
+impl SweepDrawing {
     fn y_top(&self) -> f64 {
         let measured = self
             .series
@@ -256,7 +258,7 @@ impl SweepFigure {
     }
 }
 
-impl Figure for SweepFigure {
+impl Drawing for SweepDrawing {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
     where
         DB::ErrorType: 'static,
@@ -345,7 +347,7 @@ where
     Ok(())
 }
 
-impl SweepFigure {
+impl SweepDrawing {
     fn draw_unstable<DB: DrawingBackend>(&self, chart: &mut Plane<'_, DB>) -> Drawn
     where
         DB::ErrorType: 'static,
@@ -404,5 +406,32 @@ impl SweepFigure {
                 .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 24, y)], 8, 3, style));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(x: f64) -> Option<Measured> {
+        Some(Measured { x, mean: x, ci95: None })
+    }
+
+    #[test]
+    fn unsteady_points_break_the_curves_and_are_never_drawn() {
+        let split = runs([at(1.0), at(2.0), None, at(4.0), None, None].into_iter());
+        let xs: Vec<Vec<f64>> = split.iter().map(|run| run.iter().map(|m| m.x).collect()).collect();
+        assert_eq!(xs, [vec![1.0, 2.0], vec![4.0]]);
+        assert!(runs([None, None].into_iter()).is_empty());
+    }
+
+    #[test]
+    fn axes_read_with_their_units_and_whole_values_without_decimals() {
+        assert_eq!(x_description("node.db.servers"), "node.db.servers (count)");
+        assert_eq!(x_description("node.db.service.mean"), "node.db.service.mean (s)");
+        assert_eq!(x_description("source.s.interarrival.rate"), "source.s.interarrival.rate (per second)");
+        assert!(x_description("load").starts_with("load factor"));
+        assert_eq!(value_text(4.0), "4");
+        assert_eq!(value_text(0.25), "0.2500");
     }
 }

@@ -5,12 +5,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::canvas::{
-    ALERT, Drawn, FONT, Figure, ImageFormat, PALETTE, Plane, category_labels, frame, note, render,
+    ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, category_labels, frame, note, render,
 };
 use crate::report::{Exporter, ReportError, RunReport, count};
 
 /// The utilisation a capacity review aims to stay under.
-pub const TARGET_UTILIZATION: f64 = 0.8;
+const TARGET_UTILIZATION: f64 = 0.8;
 
 /// charts/utilization.svg and .png: bars of each node's ρ with CI error bars.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +26,7 @@ struct Bar {
 }
 
 /// What the chart shows, read off a run's report.
-struct UtilizationFigure {
+struct UtilizationDrawing {
     scenario: String,
     replications: u32,
     bars: Vec<Bar>,
@@ -35,11 +35,11 @@ struct UtilizationFigure {
 
 impl Exporter<RunReport<'_>> for Utilization {
     fn render(&self, result: &RunReport<'_>) -> Result<Vec<u8>, ReportError> {
-        render(&UtilizationFigure::new(result), self.0)
+        render(&UtilizationDrawing::new(result), self.0)
     }
 }
 
-impl UtilizationFigure {
+impl UtilizationDrawing {
     fn new(report: &RunReport<'_>) -> Self {
         let system = report.outcome.analysis.as_ref().map(|analysis| &analysis.system);
         let bottleneck = system.and_then(|system| system.bottleneck.as_deref());
@@ -117,7 +117,7 @@ impl UtilizationFigure {
     }
 }
 
-impl Figure for UtilizationFigure {
+impl Drawing for UtilizationDrawing {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
     where
         DB::ErrorType: 'static,
@@ -152,7 +152,7 @@ impl Figure for UtilizationFigure {
     }
 }
 
-impl UtilizationFigure {
+impl UtilizationDrawing {
     fn draw_bars<DB: DrawingBackend>(&self, chart: &mut Plane<'_, DB>) -> Drawn
     where
         DB::ErrorType: 'static,
