@@ -301,12 +301,25 @@ struct OutputArgs {
     /// How to print the results on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Write no charts (charts/*.svg and charts/*.png beside the data).
+    #[arg(long)]
+    no_charts: bool,
 }
 
 impl OutputArgs {
     /// The output directory for `scenario`.
     fn dir(&self, scenario: &Scenario) -> PathBuf {
         self.out.clone().unwrap_or_else(|| Path::new("output").join(scenario.name()))
+    }
+
+    /// The files to write: the data files, then the charts unless --no-charts.
+    fn files<'a, R: ?Sized>(
+        &self,
+        data: &[(&'a str, &'a dyn Exporter<R>)],
+        charts: &[(&'a str, &'a dyn Exporter<R>)],
+    ) -> Vec<(&'a str, &'a dyn Exporter<R>)> {
+        let charts = if self.no_charts { &[] } else { charts };
+        data.iter().chain(charts).copied().collect()
     }
 }
 
@@ -397,7 +410,8 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     };
     progress.finish_and_clear();
     let report = RunReport::new(&scenario, &outcome);
-    let written = write_files(&args.output.dir(&scenario), &report, &RunReport::files())?;
+    let files = args.output.files(&RunReport::files(), &RunReport::charts());
+    let written = write_files(&args.output.dir(&scenario), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
 }
@@ -413,7 +427,8 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     let outcome = plan.run(&args.simulation.run_length(), args.simulation.threads(), &|| progress.inc(1))?;
     progress.finish_and_clear();
     let report = SweepReport::new(base.scenario(), &outcome);
-    let written = write_files(&args.output.dir(base.scenario()), &report, &SweepReport::files())?;
+    let files = args.output.files(&SweepReport::files(), &SweepReport::charts());
+    let written = write_files(&args.output.dir(base.scenario()), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
 }
@@ -493,7 +508,8 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let report = CompareReport::new(&configurations, &outcome);
     let dir = args.output.dir(&configurations[0].scenario);
-    let written = write_files(&dir, &report, &CompareReport::files())?;
+    let files = args.output.files(&CompareReport::files(), &CompareReport::charts());
+    let written = write_files(&dir, &report, &files)?;
     for (name, warning) in &outcome.warnings {
         eprintln!("warning: {name}: {warning}");
     }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use super::chart::{Comparison, ImageFormat};
 use super::exporter::{Exporter, Json, Table};
 use super::files::{ReportError, pretty_json};
 use super::table::number;
@@ -149,6 +150,16 @@ impl CompareReport {
     #[must_use]
     pub fn files() -> [(&'static str, &'static dyn Exporter<Self>); 2] {
         [("compare.json", &Json), ("compare.csv", &CompareCsv)]
+    }
+
+    /// The charts of a comparison, by name under the output directory (skipped with
+    /// `--no-charts`).
+    #[must_use]
+    pub fn charts() -> [(&'static str, &'static dyn Exporter<Self>); 2] {
+        [
+            ("charts/comparison.svg", &Comparison(ImageFormat::Svg)),
+            ("charts/comparison.png", &Comparison(ImageFormat::Png)),
+        ]
     }
 }
 

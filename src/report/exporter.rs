@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::analysis::{AnalysisFile, render_analysis};
+use super::chart::{ImageFormat, LatencyDistribution, Utilization};
 use super::files::{ReportError, pretty_json, records_jsonl, replications_csv, summary_csv, write_all};
 use super::json::{PrecisionEntry, SummaryFile};
 use super::table::render_table;
@@ -53,6 +54,17 @@ impl<'a> RunReport<'a> {
             ("summary.csv", &SummaryCsv),
             ("replications.csv", &ReplicationsCsv),
             ("replications.jsonl", &ReplicationsJsonl),
+        ]
+    }
+
+    /// The charts of a run, by name under the output directory (skipped with `--no-charts`).
+    #[must_use]
+    pub fn charts() -> [(&'static str, &'a dyn Exporter<Self>); 4] {
+        [
+            ("charts/utilization.svg", &Utilization(ImageFormat::Svg)),
+            ("charts/utilization.png", &Utilization(ImageFormat::Png)),
+            ("charts/latency-distribution.svg", &LatencyDistribution(ImageFormat::Svg)),
+            ("charts/latency-distribution.png", &LatencyDistribution(ImageFormat::Png)),
         ]
     }
 }

@@ -30,6 +30,12 @@ pub enum ReportError {
         /// The CSV error.
         source: csv::Error,
     },
+    /// A chart could not be drawn.
+    #[error("cannot draw a chart: {message}")]
+    Draw {
+        /// What the drawing backend reported.
+        message: String,
+    },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ReportError + '_ {
@@ -56,7 +62,11 @@ pub(super) fn write_all(
         let mut temporary = path.clone().into_os_string();
         temporary.push(".partial");
         let temporary = PathBuf::from(temporary);
-        let written = contents.and_then(|bytes| fs::write(&temporary, bytes).map_err(io_error(&temporary)));
+        let written = contents.and_then(|bytes| {
+            let parent = temporary.parent().unwrap_or(dir);
+            fs::create_dir_all(parent).map_err(io_error(parent))?;
+            fs::write(&temporary, bytes).map_err(io_error(&temporary))
+        });
         if let Err(error) = written {
             for (temporary, _) in &staged {
                 let _ = fs::remove_file(temporary);

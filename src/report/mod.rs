@@ -1,9 +1,10 @@
 //! Reports: every output format (summary.json, summary.csv, replications.csv, replications.jsonl,
-//! analysis.json, the terminal table) behind one [`Exporter`] interface. Formats never decide anything; they lay out
+//! analysis.json, the terminal table, the charts in charts/) behind one [`Exporter`] interface. Formats never decide anything; they lay out
 //! what the library concluded. Files are written completely or not at all: each goes to a
 //! temporary name first and is renamed into place once every file is written.
 
 mod analysis;
+mod chart;
 mod compare;
 mod describe;
 mod exporter;
@@ -17,6 +18,7 @@ mod warning;
 pub use analysis::{
     AnalysisClassEntry, AnalysisFile, AnalysisNamedEntry, AnalysisNodeEntry, SystemEntry, render_analysis,
 };
+pub use chart::{Comparison, ImageFormat, LatencyDistribution, LatencyVsLoad, Utilization};
 pub use compare::{CompareCsv, CompareFile, CompareReport, ConfigurationEntry, DifferenceEntry};
 pub use describe::describe;
 pub use exporter::{

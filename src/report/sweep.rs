@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use super::chart::{ImageFormat, LatencyVsLoad};
 use super::exporter::{Exporter, Json, Table};
 use super::files::{ReportError, csv_error, optional, pretty_json};
 use super::json::{EstimateEntry, NamedEntry, NodeEntry, SummaryFile};
@@ -228,6 +229,15 @@ impl SweepReport {
     #[must_use]
     pub fn files() -> [(&'static str, &'static dyn Exporter<Self>); 2] {
         [("sweep.json", &Json), ("sweep.csv", &SweepCsv)]
+    }
+
+    /// The charts of a sweep, by name under the output directory (skipped with `--no-charts`).
+    #[must_use]
+    pub fn charts() -> [(&'static str, &'static dyn Exporter<Self>); 2] {
+        [
+            ("charts/latency-vs-load.svg", &LatencyVsLoad(ImageFormat::Svg)),
+            ("charts/latency-vs-load.png", &LatencyVsLoad(ImageFormat::Png)),
+        ]
     }
 }
 

@@ -3,6 +3,7 @@
 mod analyze_command;
 mod backpressure;
 mod balancing;
+mod charts;
 mod classes;
 mod cli;
 mod closed_networks;

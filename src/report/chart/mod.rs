@@ -1,0 +1,16 @@
+//! Charts drawn with plotters, as SVG and PNG: one file per chart kind, each an [`Exporter`] over
+//! the report it draws from, written into `charts/` beside the data. Every chart has a title
+//! naming the scenario, axis labels with units, a legend and a one-line caption. Text is set in
+//! the bundled DejaVu Sans (assets/fonts), so a PNG renders the same on a machine without fonts.
+
+mod canvas;
+mod comparison;
+mod distribution;
+mod sweep;
+mod utilization;
+
+pub use canvas::ImageFormat;
+pub use comparison::Comparison;
+pub use distribution::LatencyDistribution;
+pub use sweep::LatencyVsLoad;
+pub use utilization::Utilization;
