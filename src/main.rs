@@ -40,6 +40,13 @@ enum Command {
     /// Solve what theory can, in milliseconds: traffic equations, utilisation, stability, the
     /// bottleneck, the headroom and closed-form waits (exact or approximate, labelled).
     Analyze(AnalyzeArgs),
+    /// Run a scenario at every point of a grid of variations: a load sweep, a servers-by-service map.
+    ///
+    /// Every point runs the scenario's replications with the same random streams (common random
+    /// numbers), all points in one parallel pool. Prints one line per point (the varied values,
+    /// the bottleneck's rho, the verdict, each source's latency mean and p99 with CI, drops,
+    /// growth, the SLOs) and writes sweep.json and sweep.csv.
+    Sweep(SweepArgs),
     /// Compare configurations on common random numbers: each metric's difference to the first,
     /// with a paired 95% CI.
     ///
@@ -49,13 +56,6 @@ enum Command {
     /// CI, and the difference to the first (the baseline) with a paired t 95% CI, marked
     /// significant (*) when the CI excludes 0. Writes compare.json and compare.csv.
     Compare(CompareArgs),
-    /// Run a scenario at every point of a grid of variations: a load sweep, a servers-by-service map.
-    ///
-    /// Every point runs the scenario's replications with the same random streams (common random
-    /// numbers), all points in one parallel pool. Prints one line per point (the varied values,
-    /// the bottleneck's rho, the verdict, each source's latency mean and p99 with CI, drops,
-    /// growth, the SLOs) and writes sweep.json and sweep.csv.
-    Sweep(SweepArgs),
     /// Capacity planning under SLOs: the fewest servers per node that meet every SLO at a load
     /// (theory bounds and prunes, simulation confirms on the worst side of each 95% CI), or with
     /// --max-load the highest load today's servers carry within them.
