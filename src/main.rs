@@ -16,7 +16,8 @@ use kendall::experiment::{
 };
 use kendall::model::Scenario;
 use kendall::report::{
-    CompareReport, Exporter, Json, PlanReport, RunReport, StudyReport, SweepReport, Table, write_files,
+    CompareReport, Exporter, Html, Json, PlanReport, RunReport, StudyReport, SweepReport, Table,
+    shell_command, write_files,
 };
 use kendall::scenario::{self, LoadedScenario, Overrides, ScenarioError, Variation, parse_duration};
 
@@ -410,7 +411,10 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     };
     progress.finish_and_clear();
     let report = RunReport::new(&scenario, &outcome);
-    let files = args.output.files(&RunReport::files(), &RunReport::charts());
+    let mut files = args.output.files(&RunReport::files(), &RunReport::charts());
+    let command = std::iter::once("kendall".to_owned()).chain(std::env::args().skip(1));
+    let page = Html::new(shell_command(command), !args.output.no_charts);
+    files.push(("report.html", &page));
     let written = write_files(&args.output.dir(&scenario), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
