@@ -73,8 +73,17 @@ fn a_run_writes_a_self_contained_report_with_every_section() {
     let storage = summary.nodes.iter().find(|n| n.name == "storage").expect("node storage");
     let rho = storage.metrics["utilization"].mean.expect("storage's utilisation");
     assert!(html.contains(&kendall::report::number(rho)), "storage's simulated ρ is shown");
-    // Both charts inline, as SVG elements, with their titles.
-    assert_eq!(html.matches("<svg ").count(), 2, "two inline charts");
+    // The drawing of the network: a box for every source, exchange and node, and the exit.
+    let graph = html.split("<svg class=\"graph\"").nth(1).expect("the network is drawn");
+    let graph = graph.split("</svg>").next().unwrap_or_default();
+    let names = summary.sources.iter().map(|s| &s.name).chain(summary.nodes.iter().map(|n| &n.name));
+    for name in names.chain(summary.exchanges.iter().map(|e| &e.name)) {
+        assert!(graph.contains(&format!(">{name}</text>")), "the drawing lacks {name}");
+    }
+    assert!(graph.contains(">exit</text>"), "the drawing shows the exit");
+    assert_eq!(graph.matches("<rect ").count(), 3 + 6 + 1 + 1, "one box per source, node, exchange, exit");
+    // Both charts inline, as SVG elements, with their titles, beside the drawing.
+    assert_eq!(html.matches("<svg ").count(), 1 + 2, "the drawing and two inline charts");
     assert!(html.contains("iot-pipeline: utilisation per node"), "the utilisation chart is inline");
     assert!(html.contains("iot-pipeline: end-to-end latency distribution"), "the latency chart is inline");
     // The command, version and seed that reproduce the run.
@@ -90,7 +99,7 @@ fn no_charts_keeps_the_report_without_its_charts() {
     let dir = temp();
     let (html, _) = page(IOT, dir.path(), &["--no-charts"]);
     assert!(!dir.path().join("charts").exists(), "--no-charts writes no charts/");
-    assert!(!html.contains("<svg"), "--no-charts inlines no chart");
+    assert_eq!(html.matches("<svg ").count(), 1, "--no-charts inlines no chart, only the drawing");
     assert!(!html.contains("<h2>Charts</h2>"), "--no-charts has no charts section");
     assert!(html.contains("<h2>Key figures</h2>"), "the figures are still there");
     assert_self_contained(&html);

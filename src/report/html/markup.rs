@@ -112,6 +112,7 @@ tr.miss td { background: #fdecec; }
 ul.warnings li { color: #8a1010; }
 figure { margin: 1rem 0 2rem; break-inside: avoid; page-break-inside: avoid; }
 figure svg { width: 100%; height: auto; border: 1px solid #ddd; }
+figure.graph svg { width: auto; max-width: 100%; border: none; }
 figcaption { color: #444; font-size: .9rem; margin-top: .3rem; }
 pre { background: #f5f5f5; border: 1px solid #ddd; padding: .6rem .8rem; white-space: pre-wrap;
   word-break: break-all; font-size: .9rem; }

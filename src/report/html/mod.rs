@@ -4,6 +4,7 @@
 //! figures beside theory, the charts, and how to reproduce the run.
 
 mod figures;
+mod graph;
 mod markup;
 mod scenario;
 

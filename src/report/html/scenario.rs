@@ -77,9 +77,10 @@ pub(super) fn verdict(result: &RunReport<'_>, out: &mut String) {
     out.push_str("</section>\n");
 }
 
-/// The scenario section: a table of nodes and one of sources.
+/// The scenario section: a drawing of the network, a table of nodes and one of sources.
 pub(super) fn render(result: &RunReport<'_>, out: &mut String) {
     out.push_str("<section>\n<h2>Scenario</h2>\n");
+    super::graph::render(&result.scenario.network, result.outcome.analysis.as_ref(), out);
     nodes(result, out);
     sources(result, out);
     out.push_str("</section>\n");
