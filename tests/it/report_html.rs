@@ -110,6 +110,8 @@ fn an_overloaded_run_says_so_with_its_warnings() {
     let dir = temp();
     let (html, _) = page(OVERLOAD, dir.path(), &["--no-charts"]);
     assert!(html.contains("<p class=\"verdict bad\">Unstable"), "the verdict is unstable");
+    // overload's parser is offered ρ = 1.25: arrivals must fall to 1/1.25 = 0.80 of today's.
+    assert!(html.contains("Headroom: none; every arrival rate must fall to ×0.80"), "no headroom");
     assert!(html.contains("<h3>Warnings</h3>"), "the warnings are listed");
     assert!(html.contains("is unstable: rho = "), "the unstable node's warning is given");
 }

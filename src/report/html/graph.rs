@@ -154,17 +154,23 @@ impl Graph {
         }
     }
 
+    /// The room above the rows: for arcs when a route skips a layer.
+    fn arcs(&self) -> f64 {
+        let skips = self.edges.iter().any(|e| self.vertices[e.to].layer > self.vertices[e.from].layer + 1);
+        if skips { ARCS } else { 0.0 }
+    }
+
     /// The top-left corner of a vertex's box.
     fn corner(&self, vertex: &Vertex, height: f64) -> (f64, f64) {
         let in_layer = self.vertices.iter().filter(|v| v.layer == vertex.layer).count() as f64;
-        let top = (height + ARCS - in_layer * ROW) / 2.0;
+        let top = (height + self.arcs() - in_layer * ROW) / 2.0;
         (MARGIN + vertex.layer as f64 * COLUMN, top + vertex.row as f64 * ROW + (ROW - BOX.1) / 2.0)
     }
 
     fn svg(&self) -> String {
         let layers = self.vertices.iter().map(|v| v.layer).max().unwrap_or(0) + 1;
         let tallest = (0..layers).map(|l| self.vertices.iter().filter(|v| v.layer == l).count()).max();
-        let height = tallest.unwrap_or(1) as f64 * ROW + 2.0 * MARGIN + ARCS;
+        let height = tallest.unwrap_or(1) as f64 * ROW + 2.0 * MARGIN + self.arcs();
         let width = (layers - 1) as f64 * COLUMN + BOX.0 + 2.0 * MARGIN;
         let mut out = format!(
             "<svg class=\"graph\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" \

@@ -31,6 +31,13 @@ pub(super) fn verdict(result: &RunReport<'_>, out: &mut String) {
                 );
             }
             match (system.headroom, &system.headroom_reason) {
+                (Some(headroom), _) if headroom < 1.0 => {
+                    let _ = writeln!(
+                        out,
+                        "<li>Headroom: none; every arrival rate must fall to ×{headroom:.2} of today's \
+                         for every unbounded queue to be stable.</li>"
+                    );
+                }
                 (Some(headroom), _) => {
                     let most = system.max_throughput.map_or_else(String::new, |most| {
                         format!(
