@@ -412,8 +412,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let report = RunReport::new(&scenario, &outcome);
     let mut files = args.output.files(&RunReport::files(), &RunReport::charts());
-    let command = std::iter::once("kendall".to_owned()).chain(std::env::args().skip(1));
-    let page = Html::new(shell_command(command), !args.output.no_charts);
+    let page = report_page(&args.output);
     files.push(("report.html", &page));
     let written = write_files(&args.output.dir(&scenario), &report, &files)?;
     print_warnings(&outcome.warnings);
@@ -431,10 +430,18 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     let outcome = plan.run(&args.simulation.run_length(), args.simulation.threads(), &|| progress.inc(1))?;
     progress.finish_and_clear();
     let report = SweepReport::new(base.scenario(), &outcome);
-    let files = args.output.files(&SweepReport::files(), &SweepReport::charts());
+    let mut files = args.output.files(&SweepReport::files(), &SweepReport::charts());
+    let page = report_page(&args.output);
+    files.push(("report.html", &page));
     let written = write_files(&args.output.dir(base.scenario()), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
+}
+
+/// report.html, with this process's command line and the charts unless --no-charts.
+fn report_page(output: &OutputArgs) -> Html {
+    let command = std::iter::once("kendall".to_owned()).chain(std::env::args().skip(1));
+    Html::new(shell_command(command), !output.no_charts)
 }
 
 fn print_warnings(warnings: &[Warning]) {
@@ -512,7 +519,9 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let report = CompareReport::new(&configurations, &outcome);
     let dir = args.output.dir(&configurations[0].scenario);
-    let files = args.output.files(&CompareReport::files(), &CompareReport::charts());
+    let mut files = args.output.files(&CompareReport::files(), &CompareReport::charts());
+    let page = report_page(&args.output);
+    files.push(("report.html", &page));
     let written = write_files(&dir, &report, &files)?;
     for (name, warning) in &outcome.warnings {
         eprintln!("warning: {name}: {warning}");

@@ -158,3 +158,39 @@ fn chromium_renders_the_report_without_console_messages() {
     assert!(output.status.success(), "chromium fails: {log}");
     assert_rendered(&screenshot);
 }
+
+/// Runs `kendall ARGS --out OUT --quiet` and returns the report.html it writes.
+fn study_page(args: &[&str], out: &Path) -> String {
+    let output =
+        crate::support::kendall().args(args).arg("--out").arg(out).arg("--quiet").args(SHORT).output();
+    let output = output.expect("kendall runs");
+    assert!(output.status.success(), "kendall {args:?} fails: {}", String::from_utf8_lossy(&output.stderr));
+    fs::read_to_string(out.join("report.html")).expect("report.html is written")
+}
+
+#[test]
+fn a_sweep_and_a_comparison_write_their_report_too() {
+    let dir = temp();
+    let mm1 = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mm1.toml");
+    let sweep = study_page(&["sweep", mm1, "--vary", "load=0.5..1.2:4"], &dir.path().join("sweep"));
+    for fragment in ["<h1>Sweep: mm1</h1>", "4 points varying load", "<h2>Points</h2>", "<h2>Charts</h2>"] {
+        assert!(sweep.contains(fragment), "the sweep's report.html lacks {fragment:?}");
+    }
+    // The table as the terminal prints it: one row per point, the last past saturation.
+    assert!(sweep.contains("<pre class=\"table\">sweep mm1: 4 points"), "the points' table is given");
+    assert!(sweep.contains("unstable"), "the point past saturation is marked unstable");
+    assert!(sweep.contains("mm1: end-to-end latency vs load"), "the latency-vs-load chart is inline");
+    assert!(sweep.contains("<h2>Reproduce</h2>") && sweep.contains("kendall sweep "), "the command is given");
+    assert_self_contained(&sweep);
+    let compare =
+        study_page(&["compare", mm1, "--set", "node.server.servers=2"], &dir.path().join("compare"));
+    for fragment in ["<h1>Comparison: mm1 vs node.server.servers=2</h1>", "<h2>Differences</h2>"] {
+        assert!(compare.contains(fragment), "the comparison's report.html lacks {fragment:?}");
+    }
+    assert!(compare.contains("mm1: end-to-end latency per configuration"), "the comparison chart is inline");
+    assert!(
+        compare.contains("<dt>seed</dt><dd>mm1 11, node.server.servers=2 11</dd>"),
+        "the seeds are given"
+    );
+    assert_self_contained(&compare);
+}

@@ -116,6 +116,7 @@ figure.graph svg { width: auto; max-width: 100%; border: none; }
 figcaption { color: #444; font-size: .9rem; margin-top: .3rem; }
 pre { background: #f5f5f5; border: 1px solid #ddd; padding: .6rem .8rem; white-space: pre-wrap;
   word-break: break-all; font-size: .9rem; }
+pre.table { white-space: pre; word-break: normal; overflow-x: auto; font-size: .8rem; line-height: 1.3; }
 dl { display: grid; grid-template-columns: max-content auto; gap: .2rem 1rem; }
 dt { font-weight: 600; }
 dd { margin: 0; }
@@ -123,6 +124,7 @@ dd { margin: 0; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   .tables { display: block; }
+  pre.table { white-space: pre-wrap; font-size: 7pt; }
   section { break-before: page; page-break-before: always; }
   section:first-of-type { break-before: auto; page-break-before: auto; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }

@@ -7,6 +7,7 @@ mod figures;
 mod graph;
 mod markup;
 mod scenario;
+mod study;
 
 use std::fmt::Write as _;
 
@@ -34,25 +35,37 @@ impl Html {
 
 impl Exporter<RunReport<'_>> for Html {
     fn render(&self, result: &RunReport<'_>) -> Result<Vec<u8>, ReportError> {
-        let mut out = String::new();
-        let title = format!("Capacity review: {}", escape(&result.summary.scenario));
-        let _ = write!(
-            out,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
-        );
+        let mut out = open(&format!("Capacity review: {}", result.summary.scenario));
         header(result, &mut out);
         scenario::verdict(result, &mut out);
         scenario::render(result, &mut out);
         figures::render(&result.summary, &mut out);
-        if self.charts {
-            charts(result, &mut out)?;
-        }
-        self.reproduce(result, &mut out);
-        out.push_str("</body>\n</html>\n");
-        Ok(out.into_bytes())
+        self.charts(result, &RunReport::charts(), &mut out)?;
+        let summary = &result.summary;
+        let run = Run {
+            seed: summary.seed.to_string(),
+            replications: summary.replications,
+            wall_seconds: summary.wall_seconds,
+        };
+        self.reproduce(&run, &mut out);
+        Ok(close(out))
     }
+}
+
+/// The beginning of a page titled `title`: its head with the style sheet, and the title.
+fn open(title: &str) -> String {
+    let title = escape(title);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
+    )
+}
+
+/// The page begun by [`open`], closed, as bytes.
+fn close(mut out: String) -> Vec<u8> {
+    out.push_str("</body>\n</html>\n");
+    out.into_bytes()
 }
 
 /// The line under the title: how long and how often the scenario was simulated.
@@ -73,28 +86,42 @@ fn header(result: &RunReport<'_>, out: &mut String) {
     );
 }
 
-/// Every SVG chart of the run, inline.
-fn charts(result: &RunReport<'_>, out: &mut String) -> Result<(), ReportError> {
-    out.push_str("<section>\n<h2>Charts</h2>\n");
-    for (name, exporter) in RunReport::charts() {
-        if !name.ends_with(".svg") {
-            continue;
-        }
-        // An SVG document without an XML declaration (as plotters writes it) is an element.
-        let svg = String::from_utf8_lossy(&exporter.render(result)?).into_owned();
-        let _ = writeln!(
-            out,
-            "<figure>\n{svg}\n<figcaption>Also in {name} and as PNG beside it.</figcaption>\n</figure>"
-        );
-    }
-    out.push_str("</section>\n");
-    Ok(())
+/// What reproduces a command's results besides its command line.
+struct Run {
+    /// The seed, or the seeds of several configurations.
+    seed: String,
+    /// Replications per scenario.
+    replications: u32,
+    /// Wall-clock time of the command, seconds.
+    wall_seconds: f64,
 }
 
 impl Html {
-    /// The command line, version and seed that reproduce the run.
-    fn reproduce(&self, result: &RunReport<'_>, out: &mut String) {
-        let summary = &result.summary;
+    /// Every SVG chart of `charts` drawn from `result`, inline, unless the page is without charts.
+    fn charts<R: ?Sized>(
+        &self,
+        result: &R,
+        charts: &[(&str, &dyn Exporter<R>)],
+        out: &mut String,
+    ) -> Result<(), ReportError> {
+        if !self.charts {
+            return Ok(());
+        }
+        out.push_str("<section>\n<h2>Charts</h2>\n");
+        for (name, exporter) in charts.iter().filter(|(name, _)| name.ends_with(".svg")) {
+            // An SVG document without an XML declaration (as plotters writes it) is an element.
+            let svg = String::from_utf8_lossy(&exporter.render(result)?).into_owned();
+            let _ = writeln!(
+                out,
+                "<figure>\n{svg}\n<figcaption>Also in {name} and as PNG beside it.</figcaption>\n</figure>"
+            );
+        }
+        out.push_str("</section>\n");
+        Ok(())
+    }
+
+    /// The command line, version and seed that reproduce the results.
+    fn reproduce(&self, run: &Run, out: &mut String) {
         let _ = writeln!(
             out,
             "<section>\n<h2>Reproduce</h2>\n<p>Run from the directory it was run in, with the same \
@@ -103,9 +130,9 @@ impl Html {
              <dt>replications</dt><dd>{}</dd>\n<dt>wall-clock time</dt><dd>{:.2}s</dd>\n</dl>\n</section>",
             escape(&self.command),
             env!("CARGO_PKG_VERSION"),
-            summary.seed,
-            summary.replications,
-            summary.wall_seconds
+            escape(&run.seed),
+            run.replications,
+            run.wall_seconds
         );
     }
 }
