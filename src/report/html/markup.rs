@@ -125,6 +125,8 @@ dd { margin: 0; }
   body { max-width: none; padding: 0; font-size: 10pt; }
   .tables { display: block; }
   pre.table { white-space: pre-wrap; font-size: 7pt; }
+  table, .tables table { font-size: 8pt; }
+  th, td, .tables th, .tables td { white-space: normal; padding: .15rem .35rem; }
   section { break-before: page; page-break-before: always; }
   section:first-of-type { break-before: auto; page-break-before: auto; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
