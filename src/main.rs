@@ -16,7 +16,8 @@ use kendall::experiment::{
 };
 use kendall::model::Scenario;
 use kendall::report::{
-    CompareReport, Exporter, Json, PlanReport, RunReport, StudyReport, SweepReport, Table, write_files,
+    CompareReport, Exporter, Html, Json, PlanReport, RunReport, StudyReport, SweepReport, Table,
+    shell_command, write_files,
 };
 use kendall::scenario::{self, LoadedScenario, Overrides, ScenarioError, Variation, parse_duration};
 
@@ -410,7 +411,9 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     };
     progress.finish_and_clear();
     let report = RunReport::new(&scenario, &outcome);
-    let files = args.output.files(&RunReport::files(), &RunReport::charts());
+    let mut files = args.output.files(&RunReport::files(), &RunReport::charts());
+    let page = report_page(&args.output);
+    files.push(("report.html", &page));
     let written = write_files(&args.output.dir(&scenario), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
@@ -427,10 +430,18 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     let outcome = plan.run(&args.simulation.run_length(), args.simulation.threads(), &|| progress.inc(1))?;
     progress.finish_and_clear();
     let report = SweepReport::new(base.scenario(), &outcome);
-    let files = args.output.files(&SweepReport::files(), &SweepReport::charts());
+    let mut files = args.output.files(&SweepReport::files(), &SweepReport::charts());
+    let page = report_page(&args.output);
+    files.push(("report.html", &page));
     let written = write_files(&args.output.dir(base.scenario()), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
+}
+
+/// report.html, with this process's command line and the charts unless --no-charts.
+fn report_page(output: &OutputArgs) -> Html {
+    let command = std::iter::once("kendall".to_owned()).chain(std::env::args().skip(1));
+    Html::new(shell_command(command), !output.no_charts)
 }
 
 fn print_warnings(warnings: &[Warning]) {
@@ -508,7 +519,9 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let report = CompareReport::new(&configurations, &outcome);
     let dir = args.output.dir(&configurations[0].scenario);
-    let files = args.output.files(&CompareReport::files(), &CompareReport::charts());
+    let mut files = args.output.files(&CompareReport::files(), &CompareReport::charts());
+    let page = report_page(&args.output);
+    files.push(("report.html", &page));
     let written = write_files(&dir, &report, &files)?;
     for (name, warning) in &outcome.warnings {
         eprintln!("warning: {name}: {warning}");

@@ -9,6 +9,7 @@ mod compare;
 mod describe;
 mod exporter;
 mod files;
+mod html;
 mod json;
 mod plan;
 mod sweep;
@@ -26,6 +27,7 @@ pub use exporter::{
     write_files,
 };
 pub use files::{ReportError, pretty_json};
+pub use html::{Html, shell_command};
 pub use json::{
     AutoWarmupEntry, ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, PrecisionEntry,
     SummaryFile, WideEntry,

@@ -19,6 +19,7 @@ mod plan;
 mod precision;
 mod priorities;
 mod records;
+mod report_html;
 mod route_delays;
 mod scenarios;
 mod streams;
