@@ -224,11 +224,11 @@ struct SimulationArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Observed simulated time per replication, e.g. "10000s", "2h" [default: the file's, else 10000s].
-    #[arg(long, value_parser = positive_duration)]
+    #[arg(long, value_parser = positive_duration, allow_negative_numbers = true)]
     duration: Option<f64>,
     /// Simulated time discarded at the start of each replication, or "auto" for a warm-up each
     /// replication chooses by MSER-5 [default: the file's, else duration/10].
-    #[arg(long, value_parser = warmup_flag)]
+    #[arg(long, value_parser = warmup_flag, allow_negative_numbers = true)]
     warmup: Option<WarmupFlag>,
     /// Worker threads for the replications [default: one per core]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..1024))]

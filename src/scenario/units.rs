@@ -12,6 +12,10 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 /// the value is negative or not finite.
 pub fn parse_duration(text: &str) -> Result<f64, String> {
     let trimmed = text.trim();
+    // A bare number of seconds, as a file may give it: "1e9" and "2.5E-3" too.
+    if let Ok(seconds) = trimmed.parse::<f64>() {
+        return checked_seconds(seconds).ok_or_else(|| invalid(text));
+    }
     let split = trimmed.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(trimmed.len());
     let (number, unit) = trimmed.split_at(split);
     // Sub-second units divide, so that "7ns" is the double nearest to 7e-9.
@@ -137,6 +141,10 @@ mod tests {
         assert_eq!(parse_duration("3").unwrap(), 3.0);
         assert_eq!(parse_duration("2h").unwrap(), 7200.0);
         assert_eq!(parse_duration("7ns").unwrap(), 7e-9);
+        // Bare numbers in exponent form are seconds, as in a scenario file.
+        assert_eq!(parse_duration("1e9").unwrap(), 1e9);
+        assert_eq!(parse_duration("2.5E-3").unwrap(), 2.5e-3);
+        assert!(parse_duration("-5").is_err() && parse_duration("inf").is_err());
     }
 
     #[test]

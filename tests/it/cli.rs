@@ -161,6 +161,23 @@ fn flags_override_the_file_settings() {
     assert_eq!(indices, BTreeSet::from(["0", "1", "2"]));
 }
 
+/// A duration flag takes what a file takes: a bare number in exponent form is seconds; a
+/// negative one is refused by kendall's own message (exit 2, nothing written), not by clap's
+/// tip to write `-- -5`.
+#[test]
+fn duration_flags_read_like_the_file() {
+    let out = temp();
+    run_ok(Path::new(MM1), out.path(), &["--replications", "2", "--duration", "2e3", "--warmup", "1E2"]);
+    let summary = read_summary(out.path());
+    assert_eq!((summary.duration, summary.warmup), (2000.0, 100.0));
+    let refused = temp();
+    let output = run(Path::new(MM1), &refused.path().join("out"), &["--duration", "-5"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("invalid duration '-5'") && !stderr.contains("-- -5"), "{stderr}");
+    assert!(!refused.path().join("out").exists());
+}
+
 /// `--format json` prints the summary.json document on standard output.
 #[test]
 fn json_format_prints_the_summary() {
