@@ -28,16 +28,25 @@ const DEFAULT_DURATION_S: f64 = 10_000.0;
 const DEFAULT_REPLICATIONS: u32 = 10;
 const DEFAULT_SEED: u64 = 1;
 
-/// Whether a name is safe as a directory name: letters, digits, '.', '_' and '-', not starting
-/// with '.'.
+/// Whether a character may appear in a directory name on every common file system: letters and
+/// digits of any script, and punctuation other than path separators, control characters and
+/// the characters Windows reserves.
+fn is_safe_char(c: char) -> bool {
+    !c.is_control() && !matches!(c, '/' | '\\' | '<' | '>' | ':' | '"' | '|' | '?' | '*')
+}
+
+/// Whether a name is safe as a directory name: safe characters, not empty, not starting with
+/// '.' and not ending with a space or '.' (which Windows drops).
 fn is_safe_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('.')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !name.ends_with([' ', '.'])
+        && name.chars().all(is_safe_char)
 }
 
 /// The scenario's name, which names its output directory: the file's `name`, else the file stem
-/// with unsafe characters replaced by '-'.
+/// with the characters a file system rejects replaced by '-' (readable names, in any script, stay
+/// as they are).
 pub(super) fn scenario_name(
     name: Option<&Spanned<String>>,
     default_name: &str,
@@ -47,18 +56,17 @@ pub(super) fn scenario_name(
         Some(name) if is_safe_name(name.get_ref()) => name.get_ref().clone(),
         Some(name) => {
             let message = format!(
-                "field 'name': '{}' cannot name an output directory; use letters, digits, '.', '_' and '-', not starting with '.'",
+                "field 'name': '{}' cannot name an output directory; use no / \\ < > : \" | ? * or control characters, and do not start with '.' or end with a space or '.'",
                 name.get_ref()
             );
             problems.at(name.span(), message);
             String::new()
         }
         None => {
-            let cleaned: String = default_name
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
-                .collect();
-            if is_safe_name(&cleaned) { cleaned } else { format!("scenario{cleaned}") }
+            let cleaned: String =
+                default_name.chars().map(|c| if is_safe_char(c) { c } else { '-' }).collect();
+            let cleaned = cleaned.trim_end_matches([' ', '.']);
+            if is_safe_name(cleaned) { cleaned.to_owned() } else { format!("scenario{cleaned}") }
         }
     }
 }

@@ -549,3 +549,25 @@ service = { dist = "exponential", mean = "1s" }
     run_ok(&path, &out, &["--duration", "100s", "--replications", "2"]);
     assert_eq!(read_summary(&out).warmup, 10.0);
 }
+
+/// Scenario names stay readable in any script: only what a file system rejects is refused in a
+/// `name`, or replaced by '-' in a file stem.
+#[test]
+fn scenario_names_keep_any_script_and_lose_only_what_a_file_system_rejects() {
+    let body =
+        ScenarioBuilder::simulated(100.0, 10.0, 2).source("s", "n", 0.5, "").node("n", 1, 1.0, "").toml();
+    let dir = temp();
+    let named = write_scenario(&dir, "named.toml", &format!("name = \"Bestellungen Zürich 東京\"\n{body}"));
+    run_ok(&named, &dir.path().join("named"), &[]);
+    assert_eq!(read_summary(&dir.path().join("named")).scenario, "Bestellungen Zürich 東京");
+    let stem = write_scenario(&dir, "orders: EU?.toml", &body);
+    run_ok(&stem, &dir.path().join("stem"), &[]);
+    assert_eq!(read_summary(&dir.path().join("stem")).scenario, "orders- EU-");
+    for bad in ["../x", "a/b", ".hidden", "trailing."] {
+        assert_rejected(
+            "bad_name.toml",
+            &format!("name = \"{bad}\"\n{body}"),
+            &["bad_name.toml:1:", &format!("'{bad}' cannot name an output directory")],
+        );
+    }
+}
