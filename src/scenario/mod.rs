@@ -46,8 +46,9 @@ impl LoadedScenario {
     /// When the file cannot be read, is not valid TOML of the expected shape, or describes an
     /// invalid model.
     pub fn load(path: &Path, overrides: &Overrides) -> Result<Self, ScenarioError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ScenarioError::Read { path: path.to_owned(), source })?;
+        let bytes =
+            std::fs::read(path).map_err(|source| ScenarioError::Read { path: path.to_owned(), source })?;
+        let text = String::from_utf8(bytes).map_err(|error| not_utf8(path, &error))?;
         let stem =
             path.file_stem().map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned());
         Self::parse(&text, &stem, path, overrides)
@@ -159,4 +160,17 @@ pub fn parse_with(
     overrides: &Overrides,
 ) -> Result<Scenario, ScenarioError> {
     LoadedScenario::parse(text, default_name, path, overrides).map(LoadedScenario::into_scenario)
+}
+
+/// The error for a file that is not UTF-8 text: where the first bad byte is, by line, column and
+/// byte offset.
+fn not_utf8(path: &Path, error: &std::string::FromUtf8Error) -> ScenarioError {
+    let offset = error.utf8_error().valid_up_to();
+    let valid = std::str::from_utf8(&error.as_bytes()[..offset]).unwrap_or_default();
+    let (line, column) = line_column(valid, offset);
+    let message = format!(
+        "the file is not UTF-8 text: byte {offset} (0x{:02x}) is not valid UTF-8; a scenario is a TOML text file",
+        error.as_bytes()[offset]
+    );
+    ScenarioError::Syntax { path: path.to_owned(), problem: Problem { line, column, message } }
 }

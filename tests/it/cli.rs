@@ -571,3 +571,19 @@ fn scenario_names_keep_any_script_and_lose_only_what_a_file_system_rejects() {
         );
     }
 }
+
+/// A file that is not UTF-8 text is refused with the place of its first bad byte: line, column
+/// and byte offset (here byte 36 = the 11 bytes of line 1, 13 of line 2 and 12 of line 3 before
+/// it, at column 13), exit 2 and nothing written.
+#[test]
+fn binary_garbage_is_located() {
+    let dir = temp();
+    let path = dir.path().join("garbage.toml");
+    fs::write(&path, b"name = \"x\"\n[simulation]\nduration = \"\xff\xfe\"\n").expect("written");
+    let out = dir.path().join("out");
+    let output = run(&path, &out, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("garbage.toml:3:13:") && stderr.contains("byte 36 (0xff)"), "{stderr}");
+    assert!(!out.exists());
+}
