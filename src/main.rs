@@ -71,7 +71,7 @@ struct PlanArgs {
     /// "latency_p99 < 50ms" or "node.storage.utilization <= 80%" (OP: < <= > >=). Without a
     /// scope it applies to every source (for source metrics) or every node. Repeat for several:
     /// all must hold. Met only when the worst side of the 95% CI meets it.
-    #[arg(long = "slo", value_name = "EXPR", required = true, value_parser = slo_flag)]
+    #[arg(long = "slo", value_name = "EXPR", required = true, value_parser = clap::value_parser!(Slo))]
     slos: Vec<Slo>,
     /// Factor on every open source's arrival rate to plan for (1 = today's rates, 1.3 = 30% more).
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = positive_factor, conflicts_with = "max_load")]
@@ -87,10 +87,6 @@ struct PlanArgs {
     simulation: SimulationArgs,
     #[command(flatten)]
     output: OutputArgs,
-}
-
-fn slo_flag(text: &str) -> Result<Slo, String> {
-    text.parse::<Slo>().map_err(|error| error.to_string())
 }
 
 fn positive_factor(text: &str) -> Result<f64, String> {

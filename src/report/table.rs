@@ -12,7 +12,6 @@ use crate::stats::{ExchangeMetric, MessageClassMetric, Metric, NodeClassMetric, 
 /// engineering notation (an exponent that is a multiple of 3: `12.35e9`, `6.223e-61`).
 #[must_use]
 pub fn number(value: f64) -> String {
-    let magnitude = value.abs();
     if value == 0.0 || !value.is_finite() {
         return if value == 0.0 { "0".to_owned() } else { value.to_string() };
     }
@@ -21,7 +20,8 @@ pub fn number(value: f64) -> String {
     let scientific = format!("{value:.3e}");
     let (digits, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
     let (digits, exponent): (f64, i32) = (digits.parse().unwrap_or(value), exponent.parse().unwrap_or(0));
-    if (1e-3..1e6).contains(&magnitude) {
+    // The range is judged on the rounded value: 0.00099999 reads 0.001000, not 1.000e-3.
+    if (-3..6).contains(&exponent) {
         let rounded = digits * 10f64.powi(exponent);
         let decimals = usize::try_from((3 - exponent).max(0)).unwrap_or(0);
         format!("{rounded:.decimals$}")
@@ -201,6 +201,8 @@ mod tests {
         assert_eq!(number(1e-308), "10.00e-309");
         assert_eq!(number(-12_345_678.0), "-12.35e6");
         assert_eq!(number(999.96), "1000");
+        assert_eq!(number(-0.000_999_999_9), "-0.001000");
+        assert_eq!(number(999_999.7), "1.000e6");
         assert_eq!(count(1_u32, "replication"), "1 replication");
         assert_eq!(count(3_u32, "replication"), "3 replications");
     }
