@@ -157,7 +157,7 @@ impl Message {
 
     /// Who it belonged to, for the observer when it ends.
     pub fn end(&self) -> MessageEnd {
-        MessageEnd { source: self.source, copy: self.is_copy(), class: self.class }
+        MessageEnd { source: self.source, copy: self.is_copy(), class: self.class, born: self.born }
     }
 
     /// The node that last held it.

@@ -15,7 +15,7 @@ pub struct NodeState {
 }
 
 /// Who a message that ended belonged to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MessageEnd {
     /// The source that created it.
     pub source: SourceId,
@@ -23,6 +23,8 @@ pub struct MessageEnd {
     pub copy: bool,
     /// Its message class.
     pub class: MessageClassId,
+    /// When its source created it, seconds of simulated time.
+    pub born: f64,
 }
 
 /// Receives every observable change of a replication, in simulated-time order.
@@ -66,7 +68,18 @@ pub trait Observer {
     /// `last_node`.
     fn delivery(&mut self, end: MessageEnd, last_node: Option<NodeId>, latency: f64);
 
-    /// The last copy of a multicast message from `source` ended: `Some(latency)` (time to the
-    /// last delivery) when every copy was delivered, `None` when some copy was dropped.
-    fn multicast_end(&mut self, source: SourceId, latency: Option<f64>);
+    /// The last copy of a multicast message from `source`, created at `born`, ended:
+    /// `Some(latency)` (time to the last delivery) when every copy was delivered, `None` when
+    /// some copy was dropped.
+    fn multicast_end(&mut self, source: SourceId, born: f64, latency: Option<f64>);
+
+    /// `node`'s number of servers changed to `servers` at `now` (a servers schedule). Servers
+    /// taken away finish the message they serve first, so `busy` may exceed `servers` for a
+    /// while.
+    fn servers_changed(&mut self, _node: NodeId, _now: f64, _servers: u32) {}
+
+    /// The end of a time-series interval at `now` (every `sample_every` seconds from 0, warm-up
+    /// included): `oldest_waiting[n]` is when the oldest message waiting at node `n` arrived
+    /// there, `None` when none waits. Called only when the settings ask for a time series.
+    fn sample(&mut self, _now: f64, _oldest_waiting: &[Option<f64>]) {}
 }

@@ -223,7 +223,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     /// Schedules an open source's next message.
     #[inline(always)]
     fn next_arrival(&mut self, source_id: SourceId) {
-        if let Arrivals::Open { interarrival } = &self.network.sources()[source_id.index()].arrivals {
+        if let Arrivals::Open { interarrival, .. } = &self.network.sources()[source_id.index()].arrivals {
             let gap = interarrival.sample(&mut self.arrival_streams[source_id.index()]);
             self.calendar.schedule(self.now + gap, Event::Arrival(source_id));
         }
@@ -321,11 +321,11 @@ impl<'a, O: Observer> Replication<'a, O> {
         match self.messages.end_copy(message, delivered) {
             ParentEnd::Pending => {}
             ParentEnd::AllDelivered => {
-                self.observer.multicast_end(message.source, Some(self.now - message.born));
+                self.observer.multicast_end(message.source, message.born, Some(self.now - message.born));
                 self.client_done(message.source);
             }
             ParentEnd::Partial => {
-                self.observer.multicast_end(message.source, None);
+                self.observer.multicast_end(message.source, message.born, None);
                 self.client_done(message.source);
             }
         }

@@ -9,6 +9,8 @@ pub mod matching;
 mod metric;
 mod network;
 mod node;
+mod replay;
+mod schedule;
 mod source;
 
 pub use choice::{Choice, KeyChoice};
@@ -21,7 +23,9 @@ pub use metric::{
 };
 pub use network::{Network, NetworkError};
 pub use node::{Discipline, Node, Overflow, Route, Routing, Servers};
-pub use source::{Arrivals, Source};
+pub use replay::{Replay, ReplayCursor, ReplayMode, TraceHeaders};
+pub use schedule::{Schedule, ScheduleError, Shape};
+pub use source::{Arrivals, Pattern, Source};
 
 /// How each replication is run.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +43,8 @@ pub struct Settings {
     pub(crate) seed: u64,
     /// Messages in the system at which a replication is stopped as overloaded.
     pub(crate) max_in_system: u32,
+    /// The length of each interval of the time series, seconds; `None`: no time series.
+    pub(crate) sample_every: Option<f64>,
 }
 
 impl Settings {
@@ -79,6 +85,12 @@ impl Settings {
     #[must_use]
     pub fn max_in_system(&self) -> u32 {
         self.max_in_system
+    }
+
+    /// The length of each interval of the time series, seconds; `None`: no time series.
+    #[must_use]
+    pub fn sample_every(&self) -> Option<f64> {
+        self.sample_every
     }
 
     /// Simulated time at which observation ends, in seconds.

@@ -193,12 +193,13 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Arrivals, Choice, Discipline, Overflow, Route, Routing, Servers};
+    use crate::model::{Arrivals, Choice, Discipline, Overflow, Pattern, Route, Routing, Servers};
 
     fn node(name: &str, routes: Vec<Route>) -> Node {
         Node {
             name: name.to_owned(),
             servers: Servers::Finite(1),
+            servers_schedule: None,
             service: Distribution::exponential(1.0).unwrap(),
             capacity: None,
             overflow: Overflow::DropTail,
@@ -216,7 +217,10 @@ mod tests {
         Source {
             name: "s".to_owned(),
             target: Target::Node(NodeId(0)),
-            arrivals: Arrivals::Open { interarrival: Distribution::exponential(2.0).unwrap() },
+            arrivals: Arrivals::Open {
+                interarrival: Distribution::exponential(2.0).unwrap(),
+                pattern: Pattern::Renewal,
+            },
             keys: None,
             priorities: None,
             size: None,

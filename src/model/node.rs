@@ -6,6 +6,7 @@ use rand::Rng;
 use super::choice::branch_at;
 use super::distribution::{Distribution, unit_interval};
 use super::ids::{ExchangeId, MessageClassId, Target};
+use super::schedule::Schedule;
 
 /// What a full queue does with an arriving message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,8 +183,11 @@ impl std::fmt::Display for Servers {
 pub struct Node {
     /// Unique name from the scenario.
     pub(crate) name: String,
-    /// Number of identical servers.
+    /// Number of identical servers; with a schedule, the most it ever has.
     pub(crate) servers: Servers,
+    /// The number of servers over time (whole numbers, steps), when it follows the clock: a
+    /// server taken away finishes the message it is serving first.
+    pub(crate) servers_schedule: Option<Schedule>,
     /// Service time per message, in seconds.
     pub(crate) service: Distribution,
     /// Maximum messages held (waiting plus in service), K ≥ c; `None` is unbounded.
@@ -216,10 +220,16 @@ impl Node {
         &self.name
     }
 
-    /// Number of identical servers.
+    /// Number of identical servers; with a schedule, the most it ever has.
     #[must_use]
     pub fn servers(&self) -> Servers {
         self.servers
+    }
+
+    /// The number of servers over time, when it follows the clock.
+    #[must_use]
+    pub fn servers_schedule(&self) -> Option<&Schedule> {
+        self.servers_schedule.as_ref()
     }
 
     /// Service time per message, in seconds (for the classes without one of their own).

@@ -8,7 +8,7 @@ use crate::model::{Arrivals, ExchangeKind, Network, Scenario, Unroutable};
 fn describe_sources(out: &mut String, network: &Network) {
     for source in network.sources() {
         let _ = match &source.arrivals {
-            Arrivals::Open { interarrival } => writeln!(
+            Arrivals::Open { interarrival, .. } => writeln!(
                 out,
                 "source {}: {:.6} messages/s to {}, inter-arrival {interarrival}",
                 source.name,

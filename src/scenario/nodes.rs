@@ -47,6 +47,7 @@ pub(super) fn convert_node(
     Some(Node {
         name: node.name.get_ref().clone(),
         servers,
+        servers_schedule: None,
         service: service?,
         capacity: capacity?,
         overflow: overflow?,

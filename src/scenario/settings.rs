@@ -126,6 +126,7 @@ pub(super) fn settings(
         replications: overrides.replications.unwrap_or(replications),
         seed: overrides.seed.unwrap_or(seed),
         max_in_system,
+        sample_every: None,
     })
 }
 

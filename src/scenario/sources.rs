@@ -11,7 +11,7 @@ use super::names::unknown_node;
 use super::problems::Problems;
 use super::raw::RawSource;
 use super::settings::bounded_integer;
-use crate::model::{Arrivals, Source, Target};
+use crate::model::{Arrivals, Pattern, Source, Target};
 
 pub(super) fn convert_source(
     raw: &Spanned<RawSource>,
@@ -55,7 +55,7 @@ fn arrivals(raw: &Spanned<RawSource>, context: &str, problems: &mut Problems) ->
         (Some(interarrival), None, None) => {
             let interarrival =
                 distribution(interarrival, &format!("{context} field 'interarrival'"), problems)?;
-            Some(Arrivals::Open { interarrival })
+            Some(Arrivals::Open { interarrival, pattern: Pattern::Renewal })
         }
         (None, Some(population), Some(think)) => {
             let what = format!("{context} field 'population'");

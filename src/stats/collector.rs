@@ -514,7 +514,7 @@ impl Observer for Collector {
         }
     }
 
-    fn multicast_end(&mut self, source: SourceId, latency: Option<f64>) {
+    fn multicast_end(&mut self, source: SourceId, _born: f64, latency: Option<f64>) {
         let stats = &mut self.sources[source.index()];
         match latency {
             Some(latency) => stats.multicast_latencies.record(latency),

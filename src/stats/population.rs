@@ -101,5 +101,5 @@ impl Observer for PopulationSeries {
 
     fn delivery(&mut self, _end: MessageEnd, _last_node: Option<NodeId>, _latency: f64) {}
 
-    fn multicast_end(&mut self, _source: SourceId, _latency: Option<f64>) {}
+    fn multicast_end(&mut self, _source: SourceId, _born: f64, _latency: Option<f64>) {}
 }

@@ -63,7 +63,7 @@ impl Observer for Record {
     fn delivery(&mut self, _end: MessageEnd, _last_node: Option<NodeId>, latency: f64) {
         self.deliveries.push(latency);
     }
-    fn multicast_end(&mut self, _source: SourceId, _latency: Option<f64>) {}
+    fn multicast_end(&mut self, _source: SourceId, _born: f64, _latency: Option<f64>) {}
 }
 
 impl Replication<'_, Record> {

@@ -158,7 +158,7 @@ fn sources(result: &RunReport<'_>, out: &mut String) {
     let mut table = HtmlTable::new(&["source", "sends to", "arrivals", "rate (/s)"], 3);
     for source in network.sources() {
         let (arrivals, rate) = match &source.arrivals {
-            Arrivals::Open { interarrival } => {
+            Arrivals::Open { interarrival, .. } => {
                 (format!("inter-arrival {interarrival}"), number(1.0 / interarrival.mean()))
             }
             Arrivals::Closed { population, think } => {

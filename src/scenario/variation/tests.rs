@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::model::{Node, Scenario, Servers, Settings, Source};
+use crate::model::{Node, Pattern, Scenario, Servers, Settings, Source};
 use crate::scenario::{LoadedScenario, Overrides, ScenarioError};
 
 /// Two open sources (one given by rate, one by a deterministic gap), one closed, two nodes.
@@ -118,7 +118,7 @@ fn node_paths_change_exactly_their_field() {
 #[test]
 fn source_and_simulation_paths_change_exactly_their_field() {
     use crate::model::Arrivals;
-    let open = |interarrival| Arrivals::Open { interarrival };
+    let open = |interarrival| Arrivals::Open { interarrival, pattern: Pattern::Renewal };
     assert_changes("source.web.interarrival.rate=4", |p| {
         p.sources[0].arrivals = open(distribution("exp 4/s"));
     });
