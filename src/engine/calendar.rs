@@ -21,7 +21,8 @@ struct Entry {
 
 const ARRIVAL: u64 = 0;
 const COMPLETION: u64 = 1;
-const EXPIRY: u64 = 2;
+/// A node's timer: an expiry check or a staffing change, told apart by the second word.
+const NODE_TIMER: u64 = 2;
 const TRANSIT: u64 = 3;
 
 /// Marks an exchange in an encoded target; node ids stay below it.
@@ -30,6 +31,12 @@ const EXCHANGE_BIT: u32 = 1 << 31;
 /// The exit, as an encoded target.
 const EXIT: u32 = u32::MAX;
 
+/// The second word of a node timer that is an expiry check.
+const EXPIRY_TIMER: u32 = 0;
+
+/// The second word of a node timer that is a staffing change.
+const STAFFING_TIMER: u32 = 1;
+
 impl Event {
     /// The event's kind and two words.
     #[inline]
@@ -37,7 +44,8 @@ impl Event {
         match self {
             Event::Arrival(source) => (ARRIVAL, [source.0, 0]),
             Event::Completion { message, service } => (COMPLETION, [message.0, service.word()]),
-            Event::Expiry { node } => (EXPIRY, [node.0, 0]),
+            Event::Expiry { node } => (NODE_TIMER, [node.0, EXPIRY_TIMER]),
+            Event::Staffing { node } => (NODE_TIMER, [node.0, STAFFING_TIMER]),
             Event::Transit { message, target } => {
                 let target = match target {
                     Target::Node(node) => node.0,
@@ -57,7 +65,8 @@ impl Event {
             COMPLETION => {
                 Event::Completion { message: MessageId(first), service: ServiceId::from_word(second) }
             }
-            EXPIRY => Event::Expiry { node: NodeId(first) },
+            NODE_TIMER if second == STAFFING_TIMER => Event::Staffing { node: NodeId(first) },
+            NODE_TIMER => Event::Expiry { node: NodeId(first) },
             _ => {
                 let target = match second {
                     EXIT => Target::Exit,

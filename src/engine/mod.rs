@@ -32,6 +32,11 @@ pub(crate) enum Event {
         /// The node whose queue head to check.
         node: NodeId,
     },
+    /// `node`'s servers schedule changes its number of servers.
+    Staffing {
+        /// The node whose servers change.
+        node: NodeId,
+    },
     /// A message delayed on a route reaches its target.
     Transit {
         /// The message in transit.

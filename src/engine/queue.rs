@@ -58,6 +58,15 @@ impl WaitingLine {
         }
     }
 
+    /// The first message of each class (the oldest waiting message is one of them).
+    pub fn heads(&self) -> impl Iterator<Item = MessageId> + '_ {
+        let (fifo, classes) = match self {
+            Self::Fifo(queue) => (queue.front().copied(), &[][..]),
+            Self::Classes(queues) => (None, queues.as_slice()),
+        };
+        fifo.into_iter().chain(classes.iter().filter_map(|queue| queue.front().copied()))
+    }
+
     /// Removes the message drop-head discards: the oldest of the lowest class present.
     pub fn pop_victim(&mut self) -> Option<MessageId> {
         match self {

@@ -5,6 +5,7 @@
 
 mod balance;
 mod blocking;
+mod clock;
 mod expiry;
 mod fork;
 mod preemption;
@@ -14,6 +15,7 @@ mod testing;
 use std::collections::VecDeque;
 
 use self::blocking::{Blocked, DeadlockSearch};
+use self::clock::Clock;
 use super::calendar::Calendar;
 use super::messages::{Message, MessageId, Messages, ParentEnd, ServiceId};
 use super::observer::NodeState;
@@ -21,13 +23,15 @@ use super::queue::WaitingLine;
 use super::streams::{Purpose, SimRng, streams};
 use super::{Event, Observer};
 use crate::model::{
-    Arrivals, Discipline, ExchangeId, ExchangeKind, Network, NodeId, Overflow, Settings, SourceId, Target,
-    Unroutable,
+    Arrivals, Discipline, ExchangeId, ExchangeKind, Network, NodeId, Overflow, Pattern, Settings, SourceId,
+    Target, Unroutable,
 };
 
 /// A node's run-time state.
 #[derive(Debug)]
 struct Station {
+    /// Servers the node has now (its servers schedule may change them).
+    servers: u32,
     busy: u32,
     blocked: u32,
     in_system: u32,
@@ -84,6 +88,8 @@ pub struct Replication<'a, O: Observer> {
     search: DeadlockSearch,
     /// Whether a set of full blocking queues froze: nothing in it can ever move again.
     frozen: bool,
+    /// Replayed traces' positions and the time-series samples.
+    clock: Clock,
     now: f64,
     /// Events processed so far.
     events: u64,
@@ -114,6 +120,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             .nodes()
             .iter()
             .map(|node| Station {
+                servers: node.servers.limit(),
                 busy: 0,
                 blocked: 0,
                 in_system: 0,
@@ -142,6 +149,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             round_robin: vec![0; network.exchanges().len()],
             search: DeadlockSearch::new(network.nodes().len()),
             frozen: false,
+            clock: Clock::new(network, settings),
             held: vec![0; network.sources().len()],
             next_service: ServiceId::FIRST,
             now: 0.0,
@@ -153,16 +161,20 @@ impl<'a, O: Observer> Replication<'a, O> {
     /// reached, and hands back the observer.
     pub fn run(mut self) -> (O, RunEnd) {
         for (index, source) in self.network.sources().iter().enumerate() {
-            // A closed population starts with every client thinking.
-            let clients = match source.arrivals {
-                Arrivals::Open { .. } => 1,
-                Arrivals::Closed { population, .. } => population,
-            };
-            for _ in 0..clients {
-                let first = source.gap().sample(&mut self.arrival_streams[index]);
-                self.calendar.schedule(first, Event::Arrival(source_id(index)));
+            match source.arrivals {
+                Arrivals::Open { .. } => {
+                    self.start_replay(source_id(index));
+                    self.next_arrival(source_id(index));
+                }
+                // A closed population starts with every client thinking.
+                Arrivals::Closed { population, .. } => {
+                    for _ in 0..population {
+                        self.client_done(source_id(index));
+                    }
+                }
             }
         }
+        self.start_staffing();
         let (warmup, horizon) = (self.settings.warmup_s, self.settings.horizon_s());
         let mut stop = self.advance(warmup);
         self.observer.observation_start(if stop == Stop::Reached { warmup } else { warmup.min(self.now) });
@@ -174,6 +186,9 @@ impl<'a, O: Observer> Replication<'a, O> {
         let deadlocked = stop == Stop::Frozen || (stop == Stop::RanDry && self.senders_waiting());
         let stopped_early = stop == Stop::Capped;
         let end_s = if stopped_early || deadlocked { self.now } else { horizon };
+        if !(stopped_early || deadlocked) {
+            self.sample_until(horizon);
+        }
         (self.observer, RunEnd { events: self.events, end_s, stopped_early, deadlocked })
     }
 
@@ -182,6 +197,9 @@ impl<'a, O: Observer> Replication<'a, O> {
     fn advance(&mut self, until: f64) -> Stop {
         let max_in_system = self.settings.max_in_system as usize;
         while let Some((time, event)) = self.calendar.pop_before(until) {
+            if time >= self.clock.next_sample() {
+                self.sample_until(time);
+            }
             self.now = time;
             self.events += 1;
             match event {
@@ -189,6 +207,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                 Event::Completion { message, service } => self.complete(message, service),
                 Event::Transit { message, target } => self.deliver(target, message),
                 Event::Expiry { node } => self.expire_due(node),
+                Event::Staffing { node } => self.restaff(node),
             }
             if self.messages.live() >= max_in_system {
                 return Stop::Capped;
@@ -204,12 +223,18 @@ impl<'a, O: Observer> Replication<'a, O> {
     fn emit(&mut self, source_id: SourceId) {
         let source = &self.network.sources()[source_id.index()];
         let now = self.now;
-        let headers = &mut self.header_streams[source_id.index()];
-        let key = source.keys.as_ref().map(|keys| keys.choose(headers));
-        let priority = source.priorities.as_ref().map_or(0, |priorities| priorities.choose(headers));
-        let size = source.size.as_ref().map_or(0.0, |size| size.sample(headers));
-        let class = source.message_classes.choose(&mut self.class_streams[source_id.index()]);
-        let message = self.messages.insert(Message::new(source_id, now, key, priority, class, size));
+        let message = match source.replay() {
+            None => {
+                let headers = &mut self.header_streams[source_id.index()];
+                let key = source.keys.as_ref().map(|keys| keys.choose(headers));
+                let priority = source.priorities.as_ref().map_or(0, |priorities| priorities.choose(headers));
+                let size = source.size.as_ref().map_or(0.0, |size| size.sample(headers));
+                let class = source.message_classes.choose(&mut self.class_streams[source_id.index()]);
+                Message::new(source_id, now, key, priority, class, size)
+            }
+            Some(_) => self.replayed_message(source_id),
+        };
+        let message = self.messages.insert(message);
         if let Target::Node(node) = source.target
             && self.is_full_blocking(node)
         {
@@ -223,9 +248,14 @@ impl<'a, O: Observer> Replication<'a, O> {
     /// Schedules an open source's next message.
     #[inline(always)]
     fn next_arrival(&mut self, source_id: SourceId) {
-        if let Arrivals::Open { interarrival, .. } = &self.network.sources()[source_id.index()].arrivals {
-            let gap = interarrival.sample(&mut self.arrival_streams[source_id.index()]);
-            self.calendar.schedule(self.now + gap, Event::Arrival(source_id));
+        if let Arrivals::Open { interarrival, pattern } = &self.network.sources()[source_id.index()].arrivals
+        {
+            if let Pattern::Renewal = pattern {
+                let gap = interarrival.sample(&mut self.arrival_streams[source_id.index()]);
+                self.calendar.schedule(self.now + gap, Event::Arrival(source_id));
+            } else {
+                self.next_timed_arrival(source_id);
+            }
         }
     }
 
@@ -351,7 +381,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         station.in_system += 1;
         self.messages.get_mut(message).enter(node_id, self.now);
         let class = self.network.class_of(self.messages.get(message).priority);
-        let free_worker = station.busy < node.servers.limit();
+        let free_worker = station.busy < station.servers;
         if free_worker {
             station.busy += 1;
             self.start_service(node_id, message);
@@ -468,7 +498,9 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.observer.departure(node_id, wait, sojourn, class, finished.class);
         let station = &mut self.stations[node_id.index()];
         station.in_system -= 1;
-        match station.waiting.pop_front() {
+        // A server the schedule took away stops once it has finished its message.
+        let next = if station.busy > station.servers { None } else { station.waiting.pop_front() };
+        match next {
             Some(next) => {
                 self.start_service(node_id, next);
                 self.watch_head(node_id);

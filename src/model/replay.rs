@@ -61,7 +61,7 @@ pub struct Replay {
 }
 
 /// Where a replication is in its replay.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ReplayCursor {
     /// The next row of the trace to send.
     row: usize,

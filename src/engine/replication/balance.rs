@@ -31,10 +31,16 @@ impl<O: Observer> Replication<'_, O> {
             }
             ExchangeKind::ShortestQueue => fewest(targets, held, rng),
             ExchangeKind::LeastLoaded => {
+                // Per server it has now (infinitely many: 0; none at the moment: never chosen
+                // while another can serve).
                 let per_worker = |target: Target| match target {
-                    Target::Node(node) => {
-                        self.network.node(node).servers.count().map_or(0.0, |c| held(target) / f64::from(c))
-                    }
+                    Target::Node(node) => match self.network.node(node).servers.count() {
+                        None => 0.0,
+                        Some(_) => match self.stations[node.index()].servers {
+                            0 => f64::INFINITY,
+                            servers => held(target) / f64::from(servers),
+                        },
+                    },
                     Target::Exchange(_) | Target::Exit => 0.0,
                 };
                 fewest(targets, per_worker, rng)
