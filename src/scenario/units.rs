@@ -64,8 +64,13 @@ pub(super) fn show_duration(seconds: f64) -> String {
             .map(|(count, unit)| format!("{count}{unit}"))
             .collect();
     }
-    if seconds > 0.0 && seconds < 1.0 && (seconds * 1e3 * 1e6).round() / 1e6 == (seconds * 1e3).round() {
-        return format!("{}ms", (seconds * 1e3).round());
+    if seconds > 0.0 && seconds < 1.0 {
+        for (per_second, unit) in [(1e3, "ms"), (1e6, "us"), (1e9, "ns")] {
+            let count = seconds * per_second;
+            if (count - count.round()).abs() <= 1e-9 * count {
+                return format!("{}{unit}", count.round());
+            }
+        }
     }
     format!("{seconds}s")
 }
