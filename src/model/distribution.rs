@@ -225,6 +225,28 @@ impl Distribution {
         Ok(Self { shape: Shape::Weibull { mean, cv }, sampler: Sampler::Weibull(weibull) })
     }
 
+    /// The same family and coefficient of variation with another mean in seconds: a uniform's
+    /// bounds are scaled, an Erlang keeps its phases, a deterministic value becomes the mean.
+    ///
+    /// # Errors
+    /// When the mean is not positive and finite, or the scaled bounds of a uniform are not.
+    pub fn with_mean(&self, mean: f64) -> Result<Self, DistributionError> {
+        let mean = positive("mean", mean)?;
+        match self.shape {
+            Shape::Exponential { .. } => Self::exponential(mean),
+            Shape::Deterministic { .. } => Self::deterministic(mean),
+            Shape::Uniform { min, max } => {
+                let factor = mean / self.mean();
+                Self::uniform(min * factor, max * factor)
+            }
+            Shape::Erlang { k, .. } => Self::erlang(k, mean),
+            Shape::Gamma { cv, .. } => Self::gamma(mean, cv),
+            Shape::Lognormal { cv, .. } => Self::lognormal(mean, cv),
+            Shape::Hyperexponential { cv, .. } => Self::hyperexponential(mean, cv),
+            Shape::Weibull { cv, .. } => Self::weibull(mean, cv),
+        }
+    }
+
     /// Mean in seconds.
     #[must_use]
     pub fn mean(&self) -> f64 {
@@ -386,6 +408,28 @@ mod tests {
         assert!((mean - dist.mean()).abs() <= 5.0 * standard_error + 1e-12, "{dist}: sample mean {mean}");
         let tolerance = 0.05 * dist.scv().max(1e-9);
         assert!((scv - dist.scv()).abs() <= tolerance, "{dist}: sample scv {scv} vs {}", dist.scv());
+    }
+
+    #[test]
+    fn with_mean_keeps_the_family_and_the_cv() {
+        let cases = [
+            Distribution::exponential(2.0).unwrap(),
+            Distribution::deterministic(0.5).unwrap(),
+            Distribution::uniform(1.0, 3.0).unwrap(),
+            Distribution::erlang(4, 0.5).unwrap(),
+            Distribution::gamma(1.5, 0.7).unwrap(),
+            Distribution::lognormal(1.0, 0.8).unwrap(),
+            Distribution::hyperexponential(1.0, 1.5).unwrap(),
+            Distribution::weibull(2.0, 0.5).unwrap(),
+        ];
+        for dist in &cases {
+            let scaled = dist.with_mean(0.25).unwrap();
+            assert!((scaled.mean() - 0.25).abs() < 1e-12, "{dist} -> {scaled}");
+            assert!((scaled.scv() - dist.scv()).abs() < 1e-9, "{dist} -> {scaled}");
+            assert_eq!(scaled.kendall_letter(), dist.kendall_letter());
+            assert_eq!(format!("{}", dist.with_mean(dist.mean()).unwrap()), format!("{dist}"));
+        }
+        assert!(cases[0].with_mean(0.0).is_err() && cases[0].with_mean(f64::INFINITY).is_err());
     }
 
     #[test]

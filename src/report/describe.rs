@@ -3,16 +3,31 @@
 use std::fmt::Write as _;
 
 use crate::analytic::Analysis;
-use crate::model::{Arrivals, ExchangeKind, Network, Scenario, Unroutable};
+use crate::model::{Arrivals, ExchangeKind, Network, Scenario, Schedule, Unroutable};
+
+/// A schedule's points, `VALUE UNIT from Ts`, with its shape and how it ends.
+fn describe_schedule(schedule: &Schedule, unit: &str) -> String {
+    let points: Vec<String> =
+        schedule.points().map(|(at, value)| format!("{value}{unit} at {at}s")).collect();
+    let end = schedule
+        .period()
+        .map_or_else(|| "the last held for ever".to_owned(), |period| format!("repeating every {period}s"));
+    format!("{} ({}, {end})", points.join(", "), schedule.shape().name())
+}
 
 fn describe_sources(out: &mut String, network: &Network) {
     for source in network.sources() {
         let _ = match &source.arrivals {
             Arrivals::Open { interarrival, .. } => writeln!(
                 out,
-                "source {}: {:.6} messages/s to {}, inter-arrival {interarrival}",
+                "source {}: {:.6} messages/s{} to {}, inter-arrival {interarrival}",
                 source.name,
                 1.0 / interarrival.mean(),
+                if source.schedule().is_some() {
+                    " (the schedule's mean over the observed window)"
+                } else {
+                    ""
+                },
                 network.target_name(source.target),
             ),
             Arrivals::Closed { population, think } => writeln!(
@@ -22,6 +37,9 @@ fn describe_sources(out: &mut String, network: &Network) {
                 network.target_name(source.target),
             ),
         };
+        if let Some(schedule) = source.schedule() {
+            let _ = writeln!(out, "  rate schedule: {}", describe_schedule(schedule, "/s"));
+        }
         if let Some(size) = &source.size {
             let _ = writeln!(out, "  message size: mean {} bytes, cv {}", size.mean(), size.scv().sqrt());
         }
@@ -72,6 +90,9 @@ fn describe_nodes(out: &mut String, network: &Network, analysis: Option<&Analysi
             node.service,
             node.discipline.name()
         );
+        if let Some(schedule) = &node.servers_schedule {
+            let _ = writeln!(out, "  servers over time: {}", describe_schedule(schedule, ""));
+        }
         if let Some(ttl) = node.ttl {
             let expired = node.dead_letter.map_or("dropped", |t| network.target_name(t));
             let _ = writeln!(
@@ -137,9 +158,9 @@ fn describe_exchanges(out: &mut String, network: &Network) {
     }
 }
 
-/// Describes a scenario: its settings, sources (with their keys), nodes (in Kendall notation,
-/// with their offered load from `analysis` when there is one), routes, and how each exchange
-/// routes every key.
+/// Describes a scenario: its settings (and time series), sources (with their keys and rate
+/// schedules), nodes (in Kendall notation, with their servers over time and their offered load
+/// from `analysis` when there is one), routes, and how each exchange routes every key.
 #[must_use]
 pub fn describe(scenario: &Scenario, analysis: Option<&Analysis>) -> String {
     let mut out = String::new();
@@ -156,6 +177,13 @@ pub fn describe(scenario: &Scenario, analysis: Option<&Analysis>) -> String {
         "simulation: {} replications of {}s after {warmup}, seed {}, at most {} messages in the system",
         settings.replications, settings.duration_s, settings.seed, settings.max_in_system
     );
+    if let Some(every) = settings.sample_every {
+        let _ = writeln!(
+            out,
+            "time series: every {every}s ({} intervals per replication)",
+            (settings.horizon_s() / every).ceil()
+        );
+    }
     describe_sources(&mut out, network);
     describe_nodes(&mut out, network, analysis);
     describe_exchanges(&mut out, network);

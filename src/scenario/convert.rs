@@ -41,8 +41,12 @@ fn build(
     let classes = intern_classes(&raw.source);
     let nodes: Vec<Option<Node>> =
         raw.node.iter().map(|node| convert_node(node, &names, &classes, problems)).collect();
-    let sources: Vec<Option<Source>> =
-        raw.source.iter().map(|source| convert_source(source, &names, &keys, &classes, problems)).collect();
+    let window = settings.as_ref().map(|settings| (settings.warmup_s(), settings.horizon_s()));
+    let sources: Vec<Option<Source>> = raw
+        .source
+        .iter()
+        .map(|source| convert_source(source, &names, &keys, &classes, window, problems))
+        .collect();
     let exchanges: Vec<Option<Exchange>> =
         raw.exchange.iter().map(|exchange| convert_exchange(exchange, &names, &keys, problems)).collect();
     if raw.source.is_empty() {
@@ -59,6 +63,9 @@ fn build(
     ) else {
         return None;
     };
+    if settings.auto_warmup() {
+        refuse_auto_warmup(raw, overrides, &sources, &nodes, problems);
+    }
     if !problems.is_empty() {
         return None;
     }
@@ -84,4 +91,38 @@ fn build(
             None
         }
     }
+}
+
+/// An automatic warm-up waits for the load to settle, which never happens when it follows the
+/// clock: records a problem when a source or node does.
+fn refuse_auto_warmup(
+    raw: &RawScenario,
+    overrides: &Overrides,
+    sources: &[Source],
+    nodes: &[Node],
+    problems: &mut Problems,
+) {
+    let scheduled = sources.iter().find_map(|source| {
+        let what = if source.schedule().is_some() {
+            "follows a rate schedule"
+        } else {
+            source.replay().map(|_| "replays a trace")?
+        };
+        Some(format!("source '{}' {what}", source.name()))
+    });
+    let staffed = || {
+        let node = nodes.iter().find(|node| node.servers_schedule().is_some())?;
+        Some(format!("node '{}' follows a servers_schedule", node.name()))
+    };
+    let Some(reason) = scheduled.or_else(staffed) else { return };
+    let (span, given) = match raw.simulation.as_ref().and_then(|sim| sim.get_ref().warmup.as_ref()) {
+        Some(field) if !overrides.auto_warmup => (field.span(), "[simulation] field 'warmup' \"auto\""),
+        _ => (0..0, "--warmup auto"),
+    };
+    problems.at(
+        span,
+        format!(
+            "{given} chooses a warm-up by waiting for the load to settle, but {reason}, so it never settles: give a fixed warm-up such as warmup = \"0s\" (the transient is what a schedule shows)"
+        ),
+    );
 }

@@ -10,6 +10,7 @@ mod names;
 mod nodes;
 mod problems;
 mod raw;
+mod schedules;
 mod settings;
 mod sources;
 mod units;

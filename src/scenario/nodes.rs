@@ -1,4 +1,5 @@
-//! Nodes: servers, capacity, overflow, discipline, routes and expiry.
+//! Nodes: servers (a count, or a schedule of them), capacity, overflow, discipline, routes and
+//! expiry.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -11,8 +12,9 @@ use super::exchanges::PROBABILITY_TOLERANCE;
 use super::names::unknown_node;
 use super::problems::Problems;
 use super::raw::{RawNode, RawRoute, RawServers};
+use super::schedules::{ScheduleField, schedule, without_schedule};
 use super::settings::bounded_integer;
-use crate::model::{Discipline, Node, Overflow, Route, Routing, Servers, Target};
+use crate::model::{Discipline, Node, Overflow, Route, Routing, Schedule, Servers, Shape, Target};
 
 pub(super) fn convert_node(
     raw: &Spanned<RawNode>,
@@ -22,7 +24,11 @@ pub(super) fn convert_node(
 ) -> Option<Node> {
     let node = raw.get_ref();
     let context = format!("node '{}'", node.name.get_ref());
-    let servers = servers(node, &context, problems);
+    let servers_schedule = servers_schedule(node, &context, problems);
+    let servers = match &servers_schedule {
+        Some(Some(schedule)) => Servers::Finite(most_servers(schedule)),
+        _ => servers(node, &context, problems),
+    };
     let capacity = capacity(node, &context, servers, problems);
     let overflow = overflow(node, &context, problems);
     let discipline = discipline(node, &context, problems);
@@ -47,7 +53,7 @@ pub(super) fn convert_node(
     Some(Node {
         name: node.name.get_ref().clone(),
         servers,
-        servers_schedule: None,
+        servers_schedule: servers_schedule?,
         service: service?,
         capacity: capacity?,
         overflow: overflow?,
@@ -113,6 +119,46 @@ fn servers(node: &RawNode, context: &str, problems: &mut Problems) -> Servers {
             Servers::Finite(count.and_then(|c| u32::try_from(c).ok()).unwrap_or(1))
         }
     }
+}
+
+/// The node's servers over time, when it gives `servers_schedule` (whole numbers, in steps,
+/// at least one point with a server) instead of `servers`.
+fn servers_schedule(node: &RawNode, context: &str, problems: &mut Problems) -> Option<Option<Schedule>> {
+    let Some(list) = &node.servers_schedule else {
+        without_schedule(node.repeat.as_ref(), context, "repeat", "servers_schedule", problems);
+        return Some(None);
+    };
+    if let Some(servers) = &node.servers {
+        let message = format!(
+            "{context}: give either 'servers' or 'servers_schedule', not both (with a schedule the node has at most its largest count)"
+        );
+        problems.at(servers.span(), message);
+        return None;
+    }
+    let field = ScheduleField { context, name: "servers_schedule", check: servers_problem };
+    let schedule = schedule(&field, list, Shape::Step, node.repeat.as_ref(), problems)?;
+    if schedule.max() == 0.0 {
+        let message = format!(
+            "{context} field 'servers_schedule' never has a server: at least one point needs servers > 0"
+        );
+        problems.at(list.span(), message);
+        return None;
+    }
+    Some(Some(schedule))
+}
+
+/// Why a scheduled number of servers is refused, or `None`.
+fn servers_problem(servers: f64) -> Option<String> {
+    #[allow(clippy::cast_precision_loss)] // a small bound
+    let whole = servers.fract() == 0.0 && (0.0..=MAX_SERVERS as f64).contains(&servers);
+    (!whole).then(|| format!("'servers' must be a whole number from 0 to {MAX_SERVERS}, got {servers}"))
+}
+
+/// The largest count of a servers schedule (whole numbers within [`MAX_SERVERS`]).
+fn most_servers(schedule: &Schedule) -> u32 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked whole, 0..=10^6
+    let most = schedule.max() as u32;
+    most
 }
 
 fn capacity(node: &RawNode, context: &str, servers: Servers, problems: &mut Problems) -> Option<Option<u32>> {

@@ -54,6 +54,7 @@ pub(super) struct RawSimulation {
     pub replications: Option<Spanned<i64>>,
     pub seed: Option<Spanned<i64>>,
     pub max_in_system: Option<Spanned<i64>>,
+    pub sample_every: Option<Spanned<Seconds>>,
 }
 
 /// One `[[source]]`.
@@ -69,6 +70,26 @@ pub(super) struct RawSource {
     pub priority: Option<Spanned<toml::Value>>,
     pub size: Option<Spanned<RawDistribution>>,
     pub class: Option<Spanned<toml::Value>>,
+    pub schedule: Option<Spanned<Vec<Spanned<RawRatePoint>>>>,
+    pub shape: Option<Spanned<String>>,
+    pub repeat: Option<Spanned<Seconds>>,
+}
+
+/// One point of a source's rate schedule: `{ at = "2h", rate = 1200 }` (messages per second).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRatePoint {
+    pub at: Spanned<Seconds>,
+    pub rate: Spanned<f64>,
+}
+
+/// One point of a node's servers schedule: `{ at = "1000s", servers = 0 }`. The count is read
+/// as a number so that a fraction gets a message of its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStaffPoint {
+    pub at: Spanned<Seconds>,
+    pub servers: Spanned<f64>,
 }
 
 /// One `[[node]]`.
@@ -77,6 +98,8 @@ pub(super) struct RawSource {
 pub(super) struct RawNode {
     pub name: Spanned<String>,
     pub servers: Option<Spanned<RawServers>>,
+    pub servers_schedule: Option<Spanned<Vec<Spanned<RawStaffPoint>>>>,
+    pub repeat: Option<Spanned<Seconds>>,
     pub service: Spanned<RawDistribution>,
     pub capacity: Option<Spanned<i64>>,
     pub overflow: Option<Spanned<String>>,

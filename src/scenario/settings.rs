@@ -4,7 +4,7 @@ use toml::Spanned;
 
 use super::problems::Problems;
 use super::raw::RawSimulation;
-use super::units::{Seconds, Warmup};
+use super::units::{Seconds, Warmup, show_duration};
 use crate::model::Settings;
 
 /// Run settings given outside the file (on the command line), which take precedence over the
@@ -27,6 +27,8 @@ pub struct Overrides {
 const DEFAULT_DURATION_S: f64 = 10_000.0;
 const DEFAULT_REPLICATIONS: u32 = 10;
 const DEFAULT_SEED: u64 = 1;
+/// Most intervals a time series may have: its memory and output grow with their number.
+const MAX_INTERVALS: f64 = 1_000_000.0;
 
 /// Whether a character may appear in a directory name on every common file system: letters and
 /// digits of any script, and punctuation other than path separators, control characters and
@@ -119,6 +121,9 @@ pub(super) fn settings(
         problems,
     )
     .map_or(Settings::DEFAULT_MAX_IN_SYSTEM, |m| u32::try_from(m).unwrap_or(u32::MAX));
+    // An automatic warm-up is at most half the duration (MSER-5 truncates at most half its pilot).
+    let horizon_s = if auto_warmup { 1.5 * duration_s } else { warmup_s + duration_s };
+    let sample_every = sample_every(sim.sample_every.as_ref(), horizon_s, problems);
     (problems.len() == before).then_some(Settings {
         duration_s,
         warmup_s,
@@ -126,8 +131,29 @@ pub(super) fn settings(
         replications: overrides.replications.unwrap_or(replications),
         seed: overrides.seed.unwrap_or(seed),
         max_in_system,
-        sample_every: None,
+        sample_every,
     })
+}
+
+/// The length of a time series' intervals: positive, and at most [`MAX_INTERVALS`] of them over
+/// a replication's `horizon_s` (warm-up included).
+fn sample_every(field: Option<&Spanned<Seconds>>, horizon_s: f64, problems: &mut Problems) -> Option<f64> {
+    let field = field?;
+    let every = field.get_ref().0;
+    let intervals = (horizon_s / every).ceil();
+    let problem = if every <= 0.0 {
+        format!("[simulation] field 'sample_every' must be positive, got {}", show_duration(every))
+    } else if intervals > MAX_INTERVALS {
+        format!(
+            "[simulation] field 'sample_every' {} cuts each replication's {} (warm-up included) into {intervals} intervals, more than {MAX_INTERVALS}: choose a longer interval",
+            show_duration(every),
+            show_duration(horizon_s)
+        )
+    } else {
+        return Some(every);
+    };
+    problems.at(field.span(), problem);
+    None
 }
 
 /// An optional integer field that must lie in `[low, high]`; records a problem otherwise.

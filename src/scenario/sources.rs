@@ -1,23 +1,31 @@
-//! Sources: where their messages go, and how they arrive (open or closed).
+//! Sources: where their messages go, and how they arrive (open, at a constant or scheduled rate,
+//! or closed).
 
 use std::collections::HashMap;
 
 use toml::Spanned;
 
 use super::classes::source_classes;
-use super::distributions::distribution;
+use super::distributions::{accepted_fields, distribution};
 use super::exchanges::{source_keys, source_priorities};
 use super::names::unknown_node;
 use super::problems::Problems;
-use super::raw::RawSource;
+use super::raw::{RawDistribution, RawRatePoint, RawSource};
+use super::schedules::{ScheduleField, schedule, shape, without_schedule};
 use super::settings::bounded_integer;
-use crate::model::{Arrivals, Pattern, Source, Target};
+use super::units::{Seconds, show_duration};
+use crate::model::{Arrivals, Distribution, Pattern, Source, Target};
+
+/// The observed window of each replication, `(warmup, warmup + duration)` in seconds: a
+/// schedule's mean rate over it is the source's rate in the steady-state analysis.
+pub(super) type Window = (f64, f64);
 
 pub(super) fn convert_source(
     raw: &Spanned<RawSource>,
     names: &HashMap<String, Target>,
     keys: &[String],
     classes: &[String],
+    window: Option<Window>,
     problems: &mut Problems,
 ) -> Option<Source> {
     let source = raw.get_ref();
@@ -29,7 +37,7 @@ pub(super) fn convert_source(
             None
         }
     };
-    let arrivals = arrivals(raw, &context, problems);
+    let arrivals = arrivals(raw, &context, window, problems);
     let key_choice = source_keys(source.keys.as_ref(), keys, &context, problems);
     let priorities = source_priorities(source.priority.as_ref(), &context, problems);
     let message_classes = source_classes(source.class.as_ref(), classes, &context, problems);
@@ -48,9 +56,20 @@ pub(super) fn convert_source(
     })
 }
 
-/// Open (`interarrival`) or closed (`population` and `think`) arrivals, exactly one of them.
-fn arrivals(raw: &Spanned<RawSource>, context: &str, problems: &mut Problems) -> Option<Arrivals> {
+/// Open (`interarrival`, or a `schedule`) or closed (`population` and `think`) arrivals, exactly
+/// one of them.
+fn arrivals(
+    raw: &Spanned<RawSource>,
+    context: &str,
+    window: Option<Window>,
+    problems: &mut Problems,
+) -> Option<Arrivals> {
     let source = raw.get_ref();
+    if let Some(list) = &source.schedule {
+        return scheduled(source, list, context, window, problems);
+    }
+    without_schedule(source.shape.as_ref(), context, "shape", "schedule", problems);
+    without_schedule(source.repeat.as_ref(), context, "repeat", "schedule", problems);
     match (&source.interarrival, &source.population, &source.think) {
         (Some(interarrival), None, None) => {
             let interarrival =
@@ -65,10 +84,70 @@ fn arrivals(raw: &Spanned<RawSource>, context: &str, problems: &mut Problems) ->
         }
         _ => {
             let message = format!(
-                "{context}: give either 'interarrival' (an open source) or both 'population' and 'think' (request-reply clients)"
+                "{context}: give either 'interarrival' or a 'schedule' (an open source), or both 'population' and 'think' (request-reply clients)"
             );
             problems.at(raw.span(), message);
             None
         }
     }
+}
+
+/// An open source whose rate follows a schedule. Its gaps have the shape of `interarrival`
+/// (exponential when absent) and the mean of the schedule's mean rate over the observed window.
+fn scheduled(
+    source: &RawSource,
+    list: &Spanned<Vec<Spanned<RawRatePoint>>>,
+    context: &str,
+    window: Option<Window>,
+    problems: &mut Problems,
+) -> Option<Arrivals> {
+    if source.population.is_some() || source.think.is_some() {
+        let message = format!(
+            "{context} field 'schedule': a schedule sets the rate of an open source, and request-reply clients ('population' and 'think') have no rate of their own: remove one or the other"
+        );
+        problems.at(list.span(), message);
+        return None;
+    }
+    let shape = shape(source.shape.as_ref(), context, problems);
+    let field = ScheduleField { context, name: "schedule", check: rate_problem };
+    let schedule = schedule(&field, list, shape?, source.repeat.as_ref(), problems);
+    let gaps = match &source.interarrival {
+        None => Distribution::exponential(1.0).ok(),
+        Some(raw) => distribution(&mean_filled(raw), &format!("{context} field 'interarrival'"), problems),
+    };
+    let (schedule, gaps, (from, to)) = (schedule?, gaps?, window?);
+    let rate = schedule.mean_over(from, to);
+    let interarrival = if rate > 0.0 {
+        gaps.with_mean(1.0 / rate).map_err(|error| error.to_string())
+    } else {
+        Err(format!(
+            "the schedule's rate is 0 over the whole observed window, from {} to {}, so the source sends nothing to observe",
+            show_duration(from),
+            show_duration(to)
+        ))
+    };
+    match interarrival {
+        Ok(interarrival) => Some(Arrivals::Open { interarrival, pattern: Pattern::Scheduled(schedule) }),
+        Err(message) => {
+            problems.at(list.span(), format!("{context} field 'schedule': {message}"));
+            None
+        }
+    }
+}
+
+/// Why a scheduled rate is refused, or `None`.
+fn rate_problem(rate: f64) -> Option<String> {
+    (!(rate.is_finite() && rate >= 0.0))
+        .then(|| format!("'rate' must be a number of messages per second >= 0, got {rate}"))
+}
+
+/// An inter-arrival table beside a schedule, which sets its mean: when it gives none (only a
+/// shape such as `{ dist = "gamma", cv = 2 }`), a mean of 1s stands in.
+fn mean_filled(raw: &Spanned<RawDistribution>) -> Spanned<RawDistribution> {
+    let mut dist = raw.get_ref().clone();
+    let takes_mean = accepted_fields(dist.dist.get_ref()).is_some_and(|fields| fields.contains(&"mean"));
+    if takes_mean && dist.rate.is_none() && dist.mean.is_none() && dist.value.is_none() {
+        dist.mean = Some(Seconds(1.0));
+    }
+    Spanned::new(raw.span(), dist)
 }

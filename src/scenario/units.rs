@@ -1,5 +1,5 @@
 //! Human-friendly durations at the edge: a bare number is seconds; a string takes one of the units
-//! `ns us ms s m h` ("250us", "2.5ms", "10m").
+//! `ns us ms s m h` ("250us", "2.5ms", "10m"), or several from the largest down ("2h30m").
 
 use std::fmt;
 
@@ -16,20 +16,63 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
     if let Ok(seconds) = trimmed.parse::<f64>() {
         return checked_seconds(seconds).ok_or_else(|| invalid(text));
     }
-    let split = trimmed.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    // Sub-second units divide, so that "7ns" is the double nearest to 7e-9.
-    let (multiplier, divisor) = match unit.trim() {
-        "ns" => (1.0, 1e9),
-        "us" | "µs" => (1.0, 1e6),
-        "ms" => (1.0, 1e3),
-        "" | "s" => (1.0, 1.0),
-        "m" | "min" => (60.0, 1.0),
-        "h" => (3600.0, 1.0),
-        _ => return Err(invalid(text)),
-    };
-    let value: f64 = number.trim().parse().map_err(|_| invalid(text))?;
-    checked_seconds(value * multiplier / divisor).ok_or_else(|| invalid(text))
+    // One or more parts, each a number and a unit, units from the largest down: "2h30m".
+    if trimmed.is_empty() {
+        return Err(invalid(text));
+    }
+    let mut rest = trimmed;
+    let mut total = 0.0;
+    let mut smallest_so_far = f64::INFINITY;
+    while !rest.is_empty() {
+        let split = rest.find(|c: char| c.is_alphabetic()).ok_or_else(|| invalid(text))?;
+        let (number, after) = rest.split_at(split);
+        let end = after.find(|c: char| !c.is_alphabetic()).unwrap_or(after.len());
+        let (unit, after) = after.split_at(end);
+        let scale =
+            unit_seconds(unit).filter(|&scale| scale < smallest_so_far).ok_or_else(|| invalid(text))?;
+        smallest_so_far = scale;
+        let value = number.trim().parse().ok().and_then(checked_seconds).ok_or_else(|| invalid(text))?;
+        // Sub-second units divide, so that "7ns" is the double nearest to 7e-9.
+        total += if scale < 1.0 { value / (1.0 / scale).round() } else { value * scale };
+        rest = after.trim_start();
+    }
+    checked_seconds(total).ok_or_else(|| invalid(text))
+}
+
+/// Seconds in one of a duration's units.
+fn unit_seconds(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "ns" => 1e-9,
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    })
+}
+
+/// A duration in seconds as a file would write it: "2h30m", "250ms", "12.5s".
+pub(super) fn show_duration(seconds: f64) -> String {
+    if seconds >= 60.0 && seconds.fract() == 0.0 && seconds < 1e15 {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // whole, positive, < 2^53
+        let whole = seconds as u64;
+        let parts = [(whole / 3600, "h"), (whole % 3600 / 60, "m"), (whole % 60, "s")];
+        return parts
+            .iter()
+            .filter(|(count, _)| *count > 0)
+            .map(|(count, unit)| format!("{count}{unit}"))
+            .collect();
+    }
+    if seconds > 0.0 && seconds < 1.0 {
+        for (per_second, unit) in [(1e3, "ms"), (1e6, "us"), (1e9, "ns")] {
+            let count = seconds * per_second;
+            if (count - count.round()).abs() <= 1e-9 * count {
+                return format!("{}{unit}", count.round());
+            }
+        }
+    }
+    format!("{seconds}s")
 }
 
 fn invalid(text: &str) -> String {
@@ -145,6 +188,33 @@ mod tests {
         assert_eq!(parse_duration("1e9").unwrap(), 1e9);
         assert_eq!(parse_duration("2.5E-3").unwrap(), 2.5e-3);
         assert!(parse_duration("-5").is_err() && parse_duration("inf").is_err());
+    }
+
+    #[test]
+    fn compound_durations_add_their_parts_from_the_largest_unit_down() {
+        assert_eq!(parse_duration("2h30m").unwrap(), 9000.0);
+        assert_eq!(parse_duration("1h 0m 5.5s").unwrap(), 3605.5);
+        assert_eq!(parse_duration("1m30s").unwrap(), 90.0);
+        assert_eq!(parse_duration("1s250ms").unwrap(), 1.25);
+        for text in ["30m2h", "1h1h", "2h30", "h30m", "2h-30m", "5 s5"] {
+            assert!(parse_duration(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn durations_are_shown_as_a_file_writes_them() {
+        for (seconds, shown) in [
+            (9000.0, "2h30m"),
+            (7200.0, "2h"),
+            (3605.0, "1h5s"),
+            (0.25, "250ms"),
+            (0.0, "0s"),
+            (12.5, "12.5s"),
+            (30.0, "30s"),
+        ] {
+            assert_eq!(show_duration(seconds), shown);
+            assert_eq!(parse_duration(shown).unwrap(), seconds);
+        }
     }
 
     #[test]

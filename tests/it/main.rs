@@ -22,6 +22,7 @@ mod records;
 mod report_html;
 mod route_delays;
 mod scenarios;
+mod schedules;
 mod streams;
 mod subscriber_latency;
 mod support;

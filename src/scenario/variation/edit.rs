@@ -21,7 +21,11 @@ const SHARED: usize = usize::MAX;
 /// The fields of a node a variation can set, besides its service's parameters.
 const NODE_FIELDS: [&str; 4] = ["servers", "capacity", "ttl", "per_byte"];
 /// The fields of the `[simulation]` table a variation can set.
-const SIMULATION_FIELDS: [&str; 5] = ["duration", "warmup", "replications", "seed", "max_in_system"];
+const SIMULATION_FIELDS: [&str; 6] =
+    ["duration", "warmup", "replications", "seed", "max_in_system", "sample_every"];
+/// The parameters of an inter-arrival distribution that set its mean, which a schedule sets
+/// instead.
+const MEAN_PARAMETERS: [&str; 3] = ["rate", "mean", "value"];
 /// Every parameter of a distribution table.
 const DISTRIBUTION_PARAMETERS: [&str; 7] = ["rate", "mean", "value", "cv", "k", "min", "max"];
 
@@ -79,19 +83,28 @@ pub(in crate::scenario) fn numeric_paths(raw: &RawScenario) -> Vec<String> {
     paths
 }
 
-/// A node's settable fields: [`NODE_FIELDS`] and its service's parameters.
+/// A node's settable fields: [`NODE_FIELDS`] (but `servers` when they follow a schedule) and
+/// its service's parameters.
 fn node_fields(node: &RawNode) -> Vec<String> {
-    let mut fields: Vec<String> = NODE_FIELDS.iter().map(|&field| field.to_owned()).collect();
+    let mut fields: Vec<String> = NODE_FIELDS
+        .iter()
+        .filter(|&&field| field != "servers" || node.servers_schedule.is_none())
+        .map(|&field| field.to_owned())
+        .collect();
     fields.extend(parameters("service", &node.service));
     fields
 }
 
-/// A source's settable fields: the parameters of the distributions it has, and its population
-/// when it is closed.
+/// A source's settable fields: the parameters of the distributions it has (of its inter-arrival
+/// distribution only those of its shape when a schedule sets the rate), and its population when
+/// it is closed.
 fn source_fields(source: &RawSource) -> Vec<String> {
     let mut fields = Vec::new();
     if let Some(interarrival) = &source.interarrival {
-        fields.extend(parameters("interarrival", interarrival));
+        let shape_only = |field: &String| {
+            source.schedule.is_none() || !MEAN_PARAMETERS.iter().any(|p| field.ends_with(&format!(".{p}")))
+        };
+        fields.extend(parameters("interarrival", interarrival).into_iter().filter(shape_only));
     }
     if source.population.is_some() {
         fields.push("population".to_owned());
@@ -152,7 +165,8 @@ fn value<T: DeserializeOwned>(variation: &Variation) -> Result<T, VariationError
     })
 }
 
-/// Multiplies the arrival rate of every open source by the variation's factor.
+/// Multiplies the arrival rate of every open source by the variation's factor: its inter-arrival
+/// distribution's and each point of its schedule.
 fn scale_load(
     raw: &mut RawScenario,
     variation: &Variation,
@@ -168,6 +182,12 @@ fn scale_load(
     }
     let divide = |field: &mut Option<Seconds>| *field = field.map(|seconds| Seconds(seconds.0 / factor));
     for source in &mut raw.source {
+        for point in source.get_mut().schedule.iter_mut().flat_map(|list| list.get_mut()) {
+            edit_in(&mut point.get_mut().rate, span.clone(), |rate| {
+                *rate *= factor;
+                Ok(())
+            })?;
+        }
         if let Some(interarrival) = &mut source.get_mut().interarrival {
             edit_in(interarrival, span.clone(), |dist| {
                 dist.rate = dist.rate.map(|rate| rate * factor);
@@ -202,6 +222,7 @@ fn edit_simulation(
         }
         "seed" => (simulation.seed, overrides.seed) = (at(&span, value(variation)?), None),
         "max_in_system" => simulation.max_in_system = at(&span, value(variation)?),
+        "sample_every" => simulation.sample_every = at(&span, value(variation)?),
         _ => {
             let reason = format!(
                 "unknown field '{field}' of simulation: valid fields are {}",
@@ -225,6 +246,13 @@ fn edit_node(
     span: Range<usize>,
 ) -> Result<(), VariationError> {
     match field {
+        "servers" if node.servers_schedule.is_some() => {
+            let reason = format!(
+                "node '{}' follows a servers_schedule, so it has no one number of servers to vary",
+                node.name.get_ref()
+            );
+            return Err(path_error(variation.path(), reason));
+        }
         "servers" => node.servers = Some(Spanned::new(span, value::<RawServers>(variation)?)),
         "capacity" => node.capacity = Some(Spanned::new(span, value(variation)?)),
         "ttl" => node.ttl = Some(Spanned::new(span, value(variation)?)),
@@ -266,6 +294,12 @@ fn edit_source(
         path_error(variation.path(), reason)
     };
     let Some((table, parameter)) = field.split_once('.') else { return Err(unknown(source)) };
+    if table == "interarrival" && source.schedule.is_some() && MEAN_PARAMETERS.contains(&parameter) {
+        let reason = format!(
+            "source '{name}' follows a schedule, which sets its rate: vary load=FACTOR to scale the schedule"
+        );
+        return Err(path_error(variation.path(), reason));
+    }
     let slot = match table {
         "interarrival" => &mut source.interarrival,
         "think" => &mut source.think,

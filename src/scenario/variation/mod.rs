@@ -20,14 +20,16 @@ pub(super) use edit::numeric_paths;
 /// A change to one numeric field of a scenario, by path, written `PATH=VALUE`.
 ///
 /// Paths name entities by their names in the file:
-/// - `node.NAME.servers` (a count or `infinite`), `node.NAME.capacity`, `node.NAME.ttl`,
-///   `node.NAME.per_byte`, and `node.NAME.service.PARAM`;
-/// - `source.NAME.interarrival.PARAM`, `source.NAME.population`, `source.NAME.think.PARAM`,
-///   `source.NAME.size.PARAM`;
+/// - `node.NAME.servers` (a count or `infinite`; not for a node with a `servers_schedule`),
+///   `node.NAME.capacity`, `node.NAME.ttl`, `node.NAME.per_byte`, and `node.NAME.service.PARAM`;
+/// - `source.NAME.interarrival.PARAM` (of a source with a `schedule`, which sets its rate, only
+///   the parameters of its shape: `cv`, `k`, `min`, `max`), `source.NAME.population`,
+///   `source.NAME.think.PARAM`, `source.NAME.size.PARAM`;
 /// - `simulation.duration`, `simulation.warmup`, `simulation.replications`, `simulation.seed`,
-///   `simulation.max_in_system`;
+///   `simulation.max_in_system`, `simulation.sample_every`;
 /// - `load`: a factor on the arrival rate of every open source (1 = as in the file), which
-///   scales a rate and divides a mean, value, min or max, whichever the file gave.
+///   scales a rate and every rate of a schedule, and divides a mean, value, min or max,
+///   whichever the file gave.
 ///
 /// PARAM is a field of a distribution table (`rate`, `mean`, `value`, `cv`, `k`, `min`, `max`);
 /// setting `mean` replaces a `rate` or `value` given in the file, and setting `rate` or `value`

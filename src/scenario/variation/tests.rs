@@ -306,3 +306,67 @@ fn numeric_paths_list_every_field_a_variation_can_name() {
     }
     assert!(!paths.iter().any(|p| p == "source.web.population"), "an open source has no population");
 }
+
+/// A source whose rate follows a schedule (gamma gaps of cv 2) and a node whose servers do.
+const SCHEDULED: &str = r#"
+[simulation]
+duration = "3h"
+warmup = "0s"
+
+[[source]]
+name = "orders"
+to = "worker"
+interarrival = { dist = "gamma", cv = 2.0 }
+schedule = [{ at = "0s", rate = 400 }, { at = "2h", rate = 1200 }, { at = "2h30m", rate = 400 }]
+
+[[node]]
+name = "worker"
+servers_schedule = [{ at = "0s", servers = 10 }, { at = "1h", servers = 14 }]
+service = { dist = "exponential", mean = "10ms" }
+"#;
+
+fn scheduled() -> LoadedScenario {
+    LoadedScenario::parse(SCHEDULED, "scheduled", Path::new("scheduled.toml"), &Overrides::default())
+        .expect("valid scenario")
+}
+
+fn vary_scheduled(variation: &str) -> Result<LoadedScenario, VariationError> {
+    vary(&scheduled(), &[variation.parse().expect("PATH=VALUE")])
+}
+
+#[test]
+fn load_scales_every_rate_of_a_schedule() {
+    let doubled = vary_scheduled("load=2").expect("valid");
+    let source = &doubled.scenario().network().sources()[0];
+    let rates: Vec<(f64, f64)> = source.schedule().expect("a schedule").points().collect();
+    assert_eq!(rates, [(0.0, 800.0), (7200.0, 2400.0), (9000.0, 800.0)]);
+    // Mean over [0, 3h]: (2h × 800 + 30m × 2400 + 30m × 800) / 3h = 3200/3 per second, the gaps
+    // keep their cv.
+    let gap = source.gap();
+    assert!((gap.mean() - 3.0 / 3200.0).abs() < 1e-15, "{gap}");
+    assert!((gap.scv() - 4.0).abs() < 1e-12, "{gap}");
+}
+
+#[test]
+fn a_schedule_takes_the_place_of_the_fields_it_sets() {
+    let paths = scheduled().numeric_paths();
+    for path in
+        ["load", "simulation.sample_every", "node.worker.service.mean", "source.orders.interarrival.cv"]
+    {
+        assert!(paths.iter().any(|p| p == path), "{path} missing from {paths:?}");
+    }
+    for path in ["node.worker.servers", "source.orders.interarrival.mean", "source.orders.interarrival.rate"]
+    {
+        assert!(!paths.iter().any(|p| p == path), "{path} in {paths:?}");
+    }
+    let reason = |variation: &str| match vary_scheduled(variation) {
+        Err(VariationError::Path { reason, .. }) => reason,
+        other => panic!("{variation}: expected a path error, got {other:?}"),
+    };
+    assert!(reason("node.worker.servers=4").contains("node 'worker' follows a servers_schedule"));
+    assert!(reason("source.orders.interarrival.mean=2ms").contains("vary load=FACTOR"));
+    let cv = vary_scheduled("source.orders.interarrival.cv=0.5").expect("valid");
+    assert!((cv.scenario().network().sources()[0].gap().scv() - 0.25).abs() < 1e-12);
+    let sampled = vary_scheduled("simulation.sample_every=1m").expect("valid");
+    assert_eq!(sampled.scenario().settings().sample_every(), Some(60.0));
+}
