@@ -216,7 +216,14 @@ impl<'a, O: Observer> Replication<'a, O> {
                 return Stop::Frozen;
             }
         }
-        if self.calendar.is_empty() { Stop::RanDry } else { Stop::Reached }
+        if self.calendar.is_empty() {
+            return Stop::RanDry;
+        }
+        // Samples due by `until` come before the events at `until`, as they would in one call.
+        if until >= self.clock.next_sample() {
+            self.sample_until(until);
+        }
+        Stop::Reached
     }
 
     /// A source creates a message, sends it on and schedules its next one.

@@ -175,3 +175,174 @@ impl<O: Observer> Replication<'_, O> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+    use super::super::testing::{Record, replication, scenario};
+    use crate::model::{NodeId, Scenario, Target};
+
+    /// A source with `arrivals` (its schedule lines) into an infinite-server node, so that every
+    /// arrival shows as a rise of the node's messages held.
+    fn into_delay(arrivals: &str, duration: &str) -> Scenario {
+        scenario(&format!(
+            r#"
+            [simulation]
+            duration = "{duration}"
+            warmup = "0s"
+            [[source]]
+            name = "s"
+            to = "delay"
+            {arrivals}
+            [[node]]
+            name = "delay"
+            servers = "infinite"
+            service = {{ dist = "deterministic", value = "1ms" }}
+            "#
+        ))
+    }
+
+    /// The arrival times of replication `index`.
+    fn arrival_times(scenario: &Scenario, index: u32) -> Vec<f64> {
+        let record =
+            super::super::Replication::new(&scenario.network, &scenario.settings, index, Record::default())
+                .run()
+                .0;
+        let mut held = 0;
+        let mut times = Vec::new();
+        for &(_, time, state) in &record.states {
+            if state.in_system > held {
+                times.push(time);
+            }
+            held = state.in_system;
+        }
+        times
+    }
+
+    /// Pearson's statistic of the counts in consecutive windows of `width` seconds against the
+    /// schedule's integral over each: for a non-homogeneous Poisson process the counts are
+    /// independent Poisson, so it follows chi-square with one degree of freedom per window.
+    fn dispersion(scenario: &Scenario, width: f64, replications: u32) -> (f64, f64) {
+        let schedule = scenario.network.sources()[0].schedule().expect("a scheduled source");
+        let horizon = scenario.settings.horizon_s();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let windows = (horizon / width).round() as usize;
+        let mut statistic = 0.0;
+        for index in 0..replications {
+            let mut counts = vec![0_u32; windows];
+            for time in arrival_times(scenario, index) {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let window = ((time / width) as usize).min(windows - 1);
+                counts[window] += 1;
+            }
+            for (window, &count) in counts.iter().enumerate() {
+                let start = window as f64 * width;
+                let expected = schedule.integral(start + width) - schedule.integral(start);
+                statistic += (f64::from(count) - expected).powi(2) / expected;
+            }
+        }
+        let degrees = (windows as u32 * replications).into();
+        (statistic, ChiSquared::new(degrees).unwrap().inverse_cdf(0.999))
+    }
+
+    #[test]
+    fn arrivals_at_a_step_schedule_are_poisson_counts_of_the_integrated_rate() {
+        let scenario = into_delay(
+            r#"schedule = [{ at = "0s", rate = 2 }, { at = "100s", rate = 12 }, { at = "200s", rate = 0.5 }, { at = "250s", rate = 6 }]"#,
+            "300s",
+        );
+        let (statistic, critical) = dispersion(&scenario, 10.0, 5);
+        assert!(statistic < critical, "chi-square {statistic} over its 0.999 quantile {critical}");
+    }
+
+    #[test]
+    fn arrivals_at_a_linear_repeating_schedule_are_poisson_counts_of_the_integrated_rate() {
+        let scenario = into_delay(
+            r#"schedule = [{ at = "0s", rate = 1 }, { at = "60s", rate = 15 }]
+            shape = "linear"
+            repeat = "100s""#,
+            "400s",
+        );
+        let (statistic, critical) = dispersion(&scenario, 10.0, 5);
+        assert!(statistic < critical, "chi-square {statistic} over its 0.999 quantile {critical}");
+    }
+
+    #[test]
+    fn deterministic_gaps_run_in_operational_time_one_unit_of_integrated_rate_apart() {
+        let scenario = into_delay(
+            r#"schedule = [{ at = "0s", rate = 3 }, { at = "10s", rate = 0 }, { at = "20s", rate = 0.5 }]
+            shape = "linear"
+            interarrival = { dist = "deterministic", value = "1s" }"#,
+            "60s",
+        );
+        let schedule = scenario.network.sources()[0].schedule().unwrap();
+        let times = arrival_times(&scenario, 0);
+        assert!(times.len() > 10);
+        for (count, time) in times.iter().enumerate() {
+            let integral = schedule.integral(*time);
+            assert!(
+                (integral - (count + 1) as f64).abs() < 1e-6,
+                "arrival {count} at {time}: Λ = {integral}"
+            );
+        }
+    }
+
+    /// One server, then none from 10 s to 20 s, then two; 4 s services; time series every 5 s.
+    fn outage() -> Scenario {
+        scenario(
+            r#"
+            [simulation]
+            duration = "28s"
+            warmup = "0s"
+            sample_every = "5s"
+            [[source]]
+            name = "s"
+            to = "n"
+            interarrival = { dist = "exponential", rate = 1e-9 }
+            [[node]]
+            name = "n"
+            servers_schedule = [{ at = "0s", servers = 1 }, { at = "10s", servers = 0 }, { at = "20s", servers = 2 }]
+            service = { dist = "deterministic", value = "4s" }
+            "#,
+        )
+    }
+
+    #[test]
+    fn a_server_taken_away_finishes_its_message_and_new_servers_take_the_waiting_ones() {
+        let scenario = outage();
+        let mut replication = replication(&scenario);
+        replication.start_staffing();
+        let node = Target::Node(NodeId(0));
+        for at in [9.0, 9.5, 11.0] {
+            replication.run_until(at);
+            replication.inject(at, node, 0);
+        }
+        replication.run_until(100.0);
+        let record = replication.record();
+        // Served 9-13 although the server goes at 10; the others wait for the two servers at 20.
+        assert_eq!(
+            record.departures,
+            vec![(NodeId(0), 0.0, 4.0), (NodeId(0), 10.5, 14.5), (NodeId(0), 9.0, 13.0)]
+        );
+        assert_eq!(record.staffing, vec![(NodeId(0), 0.0, 1), (NodeId(0), 10.0, 0), (NodeId(0), 20.0, 2)]);
+    }
+
+    #[test]
+    fn samples_fall_every_interval_to_the_horizon_with_the_oldest_waiting_message() {
+        let scenario = outage();
+        let mut replication = replication(&scenario);
+        replication.start_staffing();
+        let node = Target::Node(NodeId(0));
+        for at in [9.0, 9.5, 11.0] {
+            replication.run_until(at);
+            replication.inject(at, node, 0);
+        }
+        let record = replication.run_to_end();
+        let times: Vec<f64> = record.samples.iter().map(|sample| sample.0).collect();
+        assert_eq!(times, [5.0, 10.0, 15.0, 20.0, 25.0, 28.0]);
+        let oldest: Vec<Option<f64>> = record.samples.iter().map(|sample| sample.1[0]).collect();
+        // At 10 the message of 9.5 waits; at 20 the sample comes before the servers do.
+        assert_eq!(oldest, [None, Some(9.5), Some(9.5), Some(9.5), None, None]);
+    }
+}

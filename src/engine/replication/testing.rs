@@ -37,6 +37,10 @@ pub struct Record {
     pub lost: u32,
     /// Node states after each change: (node, time, state).
     pub states: Vec<(NodeId, f64, NodeState)>,
+    /// Time-series samples: (time, per node the arrival time of its oldest waiting message).
+    pub samples: Vec<(f64, Vec<Option<f64>>)>,
+    /// Servers changes: (node, time, servers).
+    pub staffing: Vec<(NodeId, f64, u32)>,
 }
 
 impl Observer for Record {
@@ -64,6 +68,12 @@ impl Observer for Record {
         self.deliveries.push(latency);
     }
     fn multicast_end(&mut self, _source: SourceId, _born: f64, _latency: Option<f64>) {}
+    fn servers_changed(&mut self, node: NodeId, now: f64, servers: u32) {
+        self.staffing.push((node, now, servers));
+    }
+    fn sample(&mut self, now: f64, oldest_waiting: &[Option<f64>]) {
+        self.samples.push((now, oldest_waiting.to_vec()));
+    }
 }
 
 impl Replication<'_, Record> {
@@ -78,6 +88,11 @@ impl Replication<'_, Record> {
     /// Processes every event before `until`; says whether the network froze.
     pub fn run_until(&mut self, until: f64) -> bool {
         self.advance(until) == super::Stop::Frozen
+    }
+
+    /// Runs the replication to its end and hands back what the observer recorded.
+    pub fn run_to_end(self) -> Record {
+        self.run().0
     }
 
     /// What the observer recorded so far.
