@@ -10,6 +10,7 @@ mod closed_networks;
 mod compare;
 mod deadlock;
 mod erlang;
+mod fit;
 mod exact_figures;
 mod fork_join;
 mod headroom;
