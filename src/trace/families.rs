@@ -301,9 +301,9 @@ fn fit_weibull(sample: &[f64]) -> Option<Fitted> {
     for _ in 0..200 {
         let (g, slope) = weighted(&centred, k);
         if g > 0.0 {
-            high = k
+            high = k;
         } else {
-            low = k
+            low = k;
         }
         let newton = k - g / slope;
         let next = if newton > low && newton < high { newton } else { (low + high) / 2.0 };
@@ -367,7 +367,7 @@ fn fit_hyperexponential(sample: &[f64]) -> Fitted {
         let next = Fitted::Hyperexponential { p, mean: 2.0 * (p * s1 + (1.0 - p) * s2) / n };
         let next_likelihood = next.log_likelihood(sample);
         let gain = next_likelihood - likelihood;
-        if !(gain > 0.0) {
+        if gain.is_nan() || gain <= 0.0 {
             break;
         }
         fitted = next;

@@ -44,8 +44,8 @@ pub enum FitError {
 /// A Kolmogorov-Smirnov goodness-of-fit statistic.
 ///
 /// # Formula
-/// D = supₓ |Fₙ(x) − F(x)|; p ≈ Q(λ) = 2 Σⱼ (−1)^(j−1) e^(−2j²λ²) with Stephens' λ = (√n + 0.12
-/// + 0.11/√n) D. The p-value is optimistic (too large) because the parameters were fitted to the
+/// D = supₓ |Fₙ(x) − F(x)|; p ≈ Q(λ) = 2 Σⱼ (−1)^(j−1) e^(−2j²λ²) with Stephens'
+/// λ = (√n + 0.12 + 0.11/√n) D. The p-value is optimistic (too large) because the parameters were fitted to the
 /// same sample: read it as a comparison between families, not as a test.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Goodness {

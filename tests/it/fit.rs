@@ -31,7 +31,9 @@ fn hyperexponential(p: f64, mean: f64, seed: u64) -> Vec<f64> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let (fast, slow) = (Exp::new(2.0 * p / mean).unwrap(), Exp::new(2.0 * (1.0 - p) / mean).unwrap());
     let coin = rand_distr::Bernoulli::new(p).unwrap();
-    (0..N).map(|_| if coin.sample(&mut rng) { fast.sample(&mut rng) } else { slow.sample(&mut rng) }).collect()
+    (0..N)
+        .map(|_| if coin.sample(&mut rng) { fast.sample(&mut rng) } else { slow.sample(&mut rng) })
+        .collect()
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -93,7 +95,8 @@ fn weibull_shape_and_scale_are_recovered() {
         let fitted = Family::Weibull.fit(&draw(&Weibull::new(scale, shape).unwrap(), seed)).unwrap();
         let got = parameters(&fitted);
         assert_within("weibull shape", got[0], shape, (6.0 * shape * shape / (pi2 * n())).sqrt());
-        let scale_variance = scale * scale * (1.0 + 6.0 * (1.0 - euler).powi(2) / pi2) / (shape * shape * n());
+        let scale_variance =
+            scale * scale * (1.0 + 6.0 * (1.0 - euler).powi(2) / pi2) / (shape * shape * n());
         assert_within("weibull scale", got[1], scale, scale_variance.sqrt());
     }
 }
@@ -124,7 +127,11 @@ fn hyperexponential_parameters_are_recovered() {
 fn best(sample: &[f64]) -> Family {
     let mut fits: Vec<(Family, f64)> = Family::ALL
         .iter()
-        .filter_map(|family| family.fit(sample).map(|f| (*family, 2.0 * family.parameters() as f64 - 2.0 * f.log_likelihood(sample))))
+        .filter_map(|family| {
+            family
+                .fit(sample)
+                .map(|f| (*family, 2.0 * family.parameters() as f64 - 2.0 * f.log_likelihood(sample)))
+        })
         .collect();
     fits.sort_by(|a, b| a.1.total_cmp(&b.1));
     fits[0].0
@@ -332,7 +339,11 @@ fn assert_bad_trace(contents: Option<&str>, extra: &[&str], fragments: &[&str]) 
 fn bad_traces_exit_2_naming_file_line_and_column() {
     assert_bad_trace(None, &[], &["cannot read trace"]);
     assert_bad_trace(Some(""), &[], &["line 1: no 'time' or 'gap' column; the header is empty"]);
-    assert_bad_trace(Some("when,key\n1,a\n2,b\n"), &[], &["line 1: no 'time' or 'gap' column; the header is 'when', 'key'"]);
+    assert_bad_trace(
+        Some("when,key\n1,a\n2,b\n"),
+        &[],
+        &["line 1: no 'time' or 'gap' column; the header is 'when', 'key'"],
+    );
     assert_bad_trace(
         Some("time\n2025-11-28T09:00:00Z\n\n2025-11-28T09:00:01Z\n12:03\n"),
         &[],
@@ -344,6 +355,14 @@ fn bad_traces_exit_2_naming_file_line_and_column() {
         &["line 4, column 'time': 3.2 is earlier than the previous time 4.0 (times must not decrease)"],
     );
     assert_bad_trace(Some("time\n1\n"), &[], &["holds 1 message, and a trace needs at least 2"]);
-    assert_bad_trace(Some("time,service\n1,0.5\n2,fast\n"), &["--column", "service"], &["line 3, column 'service': 'fast'"]);
-    assert_bad_trace(Some("time\n0\n1\n2\n"), &["--window", "2s"], &["a window of 2 s leaves fewer than 2 windows"]);
+    assert_bad_trace(
+        Some("time,service\n1,0.5\n2,fast\n"),
+        &["--column", "service"],
+        &["line 3, column 'service': 'fast'"],
+    );
+    assert_bad_trace(
+        Some("time\n0\n1\n2\n"),
+        &["--window", "2s"],
+        &["a window of 2 s leaves fewer than 2 windows"],
+    );
 }
