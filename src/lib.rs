@@ -123,7 +123,8 @@
 //! [`engine`] (the event loop; never prints, never writes files), [`stats`] (streaming
 //! accumulators, histograms, per-replication records, estimates), [`analytic`] (closed forms and
 //! network solvers), [`experiment`] (replications in parallel, and the experiments over them),
-//! [`report`] (every output format, deciding nothing).
+//! [`report`] (every output format, deciding nothing). [`trace`] reads recorded traffic (a CSV
+//! of arrival times or gaps) and fits distributions to it for `kendall fit`.
 
 pub mod analytic;
 pub mod engine;
@@ -132,3 +133,4 @@ pub mod model;
 pub mod report;
 pub mod scenario;
 pub mod stats;
+pub mod trace;

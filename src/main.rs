@@ -20,6 +20,7 @@ use kendall::report::{
     shell_command, write_files,
 };
 use kendall::scenario::{self, LoadedScenario, Overrides, ScenarioError, Variation, parse_duration};
+use kendall::trace;
 
 /// Queueing-theory simulator and capacity planner for message-passing systems.
 #[derive(Debug, Parser)]
@@ -61,6 +62,29 @@ enum Command {
     /// (theory bounds and prunes, simulation confirms on the worst side of each 95% CI), or with
     /// --max-load the highest load today's servers carry within them.
     Plan(PlanArgs),
+    /// Fit recorded traffic: a trace's rate overall and per window (with a test of a constant
+    /// rate), the mean, cv and lag-1 autocorrelation of its gaps, and exponential, gamma,
+    /// lognormal, Weibull and hyperexponential fits by maximum likelihood with AIC and a
+    /// Kolmogorov-Smirnov statistic; then the `interarrival` line to paste into a scenario, and a
+    /// `schedule` when the rate varies. With --column, the same for service times.
+    Fit(FitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct FitArgs {
+    /// The trace: CSV with a header row and a `time` column (seconds, or RFC 3339 timestamps) or
+    /// a `gap` column (seconds).
+    trace: PathBuf,
+    /// Fit this numeric column (service times in seconds, say) instead of the gaps between
+    /// arrivals, and print a `service` line.
+    #[arg(long, value_name = "NAME", conflicts_with = "window")]
+    column: Option<String>,
+    /// The window of the rate table and the schedule, e.g. "10m" [default: a round tenth of the span].
+    #[arg(long, value_parser = positive_duration, allow_negative_numbers = true)]
+    window: Option<f64>,
+    /// How to print the results on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
 }
 
 #[derive(Debug, clap::Args)]
@@ -354,6 +378,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare(&args),
         Command::Sweep(args) => sweep(&args),
         Command::Plan(args) => plan(&args),
+        Command::Fit(args) => fit(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -562,4 +587,20 @@ fn spinner(quiet: bool) -> ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+fn fit(args: &FitArgs) -> anyhow::Result<()> {
+    let report = match &args.column {
+        Some(column) => trace::fit_column(&args.trace, column),
+        None => trace::fit_arrivals(&args.trace, args.window),
+    }
+    .map_err(|error| BadInput(error.into()))?;
+    let bytes = match args.format {
+        Format::Table => Table.render(&report)?,
+        Format::Json => Json.render(&report)?,
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&bytes)?;
+    stdout.flush()?;
+    Ok(())
 }

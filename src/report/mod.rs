@@ -1,5 +1,5 @@
 //! Reports: every output format (summary.json, summary.csv, replications.csv, replications.jsonl,
-//! analysis.json, the terminal table, the charts in charts/) behind one [`Exporter`] interface. Formats never decide anything; they lay out
+//! analysis.json, the terminal table, the charts in charts/, the output of `kendall fit`) behind one [`Exporter`] interface. Formats never decide anything; they lay out
 //! what the library concluded. Files are written completely or not at all: each goes to a
 //! temporary name first and is renamed into place once every file is written.
 
@@ -9,6 +9,7 @@ mod compare;
 mod describe;
 mod exporter;
 mod files;
+mod fit;
 mod html;
 mod json;
 mod plan;
@@ -27,6 +28,7 @@ pub use exporter::{
     write_files,
 };
 pub use files::{ReportError, pretty_json};
+pub use fit::{duration_text, paste_lines, render_fit, scenario_distribution, scenario_schedule};
 pub use html::{Html, shell_command};
 pub use json::{
     AutoWarmupEntry, ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, PrecisionEntry,
