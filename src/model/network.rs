@@ -46,9 +46,13 @@ impl Network {
         }
         let mut priorities: Vec<u8> = sources
             .iter()
-            .flat_map(|source| match &source.priorities {
-                Some(choice) => choice.weighted().map(|(p, _)| p).collect(),
-                None => vec![0],
+            .flat_map(|source| {
+                let recorded = source.replay().and_then(|replay| replay.headers().priorities.clone());
+                match (recorded, &source.priorities) {
+                    (Some(recorded), _) => recorded,
+                    (None, Some(choice)) => choice.weighted().map(|(p, _)| p).collect(),
+                    (None, None) => vec![0],
+                }
             })
             .collect();
         priorities.sort_unstable_by(|a, b| b.cmp(a));

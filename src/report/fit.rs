@@ -257,7 +257,7 @@ mod tests {
             let line = format!("interarrival = {}", scenario_distribution(&fitted));
             let loaded = load(&line).unwrap_or_else(|error| panic!("{line}: {error}"));
             let interarrival = loaded.scenario().network().sources()[0].arrivals.clone();
-            let crate::model::Arrivals::Open { interarrival } = interarrival else { panic!("open") };
+            let crate::model::Arrivals::Open { interarrival, .. } = interarrival else { panic!("open") };
             assert!((interarrival.mean() / fitted.mean() - 1.0).abs() < 1e-3, "{line}");
             assert!((interarrival.scv().sqrt() / fitted.cv() - 1.0).abs() < 1e-3, "{line}");
         }

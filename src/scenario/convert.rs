@@ -1,6 +1,8 @@
 //! From what the file says to the validated model, collecting every problem (not only the first),
 //! each at the place in the text it refers to.
 
+use std::path::Path;
+
 use toml::Spanned;
 
 use super::classes::intern_classes;
@@ -11,16 +13,18 @@ use super::problems::Problems;
 use super::raw::RawScenario;
 use super::settings::{Overrides, scenario_name, settings};
 use super::sources::convert_source;
+use super::traces::{read_traces, trace_classes, trace_keys, with_names};
 use crate::model::{Exchange, Network, NetworkError, Node, Scenario, Source};
 
 /// Converts a parsed file into a scenario, or returns every problem found.
 pub(super) fn convert(
     raw: &RawScenario,
     default_name: &str,
+    base: &Path,
     overrides: &Overrides,
 ) -> Result<Scenario, Problems> {
     let mut problems = Problems::default();
-    match build(raw, default_name, overrides, &mut problems) {
+    match build(raw, default_name, base, overrides, &mut problems) {
         Some(scenario) if problems.is_empty() => Ok(scenario),
         _ => Err(problems),
     }
@@ -31,21 +35,27 @@ pub(super) fn convert(
 fn build(
     raw: &RawScenario,
     default_name: &str,
+    base: &Path,
     overrides: &Overrides,
     problems: &mut Problems,
 ) -> Option<Scenario> {
     let name = scenario_name(raw.name.as_ref(), default_name, problems);
     let settings = settings(raw.simulation.as_ref(), overrides, problems);
     let names = target_names(raw, problems);
-    let keys = intern_keys(&raw.source);
-    let classes = intern_classes(&raw.source);
+    let traces = read_traces(&raw.source, base, problems);
+    let keys = with_names(intern_keys(&raw.source), trace_keys(&traces));
+    let classes = with_names(intern_classes(&raw.source), trace_classes(&traces));
     let nodes: Vec<Option<Node>> =
         raw.node.iter().map(|node| convert_node(node, &names, &classes, problems)).collect();
     let window = settings.as_ref().map(|settings| (settings.warmup_s(), settings.horizon_s()));
     let sources: Vec<Option<Source>> = raw
         .source
         .iter()
-        .map(|source| convert_source(source, &names, &keys, &classes, window, problems))
+        .zip(&traces)
+        .map(|(source, trace)| {
+            let replay = trace.as_ref().map(|trace| trace.replay(&keys, &classes));
+            convert_source(source, &names, &keys, &classes, window, replay, problems)
+        })
         .collect();
     let exchanges: Vec<Option<Exchange>> =
         raw.exchange.iter().map(|exchange| convert_exchange(exchange, &names, &keys, problems)).collect();

@@ -13,10 +13,11 @@ mod raw;
 mod schedules;
 mod settings;
 mod sources;
+mod traces;
 mod units;
 mod variation;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use error::{Problem, ScenarioError};
 pub use settings::Overrides;
@@ -35,6 +36,8 @@ pub struct LoadedScenario {
     scenario: Scenario,
     raw: RawScenario,
     default_name: String,
+    /// The directory the file's relative paths (traces) start from.
+    base: PathBuf,
     overrides: Overrides,
     variations: Vec<Variation>,
 }
@@ -55,7 +58,8 @@ impl LoadedScenario {
         Self::parse(&text, &stem, path, overrides)
     }
 
-    /// Validates scenario text with some settings overridden; `path` is used in messages only.
+    /// Validates scenario text with some settings overridden; `path` names the file in messages,
+    /// and its directory is where relative paths in the text (traces) start.
     ///
     /// # Errors
     /// As for [`LoadedScenario::load`], without the read error.
@@ -74,11 +78,13 @@ impl LoadedScenario {
             };
             ScenarioError::Syntax { path: path.to_owned(), problem: Problem { line, column, message } }
         })?;
-        let scenario = convert::convert(&raw, default_name, overrides).map_err(|problems: Problems| {
-            ScenarioError::Invalid { path: path.to_owned(), problems: problems.located(text) }
-        })?;
+        let base = path.parent().map(Path::to_owned).unwrap_or_default();
+        let scenario =
+            convert::convert(&raw, default_name, &base, overrides).map_err(|problems: Problems| {
+                ScenarioError::Invalid { path: path.to_owned(), problems: problems.located(text) }
+            })?;
         let (default_name, overrides) = (default_name.to_owned(), overrides.clone());
-        Ok(Self { scenario, raw, default_name, overrides, variations: Vec::new() })
+        Ok(Self { scenario, raw, default_name, base, overrides, variations: Vec::new() })
     }
 
     /// The validated scenario.

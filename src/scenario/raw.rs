@@ -73,6 +73,17 @@ pub(super) struct RawSource {
     pub schedule: Option<Spanned<Vec<Spanned<RawRatePoint>>>>,
     pub shape: Option<Spanned<String>>,
     pub repeat: Option<Spanned<Seconds>>,
+    pub arrivals: Option<Spanned<RawTraceArrivals>>,
+}
+
+/// A source's replayed traffic: `arrivals = { trace = "traces/orders.csv", replay = "offset" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTraceArrivals {
+    /// The trace file, relative to the scenario file.
+    pub trace: Spanned<String>,
+    /// How replications replay it: "exact" (default), "offset" or "bootstrap".
+    pub replay: Option<Spanned<String>>,
 }
 
 /// One point of a source's rate schedule: `{ at = "2h", rate = 1200 }` (messages per second).

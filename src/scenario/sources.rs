@@ -2,6 +2,7 @@
 //! or closed).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use toml::Spanned;
 
@@ -13,8 +14,9 @@ use super::problems::Problems;
 use super::raw::{RawDistribution, RawRatePoint, RawSource};
 use super::schedules::{ScheduleField, schedule, shape, without_schedule};
 use super::settings::bounded_integer;
+use super::traces::stand_in;
 use super::units::{Seconds, show_duration};
-use crate::model::{Arrivals, Distribution, Pattern, Source, Target};
+use crate::model::{Arrivals, Distribution, Pattern, Replay, Source, Target};
 
 /// The observed window of each replication, `(warmup, warmup + duration)` in seconds: a
 /// schedule's mean rate over it is the source's rate in the steady-state analysis.
@@ -26,6 +28,7 @@ pub(super) fn convert_source(
     keys: &[String],
     classes: &[String],
     window: Option<Window>,
+    replay: Option<Arc<Replay>>,
     problems: &mut Problems,
 ) -> Option<Source> {
     let source = raw.get_ref();
@@ -37,7 +40,10 @@ pub(super) fn convert_source(
             None
         }
     };
-    let arrivals = arrivals(raw, &context, window, problems);
+    let arrivals = match (&source.arrivals, replay) {
+        (Some(field), replay) => replayed(source, field.span(), replay, &context, problems),
+        (None, _) => arrivals(raw, &context, window, problems),
+    };
     let key_choice = source_keys(source.keys.as_ref(), keys, &context, problems);
     let priorities = source_priorities(source.priority.as_ref(), &context, problems);
     let message_classes = source_classes(source.class.as_ref(), classes, &context, problems);
@@ -54,6 +60,34 @@ pub(super) fn convert_source(
         size: size?,
         message_classes: message_classes?,
     })
+}
+
+/// An open source replaying a trace (`None` when the trace could not be read: already reported).
+/// Nothing else may say how its messages arrive.
+fn replayed(
+    source: &RawSource,
+    span: std::ops::Range<usize>,
+    replay: Option<Arc<Replay>>,
+    context: &str,
+    problems: &mut Problems,
+) -> Option<Arrivals> {
+    let others = [
+        ("interarrival", source.interarrival.is_some()),
+        ("schedule", source.schedule.is_some()),
+        ("population", source.population.is_some()),
+        ("think", source.think.is_some()),
+    ];
+    let clashing: Vec<&str> = others.iter().filter(|(_, given)| *given).map(|(name, _)| *name).collect();
+    if !clashing.is_empty() {
+        let message = format!(
+            "{context} field 'arrivals': a replayed trace gives the arrival times, so '{}' cannot be given too",
+            clashing.join("', '")
+        );
+        problems.at(span, message);
+        return None;
+    }
+    let replay = replay?;
+    Some(Arrivals::Open { interarrival: stand_in(&replay), pattern: Pattern::Trace(replay) })
 }
 
 /// Open (`interarrival`, or a `schedule`) or closed (`population` and `think`) arrivals, exactly

@@ -20,6 +20,7 @@ mod plan;
 mod precision;
 mod priorities;
 mod records;
+mod replay;
 mod report_html;
 mod route_delays;
 mod scenarios;

@@ -171,10 +171,10 @@ pub fn vary(base: &LoadedScenario, variations: &[Variation]) -> Result<LoadedSce
         edit::apply(&mut raw, &mut overrides, variation, first + index)?;
     }
     let all: Vec<Variation> = base.variations.iter().chain(variations).cloned().collect();
-    let scenario =
-        convert(&raw, &base.default_name, &overrides).map_err(|problems| attribute(problems, &all))?;
-    let default_name = base.default_name.clone();
-    Ok(LoadedScenario { scenario, raw, default_name, overrides, variations: all })
+    let scenario = convert(&raw, &base.default_name, &base.base, &overrides)
+        .map_err(|problems| attribute(problems, &all))?;
+    let (default_name, directory) = (base.default_name.clone(), base.base.clone());
+    Ok(LoadedScenario { scenario, raw, default_name, base: directory, overrides, variations: all })
 }
 
 /// Each problem with the variation whose edit it is at, or all of them.
