@@ -176,7 +176,10 @@ fn capacity(node: &RawNode, context: &str, servers: Servers, problems: &mut Prob
     if capacity < servers {
         problems.at(
             field.span(),
-            format!("{what} ({capacity}) counts waiting and in-service messages, so it must be at least servers ({servers})"),
+            format!(
+                "{what} ({capacity}) counts waiting and in-service messages, so it must be at least {} ({servers})",
+                if node.servers_schedule.is_some() { "the servers_schedule's largest count" } else { "servers" }
+            ),
         );
         return None;
     }

@@ -144,12 +144,12 @@ fn scheduled(
     }
     let shape = shape(source.shape.as_ref(), context, problems);
     let field = ScheduleField { context, name: "schedule", check: rate_problem };
-    let schedule = schedule(&field, list, shape?, source.repeat.as_ref(), problems);
+    let schedule = schedule(&field, list, shape.unwrap_or_default(), source.repeat.as_ref(), problems);
     let gaps = match &source.interarrival {
         None => Distribution::exponential(1.0).ok(),
         Some(raw) => distribution(&mean_filled(raw), &format!("{context} field 'interarrival'"), problems),
     };
-    let (schedule, gaps, (from, to)) = (schedule?, gaps?, window?);
+    let (_, schedule, gaps, (from, to)) = (shape?, schedule?, gaps?, window?);
     let rate = schedule.mean_over(from, to);
     let interarrival = if rate > 0.0 {
         gaps.with_mean(1.0 / rate).map_err(|error| error.to_string())

@@ -273,6 +273,12 @@ fn bad_servers_schedules_are_rejected_naming_the_point_and_the_field() {
             "node 'worker' field 'repeat' 30m must be longer than the last point's 'at' 1h",
         ),
         ("empty.toml", "servers_schedule = []", ":13:20:", "node 'worker' field 'servers_schedule' is empty"),
+        (
+            "capacity.toml",
+            "servers_schedule = [{ at = \"0s\", servers = 2 }, { at = \"1h\", servers = 5 }]\ncapacity = 4",
+            ":14:12:",
+            "node 'worker' field 'capacity' (4) counts waiting and in-service messages, so it must be at least the servers_schedule's largest count (5)",
+        ),
     ] {
         assert_rejected(name, &staffed(fields), &[&format!("{name}{line_column} {message}")]);
     }

@@ -182,7 +182,7 @@ fn scale_load(
     }
     let divide = |field: &mut Option<Seconds>| *field = field.map(|seconds| Seconds(seconds.0 / factor));
     for source in &mut raw.source {
-        for point in source.get_mut().schedule.iter_mut().flat_map(|list| list.get_mut()) {
+        for point in source.get_mut().schedule.iter_mut().flat_map(Spanned::get_mut) {
             edit_in(&mut point.get_mut().rate, span.clone(), |rate| {
                 *rate *= factor;
                 Ok(())
