@@ -6,12 +6,12 @@ use super::{Analysis, analyze};
 use crate::scenario::parse;
 
 /// The analysis of the scenario `text`.
-pub(super) fn analysis(text: &str) -> Analysis {
+pub(crate) fn analysis(text: &str) -> Analysis {
     analyze(&parse(text, "t", Path::new("t.toml")).unwrap(), None).unwrap()
 }
 
 /// A Poisson source into an M/M/1 node `a` then an M/M/2 node `b`: ρa = 0.5, ρb = 0.8.
-pub(super) const TANDEM: &str = r#"
+pub(crate) const TANDEM: &str = r#"
     [[source]]
     name = "s"
     to = "a"
@@ -30,7 +30,7 @@ pub(super) const TANDEM: &str = r#"
 /// servers of node j following `servers[j]` (when given), built as the scenario parser does:
 /// each scheduled source's mean gap is that of the observed window, each scheduled node has the
 /// most servers its schedule gives.
-pub(super) fn scheduled(
+pub(crate) fn scheduled(
     text: &str,
     rates: &[Option<crate::model::Schedule>],
     servers: &[Option<crate::model::Schedule>],
@@ -67,6 +67,6 @@ pub(super) fn scheduled(
 }
 
 /// A step schedule through `points` (time in seconds, value).
-pub(super) fn steps(points: &[(f64, f64)]) -> crate::model::Schedule {
+pub(crate) fn steps(points: &[(f64, f64)]) -> crate::model::Schedule {
     crate::model::Schedule::new(points, crate::model::Shape::Step, None).unwrap()
 }

@@ -121,6 +121,8 @@ pub struct FluidPeak {
     /// Seconds from the peak until the backlog is back to 0; `None` when it is not by the
     /// horizon.
     pub drain_s: Option<f64>,
+    /// The highest rate at which messages are offered to the node, per second.
+    pub peak_arrival_rate: f64,
     /// The backlog's growth at the horizon, messages per second: λ − cμ for a queue still
     /// overloaded then (as the steady-state growth rate), negative while it drains, 0 otherwise.
     pub growth_rate: f64,
@@ -299,9 +301,10 @@ impl Fluid {
 
     /// Node `node`'s peak backlog and drain.
     fn peak(&self, node: usize) -> FluidPeak {
-        let (mut peak, mut peak_at) = (0.0, 0.0);
+        let (mut peak, mut peak_at, mut peak_rate) = (0.0, 0.0, 0.0_f64);
         for (k, stretch) in self.stretches.iter().enumerate() {
             let rates = self.rates(k, node);
+            peak_rate = peak_rate.max(rates.inflow);
             let end = (rates.backlog + rates.slope * (stretch.end - stretch.start)).max(0.0);
             if end > peak {
                 (peak, peak_at) = (end, stretch.end);
@@ -321,6 +324,7 @@ impl Fluid {
             peak_backlog: peak,
             peak_at_s: peak_at,
             drain_s,
+            peak_arrival_rate: peak_rate,
             growth_rate: self.rates.get(last * self.names.len() + node).map_or(0.0, |r| r.slope),
         }
     }
@@ -704,6 +708,7 @@ mod tests {
         close("peak at", peak.peak_at_s, 200.0);
         close("drain", peak.drain_s.unwrap(), 100.0);
         close("growth at the end", peak.growth_rate, 0.0);
+        close("offered at most", peak.peak_arrival_rate, 30.0);
         let during = fluid.at(0, 150.0);
         close("queue", during.in_queue, 500.0);
         close("busy", during.busy, 2.0);

@@ -45,7 +45,7 @@
 mod classes;
 mod closed;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod fluid;
 mod latency;
 pub mod linear;

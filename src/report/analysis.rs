@@ -154,6 +154,8 @@ pub struct FluidNodeEntry {
     pub peak_at_s: f64,
     /// Seconds from the peak back to an empty queue; `null` when not drained by the horizon.
     pub drain_s: Option<f64>,
+    /// The highest rate at which messages are offered to the node, per second.
+    pub peak_arrival_rate: f64,
     /// Backlog growth at the horizon, messages per second (negative while draining).
     pub growth_rate: f64,
 }
@@ -175,6 +177,7 @@ impl LoadOverTimeEntry {
                         peak_backlog: peak.peak_backlog,
                         peak_at_s: peak.peak_at_s,
                         drain_s: peak.drain_s,
+                        peak_arrival_rate: peak.peak_arrival_rate,
                         growth_rate: peak.growth_rate,
                     })
                     .collect(),
@@ -281,7 +284,7 @@ fn figure_rows<M: Metric>(out: &mut String, metrics: &BTreeMap<String, Figure>) 
 fn load_header(out: &mut String, load: &LoadOverTimeEntry) {
     let _ = writeln!(
         out,
-        "time-varying load: no steady state; rates, utilisations, verdicts and headroom are averages over the observed window"
+        "time-varying load: no steady state; rates, utilisations, verdicts and headroom are averages over the observed window (peaks below)"
     );
     match (&load.method, load.horizon_s, &load.reason) {
         (Some(method), Some(horizon), _) => {
@@ -296,8 +299,9 @@ fn load_header(out: &mut String, load: &LoadOverTimeEntry) {
 
 /// One node's line of the fluid prediction.
 fn load_line(out: &mut String, fluid: &FluidNodeEntry, horizon_s: Option<f64>) {
+    let offered = number(fluid.peak_arrival_rate);
     if fluid.peak_backlog <= 0.0 {
-        let _ = writeln!(out, "  load over time (fluid): never backlogged");
+        let _ = writeln!(out, "  load over time (fluid): offered up to {offered}/s, never backlogged");
         return;
     }
     let drain = fluid.drain_s.map_or_else(
@@ -313,7 +317,7 @@ fn load_line(out: &mut String, fluid: &FluidNodeEntry, horizon_s: Option<f64>) {
     );
     let _ = writeln!(
         out,
-        "  load over time (fluid): peak backlog {} at {}s, {drain}",
+        "  load over time (fluid): offered up to {offered}/s, peak backlog {} at {}s, {drain}",
         number(fluid.peak_backlog),
         number(fluid.peak_at_s)
     );
@@ -408,4 +412,49 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
     }
     let _ = writeln!(out, "\n(~ marks an approximation; the rest is exact under the model's assumptions)");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytic::analyze;
+    use crate::analytic::fixtures::{TANDEM, analysis, scheduled, steps};
+
+    #[test]
+    fn a_time_varying_scenario_reports_its_load_over_time_and_a_steady_one_does_not() {
+        let text = r#"
+            [simulation]
+            duration = "400s"
+            warmup = "0s"
+            [[source]]
+            name = "s"
+            to = "a"
+            interarrival = { dist = "exponential", rate = 10.0 }
+            [[node]]
+            name = "a"
+            servers = 2
+            service = { dist = "exponential", mean = "0.1s" }
+        "#;
+        // 30/s over [100, 200) into cμ = 20/s: 1000 waiting at t = 200, empty 100 s later.
+        let burst = steps(&[(0.0, 10.0), (100.0, 30.0), (200.0, 10.0)]);
+        let scenario = scheduled(text, &[Some(burst)], &[]);
+        let file = AnalysisFile::new("t", &analyze(&scenario, None).unwrap(), scenario.network());
+        let load = file.load_over_time.as_ref().expect("a fluid prediction");
+        assert_eq!(load.horizon_s, Some(400.0));
+        assert_eq!(load.nodes[0].peak_backlog, 1000.0);
+        assert_eq!(load.nodes[0].drain_s, Some(100.0));
+        let json = serde_json::to_string(&file).unwrap();
+        assert_eq!(serde_json::from_str::<AnalysisFile>(&json).unwrap(), file);
+        let text = render_analysis(&file);
+        assert!(text.contains("load over time (fluid, 0s to 400.0s)"), "{text}");
+        assert!(
+            text.contains("offered up to 30.00/s, peak backlog 1000 at 200.0s, drains in 100.0s"),
+            "{text}"
+        );
+        assert!(text.contains(crate::analytic::varying::WITHHELD), "{text}");
+
+        let steady = AnalysisFile::new("t", &analysis(TANDEM), scenario.network());
+        assert!(!serde_json::to_string(&steady).unwrap().contains("load_over_time"));
+        assert!(!render_analysis(&steady).contains("load over time"));
+    }
 }

@@ -11,6 +11,7 @@ mod compare;
 mod deadlock;
 mod erlang;
 mod exact_figures;
+mod fluid;
 mod fork_join;
 mod headroom;
 mod message_size;
