@@ -764,6 +764,27 @@ mod tests {
     }
 
     #[test]
+    fn feedback_returns_only_what_a_backlogged_node_serves() {
+        // Half of what a serves (μ = 15/s) comes back. At 5/s: λ = 5/(1 − 0.5) = 10 < 15.
+        // During a burst of 10/s a is backlogged and serves 15/s, so it receives
+        // 10 + 0.5 × 15 = 17.5/s and grows at 2.5/s, to 250 at t = 200; at 5/s again it
+        // receives 5 + 7.5 = 12.5/s and drains at 2.5/s: 100 s.
+        let tables = node(
+            "a",
+            1,
+            "0.0666666666666666667s",
+            "routes = [{ to = \"a\", p = 0.5 }, { to = \"exit\", p = 0.5 }]",
+        );
+        let rate = steps(&[(0.0, 5.0), (100.0, 10.0), (200.0, 5.0)]);
+        let fluid = fluid(&text("a", &tables), rate, &[]);
+        let [peak] = fluid.peaks().try_into().unwrap();
+        close("peak", peak.peak_backlog, 250.0);
+        close("drain", peak.drain_s.unwrap(), 100.0);
+        close("offered", fluid.at(0, 150.0).arrival_rate, 17.5);
+        close("offered before", fluid.at(0, 50.0).arrival_rate, 10.0);
+    }
+
+    #[test]
     fn a_linear_ramp_is_integrated_exactly_at_its_steps() {
         // λ(t) rises linearly from 0 to 20/s at t = 100 and falls back to 0 at t = 200, into
         // c = 1, μ = 10/s. The queue starts at t = 50 (λ = 10) and peaks at t = 150 (λ = 10

@@ -30,7 +30,9 @@ pub fn analyze(scenario: &Scenario, fill_target: Option<f64>) -> Result<Analysis
     if !is_time_varying(network) {
         return analyze_network(network, fill_target);
     }
-    let mut analysis = analyze_network(&window_average(network, scenario.settings()), fill_target)?;
+    // Averaged after the mixed services are made one (which a schedule's averaging drops).
+    let effective = with_effective_service(network, &source_flows(network))?;
+    let mut analysis = analyze_network(&window_average(&effective, scenario.settings()), fill_target)?;
     withhold(&mut analysis);
     analysis.fluid = Some(Fluid::new(network, scenario.settings().horizon_s()));
     Ok(analysis)

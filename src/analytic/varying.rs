@@ -21,7 +21,8 @@ pub fn is_time_varying(network: &Network) -> bool {
 /// `[warmup, warmup + duration]` of `settings`: each such node keeps its most servers, c_max,
 /// and serves c_max/c̄ times slower (same family of distribution), so that its capacity is
 /// c̄μ and its utilisation λ/(c̄μ), λ being the window's mean rate (as the sources' mean
-/// inter-arrival times already are).
+/// inter-arrival times already are). Per-class and per-byte service times are dropped: pass a
+/// network whose services were already made one per node.
 pub(super) fn window_average(network: &Network, settings: &Settings) -> Network {
     let (from, to) = (settings.warmup_s(), settings.horizon_s());
     let services = network
