@@ -94,6 +94,7 @@ pub(super) fn analyze_closed(network: &Network) -> Result<Analysis, SingularMatr
         nodes: node_analyses,
         sources: vec![SourceAnalysis { name: source.name.clone(), metrics: source_metrics }],
         message_classes: Vec::new(),
+        fluid: None,
     })
 }
 
@@ -213,6 +214,7 @@ fn unsolved(network: &Network) -> Analysis {
         nodes,
         sources,
         message_classes: Vec::new(),
+        fluid: None,
     }
 }
 

@@ -21,7 +21,9 @@
 //! Approximate:
 //! - [`station::kingman`] (G/G/1) and [`station::allen_cunneen`] (G/G/c), both exact when arrivals
 //!   and service are exponential;
-//! - [`station::time_to_reach`], the fluid limit of an overloaded queue.
+//! - [`station::time_to_reach`], the fluid limit of an overloaded queue;
+//! - [`fluid::Fluid`], the fluid prediction of every node's load over time when the load
+//!   follows the clock (exact as a fluid, optimistic about queues: see its module).
 //!
 //! # Failure
 //!
@@ -35,13 +37,16 @@
 //! arrivals (`shape.rs`), the closed form and figures of each node (`node.rs`), per priority
 //! and per message class (`priority.rs`, `classes.rs`), each source's end-to-end figures
 //! (`latency.rs`) and the system's stability and headroom (`system.rs`); closed populations
-//! go to `closed.rs`. The result types they all fill in are in `results.rs`, which depends on
+//! go to `closed.rs`. A network whose load follows the clock is analysed over the averages of
+//! its observed window, its figures withheld (`varying.rs`), with the fluid prediction of its
+//! load over time (`fluid.rs`). The result types they all fill in are in `results.rs`, which depends on
 //! none of them.
 
 mod classes;
 mod closed;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
+pub mod fluid;
 mod latency;
 pub mod linear;
 pub mod mva;
@@ -54,6 +59,7 @@ mod shape;
 pub mod station;
 mod system;
 pub mod traffic;
+pub mod varying;
 
 pub use network::analyze;
 pub use node::DEFAULT_FILL_TARGET;

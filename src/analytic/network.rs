@@ -3,6 +3,7 @@
 //! the headroom, and per-source end-to-end figures.
 
 use super::classes::{message_class_figures, network_class_figures};
+use super::fluid::Fluid;
 use super::latency::analyze_sources;
 use super::linear::SingularMatrix;
 use super::node::analyze_node;
@@ -11,14 +12,34 @@ use super::service::{Streams, with_effective_service};
 use super::shape::Shape;
 use super::system::analyze_system;
 use super::traffic::{SourceFlow, flows, source_flows};
-use crate::model::Network;
+use super::varying::{is_time_varying, window_average, withhold};
+use crate::model::{Network, Scenario};
 
-/// Analyses `network`; `fill_target` is the N of "time until an unbounded queue holds N"
-/// (default [`DEFAULT_FILL_TARGET`](super::DEFAULT_FILL_TARGET)).
+/// Analyses `scenario`'s network; `fill_target` is the N of "time until an unbounded queue
+/// holds N" (default [`DEFAULT_FILL_TARGET`](super::DEFAULT_FILL_TARGET)).
+///
+/// A network whose load follows the clock (a scheduled or replayed source, a servers schedule)
+/// has no steady state: its figures are withheld, its rates, utilisations, verdicts, bottleneck
+/// and headroom are the averages over the observed window of the scenario's settings, and
+/// [`Analysis::fluid`] predicts its load over the run (see [`Fluid`]).
 ///
 /// # Errors
 /// When the traffic equations are singular.
-pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, AnalysisError> {
+pub fn analyze(scenario: &Scenario, fill_target: Option<f64>) -> Result<Analysis, AnalysisError> {
+    let network = scenario.network();
+    if !is_time_varying(network) {
+        return analyze_network(network, fill_target);
+    }
+    // Averaged after the mixed services are made one (which a schedule's averaging drops).
+    let effective = with_effective_service(network, &source_flows(network))?;
+    let mut analysis = analyze_network(&window_average(&effective, scenario.settings()), fill_target)?;
+    withhold(&mut analysis);
+    analysis.fluid = Some(Fluid::new(network, scenario.settings().horizon_s()));
+    Ok(analysis)
+}
+
+/// The steady-state analysis of `network`.
+fn analyze_network(network: &Network, fill_target: Option<f64>) -> Result<Analysis, AnalysisError> {
     let original = network;
     let effective = with_effective_service(network, &source_flows(network))?;
     let network = &effective;
@@ -46,7 +67,7 @@ pub fn analyze(network: &Network, fill_target: Option<f64>) -> Result<Analysis, 
     let (sources, class_latencies) = analyze_sources(original, network, &streams, &flow, &graphs, &nodes)?;
     let system = analyze_system(network, &nodes)?;
     let classes = network_class_figures(original, &sources, &class_latencies);
-    Ok(Analysis { system, nodes, sources, message_classes: classes })
+    Ok(Analysis { system, nodes, sources, message_classes: classes, fluid: None })
 }
 
 /// Arrival rates at the nodes ignoring every cap: the linear traffic equations.

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::fluid::{Fluid, FluidError};
 use super::linear::SingularMatrix;
 use crate::model::{MessageClassMetric, NodeClassMetric, NodeMetric, SourceMetric};
 
@@ -150,6 +151,9 @@ pub struct Analysis {
     pub sources: Vec<SourceAnalysis>,
     /// Per message class network-wide, when the network has several.
     pub message_classes: Vec<Vec<(MessageClassMetric, Figure)>>,
+    /// For a network whose load follows the clock, the fluid prediction of every node's load
+    /// over the run, or why there is none; `None` for a network with a steady state.
+    pub fluid: Option<Result<Fluid, FluidError>>,
 }
 
 impl NodeAnalysis {

@@ -273,7 +273,7 @@ pub fn compare(
 }
 
 fn warnings(scenario: &Scenario, experiment: &Experiment) -> Vec<Warning> {
-    let analysis = analytic::analyze(&scenario.network, None).ok();
+    let analysis = analytic::analyze(scenario, None).ok();
     let mut warnings = analysis.as_ref().map(Warning::unstable_nodes).unwrap_or_default();
     warnings.extend(Warning::stopped_replications(&experiment.replications, scenario.settings.max_in_system));
     warnings

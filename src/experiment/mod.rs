@@ -235,7 +235,7 @@ pub fn simulate_until_precise(
 
 /// The theory and warnings beside a finished experiment.
 fn outcome(scenario: &Scenario, experiment: Experiment, precision: Option<PrecisionReport>) -> RunOutcome {
-    let analysis = analytic::analyze(&scenario.network, None).ok();
+    let analysis = analytic::analyze(scenario, None).ok();
     let mut warnings = analysis.as_ref().map(Warning::unstable_nodes).unwrap_or_default();
     warnings.extend(Warning::stopped_replications(&experiment.replications, scenario.settings.max_in_system));
     warnings.extend(Warning::unresolved_warmup(&experiment.replications));
@@ -256,7 +256,7 @@ pub struct StudyOutcome {
 /// # Errors
 /// When the traffic equations cannot be solved.
 pub fn study(scenario: &Scenario, fill_target: Option<f64>) -> Result<StudyOutcome, AnalysisError> {
-    let analysis = analytic::analyze(&scenario.network, fill_target)?;
+    let analysis = analytic::analyze(scenario, fill_target)?;
     let warnings = Warning::unstable_nodes(&analysis);
     Ok(StudyOutcome { analysis, warnings })
 }

@@ -211,7 +211,7 @@ impl SweepPoint {
         scenario: Scenario,
         experiment: Experiment,
     ) -> Self {
-        let analysis = analytic::analyze(scenario.network(), None).ok();
+        let analysis = analytic::analyze(&scenario, None).ok();
         let slo_checks = slos.iter().flat_map(|slo| slo.evaluate(&experiment.summary)).collect();
         let records = &experiment.replications;
         let drop_rate = per_replication(records, |record| {

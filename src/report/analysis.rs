@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::table::number;
+use crate::analytic::fluid::{Fluid, FluidError};
 use crate::analytic::{Analysis, Figure, Verdict};
 use crate::model::{Metric, Network};
 
@@ -120,6 +121,76 @@ pub struct AnalysisFile {
     /// Per message class network-wide, when the network has several classes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<AnalysisNamedEntry>,
+    /// For a scenario whose load follows the clock, the fluid prediction of every node's
+    /// backlog over the run; absent for a scenario with a steady state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_over_time: Option<LoadOverTimeEntry>,
+}
+
+/// The fluid prediction of load over time in analysis.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadOverTimeEntry {
+    /// The method behind the figures (`null` when there are none).
+    pub method: Option<String>,
+    /// Whether the figures are the exact solution of the fluid model.
+    pub exact: bool,
+    /// The end of the prediction (warm-up plus duration), seconds; `null` when there is none.
+    pub horizon_s: Option<f64>,
+    /// Why there is no prediction, when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Per node, in file order (empty when there is no prediction).
+    pub nodes: Vec<FluidNodeEntry>,
+}
+
+/// One node's predicted backlog in analysis.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FluidNodeEntry {
+    /// The node's name.
+    pub name: String,
+    /// The largest backlog, messages waiting (0 when the node never holds a queue).
+    pub peak_backlog: f64,
+    /// When the backlog first reaches its peak, seconds from the start.
+    pub peak_at_s: f64,
+    /// Seconds from the peak back to an empty queue; `null` when not drained by the horizon.
+    pub drain_s: Option<f64>,
+    /// The highest rate at which messages are offered to the node, per second.
+    pub peak_arrival_rate: f64,
+    /// Backlog growth at the horizon, messages per second (negative while draining).
+    pub growth_rate: f64,
+}
+
+impl LoadOverTimeEntry {
+    /// The entry of a prediction, or of the reason there is none.
+    fn new(fluid: &Result<Fluid, FluidError>) -> Self {
+        match fluid {
+            Ok(fluid) => Self {
+                method: Some(fluid.method().to_owned()),
+                exact: fluid.exact(),
+                horizon_s: Some(fluid.horizon_s()),
+                reason: None,
+                nodes: fluid
+                    .peaks()
+                    .into_iter()
+                    .map(|peak| FluidNodeEntry {
+                        name: peak.name,
+                        peak_backlog: peak.peak_backlog,
+                        peak_at_s: peak.peak_at_s,
+                        drain_s: peak.drain_s,
+                        peak_arrival_rate: peak.peak_arrival_rate,
+                        growth_rate: peak.growth_rate,
+                    })
+                    .collect(),
+            },
+            Err(error) => Self {
+                method: None,
+                exact: false,
+                horizon_s: None,
+                reason: Some(error.to_string()),
+                nodes: Vec::new(),
+            },
+        }
+    }
 }
 
 /// Metric key to figure, for a node's or source's figures.
@@ -189,6 +260,7 @@ impl AnalysisFile {
                 })
                 .collect(),
             classes: message_class_entries(network.message_classes(), &analysis.message_classes),
+            load_over_time: analysis.fluid.as_ref().map(LoadOverTimeEntry::new),
         }
     }
 }
@@ -206,6 +278,49 @@ fn figure_rows<M: Metric>(out: &mut String, metrics: &BTreeMap<String, Figure>) 
         let note = figure.reason.as_deref().unwrap_or(&figure.method);
         let _ = writeln!(out, "  {key:<20} {:>14}  {note}", figure_text(metric.unit(), figure));
     }
+}
+
+/// The lines that introduce the fluid prediction of a time-varying scenario.
+fn load_header(out: &mut String, load: &LoadOverTimeEntry) {
+    let _ = writeln!(
+        out,
+        "time-varying load: no steady state; rates, utilisations, verdicts and headroom are averages over the observed window (peaks below)"
+    );
+    match (&load.method, load.horizon_s, &load.reason) {
+        (Some(method), Some(horizon), _) => {
+            let _ = writeln!(out, "load over time (fluid, 0s to {}s): {method}", number(horizon));
+        }
+        (_, _, reason) => {
+            let _ =
+                writeln!(out, "load over time (fluid): none ({})", reason.as_deref().unwrap_or("unknown"));
+        }
+    }
+}
+
+/// One node's line of the fluid prediction.
+fn load_line(out: &mut String, fluid: &FluidNodeEntry, horizon_s: Option<f64>) {
+    let offered = number(fluid.peak_arrival_rate);
+    if fluid.peak_backlog <= 0.0 {
+        let _ = writeln!(out, "  load over time (fluid): offered up to {offered}/s, never backlogged");
+        return;
+    }
+    let drain = fluid.drain_s.map_or_else(
+        || {
+            let trend = if fluid.growth_rate > 0.0 {
+                format!("; still growing by {}/s", number(fluid.growth_rate))
+            } else {
+                String::new()
+            };
+            format!("not drained by {}s{trend}", horizon_s.map_or_else(|| "-".to_owned(), number))
+        },
+        |drain| format!("drains in {}s", number(drain)),
+    );
+    let _ = writeln!(
+        out,
+        "  load over time (fluid): offered up to {offered}/s, peak backlog {} at {}s, {drain}",
+        number(fluid.peak_backlog),
+        number(fluid.peak_at_s)
+    );
 }
 
 /// Renders the analysis as text for the terminal.
@@ -251,7 +366,10 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
             );
         }
     }
-    for node in &file.nodes {
+    if let Some(load) = &file.load_over_time {
+        load_header(&mut out, load);
+    }
+    for (i, node) in file.nodes.iter().enumerate() {
         let _ = writeln!(
             out,
             "\nnode {} [{}]: λ {}/s, ρ {}, throughput {}/s, {}",
@@ -262,6 +380,9 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
             number(node.throughput),
             node.verdict
         );
+        if let Some(fluid) = file.load_over_time.as_ref().and_then(|load| load.nodes.get(i)) {
+            load_line(&mut out, fluid, file.load_over_time.as_ref().and_then(|load| load.horizon_s));
+        }
         if let Some(time) = node.time_to_fill {
             let _ = writeln!(
                 out,
@@ -291,4 +412,49 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
     }
     let _ = writeln!(out, "\n(~ marks an approximation; the rest is exact under the model's assumptions)");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytic::analyze;
+    use crate::analytic::fixtures::{TANDEM, analysis, scheduled, steps};
+
+    #[test]
+    fn a_time_varying_scenario_reports_its_load_over_time_and_a_steady_one_does_not() {
+        let text = r#"
+            [simulation]
+            duration = "400s"
+            warmup = "0s"
+            [[source]]
+            name = "s"
+            to = "a"
+            interarrival = { dist = "exponential", rate = 10.0 }
+            [[node]]
+            name = "a"
+            servers = 2
+            service = { dist = "exponential", mean = "0.1s" }
+        "#;
+        // 30/s over [100, 200) into cμ = 20/s: 1000 waiting at t = 200, empty 100 s later.
+        let burst = steps(&[(0.0, 10.0), (100.0, 30.0), (200.0, 10.0)]);
+        let scenario = scheduled(text, &[Some(burst)], &[]);
+        let file = AnalysisFile::new("t", &analyze(&scenario, None).unwrap(), scenario.network());
+        let load = file.load_over_time.as_ref().expect("a fluid prediction");
+        assert_eq!(load.horizon_s, Some(400.0));
+        assert_eq!(load.nodes[0].peak_backlog, 1000.0);
+        assert_eq!(load.nodes[0].drain_s, Some(100.0));
+        let json = serde_json::to_string(&file).unwrap();
+        assert_eq!(serde_json::from_str::<AnalysisFile>(&json).unwrap(), file);
+        let text = render_analysis(&file);
+        assert!(text.contains("load over time (fluid, 0s to 400.0s)"), "{text}");
+        assert!(
+            text.contains("offered up to 30.00/s, peak backlog 1000 at 200.0s, drains in 100.0s"),
+            "{text}"
+        );
+        assert!(text.contains(crate::analytic::varying::WITHHELD), "{text}");
+
+        let steady = AnalysisFile::new("t", &analysis(TANDEM), scenario.network());
+        assert!(!serde_json::to_string(&steady).unwrap().contains("load_over_time"));
+        assert!(!render_analysis(&steady).contains("load over time"));
+    }
 }

@@ -198,8 +198,8 @@ fn run_writes_theory_into_summary_json() {
     assert_json_sane("summary.json analytic", &json, "");
 
     let summary: SummaryFile = serde_json::from_str(&text).expect("summary.json is a SummaryFile");
-    let analysis = analyze(kendall::scenario::load(Path::new(MICROSERVICES)).expect("valid").network(), None)
-        .expect("solvable");
+    let analysis =
+        analyze(&kendall::scenario::load(Path::new(MICROSERVICES)).expect("valid"), None).expect("solvable");
     let misses = |metrics: &BTreeMap<String, EstimateEntry>, analytic: &BTreeMap<String, Figure>| {
         analytic
             .iter()

@@ -71,7 +71,7 @@ struct Theory {
 impl Theory {
     fn of(toml: &str) -> Self {
         let scenario = scenario(toml);
-        let analysis = analyze(scenario.network(), None).expect("solvable traffic equations");
+        let analysis = analyze(&scenario, None).expect("solvable traffic equations");
         Self { scenario, analysis }
     }
 

@@ -71,7 +71,7 @@ fn growth_rate_and_time_to_fill_of_an_overloaded_node_by_hand() {
         .node("front", 2, 0.5, "routes = [{ to = \"back\" }]")
         .node("back", 1, 0.2, "")
         .toml();
-    let network = scenario(&toml).network().clone();
+    let network = scenario(&toml);
     let default = analyze(&network, None).expect("solvable");
     let front = node(&default, "front");
     assert_eq!((front.stable, front.verdict), (false, Verdict::Unstable));
@@ -103,9 +103,7 @@ fn growth_rate_and_time_to_fill_of_an_overloaded_node_by_hand() {
 
     let bounded = scenario(
         &ScenarioBuilder::new().source("s", "buffer", 3.0, "").node("buffer", 1, 1.0, "capacity = 10").toml(),
-    )
-    .network()
-    .clone();
+    );
     for fill in [None, Some(500.0)] {
         let analysis = analyze(&bounded, fill).expect("solvable");
         let buffer = &analysis.nodes[0];

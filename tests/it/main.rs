@@ -12,6 +12,7 @@ mod deadlock;
 mod erlang;
 mod exact_figures;
 mod fit;
+mod fluid;
 mod fork_join;
 mod headroom;
 mod message_size;

@@ -334,7 +334,7 @@ fn keyless_messages_reach_the_catch_all_topic_binding() {
 #[test]
 fn shipped_topic_scenario_routes_as_its_comments_say() {
     let scenario = kendall::scenario::load(Path::new("scenarios/rabbitmq-topic.toml")).expect("valid");
-    let theory = analyze(scenario.network(), None).expect("solvable");
+    let theory = analyze(&scenario, None).expect("solvable");
     for (name, rate) in [("eu-archive", 50.0 * 0.7), ("temperatures", 50.0 * 0.7), ("audit", 50.0)] {
         assert_same(&format!("rabbitmq-topic {name}"), analytic_rate(&theory, name), rate);
     }

@@ -49,7 +49,7 @@ fn records_read_back_reduce_to_a_byte_identical_summary_json() {
             auto_warmup: false,
         };
         let scenario = load_with(Path::new(file), &overrides).expect("a valid scenario");
-        let analysis = analyze(scenario.network(), None).ok();
+        let analysis = analyze(&scenario, None).ok();
         let wall_seconds =
             serde_json::from_slice::<SummaryFile>(&written).expect("a SummaryFile").wall_seconds;
         let summary = Summary::new(scenario.network(), &records);

@@ -123,8 +123,8 @@ fn every_shipped_scenario_validates_analyzes_and_runs() {
         let file = path.file_name().map_or_else(String::new, |name| name.to_string_lossy().into_owned());
         let scenario = load_shipped(&path);
         assert!(!scenario.network().nodes().is_empty(), "{file}: no node");
-        let analysis = analyze(scenario.network(), None)
-            .unwrap_or_else(|error| panic!("{file}: analyze failed: {error}"));
+        let analysis =
+            analyze(&scenario, None).unwrap_or_else(|error| panic!("{file}: analyze failed: {error}"));
         assert_eq!(analysis.nodes.len(), scenario.network().nodes().len(), "{file}: one analysis per node");
         assert_all_finite(&file, &analysis);
 
@@ -703,7 +703,7 @@ fn quoted_analytic_figures_are_what_analyze_computes() {
         let path = shipped(file);
         let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{file}: {error}"));
         let scenario = load_shipped(&path);
-        let analysis = analyze(scenario.network(), None).expect("solvable traffic equations");
+        let analysis = analyze(&scenario, None).expect("solvable traffic equations");
         for quote in quotes.iter().filter(|quote| quote.file == file) {
             let what = format!("{file}: {:?} quoted as {:?}", quote.at, quote.text);
             assert!(text.contains(quote.text), "{what}: the text is not in the file");
@@ -729,11 +729,11 @@ fn quoted_bottlenecks_and_verdicts_are_what_analyze_computes() {
     for (file, text, bottleneck) in cases {
         let path = shipped(file);
         assert!(std::fs::read_to_string(&path).expect("readable").contains(text), "{file}: {text:?}");
-        let analysis = analyze(load_shipped(&path).network(), None).expect("solvable");
+        let analysis = analyze(&load_shipped(&path), None).expect("solvable");
         assert_eq!(analysis.system.bottleneck.as_deref(), Some(bottleneck), "{file}");
     }
     let path = shipped("zeromq-pubsub.toml");
-    let analysis = analyze(load_shipped(&path).network(), None).expect("solvable");
+    let analysis = analyze(&load_shipped(&path), None).expect("solvable");
     let recorder = node(&analysis, "tick-recorder");
     assert_eq!((recorder.model.as_str(), recorder.verdict), ("M/M/1/1000", Verdict::Saturated));
     // "its HWM fills within about 21 s": 1000 messages at λ − μ = 1000 − 952.38 per second.

@@ -188,7 +188,7 @@ pub fn scenario(toml: &str) -> Scenario {
 
 /// What `analyze` says of an inline scenario.
 pub fn analysis(toml: &str) -> Analysis {
-    analyze(scenario(toml).network(), None).expect("solvable traffic equations")
+    analyze(&scenario(toml), None).expect("solvable traffic equations")
 }
 
 /// Parses and runs an inline scenario on every core; no replication may stop early.

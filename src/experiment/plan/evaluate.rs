@@ -86,7 +86,7 @@ impl<'a> Evaluator<'a> {
 
     /// Theory for `config`.
     pub(super) fn analysis(&self, config: &Config) -> Result<Analysis, PlanError> {
-        Ok(analytic::analyze(self.scenario(config)?.network(), None)?)
+        Ok(analytic::analyze(&self.scenario(config)?, None)?)
     }
 
     /// Whether an exact figure of theory misses some SLO in `config` (which simulation would
