@@ -14,7 +14,7 @@ use super::problems::Problems;
 use super::raw::{RawDistribution, RawRatePoint, RawSource};
 use super::schedules::{ScheduleField, schedule, shape, without_schedule};
 use super::settings::bounded_integer;
-use super::traces::stand_in;
+use super::traces::{RecordedHeaders, stand_in};
 use super::units::{Seconds, show_duration};
 use crate::model::{Arrivals, Distribution, Pattern, Replay, Source, Target};
 
@@ -40,16 +40,31 @@ pub(super) fn convert_source(
             None
         }
     };
-    let arrivals = match (&source.arrivals, replay) {
-        (Some(field), replay) => replayed(source, field.span(), replay, &context, problems),
+    let arrivals = match (&source.arrivals, &replay) {
+        (Some(field), replay) => replayed(source, field.span(), replay.clone(), &context, problems),
         (None, _) => arrivals(raw, &context, window, problems),
     };
-    let key_choice = source_keys(source.keys.as_ref(), keys, &context, problems);
-    let priorities = source_priorities(source.priority.as_ref(), &context, problems);
-    let message_classes = source_classes(source.class.as_ref(), classes, &context, problems);
-    let size = match &source.size {
-        None => Some(None),
-        Some(raw) => distribution(raw, &format!("{context} field 'size' (bytes)"), problems).map(Some),
+    let recorded = replay.as_deref().map(RecordedHeaders::of);
+    let recorded = recorded.as_ref();
+    if let Some(recorded) = recorded {
+        refuse_recorded_fields(source, recorded, &context, problems);
+    }
+    let key_choice = match recorded.and_then(|recorded| recorded.keys.clone()) {
+        Some(recorded) => Some(Some(recorded)),
+        None => source_keys(source.keys.as_ref(), keys, &context, problems),
+    };
+    let priorities = match recorded.and_then(|recorded| recorded.priorities.clone()) {
+        Some(recorded) => Some(Some(recorded)),
+        None => source_priorities(source.priority.as_ref(), &context, problems),
+    };
+    let message_classes = match recorded.and_then(|recorded| recorded.classes.clone()) {
+        Some(recorded) => Some(recorded),
+        None => source_classes(source.class.as_ref(), classes, &context, problems),
+    };
+    let size = match (&source.size, recorded.and_then(|recorded| recorded.size.clone())) {
+        (_, Some(recorded)) => Some(Some(recorded)),
+        (None, None) => Some(None),
+        (Some(raw), None) => distribution(raw, &format!("{context} field 'size' (bytes)"), problems).map(Some),
     };
     Some(Source {
         name: source.name.get_ref().clone(),
@@ -60,6 +75,25 @@ pub(super) fn convert_source(
         size: size?,
         message_classes: message_classes?,
     })
+}
+
+/// A header the trace records cannot also be drawn: records a problem for each field that
+/// would be.
+fn refuse_recorded_fields(source: &RawSource, recorded: &RecordedHeaders, context: &str, problems: &mut Problems) {
+    let spans = [
+        ("keys", "key", recorded.keys.is_some(), source.keys.as_ref().map(Spanned::span)),
+        ("priority", "priority", recorded.priorities.is_some(), source.priority.as_ref().map(Spanned::span)),
+        ("class", "class", recorded.classes.is_some(), source.class.as_ref().map(Spanned::span)),
+        ("size", "size", recorded.size.is_some(), source.size.as_ref().map(Spanned::span)),
+    ];
+    for (field, column, in_trace, span) in spans {
+        if let (true, Some(span)) = (in_trace, span) {
+            let message = format!(
+                "{context} field '{field}': the trace records each message's '{column}', so the source cannot draw it too: remove '{field}' or the trace's column"
+            );
+            problems.at(span, message);
+        }
+    }
 }
 
 /// An open source replaying a trace (`None` when the trace could not be read: already reported).

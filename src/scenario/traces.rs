@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::problems::Problems;
 use super::raw::{RawSource, RawTraceArrivals};
-use crate::model::{Distribution, KeyId, MessageClassId, Replay, ReplayMode, TraceHeaders};
+use crate::model::{Choice, Distribution, KeyChoice, KeyId, MessageClassId, Replay, ReplayMode, TraceHeaders};
 use crate::trace::Trace;
 
 /// A source's trace, read, with how replications replay it.
@@ -123,10 +123,65 @@ impl SourceTrace {
 /// steady-state analysis takes for the replayed arrivals.
 pub(super) fn stand_in(replay: &Replay) -> Distribution {
     let gaps: Vec<f64> = replay.gaps().collect();
-    let count = gaps.len() as f64;
-    let mean = replay.mean_gap();
-    let variance = gaps.iter().map(|gap| (gap - mean).powi(2)).sum::<f64>() / (count - 1.0).max(1.0);
-    let cv = variance.sqrt() / mean;
+    let (mean, cv) = mean_cv(gaps.iter().copied());
     let fitted = if cv > 1e-9 { Distribution::gamma(mean, cv) } else { Distribution::deterministic(mean) };
     fitted.or_else(|_| Distribution::exponential(mean)).expect("a trace's mean gap is positive")
+}
+
+/// How often each value occurs, as a choice in first-seen order (what the steady-state analysis
+/// takes for a header the trace records).
+fn frequencies<T: Copy + PartialEq>(values: &[T]) -> Choice<T> {
+    let mut counts: Vec<(T, f64)> = Vec::new();
+    for &value in values {
+        match counts.iter_mut().find(|(seen, _)| *seen == value) {
+            Some((_, count)) => *count += 1.0,
+            None => counts.push((value, 1.0)),
+        }
+    }
+    let total = values.len() as f64;
+    Choice::new(counts.into_iter().map(|(value, count)| (value, count / total)).collect())
+}
+
+/// The headers a trace records, as the distributions the steady-state analysis takes for them:
+/// each key, priority and class with its frequency in the trace, and a stand-in for the sizes.
+#[derive(Debug)]
+pub(super) struct RecordedHeaders {
+    /// The keys' frequencies.
+    pub keys: Option<KeyChoice>,
+    /// The priorities' frequencies.
+    pub priorities: Option<Choice<u8>>,
+    /// The classes' frequencies.
+    pub classes: Option<Choice<MessageClassId>>,
+    /// The sizes' mean and coefficient of variation, bytes.
+    pub size: Option<Distribution>,
+}
+
+impl RecordedHeaders {
+    /// What `replay` records.
+    pub(super) fn of(replay: &Replay) -> Self {
+        let headers = replay.headers();
+        Self {
+            keys: headers.keys.as_deref().map(frequencies),
+            priorities: headers.priorities.as_deref().map(frequencies),
+            classes: headers.classes.as_deref().map(frequencies),
+            size: headers.sizes.as_deref().and_then(size_stand_in),
+        }
+    }
+}
+
+/// A distribution with the sizes' mean and cv; `None` when every size is 0.
+fn size_stand_in(sizes: &[f64]) -> Option<Distribution> {
+    let (mean, cv) = mean_cv(sizes.iter().copied());
+    if mean <= 0.0 {
+        return None;
+    }
+    if cv > 1e-9 { Distribution::gamma(mean, cv) } else { Distribution::deterministic(mean) }.ok()
+}
+
+/// The mean and the coefficient of variation (sample standard deviation over the mean).
+fn mean_cv(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let count = values.clone().count() as f64;
+    let mean = values.clone().sum::<f64>() / count;
+    let variance = values.map(|value| (value - mean).powi(2)).sum::<f64>() / (count - 1.0).max(1.0);
+    (mean, if mean > 0.0 { variance.sqrt() / mean } else { 0.0 })
 }
