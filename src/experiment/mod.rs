@@ -89,7 +89,8 @@ pub fn run_replication(network: &Network, settings: &Settings, index: u32) -> Re
         result.warmup_unresolved = !chosen.resolved;
         return result;
     }
-    let (collector, end) = Replication::new(network, settings, index, Collector::new(network)).run();
+    let (collector, end) =
+        Replication::new(network, settings, index, Collector::new(network, settings)).run();
     collector.finish(index, end)
 }
 
