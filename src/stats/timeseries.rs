@@ -277,6 +277,7 @@ impl SeriesRecorder {
         if length <= 0.0 || self.times.len() == self.intervals {
             return;
         }
+        debug_assert_eq!(oldest_waiting.len(), self.nodes.len(), "one oldest arrival per node");
         for (((series, marks), totals), oldest) in
             self.nodes.iter_mut().zip(&mut self.marks).zip(totals).zip(oldest_waiting)
         {
