@@ -435,6 +435,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let mut files = args.output.files(&RunReport::files(), &RunReport::charts());
     let page = report_page(&args.output);
     files.push(("report.html", &page));
+    files.extend(report.series_files());
     let written = write_files(&args.output.dir(&scenario), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)

@@ -32,10 +32,11 @@ use std::time::Instant;
 use rayon::prelude::*;
 use thiserror::Error;
 
+use crate::analytic::fluid::Fluid;
 use crate::analytic::{self, Analysis, AnalysisError};
 use crate::engine::Replication;
-use crate::model::{Network, Scenario, Settings};
-use crate::stats::{Collector, ReplicationResult, Summary};
+use crate::model::{Metric, Network, Scenario, Settings};
+use crate::stats::{Collector, ReplicationResult, SeriesRow, SeriesScope, Summary};
 
 /// Why an experiment could not run.
 #[derive(Debug, Error)]
@@ -89,7 +90,8 @@ pub fn run_replication(network: &Network, settings: &Settings, index: u32) -> Re
         result.warmup_unresolved = !chosen.resolved;
         return result;
     }
-    let (collector, end) = Replication::new(network, settings, index, Collector::new(network)).run();
+    let (collector, end) =
+        Replication::new(network, settings, index, Collector::new(network, settings)).run();
     collector.finish(index, end)
 }
 
@@ -234,12 +236,30 @@ pub fn simulate_until_precise(
 }
 
 /// The theory and warnings beside a finished experiment.
-fn outcome(scenario: &Scenario, experiment: Experiment, precision: Option<PrecisionReport>) -> RunOutcome {
+fn outcome(
+    scenario: &Scenario,
+    mut experiment: Experiment,
+    precision: Option<PrecisionReport>,
+) -> RunOutcome {
     let analysis = analytic::analyze(scenario, None).ok();
+    let fluid =
+        analysis.as_ref().and_then(|analysis| analysis.fluid.as_ref()).and_then(|fluid| fluid.as_ref().ok());
+    if let (Some(series), Some(fluid)) = (experiment.summary.series.as_mut(), fluid) {
+        series.set_theory(|row| fluid_theory(fluid, row));
+    }
     let mut warnings = analysis.as_ref().map(Warning::unstable_nodes).unwrap_or_default();
     warnings.extend(Warning::stopped_replications(&experiment.replications, scenario.settings.max_in_system));
     warnings.extend(Warning::unresolved_warmup(&experiment.replications));
     RunOutcome { analysis, experiment, warnings, precision }
+}
+
+/// The fluid prediction of a time-series row: the node's state averaged over the interval, for
+/// the metrics the fluid has (none for sources or the oldest message's age).
+fn fluid_theory(fluid: &Fluid, row: &SeriesRow) -> Option<f64> {
+    if row.scope != SeriesScope::Node {
+        return None;
+    }
+    fluid.mean_over(row.entity, row.start_s, row.end_s).get(row.metric.key())
 }
 
 /// An analysed scenario with its warnings: everything `kendall analyze` reports.

@@ -7,6 +7,7 @@ use super::analysis::{AnalysisFile, render_analysis};
 use super::chart::{ImageFormat, LatencyDistribution, Utilization};
 use super::files::{ReportError, pretty_json, records_jsonl, replications_csv, summary_csv, write_all};
 use super::json::{PrecisionEntry, SummaryFile};
+use super::series::timeseries_csv;
 use super::table::render_table;
 use crate::experiment::{RunOutcome, StudyOutcome};
 use crate::model::Scenario;
@@ -57,6 +58,16 @@ impl<'a> RunReport<'a> {
         ]
     }
 
+    /// The files of a run with a time series (`sample_every`), by name: timeseries.csv; none
+    /// without one.
+    #[must_use]
+    pub fn series_files(&self) -> Vec<(&'static str, &'a dyn Exporter<Self>)> {
+        match self.outcome.experiment.summary.series {
+            Some(_) => vec![("timeseries.csv", &TimeSeriesCsv)],
+            None => Vec::new(),
+        }
+    }
+
     /// The charts of a run, by name under the output directory (skipped with `--no-charts`).
     #[must_use]
     pub fn charts() -> [(&'static str, &'a dyn Exporter<Self>); 4] {
@@ -105,6 +116,21 @@ pub struct SummaryCsv;
 /// replications.csv: one row per replication, scope, name and metric.
 #[derive(Debug, Clone, Copy)]
 pub struct ReplicationsCsv;
+
+/// timeseries.csv: per node or source, metric and interval of a run with `sample_every`, the
+/// mean across replications with its 95% CI, the 10th and 90th percentiles and theory
+/// (columns [`TIMESERIES_COLUMNS`](super::TIMESERIES_COLUMNS)); empty without a time series.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeSeriesCsv;
+
+impl Exporter<RunReport<'_>> for TimeSeriesCsv {
+    fn render(&self, result: &RunReport<'_>) -> Result<Vec<u8>, ReportError> {
+        match &result.outcome.experiment.summary.series {
+            Some(series) => timeseries_csv(series),
+            None => Ok(Vec::new()),
+        }
+    }
+}
 
 /// replications.jsonl: every per-replication record, one JSON line each: the input from which
 /// every other output can be rebuilt (see [`Summary::new`](crate::stats::Summary::new)).

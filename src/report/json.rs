@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::analysis::figure_map;
+use super::series::PeakEntry;
 use crate::analytic::{Analysis, Figure};
 use crate::experiment::PrecisionReport;
 use crate::model::Scenario;
@@ -140,6 +141,10 @@ pub struct SummaryFile {
     /// replications.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<PrecisionEntry>,
+    /// With `sample_every`: per node, the peak of its queue over time, when, and the time to
+    /// drain it (see [`PeakEntry`]); absent without a time series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peaks: Option<Vec<PeakEntry>>,
 }
 
 /// The warm-ups chosen by MSER-5 (`warmup = "auto"`), in summary.json; `warmup` is then their
@@ -343,6 +348,7 @@ impl SummaryFile {
                 unresolved: summary.warmup_unresolved.clone(),
             }),
             precision: None,
+            peaks: summary.series.as_ref().map(|series| series.peaks.iter().map(PeakEntry::new).collect()),
         }
     }
 }

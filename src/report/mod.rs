@@ -1,5 +1,6 @@
 //! Reports: every output format (summary.json, summary.csv, replications.csv, replications.jsonl,
-//! analysis.json, the terminal table, the charts in charts/, the output of `kendall fit`) behind one [`Exporter`] interface. Formats never decide anything; they lay out
+//! timeseries.csv, analysis.json, the terminal table, the charts in charts/, the output of `kendall
+//! fit`) behind one [`Exporter`] interface. Formats never decide anything; they lay out
 //! what the library concluded. Files are written completely or not at all: each goes to a
 //! temporary name first and is renamed into place once every file is written.
 
@@ -13,6 +14,7 @@ mod fit;
 mod html;
 mod json;
 mod plan;
+mod series;
 mod sweep;
 mod table;
 mod warning;
@@ -25,7 +27,7 @@ pub use compare::{CompareCsv, CompareFile, CompareReport, ConfigurationEntry, Di
 pub use describe::describe;
 pub use exporter::{
     Exporter, Json, ReplicationsCsv, ReplicationsJsonl, RunReport, StudyReport, SummaryCsv, Table,
-    write_files,
+    TimeSeriesCsv, write_files,
 };
 pub use files::{ReportError, pretty_json};
 pub use fit::{duration_text, paste_lines, render_fit, scenario_distribution, scenario_schedule};
@@ -35,5 +37,6 @@ pub use json::{
     SummaryFile, WideEntry,
 };
 pub use plan::{PlanFile, PlanNodeEntry, PlanReport, PlanToml, PlanTomlError};
+pub use series::{CurveEntry, PeakEntry, TIMESERIES_COLUMNS};
 pub use sweep::{PointEntry, PointSystem, SloEntry, SweepCsv, SweepFile, SweepReport, render_sweep};
 pub use table::{count, number, render_table};

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::analysis::figure_text;
 use super::json::{EstimateEntry, PrecisionEntry, SummaryFile};
+use super::series::render_peaks;
 use crate::analytic::Figure;
 use crate::stats::{ExchangeMetric, MessageClassMetric, Metric, NodeClassMetric, NodeMetric, SourceMetric};
 
@@ -177,6 +178,9 @@ pub fn render_table(summary: &SummaryFile) -> String {
         let title = format!("\nexchange {} ({})", exchange.name, exchange.kind);
         Block { title, metrics: &exchange.metrics, analytic: &no_theory, misses: &[] }
             .render::<ExchangeMetric>(&mut out);
+    }
+    if let Some(peaks) = &summary.peaks {
+        render_peaks(peaks, &mut out);
     }
     let _ = writeln!(
         out,

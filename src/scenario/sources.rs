@@ -64,7 +64,9 @@ pub(super) fn convert_source(
     let size = match (&source.size, recorded.and_then(|recorded| recorded.size.clone())) {
         (_, Some(recorded)) => Some(Some(recorded)),
         (None, None) => Some(None),
-        (Some(raw), None) => distribution(raw, &format!("{context} field 'size' (bytes)"), problems).map(Some),
+        (Some(raw), None) => {
+            distribution(raw, &format!("{context} field 'size' (bytes)"), problems).map(Some)
+        }
     };
     Some(Source {
         name: source.name.get_ref().clone(),
@@ -79,7 +81,12 @@ pub(super) fn convert_source(
 
 /// A header the trace records cannot also be drawn: records a problem for each field that
 /// would be.
-fn refuse_recorded_fields(source: &RawSource, recorded: &RecordedHeaders, context: &str, problems: &mut Problems) {
+fn refuse_recorded_fields(
+    source: &RawSource,
+    recorded: &RecordedHeaders,
+    context: &str,
+    problems: &mut Problems,
+) {
     let spans = [
         ("keys", "key", recorded.keys.is_some(), source.keys.as_ref().map(Spanned::span)),
         ("priority", "priority", recorded.priorities.is_some(), source.priority.as_ref().map(Spanned::span)),

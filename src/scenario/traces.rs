@@ -9,7 +9,9 @@ use toml::Spanned;
 
 use super::problems::Problems;
 use super::raw::{RawSource, RawTraceArrivals};
-use crate::model::{Choice, Distribution, KeyChoice, KeyId, MessageClassId, Replay, ReplayMode, TraceHeaders};
+use crate::model::{
+    Choice, Distribution, KeyChoice, KeyId, MessageClassId, Replay, ReplayMode, TraceHeaders,
+};
 use crate::trace::Trace;
 
 /// A source's trace, read, with how replications replay it.

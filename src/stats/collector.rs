@@ -1,6 +1,7 @@
 //! Per-replication statistics, streamed in O(1) memory per metric: time integrals of the node
 //! states, counters, sums and histograms. Observation covers the window from the end of warm-up to
-//! the end of the run; per-message figures count messages that complete inside it.
+//! the end of the run; per-message figures count messages that complete inside it. With
+//! `sample_every`, a [`SeriesRecorder`] beside them records the time series, warm-up included.
 
 use std::borrow::Cow;
 
@@ -9,10 +10,11 @@ use super::record::{
     ExchangeReplication, NodeCounts, NodeHistograms, NodeReplication, ReplicationResult, SourceHistograms,
     SourceReplication, WaitHistograms,
 };
+use super::timeseries::{NodeTotals, SeriesRecorder};
 use crate::engine::{MessageEnd, NodeState, Observer, RunEnd};
 use crate::model::{
     Discipline, ExchangeId, ExchangeMetric, MessageClassId, MessageClassMetric, MetricValues, Network,
-    NodeClassMetric, NodeId, NodeMetric, SourceId, SourceMetric,
+    NodeClassMetric, NodeId, NodeMetric, Settings, SourceId, SourceMetric,
 };
 
 /// Durations with their count and sum (for the mean) and histogram (for percentiles).
@@ -68,9 +70,27 @@ impl Durations {
     }
 }
 
+/// The servers of a node whose number follows a schedule, integrated over time.
+#[derive(Debug, Clone, Copy)]
+struct Staffing {
+    servers: u32,
+    last_change: f64,
+    /// Server-seconds available since the window opened.
+    area: f64,
+}
+
+impl Staffing {
+    fn advance(&mut self, now: f64) {
+        self.area += f64::from(self.servers) * (now - self.last_change);
+        self.last_change = now;
+    }
+}
+
 #[derive(Debug, Clone)]
 struct NodeStats {
     servers: Option<u32>,
+    /// With a servers schedule: the servers available over time, which divide utilisation.
+    staffing: Option<Staffing>,
     state: NodeState,
     last_change: f64,
     area_in_system: f64,
@@ -182,12 +202,15 @@ pub struct Collector {
     /// The node every delivery was last served at, when there is one: its subscriber latencies
     /// are then every source's, merged at the end instead of recorded twice.
     sole_exit: Option<NodeId>,
+    /// The time series, when the settings ask for one.
+    series: Option<SeriesRecorder>,
 }
 
 impl Collector {
-    /// An empty collector for `network`.
+    /// An empty collector for `network`, run with `settings` (which say whether to record a
+    /// time series).
     #[must_use]
-    pub fn new(network: &Network) -> Self {
+    pub fn new(network: &Network, settings: &Settings) -> Self {
         let message_classes =
             if network.message_classes().len() > 1 { network.message_classes().len() } else { 0 };
         let nodes = network
@@ -195,6 +218,11 @@ impl Collector {
             .iter()
             .map(|node| NodeStats {
                 servers: node.servers.count(),
+                staffing: node.servers_schedule.as_ref().map(|_| Staffing {
+                    servers: node.servers.limit(),
+                    last_change: 0.0,
+                    area: 0.0,
+                }),
                 state: NodeState::default(),
                 last_change: 0.0,
                 area_in_system: 0.0,
@@ -220,6 +248,7 @@ impl Collector {
             exchanges: vec![ExchangeStats::default(); network.exchanges().len()],
             classes: vec![MessageClassStats::default(); message_classes],
             sole_exit: network.sole_exit_node(),
+            series: SeriesRecorder::new(network, settings),
         }
     }
 
@@ -229,6 +258,9 @@ impl Collector {
         let window = end.end_s - self.window_start;
         for node in &mut self.nodes {
             node.advance(end.end_s);
+            if let Some(staffing) = &mut node.staffing {
+                staffing.advance(end.end_s);
+            }
             node.counts.in_system_end = node.state.in_system;
         }
         for source in &mut self.sources {
@@ -265,6 +297,7 @@ impl Collector {
                 .iter()
                 .map(|class| class.latencies.histogram.sparse())
                 .collect(),
+            series: self.series.map(SeriesRecorder::finish),
         }
     }
 }
@@ -280,8 +313,24 @@ impl NodeStats {
         self.last_change = now;
     }
 
+    /// The running totals up to `now`, without closing the integrals there (closing them would
+    /// round the steady-state figures differently from a run without a time series).
+    fn totals(&self, now: f64) -> NodeTotals {
+        let dt = now - self.last_change;
+        NodeTotals {
+            area_in_system: self.area_in_system + f64::from(self.state.in_system) * dt,
+            area_busy: self.area_busy + f64::from(self.state.busy) * dt,
+            departures: self.counts.departures,
+            drops: self.counts.drops,
+        }
+    }
+
     fn reset(&mut self, now: f64) {
         self.advance(now);
+        if let Some(staffing) = &mut self.staffing {
+            staffing.advance(now);
+            staffing.area = 0.0;
+        }
         self.area_in_system = 0.0;
         self.area_busy = 0.0;
         self.area_blocked = 0.0;
@@ -304,7 +353,11 @@ impl NodeStats {
         metrics.set(NodeMetric::Throughput, per_second(counts.departures as f64));
         // Undefined with infinitely many servers: mean_in_system counts the busy ones.
         // Utilisation counts the servers serving; blocked ones are reported apart.
-        let per_worker = |area: f64| self.servers.and_then(|c| per_second(area / f64::from(c)));
+        // With a servers schedule, per server-second available instead.
+        let per_worker = |area: f64| match self.staffing {
+            Some(staffing) => (staffing.area > 0.0).then(|| area / staffing.area),
+            None => self.servers.and_then(|c| per_second(area / f64::from(c))),
+        };
         metrics.set(NodeMetric::Utilization, per_worker(self.area_busy - self.area_blocked));
         metrics.set(NodeMetric::BlockedFraction, per_worker(self.area_blocked));
         metrics.set(NodeMetric::MeanInSystem, per_second(self.area_in_system));
@@ -407,7 +460,10 @@ impl ExchangeStats {
 impl Observer for Collector {
     fn observation_start(&mut self, now: f64) {
         self.window_start = now;
-        for node in &mut self.nodes {
+        for (i, node) in self.nodes.iter_mut().enumerate() {
+            if let Some(series) = &mut self.series {
+                series.rebase(i, node.totals(now));
+            }
             node.reset(now);
         }
         for source in &mut self.sources {
@@ -497,6 +553,9 @@ impl Observer for Collector {
 
     #[inline]
     fn delivery(&mut self, end: MessageEnd, last_node: Option<NodeId>, latency: f64) {
+        if let Some(series) = &mut self.series {
+            series.delivery(end.source.index(), end.born, latency);
+        }
         let stats = &mut self.sources[end.source.index()];
         stats.delivered += 1;
         if end.copy {
@@ -519,6 +578,19 @@ impl Observer for Collector {
         match latency {
             Some(latency) => stats.multicast_latencies.record(latency),
             None => stats.multicast_partial += 1,
+        }
+    }
+
+    fn servers_changed(&mut self, node: NodeId, now: f64, servers: u32) {
+        if let Some(staffing) = &mut self.nodes[node.index()].staffing {
+            staffing.advance(now);
+            staffing.servers = servers;
+        }
+    }
+
+    fn sample(&mut self, now: f64, oldest_waiting: &[Option<f64>]) {
+        if let Some(series) = &mut self.series {
+            series.sample(now, self.nodes.iter().map(|node| node.totals(now)), oldest_waiting);
         }
     }
 }

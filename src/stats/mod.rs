@@ -2,16 +2,21 @@
 //! histograms for percentiles, the per-replication record they produce, and estimates with
 //! confidence intervals across replications.
 
+mod coarse;
 mod collector;
 mod estimate;
 mod histogram;
 mod mser;
 mod paired;
+mod peak;
 mod population;
+mod quantile;
 mod record;
+mod series_summary;
 mod sparse;
 mod summary;
 mod theory_check;
+mod timeseries;
 
 pub use crate::model::{
     ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeClassMetric, NodeMetric, SourceMetric,
@@ -21,11 +26,14 @@ pub use estimate::Estimate;
 pub use histogram::DurationHistogram;
 pub use mser::{MSER_BATCH, Truncation, mser5};
 pub use paired::{Difference, Interval};
+pub use peak::{DRAINED_WITHIN, Excursion};
 pub use population::PopulationSeries;
 pub use record::{
     ExchangeReplication, NodeCounts, NodeHistograms, NodeReplication, RecordError, ReplicationResult,
     SourceHistograms, SourceReplication, WaitHistograms, read_records, write_records,
 };
+pub use series_summary::{NodePeak, SeriesRow, TimeSeries};
 pub use sparse::SparseHistogram;
 pub use summary::{EntitySummary, Summary};
 pub use theory_check::ci_misses;
+pub use timeseries::{NodeSeries, Series, SeriesMetric, SeriesScope, SourceSeries};

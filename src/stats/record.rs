@@ -19,6 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
 use super::sparse::SparseHistogram;
+use super::timeseries::Series;
 use crate::model::{
     ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeClassMetric, NodeMetric, SourceMetric,
 };
@@ -153,6 +154,10 @@ pub struct ReplicationResult {
     pub message_classes: Vec<MetricValues<MessageClassMetric>>,
     /// The end-to-end latencies of each message class's deliveries, seconds, as `classes`.
     pub message_class_latencies: Vec<SparseHistogram>,
+    /// The time series, with `sample_every` (absent otherwise, so that records without one are
+    /// written as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<Series>,
 }
 
 /// Why replication records could not be read.
@@ -257,7 +262,7 @@ mod tests {
     use super::*;
     use crate::experiment::run_replication;
     use crate::scenario::{Overrides, load_with};
-    use crate::stats::DurationHistogram;
+    use crate::stats::{DurationHistogram, NodeSeries, SourceSeries};
 
     /// One short replication of a shipped scenario.
     fn record(file: &str, index: u32) -> ReplicationResult {
@@ -312,6 +317,34 @@ mod tests {
             assert_eq!(every_copy.count(), source.delivered);
             assert_eq!(every_copy.quantile(0.95), source.metrics.get(SourceMetric::LatencyP95));
         }
+    }
+
+    #[test]
+    fn a_series_round_trips_and_its_absence_writes_nothing() {
+        let plain = record("mm1.toml", 0);
+        let mut bytes = Vec::new();
+        write_records(&mut bytes, std::slice::from_ref(&plain)).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("series"), "no key without a series");
+        let mut sampled = plain;
+        let node = NodeSeries {
+            in_system: vec![1.5, 0.1 + 0.2],
+            in_queue: vec![0.5, 0.0],
+            busy: vec![1.0, 0.3],
+            throughput: vec![0.9, 1.1],
+            drop_rate: vec![0.0, 0.0],
+            oldest_age: vec![2.25, 0.0],
+        };
+        let source =
+            SourceSeries { latency_mean: vec![Some(1.0 / 3.0), None], latency_p99: vec![Some(4.0), None] };
+        sampled.series = Some(Series {
+            every_s: 10.0,
+            times_s: vec![10.0, 15.0],
+            nodes: vec![node],
+            sources: vec![source],
+        });
+        let mut bytes = Vec::new();
+        write_records(&mut bytes, std::slice::from_ref(&sampled)).unwrap();
+        assert_eq!(read_records(bytes.as_slice()).unwrap(), [sampled]);
     }
 
     #[test]

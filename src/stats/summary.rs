@@ -1,8 +1,9 @@
-//! Results across replications: one [`Estimate`] per metric per node and source, and the run's
-//! totals.
+//! Results across replications: one [`Estimate`] per metric per node and source, the run's
+//! totals, and the time series when the records have one.
 
 use super::estimate::Estimate;
 use super::record::ReplicationResult;
+use super::series_summary::TimeSeries;
 use crate::model::Network;
 use crate::model::{
     ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeClassMetric, NodeMetric, SourceMetric,
@@ -63,6 +64,8 @@ pub struct Summary {
     pub node_message_classes: Vec<Vec<EntitySummary<NodeClassMetric>>>,
     /// Per message class network-wide, when the network has several classes.
     pub message_classes: Vec<EntitySummary<MessageClassMetric>>,
+    /// The time series across replications, when the records have one (`sample_every`).
+    pub series: Option<TimeSeries>,
 }
 
 impl Summary {
@@ -120,6 +123,7 @@ impl Summary {
             node_priority_classes,
             node_message_classes,
             message_classes: classes,
+            series: TimeSeries::new(network, replications),
         }
     }
 }

@@ -31,6 +31,7 @@ mod subscriber_latency;
 mod support;
 mod sweep;
 mod theory;
+mod time_series;
 mod traffic_equations;
 mod ttl;
 mod warmup;
