@@ -37,7 +37,7 @@ use thiserror::Error;
 use super::linear::SingularMatrix;
 use super::service::with_effective_service;
 use super::traffic::{SourceFlow, source_flows};
-use crate::model::{Network, Overflow, Schedule, Servers, Shape, Source};
+use crate::model::{Network, Overflow, Replay, Schedule, Servers, Shape, Source};
 
 /// Steps per segment of a linear schedule.
 pub const LINEAR_STEPS: usize = 200;
@@ -408,6 +408,12 @@ fn check(network: &Network) -> Result<(), FluidError> {
     Ok(())
 }
 
+/// A source's rate over time, when it varies: its schedule, or the counted rates of a trace it
+/// replays exactly.
+fn source_schedule(source: &Source) -> Option<&Schedule> {
+    source.schedule().or_else(|| source.replay().and_then(Replay::rate_schedule))
+}
+
 /// Whether some source's rate is interpolated linearly.
 fn has_linear_schedule(network: &Network) -> bool {
     network.sources().iter().filter_map(Source::schedule).any(|schedule| schedule.shape() == Shape::Linear)
@@ -419,7 +425,7 @@ fn grid(network: &Network, horizon: f64) -> Result<Vec<f64>, FluidError> {
     let schedules = network
         .sources()
         .iter()
-        .filter_map(Source::schedule)
+        .filter_map(source_schedule)
         .chain(network.nodes().iter().filter_map(|node| node.servers_schedule()));
     let mut times = vec![0.0, horizon];
     for schedule in schedules {
@@ -479,7 +485,7 @@ impl<'a> Inputs<'a> {
         let nodes = self.network.nodes();
         let mut injected = vec![0.0; nodes.len()];
         for (source, entry) in self.network.sources().iter().zip(&self.entry) {
-            let rate = match (source.schedule(), source.replay()) {
+            let rate = match (source_schedule(source), source.replay()) {
                 (Some(schedule), _) => schedule.mean_over(from, to),
                 (None, Some(replay)) => replay.rate(),
                 (None, None) => source.open_rate().unwrap_or(0.0),

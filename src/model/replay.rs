@@ -5,6 +5,7 @@ use rand::Rng;
 
 use super::distribution::unit_interval;
 use super::ids::{KeyId, MessageClassId};
+use super::schedule::{Schedule, Shape};
 
 /// How each replication replays a recorded trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,6 +59,28 @@ pub struct Replay {
     headers: TraceHeaders,
     /// How replications replay it.
     mode: ReplayMode,
+    /// For an exact replay, its rate over time: the messages in each window divided by the
+    /// window, 0 after the last message.
+    rate_schedule: Option<Schedule>,
+}
+
+/// The most windows a replay's rate schedule has.
+const RATE_WINDOWS: f64 = 240.0;
+
+/// The fewest mean gaps a window of a replay's rate schedule spans, so that its count is not
+/// mostly noise.
+const GAPS_PER_WINDOW: f64 = 10.0;
+
+/// The shortest of 1, 2, 5, 10, 15, 20 or 30 seconds, minutes or hours (or whole days) that is
+/// at least `seconds`, so that windows fall on the clock's round times.
+fn readable_width(seconds: f64) -> f64 {
+    const STEPS: [f64; 7] = [1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0];
+    for unit in [1.0, 60.0, 3600.0] {
+        if let Some(step) = STEPS.iter().map(|step| step * unit).find(|&width| width >= seconds) {
+            return step;
+        }
+    }
+    (seconds / 86_400.0).ceil() * 86_400.0
 }
 
 /// Where a replication is in its replay.
@@ -76,7 +99,39 @@ impl Replay {
     #[must_use]
     pub fn new(times: Vec<f64>, headers: TraceHeaders, mode: ReplayMode) -> Self {
         debug_assert!(times.len() >= 2 && times.windows(2).all(|pair| pair[0] <= pair[1]));
-        Self { times, headers, mode }
+        let mut replay = Self { times, headers, mode, rate_schedule: None };
+        if mode == ReplayMode::Exact {
+            replay.rate_schedule = Some(replay.counted_rates());
+        }
+        replay
+    }
+
+    /// For an exact replay, the rate over time the fluid prediction takes: the messages in each
+    /// window (a round length giving at most 240 windows over the trace, each at least 10 mean
+    /// gaps long) divided by
+    /// its length, then 0 once the trace is over. `None` for a repeated or bootstrapped replay,
+    /// whose rate is constant on average.
+    #[must_use]
+    pub fn rate_schedule(&self) -> Option<&Schedule> {
+        self.rate_schedule.as_ref()
+    }
+
+    /// The counts per window as a step schedule.
+    fn counted_rates(&self) -> Schedule {
+        let last = self.times[self.times.len() - 1];
+        let width = readable_width((last / RATE_WINDOWS).max(GAPS_PER_WINDOW * self.mean_gap()));
+        let mut points = Vec::new();
+        let mut start = 0.0;
+        let mut first = 0;
+        while first < self.times.len() {
+            let end = start + width;
+            let count = self.times[first..].partition_point(|&time| time < end);
+            points.push((start, count as f64 / width));
+            first += count;
+            start = end;
+        }
+        points.push((start, 0.0));
+        Schedule::new(&points, Shape::Step, None).expect("windows from 0, increasing, rates >= 0")
     }
 
     /// How replications replay it.
@@ -196,6 +251,19 @@ mod tests {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut cursor = replay.start(&mut rng);
         std::iter::from_fn(|| replay.next(&mut cursor, &mut rng)).take(count).collect()
+    }
+
+    #[test]
+    fn an_exact_replay_s_rate_schedule_counts_every_message_once() {
+        let replay = Replay::new(
+            (0..1000).map(|i| f64::from(i) * 0.5).collect(),
+            TraceHeaders::default(),
+            ReplayMode::Exact,
+        );
+        let schedule = replay.rate_schedule().unwrap();
+        assert!((schedule.integral(1e6) - 1000.0).abs() < 1e-9);
+        assert_eq!(schedule.value_at(1e6), 0.0);
+        assert!(replay(ReplayMode::Offset).rate_schedule().is_none());
     }
 
     #[test]
