@@ -178,8 +178,8 @@ pub fn fit_arrivals(path: &Path, window_s: Option<f64>) -> Result<FitReport, Fit
     if span_s <= 0.0 || span_s / window_s < 1.5 {
         return Err(FitError::Window { path: path.to_owned(), window_s, span_s });
     }
-    let rates = Stationarity::new(trace.times(), window_s);
     let gaps = trace.gaps();
+    let rates = Stationarity::new(trace.times(), window_s, SampleSummary::new(&gaps).cv);
     let scaled = (!rates.stationary).then(|| scaled_gaps(&trace, &rates));
     let mut report = fit_values(path, None, scaled.as_deref().unwrap_or(&gaps))?;
     report.scaled = scaled.as_ref().map(|_| report.sample);
