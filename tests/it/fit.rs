@@ -387,6 +387,11 @@ fn bad_traces_exit_2_naming_file_line_and_column() {
     assert_bad_trace(
         Some("time\n0\n1\n2\n"),
         &["--window", "2s"],
-        &["a window of 2 s leaves fewer than 2 windows"],
+        &["a window of 2.000 s leaves fewer than 2 windows", "give a window under 1.333 s"],
+    );
+    assert_bad_trace(
+        Some("time\n5\n5\n5\n"),
+        &[],
+        &["0 of the 2 values are positive, and fitting needs at least 2"],
     );
 }
