@@ -146,10 +146,11 @@ fn render_rates(out: &mut String, rates: &Stationarity) {
     let verdict = if rates.stationary { "a constant rate is accepted" } else { "the rate varies" };
     let _ = writeln!(
         out,
-        "  {verdict}: chi-square dispersion {} on {} degrees of freedom, {}",
+        "  {verdict}: chi-square dispersion {} on {} degrees of freedom, {} (counts' variance taken as {} x Poisson's, the gaps' cv²)",
         number(rates.chi_square),
         rates.degrees_of_freedom,
-        p_text(rates.p_value)
+        p_text(rates.p_value),
+        number(rates.variance_factor)
     );
 }
 

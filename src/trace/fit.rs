@@ -20,7 +20,7 @@ pub enum FitError {
     #[error(transparent)]
     Trace(#[from] TraceError),
     /// The window asked for leaves fewer than two windows in the trace.
-    #[error("a window of {window_s} s leaves fewer than 2 windows in the span of {} ({span_s} s), so no change of rate can show; give a window under {} s", path.display(), span_s / 1.5)]
+    #[error("a window of {window_s:.3} s leaves fewer than 2 windows in the span of {} ({span_s:.3} s), so no change of rate can show; give a window under {:.3} s", path.display(), span_s / 1.5)]
     Window {
         /// The trace.
         path: PathBuf,
@@ -174,12 +174,15 @@ impl FitReport {
 pub fn fit_arrivals(path: &Path, window_s: Option<f64>) -> Result<FitReport, FitError> {
     let trace = Trace::read(path)?;
     let span_s = trace.times().last().copied().unwrap_or(0.0);
+    let gaps = trace.gaps();
+    if span_s <= 0.0 {
+        return Err(FitError::TooFewPositive { path: path.to_owned(), count: gaps.len(), positive: 0 });
+    }
     let window_s = window_s.unwrap_or_else(|| readable_window(span_s));
-    if span_s <= 0.0 || span_s / window_s < 1.5 {
+    if span_s / window_s < 1.5 {
         return Err(FitError::Window { path: path.to_owned(), window_s, span_s });
     }
-    let rates = Stationarity::new(trace.times(), window_s);
-    let gaps = trace.gaps();
+    let rates = Stationarity::new(trace.times(), window_s, SampleSummary::new(&gaps).cv);
     let scaled = (!rates.stationary).then(|| scaled_gaps(&trace, &rates));
     let mut report = fit_values(path, None, scaled.as_deref().unwrap_or(&gaps))?;
     report.scaled = scaled.as_ref().map(|_| report.sample);

@@ -23,8 +23,13 @@ pub struct RateWindow {
 ///
 /// # Formula
 /// With N messages over the span T and windows of lengths Lᵢ, a constant rate expects
-/// eᵢ = N·Lᵢ/T in window i; X² = Σ (nᵢ − eᵢ)²/eᵢ is then about χ² with (windows − 1) degrees of
-/// freedom, and p = P(χ² >= X²). A varying rate over-disperses the counts (large X², small p).
+/// eᵢ = N·Lᵢ/T in window i. The count of a window of a stationary renewal process has variance
+/// about c²·eᵢ, c the gaps' cv (1 for Poisson arrivals): so X² = Σ (nᵢ − eᵢ)²/(c²eᵢ) is about χ²
+/// with (windows − 1) degrees of freedom, and p = P(χ² >= X²). A varying rate over-disperses the
+/// counts (large X², small p); bursty but stationary gaps do not, since c² absorbs their
+/// burstiness. c² is floored at 1/min eᵢ, as a window's edges alone make its count vary by
+/// about one message. (The gaps' cv also holds any change of rate, which makes the test
+/// conservative.)
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stationarity {
     /// The window length, seconds (the last window takes the remainder of the span, between half
@@ -32,6 +37,8 @@ pub struct Stationarity {
     pub window_s: f64,
     /// Each window, in time order.
     pub windows: Vec<RateWindow>,
+    /// c², the squared cv of the gaps the counts' variance is scaled by.
+    pub variance_factor: f64,
     /// X².
     pub chi_square: f64,
     /// windows − 1.
@@ -44,10 +51,11 @@ pub struct Stationarity {
 
 impl Stationarity {
     /// The windows of `window_s` seconds over `times` (non-decreasing, from 0, spanning more
-    /// than one and a half windows, so that there are at least two).
+    /// than one and a half windows, so that there are at least two), whose gaps have the
+    /// coefficient of variation `cv`.
     #[must_use]
     #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    pub fn new(times: &[f64], window_s: f64) -> Self {
+    pub fn new(times: &[f64], window_s: f64, cv: f64) -> Self {
         let span = times.last().copied().unwrap_or(0.0);
         let count = ((span / window_s).round() as usize).max(2);
         let mut counts = vec![0_usize; count];
@@ -64,18 +72,20 @@ impl Stationarity {
                 RateWindow { start_s, end_s, count: n, rate: n as f64 / (end_s - start_s) }
             })
             .collect();
+        let expected: Vec<f64> = windows.iter().map(|w| total * (w.end_s - w.start_s) / span).collect();
+        let fewest = expected.iter().copied().fold(f64::INFINITY, f64::min);
+        let variance_factor = (cv * cv).max(1.0 / fewest);
         let chi_square = windows
             .iter()
-            .map(|window| {
-                let expected = total * (window.end_s - window.start_s) / span;
-                (window.count as f64 - expected).powi(2) / expected
-            })
+            .zip(&expected)
+            .map(|(window, expected)| (window.count as f64 - expected).powi(2) / (variance_factor * expected))
             .sum();
         let degrees_of_freedom = count - 1;
         let p_value = ChiSquared::new(degrees_of_freedom as f64).map_or(f64::NAN, |chi| chi.sf(chi_square));
         Self {
             window_s,
             windows,
+            variance_factor,
             chi_square,
             degrees_of_freedom,
             p_value,
@@ -119,10 +129,12 @@ mod tests {
     fn counts_per_window() {
         // Times 0..=9 with windows of 2.5: the last window (7.5 to 9) takes 8 and 9.
         let times: Vec<f64> = (0..10).map(f64::from).collect();
-        let test = Stationarity::new(&times, 2.5);
+        let test = Stationarity::new(&times, 2.5, 0.0);
         let counts: Vec<usize> = test.windows.iter().map(|w| w.count).collect();
         assert_eq!(counts, [3, 2, 3, 2]);
         assert_eq!(test.windows[3].end_s, 9.0);
         assert_eq!(test.degrees_of_freedom, 3);
+        // Regular gaps (cv 0): c² is floored at 1/min eᵢ = 1/(10·1.5/9).
+        assert!((test.variance_factor - 0.6).abs() < 1e-12);
     }
 }

@@ -27,9 +27,10 @@ impl Table {
         };
         let header = reader.headers().map_err(malformed)?.iter().map(str::to_owned).collect();
         let mut rows = Vec::new();
+        let mut lines = Lines { bytes: &bytes, at: 0, newlines: 0 };
         for record in reader.records() {
             let record = record.map_err(malformed)?;
-            rows.push((record.position().map_or(0, |position| line_at(&bytes, position)), record));
+            rows.push((record.position().map_or(0, |position| lines.line(position)), record));
         }
         Ok(Self { header, rows })
     }
@@ -52,10 +53,30 @@ impl Table {
 /// The 1-based line of the file where the record at `position` starts. The csv crate's own line
 /// count skips blank lines; counting the newlines before the record's first byte does not.
 fn line_at(bytes: &[u8], position: &csv::Position) -> u64 {
-    let start = usize::try_from(position.byte()).unwrap_or(bytes.len()).min(bytes.len());
-    let blank = bytes[start..].iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
-    let newlines = bytes[..start + blank].iter().filter(|&&b| b == b'\n').count();
-    u64::try_from(newlines).map_or(u64::MAX, |n| n + 1)
+    Lines { bytes, at: 0, newlines: 0 }.line(position)
+}
+
+/// Counts newlines up to records in file order, each byte once.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// The byte up to which newlines are counted.
+    at: usize,
+    /// The newlines before `at`.
+    newlines: u64,
+}
+
+impl Lines<'_> {
+    /// The 1-based line where the record at `position` starts (at or after the last one asked).
+    fn line(&mut self, position: &csv::Position) -> u64 {
+        let bytes = self.bytes;
+        let start = usize::try_from(position.byte()).unwrap_or(bytes.len()).clamp(self.at, bytes.len());
+        let blank = bytes[start..].iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
+        let end = start + blank;
+        let newlines = bytes[self.at..end].iter().filter(|&&b| b == b'\n').count();
+        self.newlines += u64::try_from(newlines).unwrap_or(u64::MAX);
+        self.at = end;
+        self.newlines + 1
+    }
 }
 
 /// What is wrong with a CSV row, without the position (the caller names the line).

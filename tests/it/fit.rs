@@ -188,18 +188,42 @@ fn arrivals(span: f64, burst: f64, seed: u64) -> Vec<f64> {
     times
 }
 
+fn cv(times: &[f64]) -> f64 {
+    let gaps: Vec<f64> = times.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    SampleSummary::new(&gaps).cv
+}
+
 #[test]
 fn stationarity_rejects_a_burst_and_accepts_a_poisson_trace() {
-    let steady = Stationarity::new(&arrivals(3000.0, 1.0, 31), 300.0);
+    let poisson = arrivals(3000.0, 1.0, 31);
+    let steady = Stationarity::new(&poisson, 300.0, cv(&poisson));
     assert_eq!(steady.windows.len(), 10);
     assert!(steady.stationary, "p = {}", steady.p_value);
-    let burst = Stationarity::new(&arrivals(3000.0, 3.0, 32), 300.0);
+    let bursty = arrivals(3000.0, 3.0, 32);
+    let burst = Stationarity::new(&bursty, 300.0, cv(&bursty));
     assert!(!burst.stationary && burst.p_value < 1e-10, "p = {}", burst.p_value);
     // The burst's windows (1000 s to 2000 s) run at about 3/s: within 4 Poisson standard errors
     // √(3·300)/300 of 3 where a window lies wholly inside it.
     for window in burst.windows.iter().filter(|w| w.start_s >= 1000.0 && w.end_s <= 2000.0) {
         assert!((window.rate - 3.0).abs() < 4.0 * (900.0_f64).sqrt() / 300.0, "{window:?}");
     }
+}
+
+#[test]
+fn bursty_but_stationary_gaps_are_not_a_varying_rate() {
+    // Hyperexponential gaps of cv 3 (p = 0.9): their counts per window vary about 9 times as
+    // much as a Poisson process's, and the test scales its variance by the gaps' cv² for that.
+    let gaps = hyperexponential(0.9, 1.0, 33);
+    let times: Vec<f64> = gaps
+        .iter()
+        .scan(0.0, |t, gap| {
+            *t += gap;
+            Some(*t)
+        })
+        .collect();
+    let test = Stationarity::new(&times, 500.0, cv(&times));
+    assert!(test.variance_factor > 4.0, "{}", test.variance_factor);
+    assert!(test.stationary, "p = {}", test.p_value);
 }
 
 fn write_trace(dir: &TempDir, name: &str, contents: &str) -> PathBuf {
@@ -363,6 +387,11 @@ fn bad_traces_exit_2_naming_file_line_and_column() {
     assert_bad_trace(
         Some("time\n0\n1\n2\n"),
         &["--window", "2s"],
-        &["a window of 2 s leaves fewer than 2 windows"],
+        &["a window of 2.000 s leaves fewer than 2 windows", "give a window under 1.333 s"],
+    );
+    assert_bad_trace(
+        Some("time\n5\n5\n5\n"),
+        &[],
+        &["0 of the 2 values are positive, and fitting needs at least 2"],
     );
 }
