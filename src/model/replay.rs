@@ -255,12 +255,12 @@ mod tests {
 
     #[test]
     fn an_exact_replay_s_rate_schedule_counts_every_message_once() {
-        let replay = Replay::new(
+        let exact = Replay::new(
             (0..1000).map(|i| f64::from(i) * 0.5).collect(),
             TraceHeaders::default(),
             ReplayMode::Exact,
         );
-        let schedule = replay.rate_schedule().unwrap();
+        let schedule = exact.rate_schedule().unwrap();
         assert!((schedule.integral(1e6) - 1000.0).abs() < 1e-9);
         assert_eq!(schedule.value_at(1e6), 0.0);
         assert!(replay(ReplayMode::Offset).rate_schedule().is_none());
