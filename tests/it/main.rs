@@ -15,6 +15,7 @@ mod fit;
 mod fluid;
 mod fork_join;
 mod headroom;
+mod load_over_time;
 mod message_size;
 mod messaging;
 mod plan;
