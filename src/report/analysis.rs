@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::table::number;
 use crate::analytic::fluid::{Fluid, FluidError};
+use crate::analytic::varying::WITHHELD;
 use crate::analytic::{Analysis, Figure, Verdict};
 use crate::model::{Metric, Network};
 
@@ -271,10 +272,15 @@ pub(super) fn figure_text(unit: &str, figure: &Figure) -> String {
     figure.value.map_or_else(|| "-".to_owned(), |v| format!("{approx}{}{unit}", number(v)))
 }
 
+/// The rows of a set of figures; those withheld for time-varying load are left out (the header
+/// says so once).
 fn figure_rows<M: Metric>(out: &mut String, metrics: &BTreeMap<String, Figure>) {
     for metric in M::ALL {
         let key = metric.key();
         let Some(figure) = metrics.get(key) else { continue };
+        if figure.value.is_none() && figure.reason.as_deref() == Some(WITHHELD) {
+            continue;
+        }
         let note = figure.reason.as_deref().unwrap_or(&figure.method);
         let _ = writeln!(out, "  {key:<20} {:>14}  {note}", figure_text(metric.unit(), figure));
     }
@@ -284,7 +290,7 @@ fn figure_rows<M: Metric>(out: &mut String, metrics: &BTreeMap<String, Figure>) 
 fn load_header(out: &mut String, load: &LoadOverTimeEntry) {
     let _ = writeln!(
         out,
-        "time-varying load: no steady state; rates, utilisations, verdicts and headroom are averages over the observed window (peaks below)"
+        "time-varying load: no steady state, so no closed-form waits; rates, utilisations, verdicts and headroom are averages over the observed window (peaks below)"
     );
     match (&load.method, load.horizon_s, &load.reason) {
         (Some(method), Some(horizon), _) => {

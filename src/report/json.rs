@@ -145,6 +145,11 @@ pub struct SummaryFile {
     /// drain it (see [`PeakEntry`]); absent without a time series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peaks: Option<Vec<PeakEntry>>,
+    /// Whether some load follows the clock (a rate schedule, a replayed trace or a servers
+    /// schedule): the figures are then averages over the observed window, with no steady-state
+    /// theory beside them; absent (false) for steady load.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub time_varying: bool,
 }
 
 /// The warm-ups chosen by MSER-5 (`warmup = "auto"`), in summary.json; `warmup` is then their
@@ -349,6 +354,7 @@ impl SummaryFile {
             }),
             precision: None,
             peaks: summary.series.as_ref().map(|series| series.peaks.iter().map(PeakEntry::new).collect()),
+            time_varying: crate::analytic::varying::is_time_varying(&scenario.network),
         }
     }
 }

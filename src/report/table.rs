@@ -145,6 +145,17 @@ pub fn render_table(summary: &SummaryFile) -> String {
     if let Some(precision) = &summary.precision {
         render_precision(precision, &mut out);
     }
+    if summary.time_varying {
+        let series = if summary.peaks.is_some() {
+            "; the queues over time are in timeseries.csv beside the fluid prediction (from time 0: the warm-up does not apply to them)"
+        } else {
+            "; set [simulation] sample_every to see them over time"
+        };
+        let _ = writeln!(
+            out,
+            "load follows the clock (a schedule or a trace): these figures are averages over the observed window, with no steady-state theory beside them{series}"
+        );
+    }
     for node in &summary.nodes {
         let capacity = node.capacity.map_or_else(String::new, |k| format!(", capacity {k}"));
         let servers = node.servers.map_or_else(|| "∞".to_owned(), |c| c.to_string());
