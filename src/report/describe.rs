@@ -40,6 +40,16 @@ fn describe_sources(out: &mut String, network: &Network) {
         if let Some(schedule) = source.schedule() {
             let _ = writeln!(out, "  rate schedule: {}", describe_schedule(schedule, "/s"));
         }
+        if let Some(replay) = source.replay() {
+            let times = replay.times();
+            let _ = writeln!(
+                out,
+                "  replays a trace: {} messages over {}s ({} replay); the stand-in above has its gaps' mean and cv, and its recorded headers' frequencies are below",
+                replay.len(),
+                times[times.len() - 1] - times[0],
+                replay.mode().name()
+            );
+        }
         if let Some(size) = &source.size {
             let _ = writeln!(out, "  message size: mean {} bytes, cv {}", size.mean(), size.scv().sqrt());
         }

@@ -141,3 +141,16 @@ fn a_replay_mode_kendall_does_not_know_and_a_second_way_to_arrive_are_refused() 
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr.contains("field 'arrivals'") && stderr.contains("'interarrival'"), "{stderr}");
 }
+
+#[test]
+fn check_says_what_a_source_replays() {
+    let dir = temp();
+    write_trace(dir.path(), 100);
+    let path = write_scenario(&dir, "replay.toml", &replaying("offset", "60s"));
+    let output = kendall().arg("check").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("replays a trace: 100 messages over 49.5s (offset replay)"), "{stdout}");
+    // 34 of the 100 rows carry key "a".
+    assert!(stdout.contains("'a' (p 0.34)"), "{stdout}");
+}
