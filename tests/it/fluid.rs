@@ -2,9 +2,6 @@
 //! load follows the clock reports every node's peak backlog, when it is reached and how long it
 //! takes to drain, withholds the steady-state figures (there is no steady state), and leaves
 //! analysis.json of a steady scenario without the key.
-//!
-//! The tests marked `ignore` need the scenario parser for `schedule` and `servers_schedule`;
-//! they run once it is merged.
 
 use std::fs;
 

@@ -1,8 +1,5 @@
 //! `sample_every`: the time series of a run, per interval from time 0, in timeseries.csv, with
 //! the peak and drain of each queue in summary.json and the table.
-//!
-//! These tests need the engine's interval samples and the scenario's `sample_every`, which land
-//! with the rest of issue 10; until then they are ignored.
 
 use std::fs;
 

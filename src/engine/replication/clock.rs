@@ -308,16 +308,22 @@ mod tests {
         )
     }
 
+    /// A replication of [`outage`] with its servers schedule started and messages sent at 9 s,
+    /// 9.5 s and 11 s.
+    fn through_the_outage(scenario: &Scenario) -> super::super::Replication<'_, Record> {
+        let mut replication = replication(scenario);
+        replication.start_staffing();
+        for at in [9.0, 9.5, 11.0] {
+            replication.run_until(at);
+            replication.inject(at, Target::Node(NodeId(0)), 0);
+        }
+        replication
+    }
+
     #[test]
     fn a_server_taken_away_finishes_its_message_and_new_servers_take_the_waiting_ones() {
         let scenario = outage();
-        let mut replication = replication(&scenario);
-        replication.start_staffing();
-        let node = Target::Node(NodeId(0));
-        for at in [9.0, 9.5, 11.0] {
-            replication.run_until(at);
-            replication.inject(at, node, 0);
-        }
+        let mut replication = through_the_outage(&scenario);
         replication.run_until(100.0);
         let record = replication.record();
         // Served 9-13 although the server goes at 10; the others wait for the two servers at 20.
@@ -331,14 +337,7 @@ mod tests {
     #[test]
     fn samples_fall_every_interval_to_the_horizon_with_the_oldest_waiting_message() {
         let scenario = outage();
-        let mut replication = replication(&scenario);
-        replication.start_staffing();
-        let node = Target::Node(NodeId(0));
-        for at in [9.0, 9.5, 11.0] {
-            replication.run_until(at);
-            replication.inject(at, node, 0);
-        }
-        let record = replication.run_to_end();
+        let record = through_the_outage(&scenario).run_to_end();
         let times: Vec<f64> = record.samples.iter().map(|sample| sample.0).collect();
         assert_eq!(times, [5.0, 10.0, 15.0, 20.0, 25.0, 28.0]);
         let oldest: Vec<Option<f64>> = record.samples.iter().map(|sample| sample.1[0]).collect();
