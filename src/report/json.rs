@@ -10,7 +10,7 @@ use super::series::PeakEntry;
 use crate::analytic::{Analysis, Figure};
 use crate::experiment::PrecisionReport;
 use crate::model::Scenario;
-use crate::stats::{EntitySummary, Metric, Summary, ci_misses};
+use crate::stats::{EntitySummary, LATENCY_PERCENTILES, Metric, Summary, ci_misses};
 
 /// One metric across replications: the mean and its 95% confidence interval (`null` when
 /// undefined, e.g. a wait percentile with no completed message, or a single replication).
@@ -76,6 +76,11 @@ pub struct NamedEntry {
     /// Metrics whose 95% CI misses an exact theoretical value.
     #[serde(default)]
     pub ci_misses: Vec<String>,
+    /// For a source: its end-to-end latency distribution, percentile name ("p10" ... "p99.9")
+    /// to seconds, over every replication's deliveries merged (one pooled figure each, no CI);
+    /// absent for a class, or a source that delivered nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_distribution: Option<BTreeMap<String, f64>>,
 }
 
 impl NamedEntry {
@@ -85,7 +90,21 @@ impl NamedEntry {
             metrics: metric_map(summary),
             analytic: figures.map(figure_map).unwrap_or_default(),
             ci_misses: miss_keys(summary, figures),
+            latency_distribution: None,
         }
+    }
+
+    /// The entry with a source's pooled latency percentiles (seconds, in the order of
+    /// [`LATENCY_PERCENTILES`]).
+    fn with_latency_distribution(mut self, seconds: Option<&Vec<f64>>) -> Self {
+        self.latency_distribution = seconds.map(|seconds| {
+            LATENCY_PERCENTILES
+                .iter()
+                .zip(seconds)
+                .map(|(&(_, name), &value)| (name.to_owned(), value))
+                .collect()
+        });
+        self
     }
 }
 
@@ -307,6 +326,7 @@ impl SummaryFile {
             .enumerate()
             .map(|(i, estimates)| {
                 NamedEntry::new(estimates, analysis.map(|a| a.sources[i].metrics.as_slice()))
+                    .with_latency_distribution(summary.latency_percentiles[i].as_ref())
             })
             .collect();
         Self {

@@ -34,6 +34,6 @@ pub use record::{
 };
 pub use series_summary::{NodePeak, SeriesRow, TimeSeries};
 pub use sparse::SparseHistogram;
-pub use summary::{EntitySummary, Summary};
+pub use summary::{EntitySummary, LATENCY_PERCENTILES, Summary};
 pub use theory_check::ci_misses;
 pub use timeseries::{NodeSeries, Series, SeriesMetric, SeriesScope, SourceSeries};

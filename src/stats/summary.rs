@@ -2,6 +2,7 @@
 //! totals, and the time series when the records have one.
 
 use super::estimate::Estimate;
+use super::histogram::DurationHistogram;
 use super::record::ReplicationResult;
 use super::series_summary::TimeSeries;
 use crate::model::Network;
@@ -66,7 +67,24 @@ pub struct Summary {
     pub message_classes: Vec<EntitySummary<MessageClassMetric>>,
     /// The time series across replications, when the records have one (`sample_every`).
     pub series: Option<TimeSeries>,
+    /// Per source, its end-to-end latency at each of [`LATENCY_PERCENTILES`], seconds, read off
+    /// the histograms of every replication merged (deliveries and multicast copies); `None`
+    /// for a source with no delivery.
+    pub latency_percentiles: Vec<Option<Vec<f64>>>,
 }
+
+/// The percentiles of the pooled latency distribution in a summary, as fractions, with their
+/// names.
+pub const LATENCY_PERCENTILES: [(f64, &str); 8] = [
+    (0.10, "p10"),
+    (0.25, "p25"),
+    (0.50, "p50"),
+    (0.75, "p75"),
+    (0.90, "p90"),
+    (0.95, "p95"),
+    (0.99, "p99"),
+    (0.999, "p99.9"),
+];
 
 impl Summary {
     /// Reduces replication records, serially in the order given (the records in index order
@@ -124,8 +142,22 @@ impl Summary {
             node_message_classes,
             message_classes: classes,
             series: TimeSeries::new(network, replications),
+            latency_percentiles: (0..network.sources().len())
+                .map(|source| pooled_latency_percentiles(replications, source))
+                .collect(),
         }
     }
+}
+
+/// A source's latency percentiles over every replication's deliveries merged.
+fn pooled_latency_percentiles(replications: &[ReplicationResult], source: usize) -> Option<Vec<f64>> {
+    let mut merged = DurationHistogram::new();
+    for replication in replications {
+        let histograms = &replication.sources[source].histograms;
+        merged += &histograms.latencies;
+        merged += &histograms.copy_latencies;
+    }
+    LATENCY_PERCENTILES.iter().map(|&(quantile, _)| merged.quantile(quantile)).collect()
 }
 
 /// One summary per class the replications measured (`values` gives them in class order, empty

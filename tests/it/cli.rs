@@ -587,3 +587,23 @@ fn binary_garbage_is_located() {
     assert!(stderr.contains("garbage.toml:3:13:") && stderr.contains("byte 36 (0xff)"), "{stderr}");
     assert!(!out.exists());
 }
+
+/// summary.json carries each source's latency distribution from p10 to p99.9, pooled over the
+/// replications' merged histograms: with one replication its p50, p95 and p99 are that
+/// replication's own, and the percentiles never decrease.
+#[test]
+fn summary_json_has_each_source_latency_distribution() {
+    let dir = temp();
+    let out = dir.path().join("out");
+    run_ok(Path::new("scenarios/mm1.toml"), &out, &["--replications", "1", "--duration", "2000s"]);
+    let summary = read_summary(&out);
+    let source = &summary.sources[0];
+    let distribution = source.latency_distribution.as_ref().expect("a latency distribution");
+    let names = ["p10", "p25", "p50", "p75", "p90", "p95", "p99", "p99.9"];
+    let values: Vec<f64> = names.iter().map(|name| distribution[*name]).collect();
+    assert!(values.windows(2).all(|pair| pair[0] <= pair[1]) && values[0] > 0.0, "{distribution:?}");
+    for name in ["p50", "p95", "p99"] {
+        let own = source.metrics[&format!("latency_{name}")].mean;
+        assert_eq!(Some(distribution[name]), own, "{name}");
+    }
+}

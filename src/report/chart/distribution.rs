@@ -8,19 +8,10 @@ use plotters::prelude::*;
 
 use super::canvas::{Drawing, Drawn, FONT, ImageFormat, PALETTE, TimeUnit, category_labels, frame, render};
 use crate::report::{Exporter, ReportError, RunReport, count};
-use crate::stats::DurationHistogram;
+use crate::stats::LATENCY_PERCENTILES;
 
-/// The percentiles drawn, as fractions, with their labels.
-const PERCENTILES: [(f64, &str); 8] = [
-    (0.10, "p10"),
-    (0.25, "p25"),
-    (0.50, "p50"),
-    (0.75, "p75"),
-    (0.90, "p90"),
-    (0.95, "p95"),
-    (0.99, "p99"),
-    (0.999, "p99.9"),
-];
+/// The percentiles drawn: those of the summary.
+const PERCENTILES: [(f64, &str); 8] = LATENCY_PERCENTILES;
 
 /// Above this ratio of the highest to the lowest percentile drawn, the latency axis is logarithmic.
 const LOG_SCALE_RATIO: f64 = 20.0;
@@ -53,22 +44,25 @@ impl Exporter<RunReport<'_>> for LatencyDistribution {
 
 impl DistributionDrawing {
     fn new(report: &RunReport<'_>) -> Self {
-        let replications = &report.outcome.experiment.replications;
+        let summary = &report.outcome.experiment.summary;
         let curves = report
             .summary
             .sources
             .iter()
+            .zip(&summary.latency_percentiles)
             .enumerate()
-            .filter_map(|(i, source)| {
-                let mut merged = DurationHistogram::new();
-                for replication in replications {
-                    let histograms = &replication.sources[i].histograms;
-                    merged += &histograms.latencies;
-                    merged += &histograms.copy_latencies;
-                }
-                let seconds =
-                    PERCENTILES.iter().map(|&(q, _)| merged.quantile(q)).collect::<Option<Vec<_>>>()?;
-                Some(Curve { name: source.name.clone(), deliveries: merged.count(), seconds })
+            .filter_map(|(i, (source, seconds))| {
+                let deliveries = report
+                    .outcome
+                    .experiment
+                    .replications
+                    .iter()
+                    .map(|replication| {
+                        let histograms = &replication.sources[i].histograms;
+                        histograms.latencies.count() + histograms.copy_latencies.count()
+                    })
+                    .sum();
+                Some(Curve { name: source.name.clone(), deliveries, seconds: seconds.clone()? })
             })
             .collect();
         let stable = report.outcome.analysis.as_ref().is_none_or(|analysis| analysis.system.stable);
