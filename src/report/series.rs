@@ -111,11 +111,16 @@ pub(super) fn with_interval(entry: &EstimateEntry, unit: &str) -> String {
     }
 }
 
-/// A node's drain time: its mean and interval, or how many replications had not drained by
-/// the end.
-pub(super) fn drain_text(peak: &PeakEntry) -> String {
+/// A duration in seconds with its interval, as `with_interval` in seconds ("1326s [1312, 1340]").
+pub(super) fn seconds_interval(entry: &EstimateEntry) -> String {
+    with_interval(entry, "s")
+}
+
+/// A node's drain time, each duration written by `text`: its mean and interval, or how many
+/// replications had not drained by the end.
+pub(super) fn drain_text(peak: &PeakEntry, text: fn(&EstimateEntry) -> String) -> String {
     if peak.undrained == 0 {
-        with_interval(&peak.drain_time, "s")
+        text(&peak.drain_time)
     } else if peak.drain_time.n == 0 {
         "not drained by the end".to_owned()
     } else {
@@ -123,14 +128,16 @@ pub(super) fn drain_text(peak: &PeakEntry) -> String {
             "not drained by the end in {} of {}; the others {}",
             peak.undrained,
             count(u64::try_from(peak.peak.n).unwrap_or(u64::MAX), "replication"),
-            with_interval(&peak.drain_time, "s")
+            text(&peak.drain_time)
         )
     }
 }
 
-/// A time of day on the run's clock, in whole hours, minutes and seconds ("2h10m", "1m",
-/// "45s"); below a second, or not whole seconds, four significant digits in seconds.
+/// A time on the run's clock in hours, minutes and seconds ("2h10m", "1m", "45s"), rounded to
+/// the second from a minute on; below a minute and not whole seconds, four significant digits
+/// in seconds.
 pub(super) fn clock_text(seconds: f64) -> String {
+    let seconds = if seconds >= 60.0 { seconds.round() } else { seconds };
     if !(seconds >= 1.0 && seconds.fract() == 0.0 && seconds < 1e9) {
         return format!("{}s", number(seconds));
     }
@@ -161,7 +168,7 @@ pub(super) fn render_peaks(peaks: &[PeakEntry], out: &mut String) {
             peak.node,
             with_interval(&peak.peak, ""),
             with_interval(&peak.peak_time, "s"),
-            drain_text(peak)
+            drain_text(peak, seconds_interval)
         );
     }
 }
@@ -232,6 +239,8 @@ mod tests {
         assert_eq!(clock_text(3661.0), "1h1m1s");
         assert_eq!(clock_text(10.0), "10s");
         assert_eq!(clock_text(0.5), "0.5000s");
+        assert_eq!(clock_text(45.5), "45.50s");
+        assert_eq!(clock_text(7800.4), "2h10m");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::markup::{HtmlTable, escape};
 use crate::analytic::varying::is_time_varying;
 use crate::report::series::{clock_text, drain_text, with_interval};
-use crate::report::{Exporter, ImageFormat, QueueOverTime, ReportError, RunReport, number};
+use crate::report::{EstimateEntry, Exporter, ImageFormat, QueueOverTime, ReportError, RunReport, number};
 
 /// The section, when the run has a time series; with its chart inline when `charts`.
 pub(super) fn render(result: &RunReport<'_>, charts: bool, out: &mut String) -> Result<(), ReportError> {
@@ -44,8 +44,8 @@ pub(super) fn render(result: &RunReport<'_>, charts: bool, out: &mut String) -> 
             vec![
                 escape(&peak.node),
                 with_interval(&peak.peak, ""),
-                with_interval(&peak.peak_time, "s"),
-                escape(&drain_text(peak)),
+                clock_interval(&peak.peak_time),
+                escape(&drain_text(peak, clock_interval)),
                 format!("{} at {}, drained in {drain}", number(curve.peak), clock_text(curve.peak_time)),
             ],
         );
@@ -53,4 +53,13 @@ pub(super) fn render(result: &RunReport<'_>, charts: bool, out: &mut String) -> 
     table.render(out);
     out.push_str("</section>\n");
     Ok(())
+}
+
+/// A time with its 95% interval on the run's clock: "2h11m [2h10m, 2h12m]".
+fn clock_interval(entry: &EstimateEntry) -> String {
+    let mean = entry.mean.map_or_else(|| "-".to_owned(), clock_text);
+    match entry.ci95 {
+        Some([low, high]) => format!("{mean} [{}, {}]", clock_text(low), clock_text(high)),
+        None => mean,
+    }
 }
