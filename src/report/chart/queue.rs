@@ -382,26 +382,16 @@ impl QueueDrawing {
         let highest = arrivals.points.iter().map(|point| point.1).fold(0.0, f64::max);
         let top = if highest > 0.0 { highest * 1.15 } else { 1.0 };
         let title = if arrivals.per_interval {
-            "all sources: arrival rate (mean per interval)"
+            "arrival rate: messages created per second by all sources, mean per interval"
         } else {
-            "all sources: arrival rate"
+            "arrival rate: messages created per second by all sources"
         };
         let area = area.margin(14, 0, 0, 0).titled(title, (FONT, 20))?;
         let mut chart = self.plane(&area, unit, top, ("arrivals (msg/s)", true))?;
         let colour = PALETTE[2];
         let points = || arrivals.points.iter().map(|&(t, rate)| (t / per, rate));
         chart.draw_series(AreaSeries::new(points(), 0.0, colour.mix(0.2)))?;
-        chart
-            .draw_series(LineSeries::new(points(), colour.stroke_width(2)))?
-            .label("messages created per second, all sources")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()?;
+        chart.draw_series(LineSeries::new(points(), colour.stroke_width(2)))?;
         Ok(())
     }
 }
