@@ -282,7 +282,9 @@ fn a_run_with_a_time_series_draws_the_queue_over_time() {
     assert_holds(&chart, "queue-over-time.svg", &fragments);
     // One mean line per node, a point per 1m interval of the 3h run.
     assert_eq!(line_points(&chart, "#0072B2", 2), vec![180; 4], "a mean line of 180 points per node");
-    assert_png_sized(&out, "queue-over-time.png", (1200, 1300), 50);
+    // 1200 wide, taller than 800 to give four panels room: 100 (title, caption) + 34 (legend)
+    // + 200 (arrival rate) + 4 × 250.
+    assert_png_sized(&out, "queue-over-time.png", (1200, 1334), 50);
 }
 
 /// A steadily overloaded node (M/M/1 at λ = 12/s, μ = 10/s) has no fluid prediction but the
@@ -317,7 +319,12 @@ fn an_overloaded_node_with_a_time_series_draws_its_growth() {
     assert_holds(
         &chart,
         "queue-over-time.svg",
-        &["grow: queue length over time", "=time (s)", "=server", "analytic growth, λ − cμ = 2.000/s"],
+        &[
+            "grow: queue length over time",
+            "=time (s)",
+            "=analytic growth from empty at λ − cμ",
+            "=server: analytic growth λ − cμ = 2.000/s",
+        ],
     );
     assert!(!texts(&chart).contains(&"fluid approximation"), "no fluid for a steady overload");
     assert_eq!(line_points(&chart, "#0072B2", 2), vec![30], "a point per 10s interval of 300s");

@@ -131,7 +131,10 @@ fn a_run_with_a_time_series_reports_the_queue_over_time() {
             .expect("summary.json parses");
     let section = html.split("<h2>Queue over time</h2>").nth(1).expect("a queue-over-time section");
     let section = section.split("</section>").next().unwrap_or_default();
-    assert!(section.contains("averages over the observed window"), "the figures are said to be window averages");
+    assert!(
+        section.contains("averages over the observed window"),
+        "the figures are said to be window averages"
+    );
     assert!(section.contains("theory beside them is withheld"), "theory is said to be withheld");
     assert_eq!(section.matches("<svg ").count(), 1, "the chart inline");
     assert!(section.contains("black-friday: queue length over time"), "the queue chart is inline");

@@ -6,10 +6,11 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::canvas::{Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, frame, render};
 use crate::analytic::{Analysis, Verdict};
-use crate::model::{Network, Schedule, Source};
+use crate::model::{Network, Replay, Schedule, Source};
 use crate::report::series::clock_text;
 use crate::report::{Exporter, ReportError, RunReport, count, number};
 use crate::stats::{SeriesMetric, SeriesRow, SeriesScope, TimeSeries};
@@ -24,11 +25,31 @@ const MAX_RATE_CHANGES: usize = 10_000;
 /// Height of the arrival-rate strip, pixels.
 const STRIP_HEIGHT: u32 = 200;
 
+/// Height of the legend's line under the title, pixels.
+const LEGEND_HEIGHT: u32 = 34;
+
 /// Height of one node's panel, pixels.
 const PANEL_HEIGHT: u32 = 250;
 
 /// The colour of theory's dashed line.
 const THEORY: RGBColor = RGBColor(40, 40, 40);
+
+/// The colour of the mean line (the first of the palette).
+const MEAN: RGBColor = PALETTE[0];
+
+/// The colour of the p10-p90 band: the mean's, light.
+const BAND: RGBColor = RGBColor(191, 219, 236);
+
+/// Length of a legend's sample of a line or band, pixels.
+const SWATCH: i32 = 30;
+
+/// How a legend item is drawn.
+#[derive(Debug, Clone, Copy)]
+enum Mark {
+    Band,
+    Line,
+    Dashed,
+}
 
 /// charts/queue-over-time.svg and .png: each node's messages held over time, beside theory and
 /// above the sources' arrival rate.
@@ -46,13 +67,25 @@ impl Exporter<RunReport<'_>> for QueueOverTime {
 
 /// One node's panel: (time in seconds, messages) points, one per interval.
 struct Panel {
-    name: String,
     mean: Vec<(f64, f64)>,
     /// Runs of consecutive intervals with both percentiles: (time, p10, p90).
     band: Vec<Vec<(f64, f64, f64)>>,
     theory: Vec<(f64, f64)>,
-    /// What theory is, as its legend says.
-    theory_label: String,
+    /// What theory is.
+    theory_kind: Theory,
+    /// The panel's title: the node's name, and the growth rate drawn when there is one.
+    title: String,
+}
+
+/// What the dashed line of a panel is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Theory {
+    /// No theory: the network has a steady state and the node is not overloaded.
+    None,
+    /// The fluid approximation of a time-varying load.
+    Fluid,
+    /// A steady overload's growth from empty, λ − cμ.
+    Growth,
 }
 
 /// The sources' total arrival rate over time: a polyline of (time in seconds, messages/s).
@@ -107,7 +140,7 @@ impl QueueDrawing {
 
     fn height(&self) -> u32 {
         let panels = u32::try_from(self.panels.len()).unwrap_or(1).max(1);
-        (100 + STRIP_HEIGHT + PANEL_HEIGHT * panels).max(800)
+        (100 + LEGEND_HEIGHT + STRIP_HEIGHT + PANEL_HEIGHT * panels).max(800)
     }
 }
 
@@ -149,22 +182,34 @@ fn panel(series: &TimeSeries, network: &Network, analysis: Option<&Analysis>, no
         (figures.verdict == Verdict::Unstable && figures.growth_rate > 0.0)
             .then_some((f64::from(servers), figures.growth_rate))
     });
-    let (theory, theory_label) = match growth {
+    let name = network.nodes()[node].name().to_owned();
+    match growth {
         // Every server busy and the queue growing from empty: c + g·t, averaged over the interval.
-        Some((servers, rate)) if fluid.is_empty() => (
-            rows.iter().map(|row| (row.end_s, servers + rate * 0.5 * (row.start_s + row.end_s))).collect(),
-            format!("analytic growth, λ − cμ = {}/s", number(rate)),
-        ),
-        _ => (fluid, "fluid approximation".to_owned()),
-    };
-    Panel { name: network.nodes()[node].name().to_owned(), mean, band, theory, theory_label }
+        Some((servers, rate)) if fluid.is_empty() => Panel {
+            title: format!("{name}: analytic growth λ − cμ = {}/s", number(rate)),
+            mean,
+            band,
+            theory: rows
+                .iter()
+                .map(|row| (row.end_s, servers + rate * 0.5 * (row.start_s + row.end_s)))
+                .collect(),
+            theory_kind: Theory::Growth,
+        },
+        _ => Panel {
+            title: name,
+            theory_kind: if fluid.is_empty() { Theory::None } else { Theory::Fluid },
+            mean,
+            band,
+            theory: fluid,
+        },
+    }
 }
 
 /// The rate at which `source` creates messages at time `t`; `None` for a closed population.
 fn source_rate(source: &Source, t: f64) -> Option<f64> {
     match rate_schedule(source) {
         Some(schedule) => Some(schedule.value_at(t)),
-        None => source.replay().map(|replay| replay.rate()).or_else(|| source.open_rate()),
+        None => source.replay().map(Replay::rate).or_else(|| source.open_rate()),
     }
 }
 
@@ -251,16 +296,16 @@ impl Drawing for QueueDrawing {
         DB::ErrorType: 'static,
     {
         let plot = frame(root, &format!("{}: queue length over time", self.scenario), &self.caption())?;
+        let (legend, plot) = plot.split_vertically(LEGEND_HEIGHT);
+        self.draw_legend(&legend)?;
         let strip = if self.arrivals.is_some() { STRIP_HEIGHT } else { 0 };
         let height = plot.dim_in_pixel().1.saturating_sub(strip);
         let panels = u32::try_from(self.panels.len()).unwrap_or(1).max(1);
         let cuts: Vec<u32> = (1..=panels).map(|k| k * height / panels).collect();
         let areas = plot.split_by_breakpoints([] as [u32; 0], &cuts[..cuts.len() - usize::from(strip == 0)]);
         let unit = time_unit(self.end_s);
-        let first = self.panels.first().map(|panel| panel.theory_label.as_str());
-        for (k, (panel, area)) in self.panels.iter().zip(&areas).enumerate() {
-            let legend = k == 0 || Some(panel.theory_label.as_str()) != first;
-            self.draw_panel(panel, area, unit, legend)?;
+        for (panel, area) in self.panels.iter().zip(&areas) {
+            self.draw_panel(panel, area, unit)?;
         }
         if let (Some(arrivals), Some(area)) = (&self.arrivals, areas.last()) {
             self.draw_arrivals(arrivals, area, unit)?;
@@ -311,7 +356,6 @@ impl QueueDrawing {
         panel: &Panel,
         area: &DrawingArea<DB, Shift>,
         unit: (&str, f64),
-        legend: bool,
     ) -> Drawn
     where
         DB::ErrorType: 'static,
@@ -324,47 +368,68 @@ impl QueueDrawing {
             .map(|point| point.1)
             .chain(panel.band.iter().flatten().map(|point| point.2))
             .fold(0.0, f64::max);
-        let top = if highest > 0.0 { highest * 1.12 } else { 1.0 };
-        let area = area.margin(14, 0, 0, 0).titled(&panel.name, (FONT, 20))?;
+        let top = if highest > 0.0 { highest * 1.08 } else { 1.0 };
+        let area = area.margin(14, 0, 0, 0).titled(&panel.title, (FONT, 20))?;
         let mut chart = self.plane(&area, unit, top, ("messages held", false))?;
-        let colour = PALETTE[0];
         for run in &panel.band {
             let outline: Vec<(f64, f64)> = run
                 .iter()
                 .map(|&(t, _, high)| (t / per, high))
                 .chain(run.iter().rev().map(|&(t, low, _)| (t / per, low)))
                 .collect();
-            chart.draw_series(std::iter::once(Polygon::new(outline, colour.mix(0.25).filled())))?;
+            chart.draw_series(std::iter::once(Polygon::new(outline, BAND.filled())))?;
         }
-        if !panel.band.is_empty() {
-            chart.draw_series(std::iter::empty::<Polygon<(f64, f64)>>())?.label("p10-p90 across replications").legend(
-                move |(x, y)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], colour.mix(0.25).filled()),
-            );
+        let mean = panel.mean.iter().map(|&(t, m)| (t / per, m));
+        chart.draw_series(LineSeries::new(mean, MEAN.stroke_width(2)))?;
+        let theory = panel.theory.iter().map(|&(t, q)| (t / per, q));
+        chart.draw_series(DashedLineSeries::new(theory, 8, 5, THEORY.stroke_width(2)))?;
+        Ok(())
+    }
+
+    /// The legend of every panel, on one line under the title: the band, the mean, and the
+    /// kinds of theory drawn.
+    fn draw_legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        let mut items = vec![(Mark::Line, "mean messages held")];
+        if self.panels.iter().any(|panel| !panel.band.is_empty()) {
+            items.insert(0, (Mark::Band, "p10-p90 across replications"));
         }
-        chart
-            .draw_series(LineSeries::new(panel.mean.iter().map(|&(t, m)| (t / per, m)), colour.stroke_width(2)))?
-            .label("mean messages held")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
-        if !panel.theory.is_empty() {
-            let style = THEORY.stroke_width(2);
-            let points = panel.theory.iter().map(|&(t, q)| (t / per, q));
-            chart
-                .draw_series(DashedLineSeries::new(points, 8, 5, style))?
-                .label(panel.theory_label.as_str())
-                .legend(move |(x, y)| {
-                    EmptyElement::at((x, y))
-                        + PathElement::new(vec![(0, 0), (7, 0)], style)
-                        + PathElement::new(vec![(11, 0), (18, 0)], style)
-                });
+        let theories = [
+            (Theory::Fluid, "fluid approximation"),
+            (Theory::Growth, "analytic growth from empty at λ − cμ"),
+        ];
+        for (kind, label) in theories {
+            if self.panels.iter().any(|panel| panel.theory_kind == kind) {
+                items.push((Mark::Dashed, label));
+            }
         }
-        if legend {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .label_font((FONT, 16))
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .draw()?;
+        let style = TextStyle::from((FONT, 18)).pos(Pos::new(HPos::Left, VPos::Center));
+        let widths = items
+            .iter()
+            .map(|(_, text)| Ok(i32::try_from(style.font.box_size(text)?.0)?))
+            .collect::<Result<Vec<i32>, Box<dyn std::error::Error>>>()?;
+        let total: i32 = widths.iter().map(|width| width + SWATCH + 50).sum();
+        let (width, height) = area.dim_in_pixel();
+        let (mut x, y) = ((i32::try_from(width)? - total) / 2, i32::try_from(height)? / 2);
+        for ((mark, text), text_width) in items.iter().zip(widths) {
+            match mark {
+                Mark::Band => {
+                    area.draw(&Rectangle::new([(x, y - 8), (x + SWATCH, y + 8)], BAND.filled()))?;
+                }
+                Mark::Line => {
+                    area.draw(&PathElement::new([(x, y), (x + SWATCH, y)], MEAN.stroke_width(2)))?;
+                }
+                Mark::Dashed => {
+                    for start in (0..SWATCH).step_by(12) {
+                        let end = (start + 7).min(SWATCH);
+                        area.draw(&PathElement::new([(x + start, y), (x + end, y)], THEORY.stroke_width(2)))?;
+                    }
+                }
+            }
+            area.draw_text(text, &style, (x + SWATCH + 8, y))?;
+            x += SWATCH + text_width + 50;
         }
         Ok(())
     }
