@@ -460,3 +460,76 @@ impl QueueDrawing {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::parse;
+    use crate::stats::{Estimate, Excursion, NodePeak};
+
+    /// A series of no interval whose nodes peaked at `peaks` messages.
+    fn peaked(peaks: &[f64]) -> TimeSeries {
+        let one = Estimate { mean: 1.0, ci95: None, samples: 1 };
+        let peaks = peaks
+            .iter()
+            .enumerate()
+            .map(|(node, &peak)| NodePeak {
+                node,
+                name: format!("n{node}"),
+                mean_curve: Excursion { peak, peak_time_s: 10.0, pre_peak: 0.0, drain_s: None },
+                peak: one,
+                peak_time_s: one,
+                drain_s: None,
+                undrained: 1,
+            })
+            .collect();
+        TimeSeries { every_s: 10.0, times_s: vec![10.0, 20.0], rows: Vec::new(), peaks }
+    }
+
+    #[test]
+    fn few_nodes_are_all_shown_and_many_by_their_highest_peaks() {
+        assert_eq!(shown_nodes(&peaked(&[1.0, 5.0, 2.0]), 3), [0, 1, 2]);
+        // The four highest of six, in network order; a tie goes to the first.
+        assert_eq!(shown_nodes(&peaked(&[1.0, 9.0, 3.0, 3.0, 7.0, 3.0]), 6), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn the_arrival_rate_is_the_sum_of_the_sources_exact_between_changes() {
+        let text = r#"
+            [[source]]
+            name = "web"
+            to = "server"
+            schedule = [{ at = "0s", rate = 2 }, { at = "100s", rate = 6 }, { at = "300s", rate = 2 }]
+            [[source]]
+            name = "steady"
+            to = "server"
+            interarrival = { dist = "exponential", rate = 1 }
+            [[node]]
+            name = "server"
+            service = { dist = "exponential", mean = "50ms" }
+        "#;
+        let scenario = parse(text, "rates", Path::new("rates.toml")).expect("a valid scenario");
+        let arrivals = arrivals(&scenario.network, &peaked(&[]), 400.0).expect("open sources");
+        assert!(!arrivals.per_interval);
+        // Steps 3/s, 7/s, 3/s: each stretch from its start to just before its end.
+        let rounded: Vec<(f64, f64)> =
+            arrivals.points.iter().map(|&(t, rate)| (t.round(), (rate * 1e6).round() / 1e6)).collect();
+        assert_eq!(
+            rounded,
+            [(0.0, 3.0), (100.0, 3.0), (100.0, 7.0), (300.0, 7.0), (300.0, 3.0), (400.0, 3.0)]
+        );
+    }
+
+    #[test]
+    fn the_time_axis_unit_follows_the_run_length() {
+        assert_eq!(time_unit(600.0), ("s", 1.0));
+        assert_eq!(time_unit(4.0 * 3600.0), ("min", 60.0));
+        assert_eq!(time_unit(48.0 * 3600.0), ("h", 3600.0));
+        assert_eq!(
+            (tick(&20.000_000_1), tick(&0.15), tick(&-0.0)),
+            ("20".to_owned(), "0.15".to_owned(), "0".to_owned())
+        );
+    }
+}
