@@ -436,6 +436,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let page = report_page(&args.output);
     files.push(("report.html", &page));
     files.extend(report.series_files());
+    files.extend(args.output.files(&[], &report.series_charts()));
     let written = write_files(&args.output.dir(&scenario), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)

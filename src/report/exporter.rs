@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::analysis::{AnalysisFile, render_analysis};
-use super::chart::{ImageFormat, LatencyDistribution, Utilization};
+use super::chart::{ImageFormat, LatencyDistribution, QueueOverTime, Utilization};
 use super::files::{ReportError, pretty_json, records_jsonl, replications_csv, summary_csv, write_all};
 use super::json::{PrecisionEntry, SummaryFile};
 use super::series::timeseries_csv;
@@ -64,6 +64,19 @@ impl<'a> RunReport<'a> {
     pub fn series_files(&self) -> Vec<(&'static str, &'a dyn Exporter<Self>)> {
         match self.outcome.experiment.summary.series {
             Some(_) => vec![("timeseries.csv", &TimeSeriesCsv)],
+            None => Vec::new(),
+        }
+    }
+
+    /// The charts of a run with a time series (`sample_every`), by name under the output
+    /// directory: the queue length over time; none without one (skipped with `--no-charts`).
+    #[must_use]
+    pub fn series_charts(&self) -> Vec<(&'static str, &'a dyn Exporter<Self>)> {
+        match self.outcome.experiment.summary.series {
+            Some(_) => vec![
+                ("charts/queue-over-time.svg", &QueueOverTime(ImageFormat::Svg)),
+                ("charts/queue-over-time.png", &QueueOverTime(ImageFormat::Png)),
+            ],
             None => Vec::new(),
         }
     }

@@ -22,7 +22,7 @@ mod warning;
 pub use analysis::{
     AnalysisClassEntry, AnalysisFile, AnalysisNamedEntry, AnalysisNodeEntry, SystemEntry, render_analysis,
 };
-pub use chart::{Comparison, ImageFormat, LatencyDistribution, LatencyVsLoad, Utilization};
+pub use chart::{Comparison, ImageFormat, LatencyDistribution, LatencyVsLoad, QueueOverTime, Utilization};
 pub use compare::{CompareCsv, CompareFile, CompareReport, ConfigurationEntry, DifferenceEntry};
 pub use describe::describe;
 pub use exporter::{

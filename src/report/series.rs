@@ -103,12 +103,54 @@ pub(super) fn timeseries_csv(series: &TimeSeries) -> Result<Vec<u8>, ReportError
 }
 
 /// A mean and its interval: "6.5 [3.4, 9.6]".
-fn with_interval(entry: &EstimateEntry, unit: &str) -> String {
+pub(super) fn with_interval(entry: &EstimateEntry, unit: &str) -> String {
     let mean = entry.mean.map_or_else(|| "-".to_owned(), |m| format!("{}{unit}", number(m)));
     match entry.ci95 {
         Some([low, high]) => format!("{mean} [{}, {}]", number(low), number(high)),
         None => mean,
     }
+}
+
+/// A duration in seconds with its interval, as `with_interval` in seconds ("1326s [1312, 1340]").
+pub(super) fn seconds_interval(entry: &EstimateEntry) -> String {
+    with_interval(entry, "s")
+}
+
+/// A node's drain time, each duration written by `text`: its mean and interval, or how many
+/// replications had not drained by the end.
+pub(super) fn drain_text(peak: &PeakEntry, text: fn(&EstimateEntry) -> String) -> String {
+    if peak.undrained == 0 {
+        text(&peak.drain_time)
+    } else if peak.drain_time.n == 0 {
+        "not drained by the end".to_owned()
+    } else {
+        format!(
+            "not drained by the end in {} of {}; the others {}",
+            peak.undrained,
+            count(u64::try_from(peak.peak.n).unwrap_or(u64::MAX), "replication"),
+            text(&peak.drain_time)
+        )
+    }
+}
+
+/// A time on the run's clock in hours, minutes and seconds ("2h10m", "1m", "45s"), rounded to
+/// the second from a minute on; below a minute and not whole seconds, four significant digits
+/// in seconds.
+pub(super) fn clock_text(seconds: f64) -> String {
+    let seconds = if seconds >= 60.0 { seconds.round() } else { seconds };
+    if !(seconds >= 1.0 && seconds.fract() == 0.0 && seconds < 1e9) {
+        return format!("{}s", number(seconds));
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // whole, positive, < 1e9
+    let whole = seconds as u64;
+    let (hours, minutes, secs) = (whole / 3600, whole / 60 % 60, whole % 60);
+    let mut text = String::new();
+    for (value, unit) in [(hours, "h"), (minutes, "m"), (secs, "s")] {
+        if value > 0 {
+            let _ = write!(text, "{value}{unit}");
+        }
+    }
+    text
 }
 
 /// The table's section on each node's queue over time.
@@ -120,25 +162,13 @@ pub(super) fn render_peaks(peaks: &[PeakEntry], out: &mut String) {
     );
     let _ = writeln!(out, "  {:<20} {:<28} {:<28} drain", "node", "peak (messages)", "at");
     for peak in peaks {
-        let replications = peak.peak.n;
-        let drain = if peak.undrained == 0 {
-            with_interval(&peak.drain_time, "s")
-        } else if peak.drain_time.n == 0 {
-            "not drained by the end".to_owned()
-        } else {
-            format!(
-                "not drained by the end in {} of {}; the others {}",
-                peak.undrained,
-                count(u64::try_from(replications).unwrap_or(u64::MAX), "replication"),
-                with_interval(&peak.drain_time, "s")
-            )
-        };
         let _ = writeln!(
             out,
-            "  {:<20} {:<28} {:<28} {drain}",
+            "  {:<20} {:<28} {:<28} {}",
             peak.node,
             with_interval(&peak.peak, ""),
-            with_interval(&peak.peak_time, "s")
+            with_interval(&peak.peak_time, "s"),
+            drain_text(peak, seconds_interval)
         );
     }
 }
@@ -200,6 +230,17 @@ mod tests {
              10,node,server,in_system,2,0.5,3.5,1.3,2.7,2.25\n\
              10,source,server,latency_p99,,,,,,\n"
         );
+    }
+
+    #[test]
+    fn clock_text_reads_as_a_clock() {
+        assert_eq!(clock_text(60.0), "1m");
+        assert_eq!(clock_text(7800.0), "2h10m");
+        assert_eq!(clock_text(3661.0), "1h1m1s");
+        assert_eq!(clock_text(10.0), "10s");
+        assert_eq!(clock_text(0.5), "0.5000s");
+        assert_eq!(clock_text(45.5), "45.50s");
+        assert_eq!(clock_text(7800.4), "2h10m");
     }
 
     #[test]

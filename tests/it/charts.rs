@@ -9,10 +9,11 @@ use std::path::Path;
 
 use kendall::report::{CompareFile, DifferenceEntry, SummaryFile, SweepFile};
 
-use crate::support::{kendall, run, temp};
+use crate::support::{kendall, run, temp, write_scenario};
 
 const IOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/iot-pipeline.toml");
 const MM1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mm1.toml");
+const BLACK_FRIDAY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/black-friday.toml");
 
 /// The first series colour (fill of the bars and markers of the first series).
 const FIRST: &str = "fill=\"#0072B2\"";
@@ -44,15 +45,20 @@ fn assert_holds(svg: &str, name: &str, fragments: &[&str]) {
     }
 }
 
-/// Decodes charts/NAME as a PNG; asserts its size and that it holds enough distinct colours to be
+/// Decodes charts/NAME as a PNG; asserts it is 1200x800 and holds enough distinct colours to be
 /// a drawing (text, several series, antialiasing), not a blank or single-colour image.
 fn assert_png(dir: &Path, name: &str, min_colours: usize) {
+    assert_png_sized(dir, name, (1200, 800), min_colours);
+}
+
+/// As [`assert_png`], for a chart of `size` pixels.
+fn assert_png_sized(dir: &Path, name: &str, size: (u32, u32), min_colours: usize) {
     let file =
         fs::File::open(dir.join("charts").join(name)).unwrap_or_else(|_| panic!("charts/{name} is written"));
     let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().expect("a PNG header");
     let mut pixels = vec![0; reader.output_buffer_size().expect("a bounded image")];
     let info = reader.next_frame(&mut pixels).expect("PNG data");
-    assert_eq!((info.width, info.height), (1200, 800), "{name}'s size");
+    assert_eq!((info.width, info.height), size, "{name}'s size");
     assert_eq!(info.color_type, png::ColorType::Rgb, "{name} is RGB");
     let colours: HashSet<&[u8]> = pixels[..info.buffer_size()].chunks_exact(3).collect();
     assert!(colours.len() >= min_colours, "{name} holds {} colours", colours.len());
@@ -229,4 +235,98 @@ fn a_run_past_saturation_says_its_latencies_have_no_steady_state() {
         &["=overload: end-to-end latency, NO STEADY STATE", "a transient that grows with the run length"],
     );
     assert!(!texts(&chart).contains(&"overload: end-to-end latency distribution"));
+}
+
+/// The number of points of every line drawn in `colour` at `width` with more than two points
+/// (a legend's sample has two).
+fn line_points(svg: &str, colour: &str, width: u32) -> Vec<usize> {
+    let stroke = format!("stroke=\"{colour}\" stroke-width=\"{width}\" points=\"");
+    svg.split("<polyline")
+        .skip(1)
+        .filter_map(|element| element.split_once(stroke.as_str()))
+        .filter_map(|(_, rest)| rest.split_once('"'))
+        .map(|(points, _)| points.split_whitespace().count())
+        .filter(|&points| points > 2)
+        .collect()
+}
+
+/// `kendall run` of black-friday (3h: the flash sale at 2h, payments' peak at 2h10m and its
+/// drain by about 2h32m all inside) draws the queue over time: a panel per node (four, all
+/// shown) with the mean of messages held as a line of one point per 1m interval, its p10-p90
+/// band and the fluid approximation dashed, and the sources' arrival rate beneath.
+#[test]
+fn a_run_with_a_time_series_draws_the_queue_over_time() {
+    let dir = temp();
+    let out = dir.path().join("out");
+    let output = run(Path::new(BLACK_FRIDAY), &out, &["--duration", "3h", "--replications", "3"]);
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let summary: SummaryFile =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).expect("summary.json"))
+            .expect("parses");
+    assert_eq!(summary.nodes.len(), 4, "black-friday has four nodes, all drawn");
+
+    let chart = svg(&out, "queue-over-time.svg");
+    let mut fragments = vec![
+        "black-friday: queue length over time",
+        "=messages held",
+        "=time (min)",
+        "=arrivals (msg/s)",
+        "arrival rate: messages created per second by all sources",
+        "=mean messages held",
+        "=p10-p90 across replications",
+        "=fluid approximation",
+        "mean over 3 replications (line), band p10-p90, one point per 1m interval",
+    ];
+    let names: Vec<String> = summary.nodes.iter().map(|node| format!("={}", node.name)).collect();
+    fragments.extend(names.iter().map(String::as_str));
+    assert_holds(&chart, "queue-over-time.svg", &fragments);
+    // One mean line per node, a point per 1m interval of the 3h run.
+    assert_eq!(line_points(&chart, "#0072B2", 2), vec![180; 4], "a mean line of 180 points per node");
+    // 1200 wide, taller than 800 to give four panels room: 100 (title, caption) + 34 (legend)
+    // + 200 (arrival rate) + 4 × 250.
+    assert_png_sized(&out, "queue-over-time.png", (1200, 1334), 50);
+}
+
+/// A steadily overloaded node (M/M/1 at λ = 12/s, μ = 10/s) has no fluid prediction but the
+/// analytic growth λ − cμ = 12 − 10 = 2 messages/s, dashed beside its messages held.
+#[test]
+fn an_overloaded_node_with_a_time_series_draws_its_growth() {
+    let dir = temp();
+    let scenario = write_scenario(
+        &dir,
+        "grow.toml",
+        r#"
+        name = "grow"
+        [simulation]
+        duration = "300s"
+        warmup = "0s"
+        replications = 2
+        seed = 3
+        sample_every = "10s"
+        [[source]]
+        name = "clients"
+        to = "server"
+        interarrival = { dist = "exponential", rate = 12 }
+        [[node]]
+        name = "server"
+        service = { dist = "exponential", mean = "100ms" }
+        "#,
+    );
+    let out = dir.path().join("out");
+    let output = run(&scenario, &out, &[]);
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let chart = svg(&out, "queue-over-time.svg");
+    assert_holds(
+        &chart,
+        "queue-over-time.svg",
+        &[
+            "grow: queue length over time",
+            "=time (s)",
+            "=analytic growth from empty at λ − cμ",
+            "=server: analytic growth λ − cμ = 2.000/s",
+        ],
+    );
+    assert!(!texts(&chart).contains(&"fluid approximation"), "no fluid for a steady overload");
+    assert_eq!(line_points(&chart, "#0072B2", 2), vec![30], "a point per 10s interval of 300s");
+    assert_png(&out, "queue-over-time.png", 50);
 }

@@ -13,6 +13,7 @@ use crate::support::{run, temp};
 
 const IOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/iot-pipeline.toml");
 const OVERLOAD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/overload.toml");
+const BLACK_FRIDAY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/black-friday.toml");
 
 /// A short run's flags: the content of the page, not the numbers, is under test.
 const SHORT: &[&str] = &["--replications", "3", "--duration", "20s", "--warmup", "5s", "--seed", "11"];
@@ -114,6 +115,46 @@ fn an_overloaded_run_says_so_with_its_warnings() {
     assert!(html.contains("Headroom: none; every arrival rate must fall to ×0.80"), "no headroom");
     assert!(html.contains("<h3>Warnings</h3>"), "the warnings are listed");
     assert!(html.contains("is unstable: rho = "), "the unstable node's warning is given");
+}
+
+/// A run with a time series (black-friday, 3h: its flash sale and payments' drain inside) has a
+/// queue-over-time section: why the steady-state figures are window averages, the chart inline,
+/// and each node's peak (with its CI), when and its drain time; still self-contained.
+#[test]
+fn a_run_with_a_time_series_reports_the_queue_over_time() {
+    let dir = temp();
+    let output = run(Path::new(BLACK_FRIDAY), dir.path(), &["--duration", "3h", "--replications", "3"]);
+    assert!(output.status.success(), "kendall run fails: {}", String::from_utf8_lossy(&output.stderr));
+    let html = fs::read_to_string(dir.path().join("report.html")).expect("report.html is written");
+    let summary: SummaryFile =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("summary.json")).expect("summary.json"))
+            .expect("summary.json parses");
+    let section = html.split("<h2>Queue over time</h2>").nth(1).expect("a queue-over-time section");
+    let section = section.split("</section>").next().unwrap_or_default();
+    assert!(
+        section.contains("averages over the observed window"),
+        "the figures are said to be window averages"
+    );
+    assert!(section.contains("theory beside them is withheld"), "theory is said to be withheld");
+    assert_eq!(section.matches("<svg ").count(), 1, "the chart inline");
+    assert!(section.contains("black-friday: queue length over time"), "the queue chart is inline");
+    let peaks = summary.peaks.expect("summary.json has the peaks of a run with a time series");
+    assert_eq!(peaks.len(), 4);
+    for peak in &peaks {
+        let mean = kendall::report::number(peak.peak.mean.expect("a peak"));
+        let [low, high] = peak.peak.ci95.expect("a CI over 3 replications");
+        let (low, high) = (kendall::report::number(low), kendall::report::number(high));
+        let row = format!("<tr><td class=\"text\">{}</td><td>{mean} [{low}, {high}]</td>", peak.node);
+        assert!(section.contains(&row), "the section lacks {row:?}");
+    }
+    // Payments' backlog grows at about 56/s until the autoscaler adds consumers at 2h10m, then
+    // drains at about 19/s: the interval [2h10m, 2h11m] holds the highest mean, written at its end.
+    let payments = peaks.iter().find(|peak| peak.node == "payments").expect("payments' peak");
+    assert_eq!(payments.mean_curve.peak_time, 7860.0, "payments' mean curve peaks in [2h10m, 2h11m]");
+    assert!(section.contains(" at 2h11m, drained in "), "the peak's time is on the run's clock");
+    // The chart is this section's, not repeated among the others.
+    assert_eq!(html.matches("black-friday: queue length over time").count(), 1, "the chart is inline once");
+    assert_self_contained(&html);
 }
 
 /// Decodes a PNG; asserts it has the window's width and enough distinct colours to be a page of

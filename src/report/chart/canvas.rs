@@ -13,7 +13,7 @@ use plotters::style::{FontStyle, register_font};
 
 use crate::report::ReportError;
 
-/// Width and height of every chart, pixels.
+/// Width and height of a chart, pixels, unless it needs more (see [`Drawing::size`]).
 pub(super) const SIZE: (u32, u32) = (1200, 800);
 
 /// The font family every chart's text is set in: the bundled DejaVu Sans.
@@ -43,12 +43,17 @@ pub(super) type Drawn = Result<(), Box<dyn Error>>;
 pub enum ImageFormat {
     /// Scalable vector graphics, text as text.
     Svg,
-    /// A 1200x800 RGB bitmap.
+    /// An RGB bitmap, 1200x800 or taller.
     Png,
 }
 
 /// A chart that can draw itself on any plotters backend.
 pub(super) trait Drawing {
+    /// Width and height in pixels: [`SIZE`] unless the chart needs more room.
+    fn size(&self) -> (u32, u32) {
+        SIZE
+    }
+
     /// Draws the whole chart on `root`.
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
     where
@@ -68,32 +73,33 @@ fn register_fonts() {
 pub(super) fn render(drawing: &impl Drawing, format: ImageFormat) -> Result<Vec<u8>, ReportError> {
     register_fonts();
     let failed = |error: Box<dyn Error>| ReportError::Draw { message: error.to_string() };
+    let size = drawing.size();
     match format {
         ImageFormat::Svg => {
             let mut text = String::new();
             {
-                let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+                let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
                 drawing.draw(&root).map_err(failed)?;
                 root.present().map_err(|error| failed(error.into()))?;
             }
             Ok(text.into_bytes())
         }
         ImageFormat::Png => {
-            let mut pixels = vec![0; SIZE.0 as usize * SIZE.1 as usize * 3];
+            let mut pixels = vec![0; size.0 as usize * size.1 as usize * 3];
             {
-                let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
+                let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
                 drawing.draw(&root).map_err(failed)?;
                 root.present().map_err(|error| failed(error.into()))?;
             }
-            encode_png(&pixels).map_err(|error| failed(error.into()))
+            encode_png(&pixels, size).map_err(|error| failed(error.into()))
         }
     }
 }
 
-fn encode_png(pixels: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
+fn encode_png(pixels: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
     let mut bytes = Vec::new();
     {
-        let mut encoder = png::Encoder::new(&mut bytes, SIZE.0, SIZE.1);
+        let mut encoder = png::Encoder::new(&mut bytes, width, height);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
         encoder.set_compression(png::Compression::Fast);

@@ -6,11 +6,13 @@
 mod canvas;
 mod comparison;
 mod distribution;
+mod queue;
 mod sweep;
 mod utilization;
 
 pub use canvas::ImageFormat;
 pub use comparison::Comparison;
 pub use distribution::LatencyDistribution;
+pub use queue::QueueOverTime;
 pub use sweep::LatencyVsLoad;
 pub use utilization::Utilization;

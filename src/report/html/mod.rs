@@ -1,11 +1,13 @@
 //! report.html: the capacity-review page of a run, one self-contained file (style and charts
 //! inline, no script, nothing fetched) that reads the same in any browser and printed to PDF.
 //! It lays out what the run concluded, section by section: the verdict, the scenario, the key
-//! figures beside theory, the charts, and how to reproduce the run.
+//! figures beside theory, the queue over time (with a time series), the charts, and how to
+//! reproduce the run.
 
 mod figures;
 mod graph;
 mod markup;
+mod queue;
 mod scenario;
 mod study;
 
@@ -40,6 +42,7 @@ impl Exporter<RunReport<'_>> for Html {
         scenario::verdict(result, &mut out);
         scenario::render(result, &mut out);
         figures::render(&result.summary, &mut out);
+        queue::render(result, self.charts, &mut out)?;
         self.charts(result, &RunReport::charts(), &mut out)?;
         let summary = &result.summary;
         let run = Run {
