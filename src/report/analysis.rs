@@ -286,6 +286,15 @@ fn figure_rows<M: Metric>(out: &mut String, metrics: &BTreeMap<String, Figure>) 
     }
 }
 
+/// A title and its figure rows, or nothing when every figure is withheld for time-varying load.
+fn titled_rows<M: Metric>(out: &mut String, title: &str, metrics: &BTreeMap<String, Figure>) {
+    let mut rows = String::new();
+    figure_rows::<M>(&mut rows, metrics);
+    if !rows.is_empty() {
+        let _ = write!(out, "\n{title}\n{rows}");
+    }
+}
+
 /// The lines that introduce the fluid prediction of a time-varying scenario.
 fn load_header(out: &mut String, load: &LoadOverTimeEntry) {
     let _ = writeln!(
@@ -409,12 +418,15 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
         }
     }
     for source in &file.sources {
-        let _ = writeln!(out, "\nsource {}", source.name);
-        figure_rows::<crate::model::SourceMetric>(&mut out, &source.metrics);
+        titled_rows::<crate::model::SourceMetric>(
+            &mut out,
+            &format!("source {}", source.name),
+            &source.metrics,
+        );
     }
     for class in &file.classes {
-        let _ = writeln!(out, "\nclass {} (end to end)", class.name);
-        figure_rows::<crate::model::MessageClassMetric>(&mut out, &class.metrics);
+        let title = format!("class {} (end to end)", class.name);
+        titled_rows::<crate::model::MessageClassMetric>(&mut out, &title, &class.metrics);
     }
     let _ = writeln!(out, "\n(~ marks an approximation; the rest is exact under the model's assumptions)");
     out
