@@ -6,6 +6,7 @@
 mod figures;
 mod graph;
 mod markup;
+mod plan;
 mod scenario;
 mod study;
 
