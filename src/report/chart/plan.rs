@@ -144,11 +144,11 @@ impl Panel {
         if low.is_finite() { (low - 0.6, high + 0.6) } else { (0.0, 1.0) }
     }
 
-    /// The top of the value axis, SI units.
+    /// The top of the value axis, SI units: room above the values for the legend.
     fn top(&self) -> f64 {
         let values = self.series.iter().flat_map(|(_, marks)| marks.iter());
         let values = values.filter_map(|m| m.ci95.map(|ci| ci[1]).or(m.value));
-        values.chain(self.threshold).fold(0.0, f64::max).max(1e-9) * 1.15
+        values.chain(self.threshold).fold(0.0, f64::max).max(1e-9) * 1.8
     }
 
     /// The scale of the value axis and its description.
@@ -162,6 +162,12 @@ impl Panel {
             (1.0, format!("{} ({})", self.metric, self.unit))
         }
     }
+}
+
+/// A value axis label: at most three decimals, no trailing zeros.
+fn short(value: f64) -> String {
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 impl Drawing for PlanDrawing {
@@ -209,6 +215,7 @@ impl Panel {
             .x_label_formatter(&|x| if x.fract().abs() < 1e-9 { format!("{x:.0}") } else { String::new() })
             .x_desc(format!("servers at {} (count)", self.node))
             .y_desc(y_desc)
+            .y_label_formatter(&|y| short(*y))
             .label_style((FONT, if small { 15 } else { 18 }))
             .axis_desc_style((FONT, if small { 16 } else { 20 }))
             .draw()?;

@@ -14,7 +14,7 @@ impl Exporter<PlanReport> for Html {
         let mut out = open(&format!("Capacity plan: {}", result.scenario));
         let question = match result.mode {
             PlanMode::FewestServers => {
-                format!("the fewest servers meeting every SLO at load {} × today", number(result.file.load))
+                format!("the fewest servers meeting every SLO at load {} × today", result.file.load)
             }
             PlanMode::MaxLoad => "the highest load today's servers carry within every SLO".to_owned(),
         };
