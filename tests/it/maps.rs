@@ -88,7 +88,7 @@ fn a_sweep_of_load_and_servers_draws_a_stability_map() {
         .iter()
         .filter(|p| !p.steady_state || p.system.bottleneck_utilization.is_some_and(|rho| rho >= 1.0))
         .count();
-    assert!(unstable >= 7 && unstable < 32, "the grid crosses saturation: {unstable}");
+    assert!((7..32).contains(&unstable), "the grid crosses saturation: {unstable}");
     let crosses = map.matches("opacity=\"0.8\" stroke=\"#C81E1E\" stroke-width=\"3\"").count();
     assert_eq!(crosses, 2 * unstable, "each unstable cell crossed out");
     // The frontier: black strokes 4 wide, besides the one in the key.
