@@ -453,7 +453,7 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     let outcome = plan.run(&args.simulation.run_length(), args.simulation.threads(), &|| progress.inc(1))?;
     progress.finish_and_clear();
     let report = SweepReport::new(base.scenario(), &outcome);
-    let mut files = args.output.files(&SweepReport::files(), &SweepReport::charts());
+    let mut files = args.output.files(&SweepReport::files(), &report.charts());
     let page = report_page(&args.output);
     files.push(("report.html", &page));
     let written = write_files(&args.output.dir(base.scenario()), &report, &files)?;
@@ -574,7 +574,10 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
         )?;
     progress.finish_and_clear();
     let report = PlanReport::new(loaded.scenario(), &outcome, &args.slos, &text, &args.scenario)?;
-    let written = write_files(&args.output.dir(loaded.scenario()), &report, &PlanReport::files())?;
+    let mut files = args.output.files(&PlanReport::files(), &report.charts());
+    let page = report_page(&args.output);
+    files.push(("report.html", &page));
+    let written = write_files(&args.output.dir(loaded.scenario()), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
 }

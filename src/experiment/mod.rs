@@ -18,7 +18,7 @@ pub use axis::{Axis, AxisError};
 pub use compare::{
     CompareError, CompareOutcome, Configuration, MetricDifference, Scope, Streams, compare, configurations,
 };
-pub use plan::{NodePlan, Plan, PlanError, PlanMode, PlanOptions, plan};
+pub use plan::{Candidate, NodePlan, Plan, PlanError, PlanMode, PlanOptions, plan};
 pub use precision::{
     FigureScope, Precision, PrecisionReport, WideFigure, run_until_precise, run_until_precise_together,
     too_wide,

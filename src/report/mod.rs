@@ -22,7 +22,10 @@ mod warning;
 pub use analysis::{
     AnalysisClassEntry, AnalysisFile, AnalysisNamedEntry, AnalysisNodeEntry, SystemEntry, render_analysis,
 };
-pub use chart::{Comparison, ImageFormat, LatencyDistribution, LatencyVsLoad, QueueOverTime, Utilization};
+pub use chart::{
+    Comparison, ImageFormat, LatencyDistribution, LatencyVsLoad, PlanChart, QueueOverTime, StabilityMap,
+    Utilization,
+};
 pub use compare::{CompareCsv, CompareFile, CompareReport, ConfigurationEntry, DifferenceEntry};
 pub use describe::describe;
 pub use exporter::{
@@ -36,7 +39,7 @@ pub use json::{
     AutoWarmupEntry, ClassEntry, EstimateEntry, ExchangeEntry, NamedEntry, NodeEntry, PrecisionEntry,
     SummaryFile, WideEntry,
 };
-pub use plan::{PlanFile, PlanNodeEntry, PlanReport, PlanToml, PlanTomlError};
+pub use plan::{CandidateEntry, PlanFile, PlanNodeEntry, PlanReport, PlanToml, PlanTomlError};
 pub use series::{CurveEntry, PeakEntry, TIMESERIES_COLUMNS};
 pub use sweep::{PointEntry, PointSystem, SloEntry, SweepCsv, SweepFile, SweepReport, render_sweep};
 pub use table::{count, number, render_table};

@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use toml::Spanned;
 
+use super::chart::{ImageFormat, PlanChart, has_plan_chart};
 use super::exporter::{Exporter, Json, Table};
 use super::files::{ReportError, pretty_json};
+use super::sweep::SloEntry;
 use super::table::number;
-use crate::experiment::{NodePlan, Plan, PlanMode, Slo, SloCheck};
+use crate::experiment::{Candidate, NodePlan, Plan, PlanMode, Slo, SloCheck};
 use crate::model::{Scenario, Servers};
 use crate::scenario::{self, ScenarioError};
 use crate::stats::{Metric, NodeMetric, SourceMetric};
@@ -35,6 +37,32 @@ pub struct PlanFile {
     /// Why no plan was found, when none was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Every configuration simulated, in the order simulated.
+    pub evaluated: Vec<CandidateEntry>,
+}
+
+/// One configuration the planner simulated, in plan.json.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CandidateEntry {
+    /// Servers per node, in the order of [`PlanFile::nodes`] (null: infinitely many).
+    pub servers: Vec<Option<u32>>,
+    /// Factor on today's arrival rates.
+    pub load: f64,
+    /// Whether every SLO held.
+    pub met: bool,
+    /// Every SLO on every source or node it applies to.
+    pub slos: Vec<SloEntry>,
+}
+
+impl From<&Candidate> for CandidateEntry {
+    fn from(candidate: &Candidate) -> Self {
+        Self {
+            servers: candidate.servers.iter().map(|servers| servers.count()).collect(),
+            load: candidate.load,
+            met: candidate.met,
+            slos: candidate.checks.iter().map(SloEntry::from).collect(),
+        }
+    }
 }
 
 /// One node of plan.json.
@@ -48,6 +76,9 @@ pub struct PlanNodeEntry {
     pub servers_needed: Option<u32>,
     /// Utilisation in the plan at its load, from theory (null without a figure).
     pub utilization: Option<f64>,
+    /// The fewest servers with which theory calls the node stable at the plan's load (null for
+    /// a node with a capacity, always stable, or with infinitely many servers).
+    pub fewest_stable: Option<u32>,
 }
 
 impl From<&NodePlan> for PlanNodeEntry {
@@ -57,6 +88,7 @@ impl From<&NodePlan> for PlanNodeEntry {
             servers_today: node.servers_today.count(),
             servers_needed: node.servers_needed.and_then(Servers::count),
             utilization: node.utilization,
+            fewest_stable: node.fewest_stable,
         }
     }
 }
@@ -95,6 +127,10 @@ pub struct PlanReport {
     pub simulated: usize,
     /// Wall-clock time of the search, seconds.
     pub wall_seconds: f64,
+    /// Master seed of every configuration (common random numbers).
+    pub seed: u64,
+    /// Replications per configuration, as the scenario gives them.
+    pub replications: u32,
 }
 
 impl PlanReport {
@@ -116,6 +152,7 @@ impl PlanReport {
             nodes: plan.nodes.iter().map(PlanNodeEntry::from).collect(),
             max_load: (plan.mode == PlanMode::MaxLoad).then_some(plan.max_load),
             reason: plan.reason.clone(),
+            evaluated: plan.evaluated.iter().map(CandidateEntry::from).collect(),
         };
         let toml = recommended_toml(scenario, plan, slos, text, path)?;
         Ok(Self {
@@ -125,6 +162,8 @@ impl PlanReport {
             toml,
             simulated: plan.simulated,
             wall_seconds: plan.wall_seconds,
+            seed: scenario.settings().seed(),
+            replications: scenario.settings().replications(),
         })
     }
 
@@ -132,6 +171,20 @@ impl PlanReport {
     #[must_use]
     pub fn files() -> [(&'static str, &'static dyn Exporter<Self>); 2] {
         [("plan.json", &Json), ("plan.toml", &PlanToml)]
+    }
+
+    /// The charts of this plan, by name under the output directory (skipped with
+    /// `--no-charts`): the SLO metric against each resized node's servers, when servers were
+    /// searched for; none for `--max-load`.
+    #[must_use]
+    pub fn charts(&self) -> Vec<(&'static str, &'static dyn Exporter<Self>)> {
+        if !has_plan_chart(self) {
+            return Vec::new();
+        }
+        vec![
+            ("charts/plan.svg", &PlanChart(ImageFormat::Svg)),
+            ("charts/plan.png", &PlanChart(ImageFormat::Png)),
+        ]
     }
 }
 
@@ -158,7 +211,7 @@ impl Exporter<PlanReport> for Table {
 }
 
 /// The plan as text: what was asked, the verdict, one line per node, one per SLO check.
-fn render_plan(report: &PlanReport) -> String {
+pub(super) fn render_plan(report: &PlanReport) -> String {
     let file = &report.file;
     let mut out = String::new();
     let question = match report.mode {
@@ -205,7 +258,7 @@ fn render_plan(report: &PlanReport) -> String {
 }
 
 /// The unit of a metric of a source or node.
-fn unit(metric: &str, scope: &str) -> &'static str {
+pub(super) fn unit(metric: &str, scope: &str) -> &'static str {
     let unit = if scope == "source" {
         SourceMetric::from_key(metric).map(SourceMetric::unit)
     } else {

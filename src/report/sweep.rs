@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::chart::{ImageFormat, LatencyVsLoad};
+use super::chart::{ImageFormat, LatencyVsLoad, StabilityMap, has_map};
 use super::exporter::{Exporter, Json, Table};
 use super::files::{ReportError, csv_error, optional, pretty_json};
 use super::json::{EstimateEntry, NamedEntry, NodeEntry, SummaryFile};
@@ -231,13 +231,19 @@ impl SweepReport {
         [("sweep.json", &Json), ("sweep.csv", &SweepCsv)]
     }
 
-    /// The charts of a sweep, by name under the output directory (skipped with `--no-charts`).
+    /// The charts of this sweep, by name under the output directory (skipped with
+    /// `--no-charts`): latency against load, and the stability map when two paths vary.
     #[must_use]
-    pub fn charts() -> [(&'static str, &'static dyn Exporter<Self>); 2] {
-        [
+    pub fn charts(&self) -> Vec<(&'static str, &'static dyn Exporter<Self>)> {
+        let mut charts: Vec<(&'static str, &'static dyn Exporter<Self>)> = vec![
             ("charts/latency-vs-load.svg", &LatencyVsLoad(ImageFormat::Svg)),
             ("charts/latency-vs-load.png", &LatencyVsLoad(ImageFormat::Png)),
-        ]
+        ];
+        if has_map(&self.sweep) {
+            charts.push(("charts/stability-map.svg", &StabilityMap(ImageFormat::Svg)));
+            charts.push(("charts/stability-map.png", &StabilityMap(ImageFormat::Png)));
+        }
+        charts
     }
 }
 

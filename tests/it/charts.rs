@@ -20,12 +20,12 @@ const FIRST: &str = "fill=\"#0072B2\"";
 /// The bottleneck's colour.
 const SECOND: &str = "fill=\"#D55E00\"";
 
-fn svg(dir: &Path, name: &str) -> String {
+pub(crate) fn svg(dir: &Path, name: &str) -> String {
     fs::read_to_string(dir.join("charts").join(name)).unwrap_or_else(|_| panic!("charts/{name} is written"))
 }
 
 /// The text of every `<text>` element of an SVG, trimmed.
-fn texts(svg: &str) -> Vec<&str> {
+pub(crate) fn texts(svg: &str) -> Vec<&str> {
     svg.split("<text")
         .skip(1)
         .filter_map(|element| element.split_once('>').and_then(|(_, rest)| rest.split_once("</text>")))
@@ -34,7 +34,7 @@ fn texts(svg: &str) -> Vec<&str> {
 }
 
 /// Asserts that some text of `svg` contains each fragment; a fragment in `=...` must be a whole text.
-fn assert_holds(svg: &str, name: &str, fragments: &[&str]) {
+pub(crate) fn assert_holds(svg: &str, name: &str, fragments: &[&str]) {
     let texts = texts(svg);
     for fragment in fragments {
         let found = match fragment.strip_prefix('=') {
@@ -47,7 +47,7 @@ fn assert_holds(svg: &str, name: &str, fragments: &[&str]) {
 
 /// Decodes charts/NAME as a PNG; asserts it is 1200x800 and holds enough distinct colours to be
 /// a drawing (text, several series, antialiasing), not a blank or single-colour image.
-fn assert_png(dir: &Path, name: &str, min_colours: usize) {
+pub(crate) fn assert_png(dir: &Path, name: &str, min_colours: usize) {
     assert_png_sized(dir, name, (1200, 800), min_colours);
 }
 

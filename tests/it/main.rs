@@ -16,6 +16,7 @@ mod fluid;
 mod fork_join;
 mod headroom;
 mod load_over_time;
+mod maps;
 mod message_size;
 mod messaging;
 mod plan;

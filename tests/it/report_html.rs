@@ -31,7 +31,7 @@ fn page(scenario: &str, out: &Path, extra: &[&str]) -> (String, SummaryFile) {
 
 /// Asserts the page fetches nothing and runs nothing: no script, no linked style sheet, no
 /// import, no remote `url(`, and no address but the SVG namespace.
-fn assert_self_contained(html: &str) {
+pub(crate) fn assert_self_contained(html: &str) {
     let lower = html.to_lowercase();
     for forbidden in ["<script", "<link", "@import", "<iframe", "<img", "<object", "<embed", "src="] {
         assert!(!lower.contains(forbidden), "report.html holds {forbidden:?}");

@@ -2,7 +2,7 @@
 //! keep it under the utilisation cap, and the utilisation of a plan.
 
 use crate::analytic::Analysis;
-use crate::model::{Network, Servers};
+use crate::model::{Network, Node, Servers};
 
 /// The offered load a = λ/μ of every node, in erlangs, at the rates of `analysis`, counting
 /// what would arrive if nothing upstream were overloaded or dropped.
@@ -29,6 +29,13 @@ pub(super) fn fewest_servers(offered: f64, cap: f64, unbounded: bool) -> u32 {
     let needed = (offered / cap - 1e-9).ceil().clamp(1.0, f64::from(u32::MAX - 1));
     let servers = needed as u32;
     if unbounded && offered >= f64::from(servers) { servers + 1 } else { servers }
+}
+
+/// The fewest servers with which `node`, offered `offered` erlangs, is stable in theory; `None`
+/// when it always is (a capacity bounds its queue) or has infinitely many servers.
+pub(super) fn fewest_stable(node: &Node, offered: f64) -> Option<u32> {
+    let unbounded = node.has_unbounded_queue() && node.servers().count().is_some();
+    unbounded.then(|| fewest_servers(offered, 1.0, true))
 }
 
 /// Utilisation ρ = a/c of a node with offered load `offered` on `servers`; `None` with

@@ -1,8 +1,8 @@
 //! Configurations and their verdicts: a configuration is made from the scenario by validated
 //! variations, judged by exact theory where it has a figure, and simulated in batches.
 
-use super::PlanError;
 use super::PlanOptions;
+use super::{Candidate, PlanError};
 use crate::analytic::{self, Analysis, Figure};
 use crate::experiment::{Comparison, PrecisionReport, RunLength, Slo, SloCheck, SloScope, run_for};
 use crate::model::{Network, Scenario, Servers};
@@ -38,6 +38,7 @@ pub(super) struct Evaluator<'a> {
     on_done: &'a (dyn Fn() + Sync),
     simulated: usize,
     precision_reports: Vec<PrecisionReport>,
+    evaluated: Vec<Candidate>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -48,7 +49,16 @@ impl<'a> Evaluator<'a> {
         on_done: &'a (dyn Fn() + Sync),
     ) -> Self {
         let (run_length, threads) = (options.run_length, options.threads);
-        Self { loaded, slos, run_length, threads, on_done, simulated: 0, precision_reports: Vec::new() }
+        Self {
+            loaded,
+            slos,
+            run_length,
+            threads,
+            on_done,
+            simulated: 0,
+            precision_reports: Vec::new(),
+            evaluated: Vec::new(),
+        }
     }
 
     /// How each simulated configuration's run ended under a precision target (empty without one).
@@ -69,6 +79,11 @@ impl<'a> Evaluator<'a> {
     /// Configurations simulated so far.
     pub(super) fn simulated(&self) -> usize {
         self.simulated
+    }
+
+    /// Every configuration simulated so far with its verdict, handed over.
+    pub(super) fn take_evaluated(&mut self) -> Vec<Candidate> {
+        std::mem::take(&mut self.evaluated)
     }
 
     /// The scenario of `config`, through the checks of a scenario file.
@@ -109,7 +124,15 @@ impl<'a> Evaluator<'a> {
             run_for(&scenarios, &self.run_length, false, self.threads, self.on_done)?;
         self.precision_reports.extend(reports);
         self.simulated += configs.len();
-        Ok(experiments.iter().map(|experiment| self.judge(&experiment.summary)).collect())
+        let outcomes: Vec<Outcome> =
+            experiments.iter().map(|experiment| self.judge(&experiment.summary)).collect();
+        self.evaluated.extend(configs.iter().zip(&outcomes).map(|(config, outcome)| Candidate {
+            servers: config.servers.clone(),
+            load: config.load,
+            checks: outcome.checks.clone(),
+            met: outcome.met,
+        }));
+        Ok(outcomes)
     }
 
     fn judge(&self, summary: &Summary) -> Outcome {

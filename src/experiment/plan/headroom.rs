@@ -1,7 +1,7 @@
 //! The highest load today's servers sustain under the SLOs: bisection on the load factor from
 //! theory's headroom (see the module documentation of [`plan`](super)).
 
-use super::bounds::{offered_loads, utilization};
+use super::bounds::{fewest_stable, offered_loads, utilization};
 use super::evaluate::{Config, Evaluator, Outcome};
 use super::search::missed_list;
 use super::{NodePlan, Plan, PlanError, PlanMode, PlanOptions};
@@ -93,6 +93,7 @@ pub(super) fn max_load(evaluator: &mut Evaluator<'_>, options: &PlanOptions) -> 
             servers_today: servers,
             servers_needed: Some(servers),
             utilization: utilization(a * load, servers),
+            fewest_stable: fewest_stable(node, a * load),
         })
         .collect();
     Ok(Plan {
@@ -104,6 +105,7 @@ pub(super) fn max_load(evaluator: &mut Evaluator<'_>, options: &PlanOptions) -> 
         nodes,
         reason,
         simulated: 0,
+        evaluated: Vec::new(),
         wall_seconds: 0.0,
         warnings: Vec::new(),
     })

@@ -120,6 +120,23 @@ pub struct NodePlan {
     /// Its utilisation ρ = λ/(cμ) in the plan at the plan's load, from theory; `None` without
     /// a figure (infinitely many servers, or no plan).
     pub utilization: Option<f64>,
+    /// The fewest servers with which theory calls the node stable at the plan's load (ρ < 1):
+    /// fewer leave its unbounded queue growing; `None` for a node with a capacity (always
+    /// stable) or with infinitely many servers.
+    pub fewest_stable: Option<u32>,
+}
+
+/// A configuration the planner simulated, with its verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Servers per node, in network order.
+    pub servers: Vec<Servers>,
+    /// Factor on today's arrival rates.
+    pub load: f64,
+    /// Every SLO judged on every source or node it applies to.
+    pub checks: Vec<SloCheck>,
+    /// Whether every check is met.
+    pub met: bool,
 }
 
 /// The planner's answer.
@@ -144,6 +161,8 @@ pub struct Plan {
     pub reason: Option<String>,
     /// Configurations simulated.
     pub simulated: usize,
+    /// Every configuration simulated, in the order simulated.
+    pub evaluated: Vec<Candidate>,
     /// Wall-clock time of the search, seconds.
     pub wall_seconds: f64,
     /// What the user should know (configurations that missed a precision target).
@@ -200,6 +219,7 @@ pub fn plan(
         PlanMode::MaxLoad => headroom::max_load(&mut evaluator, options)?,
     };
     plan.simulated = evaluator.simulated();
+    plan.evaluated = evaluator.take_evaluated();
     plan.warnings.extend(Warning::imprecise(evaluator.precision_reports()));
     plan.wall_seconds = started.elapsed().as_secs_f64();
     Ok(plan)

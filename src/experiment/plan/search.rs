@@ -2,7 +2,7 @@
 //! unlimited, then every configuration of each total in increasing order (see the module
 //! documentation of [`plan`](super)).
 
-use super::bounds::{fewest_servers as floor_servers, offered_loads, utilization};
+use super::bounds::{fewest_servers as floor_servers, fewest_stable, offered_loads, utilization};
 use super::evaluate::{Config, Evaluator, Outcome};
 use super::{MAX_CANDIDATES, MAX_EXTRA_SERVERS, NodePlan, Plan, PlanError, PlanMode, PlanOptions};
 use crate::model::Servers;
@@ -253,6 +253,7 @@ impl Search<'_, '_> {
                     servers_today: self.today[index],
                     servers_needed,
                     utilization: servers_needed.and_then(|servers| utilization(self.offered[index], servers)),
+                    fewest_stable: fewest_stable(node, self.offered[index]),
                 }
             })
             .collect();
@@ -265,6 +266,7 @@ impl Search<'_, '_> {
             nodes,
             reason: None,
             simulated: 0,
+            evaluated: Vec::new(),
             wall_seconds: 0.0,
             warnings: Vec::new(),
         }

@@ -6,13 +6,19 @@
 mod canvas;
 mod comparison;
 mod distribution;
+mod plan;
 mod queue;
+mod stability;
 mod sweep;
 mod utilization;
 
 pub use canvas::ImageFormat;
 pub use comparison::Comparison;
 pub use distribution::LatencyDistribution;
+pub use plan::PlanChart;
+pub(crate) use plan::has_plan_chart;
 pub use queue::QueueOverTime;
+pub use stability::StabilityMap;
+pub(crate) use stability::has_map;
 pub use sweep::LatencyVsLoad;
 pub use utilization::Utilization;

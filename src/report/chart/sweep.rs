@@ -91,7 +91,7 @@ fn steady_source<'f>(&(x, point): &(f64, &'f PointEntry), source: usize) -> Opti
 }
 
 /// A varied value as a label: whole numbers (servers, capacities) without decimals.
-fn value_text(value: f64) -> String {
+pub(super) fn value_text(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { number(value) }
 }
 
@@ -227,7 +227,7 @@ fn latency_slos(expressions: &[String]) -> Vec<(String, f64)> {
 }
 
 /// How the x axis reads for a varied path.
-fn x_description(path: &str) -> String {
+pub(super) fn x_description(path: &str) -> String {
     let unit = match path.rsplit('.').next() {
         Some("load") => return "load factor (× the scenario's arrival rates)".to_owned(),
         Some("rate") => "per second",

@@ -7,6 +7,7 @@
 mod figures;
 mod graph;
 mod markup;
+mod plan;
 mod queue;
 mod scenario;
 mod study;
@@ -100,14 +101,15 @@ struct Run {
 }
 
 impl Html {
-    /// Every SVG chart of `charts` drawn from `result`, inline, unless the page is without charts.
+    /// Every SVG chart of `charts` drawn from `result`, inline, unless the page is without charts
+    /// or there is none.
     fn charts<R: ?Sized>(
         &self,
         result: &R,
         charts: &[(&str, &dyn Exporter<R>)],
         out: &mut String,
     ) -> Result<(), ReportError> {
-        if !self.charts {
+        if !self.charts || charts.is_empty() {
             return Ok(());
         }
         out.push_str("<section>\n<h2>Charts</h2>\n");

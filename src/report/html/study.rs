@@ -36,7 +36,7 @@ impl Exporter<SweepReport> for Html {
             sweep.seed
         );
         table("Points", result, &mut out)?;
-        self.charts(result, &SweepReport::charts(), &mut out)?;
+        self.charts(result, &result.charts(), &mut out)?;
         let run = Run {
             seed: sweep.seed.to_string(),
             replications: sweep.replications,
