@@ -187,7 +187,7 @@ impl Exporter<RunReport<'_>> for ScenarioText {
 #[derive(Debug, Error)]
 pub enum RebuildError {
     /// The path is not a directory.
-    #[error("{} is not a directory", dir.display())]
+    #[error("{} does not exist or is not a directory", dir.display())]
     NotADirectory {
         /// The path given.
         dir: PathBuf,
