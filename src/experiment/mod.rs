@@ -65,6 +65,16 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// The experiment of `replications`, records of runs of `network` in index order (from this
+    /// process, or read back from replications.jsonl), reduced by [`Summary::new`]; it took
+    /// `wall_seconds` to run.
+    #[must_use]
+    pub fn new(network: &Network, replications: Vec<ReplicationResult>, wall_seconds: f64) -> Self {
+        let summary = Summary::new(network, &replications);
+        let events = summary.events;
+        Self { replications, summary, events, wall_seconds }
+    }
+
     /// Replications that stopped early because the system held too many messages.
     #[must_use]
     pub fn stopped_early(&self) -> usize {
@@ -178,9 +188,7 @@ pub fn run_all(
     for scenario in scenarios {
         let rest = results.split_off(scenario.settings.replications as usize);
         let replications = std::mem::replace(&mut results, rest);
-        let summary = Summary::new(&scenario.network, &replications);
-        let events = summary.events;
-        experiments.push(Experiment { replications, summary, events, wall_seconds });
+        experiments.push(Experiment::new(&scenario.network, replications, wall_seconds));
     }
     Ok(experiments)
 }

@@ -4,7 +4,7 @@
 //! with which kendall and command line); a run also keeps what it was made from: scenario.toml
 //! (the scenario file's text as loaded) and run.json (where the file was, the effective settings
 //! and the precision target). With replications.jsonl, the run's records, that is enough to
-//! redo the one reduction ([`Summary::new`]) and the analysis, and to write every derived file
+//! redo the one reduction ([`Summary::new`](crate::stats::Summary::new)) and the analysis, and to write every derived file
 //! again byte for byte. A sweep's and a comparison's outputs are drawn from sweep.json and
 //! compare.json alone.
 //!
@@ -25,9 +25,9 @@ use super::files::{ReportError, pretty_json};
 use super::html::Html;
 use super::{CompareReport, SweepReport, write_files};
 use crate::experiment::{Experiment, Precision, PrecisionReport, RunOutcome, too_wide};
-use crate::model::Scenario;
+use crate::model::{Network, Scenario};
 use crate::scenario::{LoadedScenario, Overrides, ScenarioError};
-use crate::stats::{RecordError, ReplicationResult, Summary, read_records};
+use crate::stats::{RecordError, ReplicationResult, read_records};
 
 /// The command whose results an output directory's report.html shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -348,54 +348,46 @@ where
 fn read_run(dir: &Path) -> Result<(Scenario, RunOutcome), RebuildError> {
     let run: RunFile = read_json(&dir.join("run.json"))?;
     let scenario_path = dir.join("scenario.toml");
-    let text = read(&scenario_path)?;
-    let text = String::from_utf8(text).map_err(|error| RebuildError::Read {
-        path: scenario_path.clone(),
-        source: io::Error::new(io::ErrorKind::InvalidData, error),
-    })?;
-    let stem =
-        run.scenario.file_stem().map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned());
-    let base = run.scenario.parent().map(Path::to_owned).unwrap_or_default();
-    let scenario = LoadedScenario::parse_in(&text, &stem, &scenario_path, &base, &run.settings.overrides())
-        .map_err(RebuildError::Scenario)?
-        .into_scenario();
+    let scenario = read_scenario(&scenario_path, &run)?;
     let records_path = dir.join("replications.jsonl");
     let file =
         File::open(&records_path).map_err(|source| missing_or_unreadable(records_path.clone(), source))?;
     let records = read_records(BufReader::new(file))
         .map_err(|source| RebuildError::Records { path: records_path.clone(), source })?;
-    if let Err(message) = fits(&scenario, &records) {
+    if let Err(message) = fits(scenario.network(), &records) {
         return Err(RebuildError::Mismatch { records: records_path, scenario: scenario_path, message });
     }
-    let summary = Summary::new(scenario.network(), &records);
+    let experiment = Experiment::new(scenario.network(), records, run.wall_seconds);
     let precision = run.precision.map(|target| {
         let target = Precision::from(target);
-        let replications = u32::try_from(records.len()).unwrap_or(u32::MAX);
-        PrecisionReport { target, replications, too_wide: too_wide(&summary, &target) }
+        let replications = u32::try_from(experiment.replications.len()).unwrap_or(u32::MAX);
+        PrecisionReport { target, replications, too_wide: too_wide(&experiment.summary, &target) }
     });
-    let events = summary.events;
-    let experiment = Experiment { replications: records, summary, events, wall_seconds: run.wall_seconds };
     let outcome = RunOutcome::new(&scenario, experiment, precision);
     Ok((scenario, outcome))
 }
 
-/// Whether `records` are replications 0, 1, ... of `scenario`'s network, each measuring the same
-/// entities and classes; the first difference otherwise.
-fn fits(scenario: &Scenario, records: &[ReplicationResult]) -> Result<(), String> {
-    let network = scenario.network();
+/// The scenario in `path` (scenario.toml) as `run` loaded it: named after the original file by
+/// default, its traces read from the original file's directory, with the run's settings.
+fn read_scenario(path: &Path, run: &RunFile) -> Result<Scenario, RebuildError> {
+    let text = String::from_utf8(read(path)?).map_err(|error| RebuildError::Read {
+        path: path.to_owned(),
+        source: io::Error::new(io::ErrorKind::InvalidData, error),
+    })?;
+    let stem =
+        run.scenario.file_stem().map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned());
+    let base = run.scenario.parent().map(Path::to_owned).unwrap_or_default();
+    LoadedScenario::parse_in(&text, &stem, path, &base, &run.settings.overrides())
+        .map(LoadedScenario::into_scenario)
+        .map_err(RebuildError::Scenario)
+}
+
+/// Whether `records` are replications 0, 1, ... of `network`, each measuring the same entities,
+/// classes and series; the first difference otherwise.
+fn fits(network: &Network, records: &[ReplicationResult]) -> Result<(), String> {
     let Some(first) = records.first() else {
         return Err("it holds no replication".to_owned());
     };
-    let shape = |record: &ReplicationResult| {
-        let classes: Vec<(usize, usize)> = record
-            .nodes
-            .iter()
-            .map(|node| (node.priority_classes.len(), node.message_classes.len()))
-            .collect();
-        let series = record.series.as_ref().map(|series| (series.nodes.len(), series.sources.len()));
-        (record.message_classes.len(), record.message_class_latencies.len(), classes, series)
-    };
-    let expected = shape(first);
     for (line, record) in records.iter().enumerate().map(|(i, record)| (i + 1, record)) {
         let counts = [
             ("nodes", record.nodes.len(), network.nodes().len()),
@@ -410,24 +402,39 @@ fn fits(scenario: &Scenario, records: &[ReplicationResult]) -> Result<(), String
         if record.index as usize != line - 1 {
             return Err(format!("line {line} holds replication {}, not {}", record.index, line - 1));
         }
-        if shape(record) != expected {
+        if shape(record) != shape(first) {
             return Err(format!("the record on line {line} measured other classes or series than line 1"));
         }
-        let series_fits = record.series.as_ref().is_none_or(|series| {
-            series.nodes.len() == network.nodes().len() && series.sources.len() == network.sources().len()
-        });
-        let classes_fit = record.message_classes.len() <= network.message_classes().len()
-            && record.nodes.iter().all(|node| {
-                node.priority_classes.len() <= network.priorities().len()
-                    && node.message_classes.len() <= network.message_classes().len()
-            });
-        if !series_fits || !classes_fit {
-            return Err(format!(
-                "the record on line {line} measured other classes or series than the scenario has"
-            ));
-        }
+    }
+    if !measurable(network, first) {
+        return Err("the records measured other classes or series than the scenario has".to_owned());
     }
     Ok(())
+}
+
+/// What a record measured beyond its entities: the classes at each node and end to end, and the
+/// series' entities.
+type Shape = (usize, usize, Vec<(usize, usize)>, Option<(usize, usize)>);
+
+/// The [`Shape`] of `record`.
+fn shape(record: &ReplicationResult) -> Shape {
+    let classes =
+        record.nodes.iter().map(|node| (node.priority_classes.len(), node.message_classes.len())).collect();
+    let series = record.series.as_ref().map(|series| (series.nodes.len(), series.sources.len()));
+    (record.message_classes.len(), record.message_class_latencies.len(), classes, series)
+}
+
+/// Whether `network` has every class and series entity `record` measured.
+fn measurable(network: &Network, record: &ReplicationResult) -> bool {
+    let series = record.series.as_ref().is_none_or(|series| {
+        series.nodes.len() == network.nodes().len() && series.sources.len() == network.sources().len()
+    });
+    let classes = network.message_classes().len();
+    series
+        && record.message_classes.len() <= classes
+        && record.nodes.iter().all(|node| {
+            node.priority_classes.len() <= network.priorities().len() && node.message_classes.len() <= classes
+        })
 }
 
 /// The bytes of `path`, a file the rebuild needs.
