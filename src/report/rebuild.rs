@@ -291,7 +291,7 @@ pub fn rebuild(dir: &Path, charts: bool) -> Result<Rebuilt, RebuildError> {
         return Err(RebuildError::NotOutput { dir: dir.to_owned() });
     }
     let command: CommandFile = read_json(&command_path)?;
-    let page = Html::new(command.line.clone(), charts);
+    let page = Html::new(command.line.clone(), charts).run_with(command.kendall_version.clone());
     let written = match command.command {
         CommandKind::Run => {
             let (scenario, outcome) = read_run(dir)?;

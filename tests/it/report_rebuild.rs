@@ -136,6 +136,24 @@ fn no_charts_rebuilds_the_page_without_them_and_quiet_lists_nothing() {
     assert!(fs::read(out.path().join("summary.json")).expect("summary.json rebuilt") == summary);
 }
 
+#[test]
+fn a_page_redrawn_by_another_version_names_the_one_that_ran() {
+    let out = temp();
+    let ran = run(&Path::new(SCENARIOS).join("mm1.toml"), out.path(), &SHORT);
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    let path = out.path().join("command.json");
+    let text = fs::read_to_string(&path).expect("command.json");
+    let current = format!("\"kendall_version\": \"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(text.contains(&current), "{text}");
+    fs::write(&path, text.replace(&current, "\"kendall_version\": \"0.0.9\"")).expect("command.json");
+    let output = report(out.path(), out.path(), &["--quiet"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let warning = format!("was written by kendall 0.0.9; rebuilt by kendall {}", env!("CARGO_PKG_VERSION"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains(&warning));
+    let page = fs::read_to_string(out.path().join("report.html")).expect("report.html");
+    assert!(page.contains("<dt>kendall version</dt><dd>0.0.9</dd>"), "the version that ran");
+}
+
 /// Asserts that `kendall report DIR` exits 2 with every fragment on stderr, prints nothing on
 /// stdout and writes no report.html (nor any partial file).
 fn assert_refused(dir: &Path, fragments: &[&str], what: &str) {
