@@ -440,6 +440,9 @@ fn load_with(path: &Path, overrides: &Overrides) -> anyhow::Result<Scenario> {
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
     let scenario = load_with(&args.scenario, &args.simulation.overrides())?;
+    let text = std::fs::read_to_string(&args.scenario)
+        .map(ScenarioText)
+        .with_context(|| format!("cannot read {}", args.scenario.display()))?;
     let precision = args.simulation.precision();
     let total = precision.map_or(scenario.settings().replications(), |p| p.max_replications);
     let progress = progress_bar(u64::from(total), args.output.quiet);
@@ -457,9 +460,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     files.push(("report.html", &page));
     files.push(("command.json", &command));
     files.extend(report.series_files());
-    let text = std::fs::read_to_string(&args.scenario)
-        .with_context(|| format!("cannot read {}", args.scenario.display()))?;
-    let (text, run_file) = (ScenarioText(text), RunFile::new(&args.scenario, &scenario, &outcome)?);
+    let run_file = RunFile::new(&args.scenario, &scenario, &outcome)?;
     files.extend([("scenario.toml", &text as &dyn Exporter<_>), ("run.json", &run_file)]);
     let written = write_files(&args.output.dir(&scenario), &report, &files)?;
     print_warnings(&outcome.warnings);

@@ -1,6 +1,7 @@
 //! Reports: every output format (summary.json, summary.csv, replications.csv, replications.jsonl,
 //! timeseries.csv, analysis.json, the terminal table, the charts in charts/, the output of `kendall
-//! fit`, and what `kendall report` rebuilds them from: command.json, run.json, scenario.toml) behind one [`Exporter`] interface. Formats never decide anything; they lay out
+//! fit`, and command.json, run.json and scenario.toml, from which `kendall report` rebuilds the
+//! others) behind one [`Exporter`] interface. Formats never decide anything; they lay out
 //! what the library concluded. Files are written completely or not at all: each goes to a
 //! temporary name first and is renamed into place once every file is written.
 

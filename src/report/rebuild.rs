@@ -267,8 +267,6 @@ fn nothing_to_rebuild(dir: &Path) -> &'static str {
 /// What `kendall report` did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rebuilt {
-    /// The command whose outputs were rebuilt.
-    pub command: CommandKind,
     /// The files rewritten, in order.
     pub written: Vec<PathBuf>,
     /// The version of kendall that wrote the directory, when not this one.
@@ -313,7 +311,7 @@ pub fn rebuild(dir: &Path, charts: bool) -> Result<Rebuilt, RebuildError> {
     };
     let other_version =
         (command.kendall_version != env!("CARGO_PKG_VERSION")).then_some(command.kendall_version);
-    Ok(Rebuilt { command: command.command, written, other_version })
+    Ok(Rebuilt { written, other_version })
 }
 
 /// The files of `files` but `input`, the one they are derived from.
