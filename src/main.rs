@@ -16,8 +16,8 @@ use kendall::experiment::{
 };
 use kendall::model::Scenario;
 use kendall::report::{
-    CompareReport, Exporter, Html, Json, PlanReport, RunReport, StudyReport, SweepReport, Table,
-    shell_command, write_files,
+    CommandFile, CommandKind, CompareReport, Exporter, Html, Json, PlanReport, RebuildError, RunFile,
+    RunReport, ScenarioText, StudyReport, SweepReport, Table, shell_command, write_files,
 };
 use kendall::scenario::{self, LoadedScenario, Overrides, ScenarioError, Variation, parse_duration};
 use kendall::trace;
@@ -68,6 +68,25 @@ enum Command {
     /// Kolmogorov-Smirnov statistic; then the `interarrival` line to paste into a scenario, and a
     /// `schedule` when the rate varies. With --column, the same for service times.
     Fit(FitArgs),
+    /// Rebuild an output directory's charts and report.html, and the files derived from its
+    /// results, from what it holds, without simulating: after a long run, to redraw or restyle.
+    ///
+    /// A run's directory is rebuilt from scenario.toml, run.json and replications.jsonl (traces
+    /// are read where the run read them), a sweep's from sweep.json, a comparison's from
+    /// compare.json; command.json says which of them made report.html. Lists what it rewrote.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// The output directory, as written by kendall run, sweep or compare.
+    dir: PathBuf,
+    /// Write no charts (report.html then has none either).
+    #[arg(long)]
+    no_charts: bool,
+    /// Do not list the files rewritten.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -379,6 +398,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep(&args),
         Command::Plan(args) => plan(&args),
         Command::Fit(args) => fit(&args),
+        Command::Report(args) => report(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -420,6 +440,9 @@ fn load_with(path: &Path, overrides: &Overrides) -> anyhow::Result<Scenario> {
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
     let scenario = load_with(&args.scenario, &args.simulation.overrides())?;
+    let text = std::fs::read_to_string(&args.scenario)
+        .map(ScenarioText)
+        .with_context(|| format!("cannot read {}", args.scenario.display()))?;
     let precision = args.simulation.precision();
     let total = precision.map_or(scenario.settings().replications(), |p| p.max_replications);
     let progress = progress_bar(u64::from(total), args.output.quiet);
@@ -433,10 +456,13 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let report = RunReport::new(&scenario, &outcome);
     let mut files = args.output.files(&RunReport::files(), &RunReport::charts());
-    let page = report_page(&args.output);
+    let (page, command) = report_page(&args.output, CommandKind::Run);
     files.push(("report.html", &page));
+    files.push(("command.json", &command));
     files.extend(report.series_files());
     files.extend(args.output.files(&[], &report.series_charts()));
+    let run_file = RunFile::new(&args.scenario, &scenario, &outcome)?;
+    files.extend([("scenario.toml", &text as &dyn Exporter<_>), ("run.json", &run_file)]);
     let written = write_files(&args.output.dir(&scenario), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
@@ -454,17 +480,39 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let report = SweepReport::new(base.scenario(), &outcome);
     let mut files = args.output.files(&SweepReport::files(), &report.charts());
-    let page = report_page(&args.output);
-    files.push(("report.html", &page));
+    let (page, command) = report_page(&args.output, CommandKind::Sweep);
+    files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
     let written = write_files(&args.output.dir(base.scenario()), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
 }
 
-/// report.html, with this process's command line and the charts unless --no-charts.
-fn report_page(output: &OutputArgs) -> Html {
-    let command = std::iter::once("kendall".to_owned()).chain(std::env::args().skip(1));
-    Html::new(shell_command(command), !output.no_charts)
+/// report.html, with this process's command line and the charts unless --no-charts, and
+/// command.json, which says that `kind` made it.
+fn report_page(output: &OutputArgs, kind: CommandKind) -> (Html, CommandFile) {
+    let line = shell_command(std::iter::once("kendall".to_owned()).chain(std::env::args().skip(1)));
+    (Html::new(line.clone(), !output.no_charts), CommandFile::new(kind, line))
+}
+
+fn report(args: &ReportArgs) -> anyhow::Result<()> {
+    let rebuilt = kendall::report::rebuild(&args.dir, !args.no_charts).map_err(|error| match error {
+        RebuildError::Write(_) => anyhow::Error::from(error),
+        bad => BadInput(bad.into()).into(),
+    })?;
+    if let Some(version) = &rebuilt.other_version {
+        eprintln!(
+            "warning: {} was written by kendall {version}; rebuilt by kendall {}",
+            args.dir.display(),
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    if !args.quiet {
+        let names: Vec<String> = rebuilt.written.iter().map(|p| p.display().to_string()).collect();
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "rewrote {}", names.join(", "))?;
+        stdout.flush()?;
+    }
+    Ok(())
 }
 
 fn print_warnings(warnings: &[Warning]) {
@@ -543,8 +591,8 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let report = CompareReport::new(&configurations, &outcome);
     let dir = args.output.dir(&configurations[0].scenario);
     let mut files = args.output.files(&CompareReport::files(), &CompareReport::charts());
-    let page = report_page(&args.output);
-    files.push(("report.html", &page));
+    let (page, command) = report_page(&args.output, CommandKind::Compare);
+    files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
     let written = write_files(&dir, &report, &files)?;
     for (name, warning) in &outcome.warnings {
         eprintln!("warning: {name}: {warning}");
@@ -575,8 +623,8 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let report = PlanReport::new(loaded.scenario(), &outcome, &args.slos, &text, &args.scenario)?;
     let mut files = args.output.files(&PlanReport::files(), &report.charts());
-    let page = report_page(&args.output);
-    files.push(("report.html", &page));
+    let (page, command) = report_page(&args.output, CommandKind::Plan);
+    files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
     let written = write_files(&args.output.dir(loaded.scenario()), &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)

@@ -65,6 +65,16 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// The experiment of `replications`, records of runs of `network` in index order (from this
+    /// process, or read back from replications.jsonl), reduced by [`Summary::new`]; it took
+    /// `wall_seconds` to run.
+    #[must_use]
+    pub fn new(network: &Network, replications: Vec<ReplicationResult>, wall_seconds: f64) -> Self {
+        let summary = Summary::new(network, &replications);
+        let events = summary.events;
+        Self { replications, summary, events, wall_seconds }
+    }
+
     /// Replications that stopped early because the system held too many messages.
     #[must_use]
     pub fn stopped_early(&self) -> usize {
@@ -178,9 +188,7 @@ pub fn run_all(
     for scenario in scenarios {
         let rest = results.split_off(scenario.settings.replications as usize);
         let replications = std::mem::replace(&mut results, rest);
-        let summary = Summary::new(&scenario.network, &replications);
-        let events = summary.events;
-        experiments.push(Experiment { replications, summary, events, wall_seconds });
+        experiments.push(Experiment::new(&scenario.network, replications, wall_seconds));
     }
     Ok(experiments)
 }
@@ -216,7 +224,7 @@ pub fn simulate(
     on_done: &(dyn Fn() + Sync),
 ) -> Result<RunOutcome, ExperimentError> {
     let experiment = run(scenario, threads, on_done)?;
-    Ok(outcome(scenario, experiment, None))
+    Ok(RunOutcome::new(scenario, experiment, None))
 }
 
 /// Analyses `scenario`, then adds replications until `precision` is met (see
@@ -232,25 +240,29 @@ pub fn simulate_until_precise(
 ) -> Result<RunOutcome, ExperimentError> {
     let (mut experiments, mut reports) =
         run_until_precise(std::slice::from_ref(scenario), precision, threads, on_done)?;
-    Ok(outcome(scenario, experiments.remove(0), reports.pop()))
+    Ok(RunOutcome::new(scenario, experiments.remove(0), reports.pop()))
 }
 
-/// The theory and warnings beside a finished experiment.
-fn outcome(
-    scenario: &Scenario,
-    mut experiment: Experiment,
-    precision: Option<PrecisionReport>,
-) -> RunOutcome {
-    let analysis = analytic::analyze(scenario, None).ok();
-    let fluid =
-        analysis.as_ref().and_then(|analysis| analysis.fluid.as_ref()).and_then(|fluid| fluid.as_ref().ok());
-    if let (Some(series), Some(fluid)) = (experiment.summary.series.as_mut(), fluid) {
-        series.set_theory(|row| fluid_theory(fluid, row));
+impl RunOutcome {
+    /// The outcome of `experiment`, a run of `scenario` (ended under `precision` when given):
+    /// the theory beside it and the warnings, without simulating. `kendall report` rebuilds a
+    /// run's outputs from its records this way.
+    #[must_use]
+    pub fn new(scenario: &Scenario, mut experiment: Experiment, precision: Option<PrecisionReport>) -> Self {
+        let analysis = analytic::analyze(scenario, None).ok();
+        let fluid = analysis
+            .as_ref()
+            .and_then(|analysis| analysis.fluid.as_ref())
+            .and_then(|fluid| fluid.as_ref().ok());
+        if let (Some(series), Some(fluid)) = (experiment.summary.series.as_mut(), fluid) {
+            series.set_theory(|row| fluid_theory(fluid, row));
+        }
+        let mut warnings = analysis.as_ref().map(Warning::unstable_nodes).unwrap_or_default();
+        warnings
+            .extend(Warning::stopped_replications(&experiment.replications, scenario.settings.max_in_system));
+        warnings.extend(Warning::unresolved_warmup(&experiment.replications));
+        RunOutcome { analysis, experiment, warnings, precision }
     }
-    let mut warnings = analysis.as_ref().map(Warning::unstable_nodes).unwrap_or_default();
-    warnings.extend(Warning::stopped_replications(&experiment.replications, scenario.settings.max_in_system));
-    warnings.extend(Warning::unresolved_warmup(&experiment.replications));
-    RunOutcome { analysis, experiment, warnings, precision }
 }
 
 /// The fluid prediction of a time-series row: the node's state averaged over the interval, for

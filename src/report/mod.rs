@@ -1,6 +1,7 @@
 //! Reports: every output format (summary.json, summary.csv, replications.csv, replications.jsonl,
 //! timeseries.csv, analysis.json, the terminal table, the charts in charts/, the output of `kendall
-//! fit`) behind one [`Exporter`] interface. Formats never decide anything; they lay out
+//! fit`, and command.json, run.json and scenario.toml, from which `kendall report` rebuilds the
+//! others) behind one [`Exporter`] interface. Formats never decide anything; they lay out
 //! what the library concluded. Files are written completely or not at all: each goes to a
 //! temporary name first and is renamed into place once every file is written.
 
@@ -14,6 +15,7 @@ mod fit;
 mod html;
 mod json;
 mod plan;
+mod rebuild;
 mod series;
 mod sweep;
 mod table;
@@ -40,6 +42,10 @@ pub use json::{
     SummaryFile, WideEntry,
 };
 pub use plan::{CandidateEntry, PlanFile, PlanNodeEntry, PlanReport, PlanToml, PlanTomlError};
+pub use rebuild::{
+    CommandFile, CommandKind, PrecisionTarget, RebuildError, Rebuilt, RunFile, ScenarioText, SettingsEntry,
+    rebuild,
+};
 pub use series::{CurveEntry, PeakEntry, TIMESERIES_COLUMNS};
 pub use sweep::{PointEntry, PointSystem, SloEntry, SweepCsv, SweepFile, SweepReport, render_sweep};
 pub use table::{count, number, render_table};

@@ -69,6 +69,28 @@ impl LoadedScenario {
         path: &Path,
         overrides: &Overrides,
     ) -> Result<Self, ScenarioError> {
+        Self::parse_in(
+            text,
+            default_name,
+            path,
+            &path.parent().map(Path::to_owned).unwrap_or_default(),
+            overrides,
+        )
+    }
+
+    /// As [`LoadedScenario::parse`], but relative paths in the text (traces) start from `base`
+    /// rather than from `path`'s directory: for a copy of a scenario file kept apart from its
+    /// traces (an output directory's scenario.toml).
+    ///
+    /// # Errors
+    /// As for [`LoadedScenario::parse`].
+    pub fn parse_in(
+        text: &str,
+        default_name: &str,
+        path: &Path,
+        base: &Path,
+        overrides: &Overrides,
+    ) -> Result<Self, ScenarioError> {
         let raw: RawScenario = toml::from_str(text).map_err(|error| {
             let (line, column) = error.span().map_or((1, 1), |span| line_column(text, span.start));
             let message = error.message().trim().replace('\n', " ");
@@ -78,7 +100,7 @@ impl LoadedScenario {
             };
             ScenarioError::Syntax { path: path.to_owned(), problem: Problem { line, column, message } }
         })?;
-        let base = path.parent().map(Path::to_owned).unwrap_or_default();
+        let base = base.to_owned();
         let scenario =
             convert::convert(&raw, default_name, &base, overrides).map_err(|problems: Problems| {
                 ScenarioError::Invalid { path: path.to_owned(), problems: problems.located(text) }

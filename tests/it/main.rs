@@ -25,6 +25,7 @@ mod priorities;
 mod records;
 mod replay;
 mod report_html;
+mod report_rebuild;
 mod route_delays;
 mod scenarios;
 mod schedules;

@@ -25,14 +25,21 @@ use super::{Exporter, ReportError, RunReport, count, number};
 pub struct Html {
     command: String,
     charts: bool,
+    version: String,
 }
 
 impl Html {
     /// The page of a run started by `command` (as a shell would read it back, see
-    /// [`shell_command`]), with the run's charts inline when `charts`.
+    /// [`shell_command`]) with this version of kendall, with the run's charts inline when `charts`.
     #[must_use]
     pub fn new(command: String, charts: bool) -> Self {
-        Self { command, charts }
+        Self { command, charts, version: env!("CARGO_PKG_VERSION").to_owned() }
+    }
+
+    /// The same page of a command run with kendall `version` (redrawn by another one).
+    #[must_use]
+    pub fn run_with(self, version: String) -> Self {
+        Self { version, ..self }
     }
 }
 
@@ -134,7 +141,7 @@ impl Html {
              <pre>{}</pre>\n<dl>\n<dt>kendall version</dt><dd>{}</dd>\n<dt>seed</dt><dd>{}</dd>\n\
              <dt>replications</dt><dd>{}</dd>\n<dt>wall-clock time</dt><dd>{:.2}s</dd>\n</dl>\n</section>",
             escape(&self.command),
-            env!("CARGO_PKG_VERSION"),
+            escape(&self.version),
             escape(&run.seed),
             run.replications,
             run.wall_seconds
