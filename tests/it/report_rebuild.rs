@@ -155,8 +155,9 @@ fn a_page_redrawn_by_another_version_names_the_one_that_ran() {
 }
 
 /// Asserts that `kendall report DIR` exits 2 with every fragment on stderr, prints nothing on
-/// stdout and writes no report.html (nor any partial file).
+/// stdout and leaves the directory exactly as it was (no file written, changed or left partial).
 fn assert_refused(dir: &Path, fragments: &[&str], what: &str) {
+    let before = dir.is_dir().then(|| snapshot(dir));
     let output = report(dir, Path::new(SCENARIOS), &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
@@ -164,9 +165,8 @@ fn assert_refused(dir: &Path, fragments: &[&str], what: &str) {
     for fragment in fragments {
         assert!(stderr.contains(fragment), "{what}: stderr lacks '{fragment}': {stderr}");
     }
-    if dir.is_dir() {
-        assert!(!dir.join("report.html").exists(), "{what}: report.html written");
-        assert!(snapshot(dir).keys().all(|name| !name.to_string_lossy().ends_with(".partial")), "{what}");
+    if let Some(before) = before {
+        assert!(snapshot(dir) == before, "{what}: the directory changed");
     }
 }
 
