@@ -129,6 +129,15 @@ fn a_run_with_a_time_series_reports_the_queue_over_time() {
     let summary: SummaryFile =
         serde_json::from_str(&fs::read_to_string(dir.path().join("summary.json")).expect("summary.json"))
             .expect("summary.json parses");
+    // The verdict does not call a flash sale's 33 000-order backlog simply "stable": the fluid's
+    // largest backlog (payments, peaking when the consumers are added at 2h10m) is in it.
+    let verdict = html.split("<h2>Verdict</h2>").nth(1).expect("a verdict").split("</section>").next();
+    let verdict = verdict.unwrap_or_default();
+    assert!(verdict.contains("Stable on average"), "{verdict}");
+    assert!(
+        verdict.contains("Largest backlog: <strong>payments</strong>, about 33370 messages at 2h10m"),
+        "{verdict}"
+    );
     let section = html.split("<h2>Queue over time</h2>").nth(1).expect("a queue-over-time section");
     let section = section.split("</section>").next().unwrap_or_default();
     assert!(

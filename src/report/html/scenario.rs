@@ -6,7 +6,29 @@ use std::fmt::Write as _;
 use super::markup::{HtmlTable, escape};
 use crate::analytic::Verdict;
 use crate::model::Arrivals;
+use crate::report::series::clock_text;
 use crate::report::{RunReport, number};
+
+/// For load that follows the clock, the largest backlog the fluid approximation predicts: where,
+/// how many messages, when and how long it takes to drain.
+fn largest_fluid_backlog(result: &RunReport<'_>) -> Option<String> {
+    let fluid = result.outcome.analysis.as_ref()?.fluid.as_ref()?.as_ref().ok()?;
+    let peak = fluid.peaks().into_iter().max_by(|a, b| a.peak_backlog.total_cmp(&b.peak_backlog))?;
+    if peak.peak_backlog < 1.0 {
+        return Some("Peaks: no queue builds up in the fluid approximation.".to_owned());
+    }
+    let drain = peak.drain_s.map_or_else(
+        || "not drained by the end of the run".to_owned(),
+        |s| format!("drained {} later", clock_text(s)),
+    );
+    Some(format!(
+        "Largest backlog: <strong>{}</strong>, about {} messages at {}, {drain} (fluid approximation; \
+         the simulated queue over time is below).",
+        escape(&peak.name),
+        number(peak.peak_backlog),
+        clock_text(peak.peak_at_s)
+    ))
+}
 
 /// The verdict section: what theory and the simulation concluded, warnings included.
 pub(super) fn verdict(result: &RunReport<'_>, out: &mut String) {
@@ -15,7 +37,14 @@ pub(super) fn verdict(result: &RunReport<'_>, out: &mut String) {
     match &result.outcome.analysis {
         Some(analysis) => {
             let system = &analysis.system;
-            let (class, text) = if system.stable {
+            let (class, text) = if system.stable && summary.time_varying {
+                (
+                    "ok",
+                    "Stable on average: over the observed window every unbounded queue is offered less \
+                     than its capacity (ρ < 1). The load follows the clock, so queues build during its \
+                     peaks (below).",
+                )
+            } else if system.stable {
                 ("ok", "Stable: every unbounded queue is offered less than its capacity (ρ < 1).")
             } else {
                 ("bad", "Unstable: some unbounded queue is offered at least its capacity (ρ ≥ 1).")
@@ -29,6 +58,9 @@ pub(super) fn verdict(result: &RunReport<'_>, out: &mut String) {
                     "<li>Bottleneck: <strong>{}</strong>{rho} (theory).</li>",
                     escape(bottleneck)
                 );
+            }
+            if let Some(line) = largest_fluid_backlog(result) {
+                let _ = writeln!(out, "<li>{line}</li>");
             }
             match (system.headroom, &system.headroom_reason) {
                 (Some(headroom), _) if headroom < 1.0 => {
