@@ -178,7 +178,7 @@ impl Drawing for PlanDrawing {
         let title = format!("{}: SLO metric against servers (plan)", self.scenario);
         let verdict = if self.feasible { "green line: the plan" } else { "no count met every SLO" };
         let caption = format!(
-            "Each simulated configuration's SLO metric (95% CI whiskers; hollow: other nodes not as planned); dashed: the SLO; {verdict}."
+            "The SLO metric of the counts simulated only (95% CI whiskers; hollow: other nodes not as planned); dashed: the SLO; {verdict}."
         );
         let plot = frame(root, &title, &caption)?;
         let layout = match self.panels.len() {
@@ -276,9 +276,16 @@ impl Panel {
                     )
                 },
             ))?;
-            let line = valued().filter(|(m, _)| m.as_planned).map(|(m, v)| (m.servers, v));
+            // A line joins consecutive counts only: a count the search did not simulate has no
+            // value to draw through.
+            let mut planned: Vec<(f64, f64)> =
+                valued().filter(|(m, _)| m.as_planned).map(|(m, v)| (m.servers, v)).collect();
+            planned.sort_by(|a, b| a.0.total_cmp(&b.0));
+            for pair in planned.windows(2).filter(|pair| pair[1].0 - pair[0].0 == 1.0) {
+                chart.draw_series(LineSeries::new(pair.iter().copied(), colour.stroke_width(2)))?;
+            }
             chart
-                .draw_series(LineSeries::new(line, colour.stroke_width(2)))?
+                .draw_series(LineSeries::new(std::iter::empty::<(f64, f64)>(), colour.stroke_width(2)))?
                 .label(format!("{name} {}", self.metric))
                 .legend(move |(x, y)| {
                     EmptyElement::at((x, y))
