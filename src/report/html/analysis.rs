@@ -1,6 +1,6 @@
 //! The page of an analysis (theory without simulation): the verdict, the nodes with their load,
-//! for load that follows the clock the fluid approximation's peaks, every closed-form figure as
-//! the terminal prints it, the chart, and how to reproduce it.
+//! for load that follows the clock the fluid approximation's peaks, the chart, every closed-form
+//! figure as the terminal prints it, and how to reproduce it.
 
 use std::fmt::Write as _;
 
@@ -23,8 +23,8 @@ impl Exporter<StudyReport> for Html {
         if let Some(load) = &file.load_over_time {
             peaks(load, &file.system, &mut out);
         }
-        table("Closed-form figures", result, &mut out)?;
         self.charts(result, &StudyReport::charts(), &mut out)?;
+        table("Closed-form figures", result, &mut out)?;
         self.reproduce_analysis(&mut out);
         Ok(close(out))
     }
