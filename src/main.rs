@@ -560,7 +560,10 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let outcome = experiment::study(&scenario, args.fill).map_err(|error| BadInput(error.into()))?;
     print_warnings(&outcome.warnings);
     let report = StudyReport::new(&scenario, &outcome);
-    let written = write_files(&args.output.dir(&scenario), &report, &StudyReport::files())?;
+    let mut files = args.output.files(&StudyReport::files(), &StudyReport::charts());
+    let (page, command) = report_page(&args.output, CommandKind::Analyze);
+    files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
+    let written = write_files(&args.output.dir(&scenario), &report, &files)?;
     print_result(&report, &args.output, &written)
 }
 

@@ -112,6 +112,16 @@ impl StudyReport {
     pub fn files() -> [(&'static str, &'static dyn Exporter<Self>); 1] {
         [("analysis.json", &Json)]
     }
+
+    /// The charts of an analysis, by name under the output directory (skipped with
+    /// `--no-charts`): theory's utilisation per node.
+    #[must_use]
+    pub fn charts() -> [(&'static str, &'static dyn Exporter<Self>); 2] {
+        [
+            ("charts/utilization.svg", &Utilization(ImageFormat::Svg)),
+            ("charts/utilization.png", &Utilization(ImageFormat::Png)),
+        ]
+    }
 }
 
 /// The JSON document of a result (summary.json, analysis.json), pretty-printed.

@@ -5,8 +5,8 @@
 //! (the scenario file's text as loaded) and run.json (where the file was, the effective settings
 //! and the precision target). With replications.jsonl, the run's records, that is enough to
 //! redo the one reduction ([`Summary::new`](crate::stats::Summary::new)) and the analysis, and to write every derived file
-//! again byte for byte. A sweep's and a comparison's outputs are drawn from sweep.json and
-//! compare.json alone.
+//! again byte for byte. A sweep's, a comparison's and an analysis's outputs are drawn from
+//! sweep.json, compare.json and analysis.json alone.
 //!
 //! Traces named in scenario.toml are read where the run read them: relative to the original
 //! scenario file's directory, recorded in run.json as an absolute path. They are not copied (a
@@ -23,7 +23,7 @@ use thiserror::Error;
 use super::exporter::{Exporter, RunReport};
 use super::files::{ReportError, pretty_json};
 use super::html::Html;
-use super::{CompareReport, SweepReport, write_files};
+use super::{CompareReport, StudyReport, SweepReport, write_files};
 use crate::experiment::{Experiment, Precision, PrecisionReport, RunOutcome, too_wide};
 use crate::model::{Network, Scenario};
 use crate::scenario::{LoadedScenario, Overrides, ScenarioError};
@@ -41,6 +41,8 @@ pub enum CommandKind {
     Compare,
     /// `kendall plan`: plan.json and plan.toml (its page cannot be rebuilt yet).
     Plan,
+    /// `kendall analyze`: analysis.json.
+    Analyze,
 }
 
 /// command.json: which command wrote the directory's report.html, with which kendall and
@@ -265,7 +267,7 @@ pub enum RebuildError {
 /// Why a directory without command.json has nothing to rebuild, for the files it does hold.
 fn nothing_to_rebuild(dir: &Path) -> &'static str {
     if dir.join("analysis.json").is_file() {
-        "; kendall analyze draws no chart and writes no report.html"
+        "; it was written by a kendall whose analyze wrote no report.html: run kendall analyze again"
     } else if dir.join("summary.json").is_file() {
         "; it was written by a kendall without `kendall report`, which kept no scenario.toml or run.json"
     } else {
@@ -318,6 +320,10 @@ pub fn rebuild(dir: &Path, charts: bool) -> Result<Rebuilt, RebuildError> {
             let report = CompareReport { file: read_json(&dir.join("compare.json"))? };
             let files = derived(&CompareReport::files(), "compare.json");
             write(dir, &report, files, &CompareReport::charts(), charts, &page)?
+        }
+        CommandKind::Analyze => {
+            let report = StudyReport { analysis: read_json(&dir.join("analysis.json"))? };
+            write(dir, &report, Vec::new(), &StudyReport::charts(), charts, &page)?
         }
         CommandKind::Plan => return Err(RebuildError::Plan { dir: dir.to_owned() }),
     };

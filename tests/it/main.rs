@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per behaviour.
 
 mod analyze_command;
+mod analyze_page;
 mod backpressure;
 mod balancing;
 mod charts;

@@ -1,5 +1,6 @@
-//! Utilisation per node, from a run: each node's ρ with its 95% CI, the bottleneck highlighted,
-//! theory beside it, and a target line with the headroom written on it.
+//! Utilisation per node, from a run or an analysis: each node's ρ (simulated with its 95% CI and
+//! theory beside it, or theory alone), the bottleneck highlighted, unstable nodes marked, and a
+//! target line with the headroom written on it.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -7,12 +8,12 @@ use plotters::prelude::*;
 use super::canvas::{
     ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, category_labels, frame, note, render,
 };
-use crate::report::{Exporter, ReportError, RunReport, count};
+use crate::report::{Exporter, ReportError, RunReport, StudyReport, count};
 
 /// The utilisation a capacity review aims to stay under.
 const TARGET_UTILIZATION: f64 = 0.8;
 
-/// charts/utilization.svg and .png: bars of each node's ρ with CI error bars.
+/// charts/utilization.svg and .png: bars of each node's ρ, with CI error bars from a run.
 #[derive(Debug, Clone, Copy)]
 pub struct Utilization(pub ImageFormat);
 
@@ -23,24 +24,34 @@ struct Bar {
     ci95: Option<[f64; 2]>,
     theory: Option<(f64, bool)>,
     bottleneck: bool,
+    /// Theory's ρ is at least 1: the node has no steady state.
+    unstable: bool,
 }
 
-/// What the chart shows, read off a run's report.
+/// What the chart shows, read off a run's or an analysis's report.
 struct UtilizationDrawing {
-    scenario: String,
-    replications: u32,
+    title: String,
+    caption: String,
+    /// What the bars are: simulated or theoretical ρ.
+    bar_label: &'static str,
     bars: Vec<Bar>,
     headroom: Option<f64>,
 }
 
 impl Exporter<RunReport<'_>> for Utilization {
     fn render(&self, result: &RunReport<'_>) -> Result<Vec<u8>, ReportError> {
-        render(&UtilizationDrawing::new(result), self.0)
+        render(&UtilizationDrawing::of_run(result), self.0)
+    }
+}
+
+impl Exporter<StudyReport> for Utilization {
+    fn render(&self, result: &StudyReport) -> Result<Vec<u8>, ReportError> {
+        render(&UtilizationDrawing::of_analysis(result), self.0)
     }
 }
 
 impl UtilizationDrawing {
-    fn new(report: &RunReport<'_>) -> Self {
+    fn of_run(report: &RunReport<'_>) -> Self {
         let system = report.outcome.analysis.as_ref().map(|analysis| &analysis.system);
         let bottleneck = system.and_then(|system| system.bottleneck.as_deref());
         let bars = report
@@ -49,29 +60,55 @@ impl UtilizationDrawing {
             .iter()
             .filter_map(|node| {
                 let estimate = node.metrics.get("utilization")?;
+                let theory = node.analytic.get("utilization").and_then(|f| Some((f.value?, f.exact)));
                 Some(Bar {
                     name: node.name.clone(),
                     mean: estimate.mean?,
                     ci95: estimate.ci95,
-                    theory: node.analytic.get("utilization").and_then(|f| Some((f.value?, f.exact))),
+                    theory,
                     bottleneck: Some(node.name.as_str()) == bottleneck,
+                    unstable: theory.is_some_and(|(value, _)| value >= 1.0),
                 })
             })
             .collect();
+        let summary = &report.summary;
         Self {
-            scenario: report.summary.scenario.clone(),
-            replications: report.summary.replications,
+            title: format!("{}: utilisation per node", summary.scenario),
+            caption: format!(
+                "Each node's mean utilisation over {} (bars, 95% CI whiskers) beside theory; \
+                 the bottleneck in orange.",
+                count(u64::from(summary.replications), "replication")
+            ),
+            bar_label: "simulated ρ",
             bars,
             headroom: system.and_then(|s| s.headroom),
         }
     }
 
-    fn caption(&self) -> String {
-        format!(
-            "Each node's mean utilisation over {} (bars, 95% CI whiskers) beside theory; \
-             the bottleneck in orange.",
-            count(u64::from(self.replications), "replication")
-        )
+    fn of_analysis(report: &StudyReport) -> Self {
+        let file = &report.analysis;
+        let bottleneck = file.system.bottleneck.as_deref();
+        let bars = file
+            .nodes
+            .iter()
+            .map(|node| Bar {
+                name: node.name.clone(),
+                mean: node.utilization,
+                ci95: None,
+                theory: None,
+                bottleneck: Some(node.name.as_str()) == bottleneck,
+                unstable: !node.stable || node.utilization >= 1.0,
+            })
+            .collect();
+        Self {
+            title: format!("{}: utilisation per node (theory)", file.scenario),
+            caption: "Each node's utilisation from the traffic equations, without simulation; \
+                      the bottleneck in orange, unstable nodes (ρ ≥ 1) outlined in red."
+                .to_owned(),
+            bar_label: "theory ρ",
+            bars,
+            headroom: file.system.headroom,
+        }
     }
 
     fn target_label(&self) -> String {
@@ -122,7 +159,7 @@ impl Drawing for UtilizationDrawing {
     where
         DB::ErrorType: 'static,
     {
-        let plot = frame(root, &format!("{}: utilisation per node", self.scenario), &self.caption())?;
+        let plot = frame(root, &self.title, &self.caption)?;
         #[allow(clippy::cast_precision_loss)] // a handful of nodes
         let width = self.bars.len().max(1) as f64;
         let mut chart = ChartBuilder::on(&plot)
@@ -159,7 +196,7 @@ impl UtilizationDrawing {
     {
         let positions = || (0_u32..).map(f64::from).zip(&self.bars);
         for (bottleneck, colour, label) in
-            [(false, PALETTE[0], "simulated ρ"), (true, PALETTE[1], "bottleneck")]
+            [(false, PALETTE[0], self.bar_label), (true, PALETTE[1], "bottleneck")]
         {
             let bars = positions()
                 .filter(|(_, bar)| bar.bottleneck == bottleneck)
@@ -171,9 +208,13 @@ impl UtilizationDrawing {
                     .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], colour.filled()));
             }
         }
-        let whiskers = positions().filter_map(|(x, bar)| bar.ci95.map(|ci| (x + 0.5, ci)));
+        self.draw_unstable(chart)?;
+        let whiskers: Vec<_> = positions().filter_map(|(x, bar)| bar.ci95.map(|ci| (x + 0.5, ci))).collect();
+        if whiskers.is_empty() {
+            return self.draw_theory_and_names(chart);
+        }
         chart
-            .draw_series(whiskers.map(|(x, [low, high])| {
+            .draw_series(whiskers.into_iter().map(|(x, [low, high])| {
                 PathElement::new(
                     vec![
                         (x - 0.06, low),
@@ -188,6 +229,15 @@ impl UtilizationDrawing {
             }))?
             .label("95% CI of the mean")
             .legend(|(x, y)| PathElement::new(vec![(x + 9, y - 8), (x + 9, y + 8)], BLACK.stroke_width(2)));
+        self.draw_theory_and_names(chart)
+    }
+
+    /// Theory's ρ as crosses (beside simulated bars), and the nodes' names under the bars.
+    fn draw_theory_and_names<DB: DrawingBackend>(&self, chart: &mut Plane<'_, DB>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        let positions = || (0_u32..).map(f64::from).zip(&self.bars);
         for (exact, label) in [(true, "theory ρ, exact"), (false, "theory ρ, approximate")] {
             let theory: Vec<(f64, f64)> = positions()
                 .filter_map(|(x, bar)| bar.theory.filter(|t| t.1 == exact).map(|(value, _)| (x + 0.5, value)))
@@ -202,6 +252,33 @@ impl UtilizationDrawing {
                 .legend(move |(x, y)| Cross::new((x + 9, y), 7, style));
         }
         category_labels(chart, positions().map(|(x, bar)| (x + 0.5, bar.name.as_str())), 0.0)?;
+        Ok(())
+    }
+
+    /// A red outline and the word "unstable" on each node whose ρ is at least 1.
+    fn draw_unstable<DB: DrawingBackend>(&self, chart: &mut Plane<'_, DB>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        let unstable: Vec<(f64, f64)> = (0_u32..)
+            .map(f64::from)
+            .zip(&self.bars)
+            .filter(|(_, bar)| bar.unstable)
+            .map(|(x, bar)| (x, bar.mean))
+            .collect();
+        if unstable.is_empty() {
+            return Ok(());
+        }
+        let style = ShapeStyle::from(ALERT).stroke_width(4);
+        chart
+            .draw_series(
+                unstable.iter().map(|&(x, top)| Rectangle::new([(x + 0.2, 0.0), (x + 0.8, top)], style)),
+            )?
+            .label("unstable (ρ ≥ 1)")
+            .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], style));
+        for &(x, top) in &unstable {
+            note(chart, "unstable", (x + 0.25, top), (0, -6), ALERT)?;
+        }
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 //! figures beside theory, the queue over time (with a time series), the charts, and how to
 //! reproduce the run.
 
+mod analysis;
 mod figures;
 mod graph;
 mod markup;

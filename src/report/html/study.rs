@@ -8,7 +8,7 @@ use super::{Html, Run, close, open};
 use crate::report::{CompareReport, Exporter, ReportError, SweepReport, Table, count, number};
 
 /// A section holding a command's terminal table, verbatim.
-fn table<R>(heading: &str, result: &R, out: &mut String) -> Result<(), ReportError>
+pub(super) fn table<R>(heading: &str, result: &R, out: &mut String) -> Result<(), ReportError>
 where
     Table: Exporter<R>,
 {
