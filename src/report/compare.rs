@@ -100,6 +100,10 @@ pub struct CompareFile {
     /// Every metric present in all configurations, per configuration after the baseline: source
     /// metrics first, then nodes from the baseline's busiest down, exchanges, classes.
     pub differences: Vec<DifferenceEntry>,
+    /// What the user should know, each prefixed by its configuration's name, worded as the
+    /// terminal prints it (absent when nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The results of `kendall compare`, ready to export.
@@ -142,6 +146,7 @@ impl CompareReport {
                 .iter()
                 .map(|row| DifferenceEntry::new(row, configurations))
                 .collect(),
+            warnings: outcome.warnings.iter().map(|(name, warning)| format!("{name}: {warning}")).collect(),
         };
         Self { file }
     }

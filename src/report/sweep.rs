@@ -129,6 +129,9 @@ pub struct SweepFile {
     pub wall_seconds: f64,
     /// Every point, in sweep order.
     pub points: Vec<PointEntry>,
+    /// What the user should know, worded as the terminal prints it (absent when nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl SweepFile {
@@ -153,6 +156,7 @@ impl SweepFile {
                 .enumerate()
                 .map(|(index, point)| PointEntry::new(index, outcome, point))
                 .collect(),
+            warnings: outcome.warnings.iter().map(ToString::to_string).collect(),
         }
     }
 }

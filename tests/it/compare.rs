@@ -254,3 +254,23 @@ fn configurations_are_named_and_share_the_baseline_seed_and_replications() {
     }
     assert_eq!(configurations[1].scenario.settings().duration_s(), 300.0);
 }
+
+/// A configuration that overloads its node (load 3: λ = 1.5/s against μ = 1/s) warns on the terminal, in compare.json and on the
+/// page, under the configuration's name.
+#[test]
+fn warnings_reach_compare_json_and_the_page() {
+    let dir = temp();
+    let path = write_scenario(&dir, "mm1.toml", &mm1(0.5, 200.0, 2));
+    let out = dir.path().join("out");
+    let output = compare_cli(&["--set", "load=3"], &[&path], &out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let printed: Vec<&str> = stderr.lines().filter_map(|line| line.strip_prefix("warning: ")).collect();
+    assert!(printed.iter().any(|line| line.starts_with("load=3: node 'server' is unstable")), "{stderr}");
+    let file: CompareFile =
+        serde_json::from_str(&fs::read_to_string(out.join("compare.json")).expect("compare.json")).unwrap();
+    assert_eq!(file.warnings, printed);
+    let page = fs::read_to_string(out.join("report.html")).expect("report.html is written");
+    let section = page.split("<h2>Warnings</h2>").nth(1).expect("a warnings section");
+    assert!(section.contains("load=3: node &#39;server&#39; is unstable"), "{section}");
+}

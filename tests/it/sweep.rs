@@ -285,6 +285,12 @@ fn replications_stopped_early_make_one_warning_over_all_points() {
     assert!(warnings[0].contains("at 2 of 3 sweep points, 2 of them past saturation"), "{stderr}");
     let stopped: Vec<(usize, bool)> = file.points.iter().map(|p| (p.stopped_early, p.steady_state)).collect();
     assert_eq!(stopped, [(0, true), (4, false), (4, false)]);
+    // sweep.json and report.html carry the same warning, worded as on the terminal.
+    let printed = warnings[0].trim_start_matches("warning: ");
+    assert_eq!(file.warnings, [printed]);
+    let page = fs::read_to_string(out.join("report.html")).expect("report.html is written");
+    let section = page.split("<h2>Warnings</h2>").nth(1).expect("a warnings section");
+    assert!(section.contains("8 of 12 replications stopped early"), "{section}");
 }
 
 /// A bad `--vary` or `--slo`: exit status 2, the offending token named, nothing on stdout and no

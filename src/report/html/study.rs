@@ -21,6 +21,18 @@ where
     Ok(())
 }
 
+/// The warnings of a sweep or a comparison, as a section; nothing when there are none.
+fn warnings(warnings: &[String], out: &mut String) {
+    if warnings.is_empty() {
+        return;
+    }
+    out.push_str("<section>\n<h2>Warnings</h2>\n<ul class=\"warnings\">\n");
+    for warning in warnings {
+        let _ = writeln!(out, "<li>{}</li>", escape(warning));
+    }
+    out.push_str("</ul>\n</section>\n");
+}
+
 impl Exporter<SweepReport> for Html {
     fn render(&self, result: &SweepReport) -> Result<Vec<u8>, ReportError> {
         let sweep = &result.sweep;
@@ -35,6 +47,7 @@ impl Exporter<SweepReport> for Html {
             number(sweep.warmup),
             sweep.seed
         );
+        warnings(&sweep.warnings, &mut out);
         table("Points", result, &mut out)?;
         self.charts(result, &result.charts(), &mut out)?;
         let run = Run {
@@ -59,6 +72,7 @@ impl Exporter<CompareReport> for Html {
             escape(&file.baseline),
             count(file.replications, "replication")
         );
+        warnings(&file.warnings, &mut out);
         table("Differences", result, &mut out)?;
         self.charts(result, &CompareReport::charts(), &mut out)?;
         let seeds: Vec<String> =
