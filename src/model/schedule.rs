@@ -113,12 +113,6 @@ impl Schedule {
         Ok(schedule)
     }
 
-    /// A schedule that keeps one value for ever.
-    #[must_use]
-    pub fn constant(value: f64) -> Self {
-        Self::new(&[(0.0, value)], Shape::Step, None).expect("one point at 0 is a valid schedule")
-    }
-
     /// The points, `(time in seconds, value)`, in time order.
     pub fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
         self.at.iter().copied().zip(self.values.iter().copied())
@@ -140,12 +134,6 @@ impl Schedule {
     #[must_use]
     pub fn max(&self) -> f64 {
         self.values.iter().copied().fold(0.0, f64::max)
-    }
-
-    /// The smallest value the schedule takes.
-    #[must_use]
-    pub fn min(&self) -> f64 {
-        self.values.iter().copied().fold(f64::INFINITY, f64::min)
     }
 
     /// The value at time `t` (seconds, t ≥ 0).
