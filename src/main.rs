@@ -73,7 +73,8 @@ enum Command {
     ///
     /// A run's directory is rebuilt from scenario.toml, run.json and replications.jsonl (traces
     /// are read where the run read them), a sweep's from sweep.json, a comparison's from
-    /// compare.json; command.json says which of them made report.html. Lists what it rewrote.
+    /// compare.json, a plan's from plan.json, an analysis's from analysis.json; command.json says
+    /// which of them made report.html. Lists what it rewrote.
     Report(ReportArgs),
 }
 

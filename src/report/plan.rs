@@ -14,20 +14,29 @@ use super::exporter::{Exporter, Json, Table};
 use super::files::{ReportError, pretty_json};
 use super::sweep::SloEntry;
 use super::table::number;
-use crate::experiment::{Candidate, NodePlan, Plan, PlanMode, Slo, SloCheck};
+use crate::experiment::{Candidate, NodePlan, Plan, PlanMode, Slo};
 use crate::model::{Scenario, Servers};
 use crate::scenario::{self, ScenarioError};
 use crate::stats::{Metric, NodeMetric, SourceMetric};
 
-/// The plan.json document.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The plan.json document: everything the plan's table, chart and page show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlanFile {
+    /// The scenario's name.
+    pub scenario: String,
+    /// What was looked for.
+    pub mode: PlanMode,
+    /// Master seed of every configuration (common random numbers).
+    pub seed: u64,
+    /// Replications per configuration, as the scenario gives them.
+    pub replications: u32,
     /// Whether some configuration met every SLO.
     pub feasible: bool,
     /// The load factor (on today's arrival rates) of the plan.
     pub load: f64,
     /// Every SLO on every source or node it applies to, in the plan.
-    pub slos: Vec<SloCheck>,
+    pub slos: Vec<SloEntry>,
     /// Every node, in network order.
     pub nodes: Vec<PlanNodeEntry>,
     /// With `--max-load` only: the highest load factor at which every SLO held (null when none
@@ -39,10 +48,15 @@ pub struct PlanFile {
     pub reason: Option<String>,
     /// Every configuration simulated, in the order simulated.
     pub evaluated: Vec<CandidateEntry>,
+    /// Configurations simulated.
+    pub simulated: usize,
+    /// Wall-clock time of the search, seconds.
+    pub wall_seconds: f64,
 }
 
 /// One configuration the planner simulated, in plan.json.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CandidateEntry {
     /// Servers per node, in the order of [`PlanFile::nodes`] (null: infinitely many).
     pub servers: Vec<Option<u32>>,
@@ -66,7 +80,8 @@ impl From<&Candidate> for CandidateEntry {
 }
 
 /// One node of plan.json.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlanNodeEntry {
     /// The node's name.
     pub name: String,
@@ -115,22 +130,10 @@ pub enum PlanTomlError {
 /// The results of `kendall plan`, ready to export.
 #[derive(Debug, Clone)]
 pub struct PlanReport {
-    /// The scenario's name.
-    pub scenario: String,
-    /// What was looked for.
-    pub mode: PlanMode,
     /// The plan.json document.
     pub file: PlanFile,
     /// plan.toml: the recommended scenario.
     pub toml: String,
-    /// Configurations simulated.
-    pub simulated: usize,
-    /// Wall-clock time of the search, seconds.
-    pub wall_seconds: f64,
-    /// Master seed of every configuration (common random numbers).
-    pub seed: u64,
-    /// Replications per configuration, as the scenario gives them.
-    pub replications: u32,
 }
 
 impl PlanReport {
@@ -146,25 +149,22 @@ impl PlanReport {
         path: &Path,
     ) -> Result<Self, PlanTomlError> {
         let file = PlanFile {
+            scenario: scenario.name().to_owned(),
+            mode: plan.mode,
+            seed: scenario.settings().seed(),
+            replications: scenario.settings().replications(),
             feasible: plan.feasible,
             load: plan.load,
-            slos: plan.checks.clone(),
+            slos: plan.checks.iter().map(SloEntry::from).collect(),
             nodes: plan.nodes.iter().map(PlanNodeEntry::from).collect(),
             max_load: (plan.mode == PlanMode::MaxLoad).then_some(plan.max_load),
             reason: plan.reason.clone(),
             evaluated: plan.evaluated.iter().map(CandidateEntry::from).collect(),
-        };
-        let toml = recommended_toml(scenario, plan, slos, text, path)?;
-        Ok(Self {
-            scenario: scenario.name().to_owned(),
-            mode: plan.mode,
-            file,
-            toml,
             simulated: plan.simulated,
             wall_seconds: plan.wall_seconds,
-            seed: scenario.settings().seed(),
-            replications: scenario.settings().replications(),
-        })
+        };
+        let toml = recommended_toml(scenario, plan, slos, text, path)?;
+        Ok(Self { file, toml })
     }
 
     /// The files of a plan's output directory, by name.
@@ -214,14 +214,14 @@ impl Exporter<PlanReport> for Table {
 pub(super) fn render_plan(report: &PlanReport) -> String {
     let file = &report.file;
     let mut out = String::new();
-    let question = match report.mode {
+    let question = match file.mode {
         PlanMode::FewestServers => {
             format!("the fewest servers meeting every SLO at load {} × today", file.load)
         }
         PlanMode::MaxLoad => "the highest load today's servers carry within every SLO".to_owned(),
     };
-    let _ = writeln!(out, "plan for {}: {question}", report.scenario);
-    let verdict = match (report.mode, file.max_load.flatten()) {
+    let _ = writeln!(out, "plan for {}: {question}", file.scenario);
+    let verdict = match (file.mode, file.max_load.flatten()) {
         (_, _) if !file.feasible => format!("infeasible: {}", file.reason.as_deref().unwrap_or("")),
         (PlanMode::MaxLoad, Some(load)) => {
             format!("max load {} × today's arrival rates (bisection to 1%)", number(load))
@@ -231,7 +231,7 @@ pub(super) fn render_plan(report: &PlanReport) -> String {
     let _ = writeln!(
         out,
         "{verdict}\n{} configurations simulated in {:.1}s\n",
-        report.simulated, report.wall_seconds
+        file.simulated, file.wall_seconds
     );
     let _ = writeln!(
         out,
@@ -246,7 +246,7 @@ pub(super) fn render_plan(report: &PlanReport) -> String {
     }
     let _ = writeln!(out, "\n{:<32} {:<22} {:>12}  {:<24} met", "slo", "at", "value", "95% CI");
     for check in &file.slos {
-        let unit = unit(&check.metric, check.scope);
+        let unit = unit(&check.metric, &check.scope);
         let value = check.value.map_or_else(|| "-".to_owned(), |v| format!("{}{unit}", number(v)));
         let ci =
             check.ci95.map_or_else(String::new, |[low, high]| format!("[{}, {}]", number(low), number(high)));

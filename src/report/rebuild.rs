@@ -6,7 +6,8 @@
 //! and the precision target). With replications.jsonl, the run's records, that is enough to
 //! redo the one reduction ([`Summary::new`](crate::stats::Summary::new)) and the analysis, and to write every derived file
 //! again byte for byte. A sweep's, a comparison's and an analysis's outputs are drawn from
-//! sweep.json, compare.json and analysis.json alone.
+//! sweep.json, compare.json and analysis.json alone, a plan's from plan.json (plan.toml, the
+//! recommended scenario, is kept as it is).
 //!
 //! Traces named in scenario.toml are read where the run read them: relative to the original
 //! scenario file's directory, recorded in run.json as an absolute path. They are not copied (a
@@ -23,7 +24,7 @@ use thiserror::Error;
 use super::exporter::{Exporter, RunReport};
 use super::files::{ReportError, pretty_json};
 use super::html::Html;
-use super::{CompareReport, StudyReport, SweepReport, write_files};
+use super::{CompareReport, PlanReport, StudyReport, SweepReport, write_files};
 use crate::experiment::{Experiment, Precision, PrecisionReport, RunOutcome, too_wide};
 use crate::model::{Network, Scenario};
 use crate::scenario::{LoadedScenario, Overrides, ScenarioError};
@@ -39,7 +40,7 @@ pub enum CommandKind {
     Sweep,
     /// `kendall compare`: compare.json and compare.csv.
     Compare,
-    /// `kendall plan`: plan.json and plan.toml (its page cannot be rebuilt yet).
+    /// `kendall plan`: plan.json and plan.toml.
     Plan,
     /// `kendall analyze`: analysis.json.
     Analyze,
@@ -196,23 +197,13 @@ pub enum RebuildError {
         /// The path given.
         dir: PathBuf,
     },
-    /// The directory holds no command.json: no report.html of a run, sweep or comparison.
+    /// The directory holds no command.json: no report.html of a kendall command.
     #[error(
-        "{} is not the output of kendall run, sweep or compare: it has no command.json{}",
+        "{} is not the output of kendall run, sweep, compare, plan or analyze: it has no command.json{}",
         dir.display(),
         nothing_to_rebuild(dir)
     )]
     NotOutput {
-        /// The directory.
-        dir: PathBuf,
-    },
-    /// The directory holds a plan, whose page and chart `kendall report` cannot rebuild.
-    #[error(
-        "{} holds the output of kendall plan, whose report.html and chart cannot be rebuilt yet \
-         (plan.json does not keep everything they show): run kendall plan again",
-        dir.display()
-    )]
-    Plan {
         /// The directory.
         dir: PathBuf,
     },
@@ -325,7 +316,12 @@ pub fn rebuild(dir: &Path, charts: bool) -> Result<Rebuilt, RebuildError> {
             let report = StudyReport { analysis: read_json(&dir.join("analysis.json"))? };
             write(dir, &report, Vec::new(), &StudyReport::charts(), charts, &page)?
         }
-        CommandKind::Plan => return Err(RebuildError::Plan { dir: dir.to_owned() }),
+        CommandKind::Plan => {
+            let file = read_json(&dir.join("plan.json"))?;
+            let toml = String::from_utf8_lossy(&read(&dir.join("plan.toml"))?).into_owned();
+            let report = PlanReport { file, toml };
+            write(dir, &report, Vec::new(), &report.charts(), charts, &page)?
+        }
     };
     let other_version =
         (command.kendall_version != env!("CARGO_PKG_VERSION")).then_some(command.kendall_version);

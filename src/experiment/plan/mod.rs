@@ -58,6 +58,7 @@ mod search;
 
 use std::time::Instant;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::{ExperimentError, RunLength, Slo, SloCheck, SloError, Warning};
@@ -73,7 +74,8 @@ pub const MAX_EXTRA_SERVERS: u32 = 64;
 pub const MAX_CANDIDATES: usize = 256;
 
 /// What the planner looks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PlanMode {
     /// The fewest servers in total that meet every SLO at the planning load.
     FewestServers,

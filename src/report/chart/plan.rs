@@ -61,7 +61,7 @@ impl Exporter<PlanReport> for PlanChart {
 
 /// Whether a plan has a chart: servers were searched for, and some node's count varied.
 pub(crate) fn has_plan_chart(report: &PlanReport) -> bool {
-    report.mode == PlanMode::FewestServers && !resized(&report.file).is_empty()
+    report.file.mode == PlanMode::FewestServers && !resized(&report.file).is_empty()
 }
 
 /// The nodes drawn: those with finitely many servers today and in some simulated configuration,
@@ -91,7 +91,7 @@ impl PlanDrawing {
             .take(MAX_PANELS)
             .map(|(node, expr)| Panel::new(file, node, expr))
             .collect();
-        Self { scenario: report.scenario.clone(), feasible: file.feasible, panels }
+        Self { scenario: file.scenario.clone(), feasible: file.feasible, panels }
     }
 }
 

@@ -11,10 +11,11 @@ use crate::report::{Exporter, PlanReport, ReportError, count, number};
 
 impl Exporter<PlanReport> for Html {
     fn render(&self, result: &PlanReport) -> Result<Vec<u8>, ReportError> {
-        let mut out = open(&format!("Capacity plan: {}", result.scenario));
-        let question = match result.mode {
+        let file = &result.file;
+        let mut out = open(&format!("Capacity plan: {}", file.scenario));
+        let question = match file.mode {
             PlanMode::FewestServers => {
-                format!("the fewest servers meeting every SLO at load {} × today", result.file.load)
+                format!("the fewest servers meeting every SLO at load {} × today", file.load)
             }
             PlanMode::MaxLoad => "the highest load today's servers carry within every SLO".to_owned(),
         };
@@ -22,18 +23,18 @@ impl Exporter<PlanReport> for Html {
             out,
             "<p class=\"lead\">Looked for {}; {} simulated, {} each; seed {}.</p>",
             escape(&question),
-            count(result.simulated as u64, "configuration"),
-            count(u64::from(result.replications), "replication"),
-            result.seed
+            count(file.simulated as u64, "configuration"),
+            count(u64::from(file.replications), "replication"),
+            file.seed
         );
         verdict(result, &mut out);
         nodes(result, &mut out);
         checks(result, &mut out);
         self.charts(result, &result.charts(), &mut out)?;
         let run = Run {
-            seed: result.seed.to_string(),
-            replications: result.replications,
-            wall_seconds: result.wall_seconds,
+            seed: file.seed.to_string(),
+            replications: file.replications,
+            wall_seconds: file.wall_seconds,
         };
         self.reproduce(&run, &mut out);
         Ok(close(out))
@@ -43,7 +44,7 @@ impl Exporter<PlanReport> for Html {
 /// Feasible or not, and why not.
 fn verdict(result: &PlanReport, out: &mut String) {
     let file = &result.file;
-    let text = match (result.mode, file.max_load.flatten()) {
+    let text = match (file.mode, file.max_load.flatten()) {
         _ if !file.feasible => format!(
             "Infeasible: {}.",
             escape(file.reason.as_deref().unwrap_or("no configuration met every SLO"))
@@ -85,7 +86,7 @@ fn nodes(result: &PlanReport, out: &mut String) {
 fn checks(result: &PlanReport, out: &mut String) {
     let mut table = HtmlTable::new(&["SLO", "at", "value", "95% CI", "met"], 2);
     for check in &result.file.slos {
-        let unit = unit(&check.metric, check.scope);
+        let unit = unit(&check.metric, &check.scope);
         let value = check.value.map_or_else(|| "-".to_owned(), |v| format!("{}{unit}", number(v)));
         let ci =
             check.ci95.map_or_else(String::new, |[low, high]| format!("[{}, {}]", number(low), number(high)));
