@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::table::number;
+use super::topology::Topology;
 use crate::analytic::fluid::{Fluid, FluidError};
 use crate::analytic::varying::WITHHELD;
 use crate::analytic::{Analysis, Figure, Verdict};
@@ -113,6 +114,8 @@ pub struct AnalysisNamedEntry {
 pub struct AnalysisFile {
     /// Scenario name.
     pub scenario: String,
+    /// The network as the report draws it: its vertices and routes.
+    pub graph: Topology,
     /// System-wide verdict.
     pub system: SystemEntry,
     /// Per node, in file order.
@@ -207,6 +210,7 @@ impl AnalysisFile {
         let system = &analysis.system;
         Self {
             scenario: scenario.to_owned(),
+            graph: Topology::new(network, Some(analysis)),
             system: SystemEntry {
                 stable: system.stable,
                 bottleneck: system.bottleneck.clone(),

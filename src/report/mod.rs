@@ -19,6 +19,7 @@ mod rebuild;
 mod series;
 mod sweep;
 mod table;
+mod topology;
 mod warning;
 
 pub use analysis::{
@@ -49,3 +50,4 @@ pub use rebuild::{
 pub use series::{CurveEntry, PeakEntry, TIMESERIES_COLUMNS};
 pub use sweep::{PointEntry, PointSystem, SloEntry, SweepCsv, SweepFile, SweepReport, render_sweep};
 pub use table::{count, number, render_table};
+pub use topology::{Edge, Topology, Vertex, VertexKind};

@@ -57,10 +57,19 @@ fn analyze_draws_theorys_utilisation_and_writes_a_self_contained_page() {
 
     assert!(html.starts_with("<!DOCTYPE html>"), "report.html is an HTML5 document");
     assert_self_contained(&html);
-    for section in ["Verdict", "Nodes", "Closed-form figures", "Charts", "Reproduce"] {
+    for section in ["Verdict", "Scenario", "Closed-form figures", "Charts", "Reproduce"] {
         assert!(html.contains(&format!("<h2>{section}</h2>")), "report.html lacks the section {section}");
     }
-    assert_eq!(html.matches("<svg").count(), 1, "one inline SVG per chart");
+    assert!(html.contains("<h3>Nodes</h3>"), "the nodes' table");
+    assert_eq!(html.matches("<svg").count(), 1 + 1, "the drawing of the network and one inline chart");
+    // iot-pipeline: 3 sources into ingest, a topic exchange (broker), 6 nodes, the exit.
+    let graph = html.split("<svg class=\"graph\"").nth(1).expect("the network is drawn");
+    let graph = graph.split("</svg>").next().unwrap_or_default();
+    assert_eq!(graph.matches("<rect ").count(), 3 + 1 + 6 + 1, "one box per source, exchange, node, exit");
+    for node in &analysis.nodes {
+        assert!(graph.contains(&format!(">{}</text>", node.name)), "the drawing lacks {}", node.name);
+    }
+    assert!(graph.contains(&format!(">{}, ρ 0.83</text>", "M/M/6")), "storage's model and load");
     let bottleneck = analysis.system.bottleneck.as_deref().expect("iot-pipeline has a bottleneck");
     assert!(html.contains(&format!("Bottleneck: <strong>{bottleneck}</strong>")), "the verdict names it");
     assert!(html.contains("Headroom: every arrival rate can grow"), "the verdict gives the headroom");
@@ -86,7 +95,8 @@ fn analyze_without_charts_draws_nothing() {
     let out = dir.path().join("out");
     let (html, _) = analyze(IOT, &out, &["--no-charts"]);
     assert!(!out.join("charts").exists(), "--no-charts writes no chart");
-    assert!(!html.contains("<svg") && !html.contains("<h2>Charts</h2>"), "nor one on the page");
+    assert_eq!(html.matches("<svg").count(), 1, "no chart on the page, only the drawing of the network");
+    assert!(!html.contains("<h2>Charts</h2>"), "no charts section");
     assert!(html.contains("<h2>Verdict</h2>"), "the page is still written");
 }
 

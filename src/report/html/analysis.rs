@@ -73,7 +73,8 @@ fn headroom(system: &SystemEntry) -> String {
     }
 }
 
-/// Each node in Kendall notation with its load and verdict, the bottleneck highlighted.
+/// The drawing of the network, then each node in Kendall notation with its load and verdict,
+/// the bottleneck highlighted.
 fn nodes(file: &AnalysisFile, out: &mut String) {
     let mut table = HtmlTable::new(&["node", "model", "λ (/s)", "ρ", "throughput (/s)", "verdict"], 2);
     for node in &file.nodes {
@@ -96,7 +97,9 @@ fn nodes(file: &AnalysisFile, out: &mut String) {
             ],
         );
     }
-    out.push_str("<section>\n<h2>Nodes</h2>\n");
+    out.push_str("<section>\n<h2>Scenario</h2>\n");
+    super::graph::render(&file.graph, out);
+    out.push_str("<h3>Nodes</h3>\n");
     table.render(out);
     out.push_str(
         "<p class=\"note\">Highlighted: the bottleneck, and in red any node with no steady state.</p>\n\

@@ -6,8 +6,7 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use super::markup::escape;
-use crate::analytic::Analysis;
-use crate::model::{Network, Target, Unroutable};
+use crate::report::topology::{Edge, Topology, Vertex, VertexKind};
 
 /// Width and height of a box, and the room between columns and rows, pixels.
 const BOX: (f64, f64) = (150.0, 46.0);
@@ -16,114 +15,39 @@ const ROW: f64 = 70.0;
 const MARGIN: f64 = 20.0;
 /// Room above the rows for the arcs of routes that skip a layer.
 const ARCS: f64 = 40.0;
+/// Most vertices drawn: beyond, boxes and arrows are too many to read on a page.
+const MOST_DRAWN: usize = 200;
 
-/// What a box stands for, which sets its colours.
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Source,
-    Exchange,
-    Node,
-    Bottleneck,
-    Unstable,
-    Exit,
-}
-
-impl Kind {
-    /// Fill and stroke colours.
-    fn colours(self) -> (&'static str, &'static str) {
-        match self {
-            Self::Source => ("#e6f1f8", "#0072b2"),
-            Self::Exchange => ("#f3e8f0", "#cc79a7"),
-            Self::Node => ("#ffffff", "#555555"),
-            Self::Bottleneck => ("#fff1e6", "#d55e00"),
-            Self::Unstable => ("#fdecec", "#c81e1e"),
-            Self::Exit => ("#eaf7f2", "#009e73"),
-        }
+/// Fill and stroke colours of a box, by what it stands for.
+fn colours(kind: VertexKind) -> (&'static str, &'static str) {
+    match kind {
+        VertexKind::Source => ("#e6f1f8", "#0072b2"),
+        VertexKind::Exchange => ("#f3e8f0", "#cc79a7"),
+        VertexKind::Node => ("#ffffff", "#555555"),
+        VertexKind::Bottleneck => ("#fff1e6", "#d55e00"),
+        VertexKind::Unstable => ("#fdecec", "#c81e1e"),
+        VertexKind::Exit => ("#eaf7f2", "#009e73"),
     }
 }
 
-/// A box: its name, a second line (model, kind), its kind and its layer.
-struct Vertex {
-    name: String,
-    detail: String,
-    kind: Kind,
+/// A vertex in its place: its layer (column) and row.
+struct Placed<'a> {
+    vertex: &'a Vertex,
     layer: usize,
     row: usize,
 }
 
-/// An arrow between two vertices, labelled with its probability when below 1.
-struct Edge {
-    from: usize,
-    to: usize,
-    label: Option<String>,
+/// The topology laid out: vertices in layers, and the edges between them.
+struct Graph<'a> {
+    vertices: Vec<Placed<'a>>,
+    edges: &'a [Edge],
 }
 
-/// The network as vertices (sources, then exchanges, then nodes, then the exit) and edges.
-struct Graph {
-    vertices: Vec<Vertex>,
-    edges: Vec<Edge>,
-}
-
-impl Graph {
-    fn new(network: &Network, analysis: Option<&Analysis>) -> Self {
-        let (sources, exchanges, nodes) =
-            (network.sources().len(), network.exchanges().len(), network.nodes().len());
-        let exit = sources + exchanges + nodes;
-        let index = |target: Target| match target {
-            Target::Exchange(id) => sources + id.index(),
-            Target::Node(id) => sources + exchanges + id.index(),
-            Target::Exit => exit,
-        };
-        let vertex = |name: &str, detail: String, kind| Vertex {
-            name: name.to_owned(),
-            detail,
-            kind,
-            layer: 0,
-            row: 0,
-        };
-        let mut vertices: Vec<Vertex> =
-            network.sources().iter().map(|s| vertex(&s.name, "source".to_owned(), Kind::Source)).collect();
-        let mut edges: Vec<Edge> = network
-            .sources()
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Edge { from: i, to: index(s.target), label: None })
-            .collect();
-        for (i, exchange) in network.exchanges().iter().enumerate() {
-            let detail = format!("exchange ({})", exchange.kind.name());
-            vertices.push(vertex(&exchange.name, detail, Kind::Exchange));
-            let mut targets: Vec<Target> = exchange.bindings.iter().map(|b| b.target).collect();
-            if let Unroutable::To(target) = exchange.unroutable {
-                targets.push(target);
-            }
-            targets.dedup();
-            edges.extend(targets.into_iter().map(|t| Edge { from: sources + i, to: index(t), label: None }));
-        }
-        let bottleneck = analysis.and_then(|a| a.system.bottleneck.as_deref());
-        for (i, node) in network.nodes().iter().enumerate() {
-            let theory = analysis.map(|a| &a.nodes[i]);
-            let kind = match theory {
-                Some(t) if !t.stable => Kind::Unstable,
-                _ if Some(node.name.as_str()) == bottleneck => Kind::Bottleneck,
-                _ => Kind::Node,
-            };
-            let detail = theory.map_or_else(
-                || format!("{} servers", node.servers),
-                |t| format!("{}, ρ {:.2}", t.model, t.utilization),
-            );
-            vertices.push(vertex(&node.name, detail, kind));
-            let from = sources + exchanges + i;
-            for route in node.routing.branches() {
-                let label = (route.probability < 1.0).then(|| format!("{:.2}", route.probability));
-                edges.push(Edge { from, to: index(route.target), label });
-            }
-            if let Some(target) = node.dead_letter {
-                edges.push(Edge { from, to: index(target), label: Some("expired".to_owned()) });
-            }
-        }
-        vertices.push(vertex("exit", "delivered".to_owned(), Kind::Exit));
-        let mut graph = Self { vertices, edges };
-        graph.layer(sources);
+impl<'a> Graph<'a> {
+    fn new(topology: &'a Topology) -> Self {
+        let vertices = topology.vertices.iter().map(|vertex| Placed { vertex, layer: 0, row: 0 }).collect();
+        let mut graph = Self { vertices, edges: &topology.edges };
+        graph.layer(topology.sources());
         graph
     }
 
@@ -135,7 +59,7 @@ impl Graph {
         let mut queue: VecDeque<usize> = (0..sources).collect();
         depth[..sources].fill(Some(0));
         while let Some(at) = queue.pop_front() {
-            for edge in self.edges.iter().filter(|e| e.from == at) {
+            for edge in self.edges.iter().filter(|e| e.from == at && e.to < count) {
                 if depth[edge.to].is_none() {
                     depth[edge.to] = depth[at].map(|d| d + 1);
                     queue.push_back(edge.to);
@@ -161,7 +85,7 @@ impl Graph {
     }
 
     /// The top-left corner of a vertex's box.
-    fn corner(&self, vertex: &Vertex, height: f64) -> (f64, f64) {
+    fn corner(&self, vertex: &Placed<'_>, height: f64) -> (f64, f64) {
         let in_layer = self.vertices.iter().filter(|v| v.layer == vertex.layer).count() as f64;
         let top = (height + self.arcs() - in_layer * ROW) / 2.0;
         (MARGIN + vertex.layer as f64 * COLUMN, top + vertex.row as f64 * ROW + (ROW - BOX.1) / 2.0)
@@ -176,12 +100,12 @@ impl Graph {
             "<svg class=\"graph\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" \
              xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"13\">\n"
         );
-        for edge in &self.edges {
+        for edge in self.edges.iter().filter(|e| e.from < self.vertices.len() && e.to < self.vertices.len()) {
             self.arrow(edge, height, &mut out);
         }
         for vertex in &self.vertices {
             let (x, y) = self.corner(vertex, height);
-            let (fill, stroke) = vertex.kind.colours();
+            let (fill, stroke) = colours(vertex.vertex.kind);
             let _ = writeln!(
                 out,
                 "<rect x=\"{x}\" y=\"{y}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"2\"/>\
@@ -191,10 +115,10 @@ impl Graph {
                 BOX.1,
                 x + BOX.0 / 2.0,
                 y + 19.0,
-                escape(&vertex.name),
+                escape(&vertex.vertex.name),
                 x + BOX.0 / 2.0,
                 y + 36.0,
-                escape(&vertex.detail)
+                escape(&vertex.vertex.detail)
             );
         }
         out.push_str("</svg>");
@@ -250,10 +174,20 @@ impl Graph {
     }
 }
 
-/// The drawing of `network`, with each node's model and load from `analysis` when there is one.
-pub(super) fn render(network: &Network, analysis: Option<&Analysis>, out: &mut String) {
-    out.push_str("<h3>Graph</h3>\n<figure class=\"graph\">\n");
-    out.push_str(&Graph::new(network, analysis).svg());
+/// The drawing of `topology`; a sentence instead when it has more than [`MOST_DRAWN`] vertices.
+pub(super) fn render(topology: &Topology, out: &mut String) {
+    out.push_str("<h3>Graph</h3>\n");
+    let vertices = topology.vertices.len();
+    if vertices > MOST_DRAWN || vertices == 0 {
+        let _ = writeln!(
+            out,
+            "<p>The network has {vertices} sources, exchanges and nodes: too many to draw legibly \
+             (at most {MOST_DRAWN}). The tables below list them.</p>"
+        );
+        return;
+    }
+    out.push_str("<figure class=\"graph\">\n");
+    out.push_str(&Graph::new(topology).svg());
     out.push_str(
         "\n<figcaption>Sources (blue), exchanges (purple) and nodes, left to right by hops from the \
          sources; the bottleneck in orange, an unstable node in red; a route's probability on its \

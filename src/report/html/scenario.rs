@@ -7,7 +7,7 @@ use super::markup::{HtmlTable, escape};
 use crate::analytic::Verdict;
 use crate::model::Arrivals;
 use crate::report::series::clock_text;
-use crate::report::{RunReport, number};
+use crate::report::{RunReport, Topology, number};
 
 /// For load that follows the clock, the largest backlog the fluid approximation predicts: where,
 /// how many messages, when and how long it takes to drain.
@@ -119,7 +119,8 @@ pub(super) fn verdict(result: &RunReport<'_>, out: &mut String) {
 /// The scenario section: a drawing of the network, a table of nodes and one of sources.
 pub(super) fn render(result: &RunReport<'_>, out: &mut String) {
     out.push_str("<section>\n<h2>Scenario</h2>\n");
-    super::graph::render(&result.scenario.network, result.outcome.analysis.as_ref(), out);
+    let topology = Topology::new(&result.scenario.network, result.outcome.analysis.as_ref());
+    super::graph::render(&topology, out);
     nodes(result, out);
     sources(result, out);
     out.push_str("</section>\n");
