@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use toml::Spanned;
 
-use super::chart::{ImageFormat, PlanChart, has_plan_chart};
+use super::chart::{ImageFormat, MaxLoadChart, PlanChart, has_max_load_chart, has_plan_chart};
 use super::exporter::{Exporter, Json, Table};
 use super::files::{ReportError, pretty_json};
 use super::sweep::SloEntry;
@@ -175,16 +175,22 @@ impl PlanReport {
 
     /// The charts of this plan, by name under the output directory (skipped with
     /// `--no-charts`): the SLO metric against each resized node's servers, when servers were
-    /// searched for; none for `--max-load`.
+    /// searched for; against the load factor, with `--max-load`.
     #[must_use]
     pub fn charts(&self) -> Vec<(&'static str, &'static dyn Exporter<Self>)> {
-        if !has_plan_chart(self) {
-            return Vec::new();
+        if has_plan_chart(self) {
+            vec![
+                ("charts/plan.svg", &PlanChart(ImageFormat::Svg)),
+                ("charts/plan.png", &PlanChart(ImageFormat::Png)),
+            ]
+        } else if has_max_load_chart(self) {
+            vec![
+                ("charts/max-load.svg", &MaxLoadChart(ImageFormat::Svg)),
+                ("charts/max-load.png", &MaxLoadChart(ImageFormat::Png)),
+            ]
+        } else {
+            Vec::new()
         }
-        vec![
-            ("charts/plan.svg", &PlanChart(ImageFormat::Svg)),
-            ("charts/plan.png", &PlanChart(ImageFormat::Png)),
-        ]
     }
 }
 

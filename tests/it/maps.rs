@@ -1,7 +1,8 @@
 //! The stability map of a two-path sweep and the plan chart, with their places in report.html:
 //! for mmc (M/M/c, λ = 3.4/s, mean service 1s), a grid of load × servers gets one cell per point
 //! coloured by the bottleneck's ρ, the ρ = 1 frontier and the cells past saturation crossed
-//! out; a plan gets the SLO metric against the servers, the SLO line and the recommended count.
+//! out; a plan gets the SLO metric against the servers, the SLO line and the recommended count,
+//! and with --max-load the SLO metric against the load factor and the highest load found.
 //! Runs are short: the content, not the numbers, is under test.
 
 use std::fs;
@@ -167,11 +168,35 @@ fn a_plan_draws_the_slo_metric_against_servers_and_writes_its_page() {
 }
 
 #[test]
-fn a_plan_for_the_highest_load_draws_no_servers_chart() {
+fn a_plan_for_the_highest_load_draws_the_slo_metric_against_load() {
     let dir = temp();
     let out = dir.path().join("out");
     kendall_ok(&["plan", MMC, "--max-load", "--slo", "latency_p99 < 20s"], SHORT, &out);
-    assert!(!out.join("charts").exists(), "no resized node, no chart");
+    assert!(!out.join("charts/plan.svg").exists(), "no resized node, no servers chart");
+    let plan: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("plan.json")).expect("plan.json")).expect("parses");
+    let max_load = plan["max_load"].as_f64().expect("some load met the SLO");
+    let loads = plan["evaluated"].as_array().expect("the loads simulated").len();
+    assert!(loads >= 2, "the bisection simulated several loads: {plan}");
+
+    let chart = svg(&out, "max-load.svg");
+    assert_holds(
+        &chart,
+        "max-load.svg",
+        &[
+            "mmc: SLO metric against load, today&apos;s servers (plan --max-load)",
+            "=latency_p99 &lt; 20s",
+            "load factor (× today&apos;s arrival rates)",
+            "latency_p99 (s)",
+            "SLO latency_p99 &lt; 20s",
+            "=today: 1 ×",
+            &format!("=max load {} ×", kendall::report::number(max_load)),
+            "jobs latency_p99",
+        ],
+    );
+    // A marker (a fill and a ring) per load simulated, one in the legend.
+    assert_eq!(chart.matches("<circle").count(), 2 * loads + 1, "a point per load simulated");
+    assert_png(&out, "max-load.png", 40);
     let html = fs::read_to_string(out.join("report.html")).expect("plan writes report.html");
-    assert!(html.contains("<h2>Verdict</h2>") && !html.contains("<h2>Charts</h2>"), "a page without charts");
+    assert!(html.contains("<h2>Charts</h2>") && html.contains("max-load.svg"), "the chart on the page");
 }

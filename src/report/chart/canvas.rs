@@ -153,6 +153,20 @@ impl TimeUnit {
     }
 }
 
+/// A value axis label: at most three decimals, no trailing zeros.
+pub(super) fn short(value: f64) -> String {
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// A 95% CI whisker at `x` from `low` to `high`, its caps `cap` wide either side.
+pub(super) fn whisker(x: f64, [low, high]: [f64; 2], cap: f64, style: ShapeStyle) -> PathElement<(f64, f64)> {
+    PathElement::new(
+        vec![(x - cap, low), (x + cap, low), (x, low), (x, high), (x - cap, high), (x + cap, high)],
+        style,
+    )
+}
+
 /// The chart context of a plot on two continuous axes.
 pub(super) type Plane<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::canvas::{
-    Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, TimeUnit, category_labels, frame, render,
+    Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, TimeUnit, category_labels, frame, render, whisker,
 };
 use crate::experiment::Scope;
 use crate::report::{CompareFile, CompareReport, Exporter, ReportError};
@@ -148,19 +148,7 @@ impl ComparisonDrawing {
                 .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], colour.filled()));
             let whiskers = bars(column).filter_map(|(x, v)| v.ci95.map(|ci| (x + slot / 2.0, ci)));
             chart.draw_series(whiskers.map(|(x, [low, high])| {
-                let cap = (slot * 0.2).min(0.05);
-                let (low, high) = (low * scale, high * scale);
-                PathElement::new(
-                    vec![
-                        (x - cap, low),
-                        (x + cap, low),
-                        (x, low),
-                        (x, high),
-                        (x - cap, high),
-                        (x + cap, high),
-                    ],
-                    BLACK.stroke_width(2),
-                )
+                whisker(x, [low * scale, high * scale], (slot * 0.2).min(0.05), BLACK.stroke_width(2))
             }))?;
             let marks = bars(column).filter(|(_, v)| v.significant).map(|(x, v)| {
                 let top = v.ci95.map_or(v.mean, |ci| ci[1]) * scale;

@@ -6,6 +6,7 @@
 mod canvas;
 mod comparison;
 mod distribution;
+mod max_load;
 mod plan;
 mod queue;
 mod stability;
@@ -15,6 +16,8 @@ mod utilization;
 pub use canvas::ImageFormat;
 pub use comparison::Comparison;
 pub use distribution::LatencyDistribution;
+pub use max_load::MaxLoadChart;
+pub(crate) use max_load::has_max_load_chart;
 pub use plan::PlanChart;
 pub(crate) use plan::has_plan_chart;
 pub use queue::QueueOverTime;

@@ -7,7 +7,9 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use super::canvas::{ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, TimeUnit, frame, render};
+use super::canvas::{
+    ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, TimeUnit, frame, render, short, whisker,
+};
 use crate::experiment::{PlanMode, Slo};
 use crate::report::plan::unit;
 use crate::report::{Exporter, PlanFile, PlanReport, ReportError};
@@ -164,12 +166,6 @@ impl Panel {
     }
 }
 
-/// A value axis label: at most three decimals, no trailing zeros.
-fn short(value: f64) -> String {
-    let text = format!("{value:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
 impl Drawing for PlanDrawing {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
     where
@@ -261,20 +257,7 @@ impl Panel {
         for ((name, marks), &colour) in self.series.iter().zip(PALETTE.iter().cycle()) {
             let valued = || marks.iter().filter_map(|m| m.value.map(|v| (m, v * scale)));
             chart.draw_series(valued().filter_map(|(m, _)| m.ci95.map(|ci| (m.servers, ci))).map(
-                |(x, [low, high])| {
-                    let (low, high) = (low * scale, high * scale);
-                    PathElement::new(
-                        vec![
-                            (x - 0.08, low),
-                            (x + 0.08, low),
-                            (x, low),
-                            (x, high),
-                            (x - 0.08, high),
-                            (x + 0.08, high),
-                        ],
-                        colour.stroke_width(2),
-                    )
-                },
+                |(x, [low, high])| whisker(x, [low * scale, high * scale], 0.08, colour.stroke_width(2)),
             ))?;
             // A line joins consecutive counts only: a count the search did not simulate has no
             // value to draw through.

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::canvas::{
-    ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, category_labels, frame, note, render,
+    ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, category_labels, frame, note, render, whisker,
 };
 use crate::report::{Exporter, ReportError, RunReport, StudyReport, count};
 
@@ -214,19 +214,7 @@ impl UtilizationDrawing {
             return self.draw_theory_and_names(chart);
         }
         chart
-            .draw_series(whiskers.into_iter().map(|(x, [low, high])| {
-                PathElement::new(
-                    vec![
-                        (x - 0.06, low),
-                        (x + 0.06, low),
-                        (x, low),
-                        (x, high),
-                        (x - 0.06, high),
-                        (x + 0.06, high),
-                    ],
-                    BLACK.stroke_width(2),
-                )
-            }))?
+            .draw_series(whiskers.into_iter().map(|(x, ci)| whisker(x, ci, 0.06, BLACK.stroke_width(2))))?
             .label("95% CI of the mean")
             .legend(|(x, y)| PathElement::new(vec![(x + 9, y - 8), (x + 9, y + 8)], BLACK.stroke_width(2)));
         self.draw_theory_and_names(chart)
