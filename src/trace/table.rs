@@ -17,8 +17,13 @@ pub(super) struct Table {
 impl Table {
     /// Reads `path`.
     pub(super) fn read(path: &Path) -> Result<Self, TraceError> {
-        let bytes =
-            std::fs::read(path).map_err(|source| TraceError::Read { path: path.to_owned(), source })?;
+        let unreadable = |source| TraceError::Read { path: path.to_owned(), source };
+        // A device or a pipe (/dev/zero, a FIFO) could be read forever.
+        if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
+            let kind = std::io::ErrorKind::InvalidInput;
+            return Err(unreadable(std::io::Error::new(kind, "not a regular file")));
+        }
+        let bytes = std::fs::read(path).map_err(unreadable)?;
         let mut reader = ReaderBuilder::new().trim(Trim::All).from_reader(bytes.as_slice());
         let malformed = |error: csv::Error| TraceError::Malformed {
             path: path.to_owned(),

@@ -120,6 +120,14 @@ fn a_missing_or_malformed_trace_is_refused_with_its_resolved_path_and_line() {
 
     let check = kendall().arg("check").arg(&path).output().unwrap();
     assert_eq!(check.status.code(), Some(2));
+
+    // A device is never read: /dev/zero would be read forever.
+    let device =
+        write_scenario(&dir, "device.toml", &replaying("exact", "60s").replace("traces/t.csv", "/dev/zero"));
+    let check = kendall().arg("check").arg(&device).output().unwrap();
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("/dev/zero: not a regular file"), "{stderr}");
 }
 
 #[test]
