@@ -30,6 +30,7 @@ mod report_rebuild;
 mod route_delays;
 mod scenarios;
 mod schedules;
+mod shard;
 mod streams;
 mod subscriber_latency;
 mod support;
