@@ -10,6 +10,7 @@ mod cli;
 mod closed_networks;
 mod compare;
 mod deadlock;
+mod deploy;
 mod erlang;
 mod exact_figures;
 mod fit;
