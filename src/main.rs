@@ -3,6 +3,7 @@
 //! Exit status: 0 on success, 2 on bad input (an invalid scenario file or flag), 1 when output
 //! cannot be written.
 
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -119,9 +120,10 @@ struct ShardArgs {
     /// The number of shards N, for --shard auto where the environment does not give it.
     #[arg(long, value_name = "N", requires = "shard", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SHARDS)))]
     shards: Option<u32>,
-    /// Set by `kendall merge`: the shards whose records stand in for simulating.
+    /// Set by `kendall merge`: the shards whose records stand in for simulating (taken when
+    /// used, so that the records are not held twice).
     #[arg(skip)]
-    merged: Option<ShardSet>,
+    merged: RefCell<Option<ShardSet>>,
 }
 
 /// The `--shard` flag: a shard, or "auto" (from the batch system's environment).
@@ -780,10 +782,11 @@ fn execute(
     output: &OutputArgs,
     dir: &Path,
 ) -> anyhow::Result<Option<Executed>> {
-    if let Some(set) = &shard.merged {
+    if let Some(set) = shard.merged.take() {
         set.check_scenario_files(work.files).map_err(|error| BadInput(error.into()))?;
+        let wall_seconds = set.wall_seconds();
         let experiments = set.experiments(work.scenarios).map_err(|error| BadInput(error.into()))?;
-        return Ok(Some(Executed { experiments, precision: Vec::new(), wall_seconds: set.wall_seconds() }));
+        return Ok(Some(Executed { experiments, precision: Vec::new(), wall_seconds }));
     }
     if let Some(flag) = shard.shard {
         run_one_shard(work, simulation, resolve_shard(flag, shard.shards, simulation)?, output, dir)?;
@@ -908,15 +911,15 @@ fn merge(args: &MergeArgs) -> anyhow::Result<()> {
     })?;
     match cli.command {
         Command::Run(mut run_args) => {
-            (run_args.shard.merged, run_args.output.line) = (Some(set), Some(line));
+            (run_args.shard.merged, run_args.output.line) = (RefCell::new(Some(set)), Some(line));
             run(&run_args)
         }
         Command::Sweep(mut sweep_args) => {
-            (sweep_args.shard.merged, sweep_args.output.line) = (Some(set), Some(line));
+            (sweep_args.shard.merged, sweep_args.output.line) = (RefCell::new(Some(set)), Some(line));
             sweep(&sweep_args)
         }
         Command::Compare(mut compare_args) => {
-            (compare_args.shard.merged, compare_args.output.line) = (Some(set), Some(line));
+            (compare_args.shard.merged, compare_args.output.line) = (RefCell::new(Some(set)), Some(line));
             compare(&compare_args)
         }
         _ => Err(BadInput(anyhow::anyhow!("the shards hold no run, sweep or comparison")).into()),

@@ -275,14 +275,15 @@ impl ShardSet {
     /// # Errors
     /// [`MergeError::Units`] naming the shard and the first unit that is not part of the
     /// work, is in the wrong shard, is there twice or is missing.
-    pub fn experiments(&self, scenarios: &[Scenario]) -> Result<Vec<Experiment>, MergeError> {
+    pub fn experiments(self, scenarios: &[Scenario]) -> Result<Vec<Experiment>, MergeError> {
         for (path, file) in &self.shards {
             check_shard(scenarios, file.shard, &file.results)
                 .map_err(|source| MergeError::Units { path: path.clone(), source })?;
         }
-        let results = self.shards.iter().flat_map(|(_, file)| file.results.iter().cloned()).collect();
-        gather(scenarios, results, self.wall_seconds())
-            .map_err(|source| MergeError::Units { path: self.shards[0].0.clone(), source })
+        let wall_seconds = self.wall_seconds();
+        let first = self.shards[0].0.clone();
+        let results = self.shards.into_iter().flat_map(|(_, file)| file.results).collect();
+        gather(scenarios, results, wall_seconds).map_err(|source| MergeError::Units { path: first, source })
     }
 }
 
