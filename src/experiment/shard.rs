@@ -378,8 +378,81 @@ pub fn gather(
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+    use std::path::Path;
 
     use super::*;
+    use crate::experiment::run_all;
+    use crate::scenario::{LoadedScenario, Overrides};
+
+    const MM1: &str = r#"
+        [simulation]
+        duration = "50s"
+        warmup = "5s"
+        replications = 4
+
+        [[source]]
+        name = "clients"
+        to = "server"
+        interarrival = { dist = "exponential", rate = 0.5 }
+
+        [[node]]
+        name = "server"
+        service = { dist = "exponential", mean = "1s" }
+    "#;
+
+    /// Two scenarios of 4 and 3 replications: 7 units.
+    fn work() -> Vec<Scenario> {
+        let load = |replications| {
+            let overrides = Overrides { replications: Some(replications), ..Overrides::default() };
+            LoadedScenario::parse(MM1, "mm1", Path::new("mm1.toml"), &overrides).unwrap().into_scenario()
+        };
+        vec![load(4), load(3)]
+    }
+
+    #[test]
+    fn shards_gather_into_the_records_of_one_process() {
+        let scenarios = work();
+        let whole = run_all(&scenarios, Some(2), &|| {}).unwrap();
+        for count in [1, 3, 7, 10] {
+            let mut results = Vec::new();
+            for k in 0..count {
+                let shard = Shard::new(k, count).unwrap();
+                let mine = run_shard(&scenarios, shard, Some(1), &|| {}).unwrap();
+                assert_eq!(check_shard(&scenarios, shard, &mine), Ok(()));
+                results.extend(mine);
+            }
+            let gathered = gather(&scenarios, results, 0.0).unwrap();
+            for (merged, one) in gathered.iter().zip(&whole) {
+                assert_eq!(merged.replications, one.replications, "{count} shards");
+                assert_eq!(merged.events, one.events, "{count} shards");
+            }
+        }
+    }
+
+    #[test]
+    fn a_shard_holds_exactly_its_units() {
+        let scenarios = work();
+        let shard = Shard::new(1, 3).unwrap();
+        let mine = run_shard(&scenarios, shard, Some(1), &|| {}).unwrap();
+        let units: Vec<Unit> = mine.iter().map(UnitResult::unit).collect();
+        let unit = |scenario, replication| Unit { scenario, replication };
+        assert_eq!(units, [unit(0, 1), unit(1, 0)], "units 1 and 4 of 0..7");
+        let name = |scenario, replication| UnitName(unit(scenario, replication));
+        assert_eq!(check_shard(&scenarios, shard, &mine[..1]), Err(ShardError::Missing(name(1, 0))));
+        let twice = [mine.clone(), mine[..1].to_vec()].concat();
+        assert_eq!(check_shard(&scenarios, shard, &twice), Err(ShardError::Duplicate(name(0, 1))));
+        let mut foreign = mine.clone();
+        foreign[1].scenario = 2;
+        assert_eq!(check_shard(&scenarios, shard, &foreign), Err(ShardError::Foreign(name(2, 0))));
+        let mut moved = mine.clone();
+        moved[0].record.index = 2;
+        let owner = Shard::new(2, 3).unwrap();
+        assert_eq!(
+            check_shard(&scenarios, shard, &moved),
+            Err(ShardError::Misplaced { unit: name(0, 2), owner, shard })
+        );
+        assert_eq!(gather(&scenarios, mine, 0.0).unwrap_err(), ShardError::Missing(name(0, 0)));
+    }
 
     #[test]
     fn shards_are_parsed_and_checked() {
