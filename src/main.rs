@@ -3,21 +3,26 @@
 //! Exit status: 0 on success, 2 on bad input (an invalid scenario file or flag), 1 when output
 //! cannot be written.
 
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use kendall::experiment::shard::{MAX_SHARDS, run_shard, units};
 use kendall::experiment::{
-    self, Axis, PlanError, PlanMode, PlanOptions, Precision, RunLength, Slo, Streams, Sweep, Warning,
+    self, Axis, Experiment, PlanError, PlanMode, PlanOptions, Precision, PrecisionReport, RunLength,
+    RunOutcome, Shard, Slo, Streams, Sweep, Warning,
 };
 use kendall::model::Scenario;
 use kendall::report::{
     CommandFile, CommandKind, CompareReport, Exporter, Html, Json, PlanReport, RebuildError, RunFile,
-    RunReport, ScenarioText, StudyReport, SweepReport, Table, shell_command, write_files,
+    RunReport, ScenarioText, ShardFile, ShardSet, StudyReport, SweepReport, Table, scenario_sha256,
+    shell_command, write_files,
 };
 use kendall::scenario::{self, LoadedScenario, Overrides, ScenarioError, Variation, parse_duration};
 use kendall::trace;
@@ -76,6 +81,64 @@ enum Command {
     /// compare.json, a plan's from plan.json, an analysis's from analysis.json; command.json says
     /// which of them made report.html. Lists what it rewrote.
     Report(ReportArgs),
+    /// Merge the shard files of a run, sweep or comparison split with --shard into the outputs
+    /// one machine would have written: the same files, byte for byte, but the wall-clock times
+    /// and the command line.
+    ///
+    /// Checks first that the shards belong together (same kendall version, scenario files,
+    /// flags and seed), that every shard is there once and holds exactly its replications, and
+    /// that the scenario files, read again where the shards read them, have not changed; else
+    /// writes nothing and exits 2 naming what is missing, duplicated or mismatched.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct MergeArgs {
+    /// Shard files, or directories holding them (their shard-*-of-*.json files are read).
+    #[arg(required = true, value_name = "DIR_OR_FILE")]
+    inputs: Vec<PathBuf>,
+    /// Directory for the merged output files.
+    #[arg(long, required = true)]
+    out: PathBuf,
+    /// No list of the files written: only the results (and any warnings).
+    #[arg(long)]
+    quiet: bool,
+    /// How to print the results on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// Splitting a command's work across processes (the tasks of a batch job).
+#[derive(Debug, clap::Args)]
+struct ShardArgs {
+    /// Run only shard K of N (K from 0): the replications numbered K, K+N, K+2N... of the
+    /// work (every point's or configuration's replications, one after the other), and write
+    /// shard-KKKK-of-NNNN.json into --out for `kendall merge`. "auto" reads K and N from
+    /// SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm job array), or K from
+    /// JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) and N from --shards.
+    #[arg(long, value_name = "K/N|auto", value_parser = shard_flag)]
+    shard: Option<ShardFlag>,
+    /// The number of shards N, for --shard auto where the environment does not give it.
+    #[arg(long, value_name = "N", requires = "shard", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SHARDS)))]
+    shards: Option<u32>,
+    /// Set by `kendall merge`: the shards whose records stand in for simulating (taken when
+    /// used, so that the records are not held twice).
+    #[arg(skip)]
+    merged: RefCell<Option<ShardSet>>,
+}
+
+/// The `--shard` flag: a shard, or "auto" (from the batch system's environment).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ShardFlag {
+    Given(Shard),
+    Auto,
+}
+
+fn shard_flag(text: &str) -> Result<ShardFlag, String> {
+    if text.trim() == "auto" {
+        return Ok(ShardFlag::Auto);
+    }
+    text.parse().map(ShardFlag::Given).map_err(|error| format!("{error}, or \"auto\""))
 }
 
 #[derive(Debug, clap::Args)]
@@ -127,6 +190,9 @@ struct PlanArgs {
     /// (bisection to 1%, from theory's headroom): the real headroom under the SLOs.
     #[arg(long)]
     max_load: bool,
+    /// Refused: a plan's search is adaptive (see `kendall run --shard`).
+    #[arg(long, hide = true, value_name = "K/N|auto")]
+    shard: Option<String>,
     #[command(flatten)]
     simulation: SimulationArgs,
     #[command(flatten)]
@@ -173,6 +239,8 @@ struct CompareArgs {
     #[command(flatten)]
     simulation: SimulationArgs,
     #[command(flatten)]
+    shard: ShardArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -213,6 +281,8 @@ struct SweepArgs {
     #[command(flatten)]
     simulation: SimulationArgs,
     #[command(flatten)]
+    shard: ShardArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -250,6 +320,8 @@ struct RunArgs {
     scenario: PathBuf,
     #[command(flatten)]
     simulation: SimulationArgs,
+    #[command(flatten)]
+    shard: ShardArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -345,6 +417,10 @@ struct OutputArgs {
     /// Write no charts (charts/*.svg and charts/*.png beside the data).
     #[arg(long)]
     no_charts: bool,
+    /// Set by `kendall merge`: the command line report.html and command.json name, in place of
+    /// this process's.
+    #[arg(skip)]
+    line: Option<String>,
 }
 
 impl OutputArgs {
@@ -400,6 +476,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan(&args),
         Command::Fit(args) => fit(&args),
         Command::Report(args) => report(&args),
+        Command::Merge(args) => merge(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -444,17 +521,18 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.scenario)
         .map(ScenarioText)
         .with_context(|| format!("cannot read {}", args.scenario.display()))?;
-    let precision = args.simulation.precision();
-    let total = precision.map_or(scenario.settings().replications(), |p| p.max_replications);
-    let progress = progress_bar(u64::from(total), args.output.quiet);
-    let threads = args.simulation.threads();
-    let outcome = match &precision {
-        Some(precision) => {
-            experiment::simulate_until_precise(&scenario, precision, threads, &|| progress.inc(1))?
-        }
-        None => experiment::simulate(&scenario, threads, &|| progress.inc(1))?,
+    let work = Work {
+        files: std::slice::from_ref(&args.scenario),
+        scenarios: std::slice::from_ref(&scenario),
+        paired: false,
     };
-    progress.finish_and_clear();
+    let dir = args.output.dir(&scenario);
+    let Some(Executed { mut experiments, mut precision, .. }) =
+        execute(&work, &args.simulation, &args.shard, &args.output, &dir)?
+    else {
+        return Ok(());
+    };
+    let outcome = RunOutcome::new(&scenario, experiments.remove(0), precision.pop());
     let report = RunReport::new(&scenario, &outcome);
     let mut files = args.output.files(&RunReport::files(), &RunReport::charts());
     let (page, command) = report_page(&args.output, CommandKind::Run);
@@ -464,7 +542,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     files.extend(args.output.files(&[], &report.series_charts()));
     let run_file = RunFile::new(&args.scenario, &scenario, &outcome)?;
     files.extend([("scenario.toml", &text as &dyn Exporter<_>), ("run.json", &run_file)]);
-    let written = write_files(&args.output.dir(&scenario), &report, &files)?;
+    let written = write_files(&dir, &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
 }
@@ -474,16 +552,18 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
         .map_err(|error| BadInput(error.into()))?;
     let plan =
         Sweep::new(&base, args.vary.clone(), args.slo.clone()).map_err(|error| BadInput(error.into()))?;
-    let replications = base.scenario().settings().replications();
-    let total = plan.points() as u64 * args.simulation.most_replications(replications);
-    let progress = progress_bar(total, args.output.quiet);
-    let outcome = plan.run(&args.simulation.run_length(), args.simulation.threads(), &|| progress.inc(1))?;
-    progress.finish_and_clear();
+    let dir = args.output.dir(base.scenario());
+    let work =
+        Work { files: std::slice::from_ref(&args.scenario), scenarios: plan.scenarios(), paired: false };
+    let Some(executed) = execute(&work, &args.simulation, &args.shard, &args.output, &dir)? else {
+        return Ok(());
+    };
+    let outcome = plan.finish(executed.experiments, &executed.precision, executed.wall_seconds);
     let report = SweepReport::new(base.scenario(), &outcome);
     let mut files = args.output.files(&SweepReport::files(), &report.charts());
     let (page, command) = report_page(&args.output, CommandKind::Sweep);
     files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
-    let written = write_files(&args.output.dir(base.scenario()), &report, &files)?;
+    let written = write_files(&dir, &report, &files)?;
     print_warnings(&outcome.warnings);
     print_result(&report, &args.output, &written)
 }
@@ -491,7 +571,9 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
 /// report.html, with this process's command line and the charts unless --no-charts, and
 /// command.json, which says that `kind` made it.
 fn report_page(output: &OutputArgs, kind: CommandKind) -> (Html, CommandFile) {
-    let line = shell_command(std::iter::once("kendall".to_owned()).chain(std::env::args().skip(1)));
+    let line = output.line.clone().unwrap_or_else(|| {
+        shell_command(std::iter::once("kendall".to_owned()).chain(std::env::args().skip(1)))
+    });
     (Html::new(line.clone(), !output.no_charts), CommandFile::new(kind, line))
 }
 
@@ -581,19 +663,21 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let variants = args.variants().map_err(BadInput)?;
     let configurations = experiment::configurations(&args.scenarios, &variants, &args.simulation.overrides())
         .map_err(|error| BadInput(error.into()))?;
-    let total = configurations
-        .iter()
-        .map(|c| args.simulation.most_replications(c.scenario.settings().replications()))
-        .sum();
-    let progress = progress_bar(total, args.output.quiet);
     let streams = if args.independent { Streams::Independent } else { Streams::Common };
-    let length = args.simulation.run_length();
-    let outcome = experiment::compare(&configurations, streams, &length, args.simulation.threads(), &|| {
-        progress.inc(1);
-    })?;
-    progress.finish_and_clear();
-    let report = CompareReport::new(&configurations, &outcome);
+    let scenarios = experiment::compared_scenarios(&configurations, streams);
     let dir = args.output.dir(&configurations[0].scenario);
+    let work = Work { files: &args.scenarios, scenarios: &scenarios, paired: true };
+    let Some(executed) = execute(&work, &args.simulation, &args.shard, &args.output, &dir)? else {
+        return Ok(());
+    };
+    let outcome = experiment::compare_experiments(
+        &configurations,
+        streams,
+        &scenarios,
+        executed.experiments,
+        &executed.precision,
+    );
+    let report = CompareReport::new(&configurations, &outcome);
     let mut files = args.output.files(&CompareReport::files(), &CompareReport::charts());
     let (page, command) = report_page(&args.output, CommandKind::Compare);
     files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
@@ -605,6 +689,13 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
 }
 
 fn plan(args: &PlanArgs) -> anyhow::Result<()> {
+    if args.shard.is_some() {
+        return Err(BadInput(anyhow::anyhow!(
+            "kendall plan cannot be sharded: its search is adaptive (each round of simulations depends on \
+             the last), so run it on one machine; run and sweep and compare take --shard"
+        ))
+        .into());
+    }
     let loaded = LoadedScenario::load(&args.scenario, &args.simulation.overrides())
         .map_err(|error| BadInput(error.into()))?;
     let text = std::fs::read_to_string(&args.scenario)
@@ -660,4 +751,178 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
     stdout.write_all(&bytes)?;
     stdout.flush()?;
     Ok(())
+}
+
+/// The work of a simulating command: its scenarios (the run's, a sweep's points, the compared
+/// configurations), made from `files`.
+struct Work<'a> {
+    /// The scenario files, whose contents a shard's hash covers.
+    files: &'a [PathBuf],
+    /// The scenarios to run, in order.
+    scenarios: &'a [Scenario],
+    /// Whether the scenarios run under a precision target together (a comparison).
+    paired: bool,
+}
+
+/// The experiments of a work, run here or gathered from shards.
+struct Executed {
+    /// One per scenario, in order.
+    experiments: Vec<Experiment>,
+    /// How runs under a precision target ended.
+    precision: Vec<PrecisionReport>,
+    /// Wall-clock time of the simulation, seconds (the shards' sum for a merge).
+    wall_seconds: f64,
+}
+
+/// Runs `work` as the flags ask: all of it; only a shard, whose file it writes into `dir`
+/// (then `None`); or none, taking the records of the shards `kendall merge` read.
+fn execute(
+    work: &Work<'_>,
+    simulation: &SimulationArgs,
+    shard: &ShardArgs,
+    output: &OutputArgs,
+    dir: &Path,
+) -> anyhow::Result<Option<Executed>> {
+    if let Some(set) = shard.merged.take() {
+        set.check_scenario_files(work.files).map_err(|error| BadInput(error.into()))?;
+        let wall_seconds = set.wall_seconds();
+        let experiments = set.experiments(work.scenarios).map_err(|error| BadInput(error.into()))?;
+        return Ok(Some(Executed { experiments, precision: Vec::new(), wall_seconds }));
+    }
+    if let Some(flag) = shard.shard {
+        run_one_shard(work, simulation, resolve_shard(flag, shard.shards, simulation)?, output, dir)?;
+        return Ok(None);
+    }
+    let total =
+        work.scenarios.iter().map(|s| simulation.most_replications(s.settings().replications())).sum();
+    let progress = progress_bar(total, output.quiet);
+    let started = Instant::now();
+    let (experiments, precision) = experiment::run_for(
+        work.scenarios,
+        &simulation.run_length(),
+        work.paired,
+        simulation.threads(),
+        &|| progress.inc(1),
+    )?;
+    progress.finish_and_clear();
+    Ok(Some(Executed { experiments, precision, wall_seconds: started.elapsed().as_secs_f64() }))
+}
+
+/// The shard `flag` names (with `--shards`), refused under a precision target.
+fn resolve_shard(flag: ShardFlag, count: Option<u32>, simulation: &SimulationArgs) -> anyhow::Result<Shard> {
+    if simulation.precision.is_some() {
+        return Err(BadInput(anyhow::anyhow!(
+            "--shard cannot be used with --precision: a run under a precision target decides after each \
+             batch whether to go on, which shards cannot; give --replications instead"
+        ))
+        .into());
+    }
+    let shard = match flag {
+        ShardFlag::Given(shard) => shard,
+        ShardFlag::Auto => {
+            Shard::from_env(|name| std::env::var(name).ok(), count).map_err(|error| BadInput(error.into()))?
+        }
+    };
+    if let Some(count) = count.filter(|&count| count != shard.count()) {
+        return Err(BadInput(anyhow::anyhow!("--shards {count} disagrees with --shard {shard}")).into());
+    }
+    Ok(shard)
+}
+
+/// Runs `shard` of `work` and writes its file into `dir`.
+fn run_one_shard(
+    work: &Work<'_>,
+    simulation: &SimulationArgs,
+    shard: Shard,
+    output: &OutputArgs,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    let all = units(work.scenarios).len();
+    let mine = (0..all).filter(|&unit| shard.owns(unit)).count();
+    let progress = progress_bar(mine as u64, output.quiet);
+    let started = Instant::now();
+    let results = run_shard(work.scenarios, shard, simulation.threads(), &|| progress.inc(1))?;
+    progress.finish_and_clear();
+    let file = ShardFile {
+        kendall_version: env!("CARGO_PKG_VERSION").to_owned(),
+        shard,
+        scenario_sha256: scenario_sha256(work.files).context("cannot read the scenario files again")?,
+        flags: shard_flags(std::env::args().skip(1)),
+        seed: work.scenarios.first().map_or(0, |scenario| scenario.settings().seed()),
+        directory: std::env::current_dir().context("cannot read the current directory")?,
+        units: all,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        results,
+    };
+    let name = shard.file_name();
+    let written = write_files(dir, &(), &[(name.as_str(), &file as &dyn Exporter<()>)])?;
+    if !output.quiet {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "wrote {} ({mine} of {all} replications)", written[0].display())?;
+        stdout.flush()?;
+    }
+    Ok(())
+}
+
+/// The command and flags of `args` that decide the output files: without --shard, --shards,
+/// --out, --threads, --format and --quiet.
+fn shard_flags(args: impl Iterator<Item = String>) -> Vec<String> {
+    const DROPPED: [&str; 5] = ["--shard", "--shards", "--out", "--threads", "--format"];
+    let mut flags = Vec::new();
+    let mut skip_value = false;
+    for arg in args {
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        if DROPPED.contains(&arg.as_str()) {
+            skip_value = true;
+        } else if arg != "--quiet" && !DROPPED.iter().any(|flag| arg.starts_with(&format!("{flag}="))) {
+            flags.push(arg);
+        }
+    }
+    flags
+}
+
+fn merge(args: &MergeArgs) -> anyhow::Result<()> {
+    let set = ShardSet::read(&args.inputs).map_err(|error| BadInput(error.into()))?;
+    let header = set.header();
+    let out = std::path::absolute(&args.out).context("cannot read the current directory")?;
+    let line = shell_command(
+        std::iter::once("kendall".to_owned())
+            .chain(header.flags.iter().cloned())
+            .chain(["--out".to_owned(), args.out.display().to_string()]),
+    );
+    let mut argv: Vec<std::ffi::OsString> = vec!["kendall".into()];
+    argv.extend(header.flags.iter().map(Into::into));
+    argv.extend(["--out".into(), out.into_os_string()]);
+    if args.quiet {
+        argv.push("--quiet".into());
+    }
+    if args.format == Format::Json {
+        argv.extend(["--format".into(), "json".into()]);
+    }
+    std::env::set_current_dir(&header.directory).map_err(|error| {
+        BadInput(anyhow::Error::from(error).context(format!(
+            "the shards ran in {}, where merge reads their scenario files again, and it cannot be entered",
+            header.directory.display()
+        )))
+    })?;
+    let cli = Cli::try_parse_from(argv).map_err(|error| {
+        BadInput(anyhow::anyhow!("the shards' flags ({}) do not parse: {error}", header.flags.join(" ")))
+    })?;
+    match cli.command {
+        Command::Run(mut run_args) => {
+            (run_args.shard.merged, run_args.output.line) = (RefCell::new(Some(set)), Some(line));
+            run(&run_args)
+        }
+        Command::Sweep(mut sweep_args) => {
+            (sweep_args.shard.merged, sweep_args.output.line) = (RefCell::new(Some(set)), Some(line));
+            sweep(&sweep_args)
+        }
+        Command::Compare(mut compare_args) => {
+            (compare_args.shard.merged, compare_args.output.line) = (RefCell::new(Some(set)), Some(line));
+            compare(&compare_args)
+        }
+        _ => Err(BadInput(anyhow::anyhow!("the shards hold no run, sweep or comparison")).into()),
+    }
 }

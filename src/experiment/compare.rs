@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::{Experiment, ExperimentError, RunLength, Warning, run_for};
+use super::{Experiment, ExperimentError, PrecisionReport, RunLength, Warning, run_for};
 use crate::analytic;
 use crate::model::{Metric, MetricValues, Network, NodeMetric, Scenario};
 use crate::scenario::{LoadedScenario, Overrides, ScenarioError, Variation, VariationError, vary};
@@ -250,7 +250,16 @@ pub fn compare(
     threads: Option<usize>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<CompareOutcome, ExperimentError> {
-    let scenarios: Vec<Scenario> = configurations
+    let scenarios = compared_scenarios(configurations, streams);
+    let (experiments, precision) = run_for(&scenarios, length, true, threads, on_done)?;
+    Ok(compare_experiments(configurations, streams, &scenarios, experiments, &precision))
+}
+
+/// The scenario each configuration runs, in order, on the seed `streams` gives it: the work
+/// [`compare`] runs (or shards of it).
+#[must_use]
+pub fn compared_scenarios(configurations: &[Configuration], streams: Streams) -> Vec<Scenario> {
+    configurations
         .iter()
         .enumerate()
         .map(|(index, configuration)| {
@@ -258,18 +267,29 @@ pub fn compare(
             scenario.settings.seed = streams.seed(scenario.settings.seed, index);
             scenario
         })
-        .collect();
-    let (experiments, precision) = run_for(&scenarios, length, true, threads, on_done)?;
-    let imprecise = Warning::imprecise(&precision).map(|warning| ("every configuration".to_owned(), warning));
-    let warnings = configurations.iter().zip(&scenarios).zip(&experiments).flat_map(
+        .collect()
+}
+
+/// The comparison of `experiments`, runs of [`compared_scenarios`] (here, or gathered from
+/// shards), in order; `precision` says how runs under a precision target ended.
+#[must_use]
+pub fn compare_experiments(
+    configurations: &[Configuration],
+    streams: Streams,
+    scenarios: &[Scenario],
+    experiments: Vec<Experiment>,
+    precision: &[PrecisionReport],
+) -> CompareOutcome {
+    let imprecise = Warning::imprecise(precision).map(|warning| ("every configuration".to_owned(), warning));
+    let warnings = configurations.iter().zip(scenarios).zip(&experiments).flat_map(
         |((configuration, scenario), experiment)| {
             warnings(scenario, experiment).into_iter().map(|warning| (configuration.name.clone(), warning))
         },
     );
     let warnings = warnings.chain(imprecise).collect();
-    let differences = differences(&scenarios, &experiments, streams);
+    let differences = differences(scenarios, &experiments, streams);
     let seeds = scenarios.iter().map(|scenario| scenario.settings.seed).collect();
-    Ok(CompareOutcome { streams, seeds, experiments, differences, warnings })
+    CompareOutcome { streams, seeds, experiments, differences, warnings }
 }
 
 fn warnings(scenario: &Scenario, experiment: &Experiment) -> Vec<Warning> {

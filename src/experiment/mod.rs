@@ -9,6 +9,7 @@ mod axis;
 mod compare;
 pub mod plan;
 mod precision;
+pub mod shard;
 mod slo;
 mod sweep;
 mod warmup;
@@ -16,13 +17,15 @@ mod warning;
 
 pub use axis::{Axis, AxisError};
 pub use compare::{
-    CompareError, CompareOutcome, Configuration, MetricDifference, Scope, Streams, compare, configurations,
+    CompareError, CompareOutcome, Configuration, MetricDifference, Scope, Streams, compare,
+    compare_experiments, compared_scenarios, configurations,
 };
 pub use plan::{Candidate, NodePlan, Plan, PlanError, PlanMode, PlanOptions, plan};
 pub use precision::{
     FigureScope, Precision, PrecisionReport, WideFigure, run_until_precise, run_until_precise_together,
     too_wide,
 };
+pub use shard::{Shard, ShardError, Unit, UnitResult};
 pub use slo::{Comparison, Slo, SloCheck, SloError, SloScope};
 pub use sweep::{MAX_GRID_POINTS, Sweep, SweepError, SweepOutcome, SweepPoint};
 pub use warning::Warning;
@@ -165,24 +168,7 @@ pub fn run_all(
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Experiment>, ExperimentError> {
     let started = Instant::now();
-    let units: Vec<(usize, u32)> = scenarios
-        .iter()
-        .enumerate()
-        .flat_map(|(variant, scenario)| {
-            (0..scenario.settings.replications).map(move |index| (variant, index))
-        })
-        .collect();
-    let mut results: Vec<ReplicationResult> = thread_pool(threads)?.install(|| {
-        units
-            .par_iter()
-            .map(|&(variant, index)| {
-                let scenario = &scenarios[variant];
-                let result = run_replication(&scenario.network, &scenario.settings, index);
-                on_done();
-                result
-            })
-            .collect()
-    });
+    let mut results = run_units(scenarios, &shard::units(scenarios), threads, on_done)?;
     let wall_seconds = started.elapsed().as_secs_f64();
     let mut experiments = Vec::with_capacity(scenarios.len());
     for scenario in scenarios {
@@ -191,6 +177,31 @@ pub fn run_all(
         experiments.push(Experiment::new(&scenario.network, replications, wall_seconds));
     }
     Ok(experiments)
+}
+
+/// Runs `units` of `scenarios` (every unit for a whole run, a shard's for a shard) on `threads`
+/// workers (`None`: one per core), calling `on_done` after each; returns their records in the
+/// order of `units`.
+///
+/// # Errors
+/// When the thread pool cannot be created.
+fn run_units(
+    scenarios: &[Scenario],
+    units: &[Unit],
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<ReplicationResult>, ExperimentError> {
+    Ok(thread_pool(threads)?.install(|| {
+        units
+            .par_iter()
+            .map(|unit| {
+                let scenario = &scenarios[unit.scenario];
+                let result = run_replication(&scenario.network, &scenario.settings, unit.replication);
+                on_done();
+                result
+            })
+            .collect()
+    }))
 }
 
 fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ExperimentError> {

@@ -11,7 +11,9 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-use super::{Axis, Experiment, ExperimentError, RunLength, Slo, SloCheck, SloError, Warning, run_for};
+use super::{
+    Axis, Experiment, ExperimentError, PrecisionReport, RunLength, Slo, SloCheck, SloError, Warning, run_for,
+};
 use crate::analytic::{self, Analysis};
 use crate::model::{NodeMetric, Scenario};
 use crate::scenario::{LoadedScenario, Variation, VariationError, vary};
@@ -123,6 +125,25 @@ impl Sweep {
     ) -> Result<SweepOutcome, ExperimentError> {
         let started = Instant::now();
         let (experiments, precision) = run_for(&self.scenarios, length, false, threads, on_done)?;
+        Ok(self.finish(experiments, &precision, started.elapsed().as_secs_f64()))
+    }
+
+    /// The scenario at every point, in order: the work [`Sweep::run`] runs (or shards of it).
+    #[must_use]
+    pub fn scenarios(&self) -> &[Scenario] {
+        &self.scenarios
+    }
+
+    /// The sweep's outcome from `experiments`, one per point in order (run here, or gathered
+    /// from shards), which took `wall_seconds`; `precision` says how runs under a precision
+    /// target ended. Judges every point.
+    #[must_use]
+    pub fn finish(
+        self,
+        experiments: Vec<Experiment>,
+        precision: &[PrecisionReport],
+        wall_seconds: f64,
+    ) -> SweepOutcome {
         let Self { axes, slos, cursors, scenarios } = self;
         let points: Vec<SweepPoint> = cursors
             .into_iter()
@@ -133,10 +154,9 @@ impl Sweep {
             })
             .collect();
         let mut warnings = stopped_warnings(&points);
-        warnings.extend(Warning::imprecise(&precision));
+        warnings.extend(Warning::imprecise(precision));
         let events = points.iter().map(|point| point.experiment.events).sum();
-        let wall_seconds = started.elapsed().as_secs_f64();
-        Ok(SweepOutcome { axes, slos, points, warnings, events, wall_seconds })
+        SweepOutcome { axes, slos, points, warnings, events, wall_seconds }
     }
 }
 

@@ -17,6 +17,7 @@ mod json;
 mod plan;
 mod rebuild;
 mod series;
+mod shard;
 mod sweep;
 mod table;
 mod topology;
@@ -48,6 +49,7 @@ pub use rebuild::{
     rebuild,
 };
 pub use series::{CurveEntry, PeakEntry, TIMESERIES_COLUMNS};
+pub use shard::{MergeError, ShardFile, ShardSet, scenario_sha256};
 pub use sweep::{PointEntry, PointSystem, SloEntry, SweepCsv, SweepFile, SweepReport, render_sweep};
 pub use table::{count, number, render_table};
 pub use topology::{Edge, Topology, Vertex, VertexKind};
