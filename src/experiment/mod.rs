@@ -238,22 +238,6 @@ pub fn simulate(
     Ok(RunOutcome::new(scenario, experiment, None))
 }
 
-/// Analyses `scenario`, then adds replications until `precision` is met (see
-/// [`run_until_precise`]), and collects the warnings.
-///
-/// # Errors
-/// When the thread pool cannot be created.
-pub fn simulate_until_precise(
-    scenario: &Scenario,
-    precision: &Precision,
-    threads: Option<usize>,
-    on_done: &(dyn Fn() + Sync),
-) -> Result<RunOutcome, ExperimentError> {
-    let (mut experiments, mut reports) =
-        run_until_precise(std::slice::from_ref(scenario), precision, threads, on_done)?;
-    Ok(RunOutcome::new(scenario, experiments.remove(0), reports.pop()))
-}
-
 impl RunOutcome {
     /// The outcome of `experiment`, a run of `scenario` (ended under `precision` when given):
     /// the theory beside it and the warnings, without simulating. `kendall report` rebuilds a

@@ -16,6 +16,7 @@ mod exact_figures;
 mod fit;
 mod fluid;
 mod fork_join;
+mod fuzz_corpus;
 mod headroom;
 mod load_over_time;
 mod maps;
