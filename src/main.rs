@@ -16,10 +16,14 @@ use kendall::experiment::{
 };
 use kendall::model::Scenario;
 use kendall::report::{
-    CommandFile, CommandKind, CompareReport, Exporter, Html, Json, PlanReport, RebuildError, RunFile,
-    RunReport, ScenarioText, StudyReport, SweepReport, Table, shell_command, write_files,
+    CommandFile, CommandKind, CompareReport, Exporter, Html, Json, PlanReport, RebuildError, ReportError,
+    RunFile, RunReport, ScenarioText, StudyReport, SweepReport, Table, check_writable, shell_command,
+    write_files,
 };
-use kendall::scenario::{self, LoadedScenario, Overrides, ScenarioError, Variation, parse_duration};
+use kendall::scenario::{
+    self, LoadedScenario, MAX_HORIZON_S, MAX_REPLICATIONS, Overrides, ScenarioError, Variation,
+    parse_duration,
+};
 use kendall::trace;
 
 /// Queueing-theory simulator and capacity planner for message-passing systems.
@@ -256,8 +260,8 @@ struct RunArgs {
 /// How to simulate: the flags every simulating command shares.
 #[derive(Debug, clap::Args)]
 struct SimulationArgs {
-    /// Number of independent replications [default: the file's, else 10].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Number of independent replications, at most 100000 [default: the file's, else 10].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)))]
     replications: Option<u32>,
     /// Master seed of the random streams [default: the file's, else 1].
     #[arg(long)]
@@ -278,7 +282,7 @@ struct SimulationArgs {
     #[arg(long, value_parser = precision_target)]
     precision: Option<f64>,
     /// With --precision: stop at this many replications even if some figure is still too wide.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), default_value_t = Precision::DEFAULT_MAX_REPLICATIONS, requires = "precision")]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)), default_value_t = Precision::DEFAULT_MAX_REPLICATIONS, requires = "precision")]
     max_replications: u32,
 }
 
@@ -294,11 +298,33 @@ impl SimulationArgs {
             auto_warmup: self.warmup == Some(WarmupFlag::Auto),
             replications: self.replications,
             seed: self.seed,
+            memory_max_in_system: self.memory_ceiling(),
         }
     }
 
     fn threads(&self) -> Option<usize> {
         self.threads.map(|t| t as usize)
+    }
+
+    /// How many replications run at once: one per thread.
+    fn parallel(&self) -> usize {
+        self.threads().unwrap_or_else(default_parallelism)
+    }
+
+    /// The most messages in flight each replication running at once may hold in the memory
+    /// available, when it is known.
+    fn memory_ceiling(&self) -> Option<u32> {
+        available_memory().map(|available| scenario::memory_ceiling(available, self.parallel()))
+    }
+
+    /// Refuses a run of `replications` replications of `loaded` that would simulate too many
+    /// messages (bad input), and warns when its `max_in_system` was lowered to fit in memory.
+    fn check_budget(&self, loaded: &LoadedScenario, replications: u64) -> anyhow::Result<()> {
+        loaded.check_workload(replications).map_err(|error| BadInput(error.into()))?;
+        if let Some(note) = self.memory_ceiling().and_then(|c| loaded.memory_note(c, self.parallel())) {
+            eprintln!("warning: {note}");
+        }
+        Ok(())
     }
 
     /// The precision target, when one was asked for.
@@ -374,14 +400,35 @@ fn warmup_flag(text: &str) -> Result<WarmupFlag, String> {
     if text.trim() == "auto" {
         return Ok(WarmupFlag::Auto);
     }
-    parse_duration(text).map(WarmupFlag::Seconds).map_err(|error| format!("{error}, or \"auto\""))
+    match parse_duration(text) {
+        Ok(seconds) if seconds > MAX_HORIZON_S => Err(format!(
+            "warm-up '{text}' is longer than kendall's limit of {MAX_HORIZON_S:e}s (about 31 700 years) per replication"
+        )),
+        Ok(seconds) => Ok(WarmupFlag::Seconds(seconds)),
+        Err(error) => Err(format!("{error}, or \"auto\"")),
+    }
 }
 
 fn positive_duration(text: &str) -> Result<f64, String> {
     match parse_duration(text)? {
+        seconds if seconds > MAX_HORIZON_S => Err(format!(
+            "duration '{text}' is longer than kendall's limit of {MAX_HORIZON_S:e}s (about 31 700 years) per replication"
+        )),
         seconds if seconds > 0.0 => Ok(seconds),
         _ => Err(format!("duration '{text}' must be positive")),
     }
+}
+
+/// The memory available when the command started, bytes (read once, so that every check and
+/// message of a command uses the same figure).
+fn available_memory() -> Option<u64> {
+    static AVAILABLE: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(scenario::available_memory)
+}
+
+/// The threads a parallel pool has by default: one per core.
+fn default_parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// An error that means the user's input was bad (exit status 2).
@@ -390,6 +437,11 @@ struct BadInput(anyhow::Error);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // An interrupted command leaves no half-written file and the previous outputs as they were.
+    let _ = ctrlc::set_handler(|| {
+        kendall::report::abandon_partial_files();
+        std::process::exit(130);
+    });
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check { scenario } => check(&scenario),
@@ -439,33 +491,38 @@ fn load_with(path: &Path, overrides: &Overrides) -> anyhow::Result<Scenario> {
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let scenario = load_with(&args.scenario, &args.simulation.overrides())?;
+    let loaded = LoadedScenario::load(&args.scenario, &args.simulation.overrides())
+        .map_err(|error| BadInput(error.into()))?;
+    let scenario = loaded.scenario();
     let text = std::fs::read_to_string(&args.scenario)
         .map(ScenarioText)
         .with_context(|| format!("cannot read {}", args.scenario.display()))?;
     let precision = args.simulation.precision();
     let total = precision.map_or(scenario.settings().replications(), |p| p.max_replications);
+    args.simulation.check_budget(&loaded, u64::from(total))?;
+    let dir = args.output.dir(scenario);
+    check_writable(&dir)?;
     let progress = progress_bar(u64::from(total), args.output.quiet);
     let threads = args.simulation.threads();
     let outcome = match &precision {
         Some(precision) => {
-            experiment::simulate_until_precise(&scenario, precision, threads, &|| progress.inc(1))?
+            experiment::simulate_until_precise(scenario, precision, threads, &|| progress.inc(1))?
         }
-        None => experiment::simulate(&scenario, threads, &|| progress.inc(1))?,
+        None => experiment::simulate(scenario, threads, &|| progress.inc(1))?,
     };
     progress.finish_and_clear();
-    let report = RunReport::new(&scenario, &outcome);
+    let report = RunReport::new(scenario, &outcome);
     let mut files = args.output.files(&RunReport::files(), &RunReport::charts());
     let (page, command) = report_page(&args.output, CommandKind::Run);
     files.push(("report.html", &page));
     files.push(("command.json", &command));
     files.extend(report.series_files());
     files.extend(args.output.files(&[], &report.series_charts()));
-    let run_file = RunFile::new(&args.scenario, &scenario, &outcome)?;
+    let run_file = RunFile::new(&args.scenario, scenario, &outcome)?;
     files.extend([("scenario.toml", &text as &dyn Exporter<_>), ("run.json", &run_file)]);
-    let written = write_files(&args.output.dir(&scenario), &report, &files)?;
+    let written = write_files(&dir, &report, &files);
     print_warnings(&outcome.warnings);
-    print_result(&report, &args.output, &written)
+    deliver(&report, &args.output, written)
 }
 
 fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
@@ -474,6 +531,9 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     let plan =
         Sweep::new(&base, args.vary.clone(), args.slo.clone()).map_err(|error| BadInput(error.into()))?;
     let replications = base.scenario().settings().replications();
+    args.simulation.check_budget(&base, args.simulation.most_replications(replications))?;
+    let dir = args.output.dir(base.scenario());
+    check_writable(&dir)?;
     let total = plan.points() as u64 * args.simulation.most_replications(replications);
     let progress = progress_bar(total, args.output.quiet);
     let outcome = plan.run(&args.simulation.run_length(), args.simulation.threads(), &|| progress.inc(1))?;
@@ -482,9 +542,9 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     let mut files = args.output.files(&SweepReport::files(), &report.charts());
     let (page, command) = report_page(&args.output, CommandKind::Sweep);
     files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
-    let written = write_files(&args.output.dir(base.scenario()), &report, &files)?;
+    let written = write_files(&dir, &report, &files);
     print_warnings(&outcome.warnings);
-    print_result(&report, &args.output, &written)
+    deliver(&report, &args.output, written)
 }
 
 /// report.html, with this process's command line and the charts unless --no-charts, and
@@ -521,6 +581,26 @@ fn print_warnings(warnings: &[Warning]) {
     }
 }
 
+/// Prints `report` on standard output, then the files written, or the error that kept them
+/// from being written (after the results, which are then not lost).
+fn deliver<R>(
+    report: &R,
+    output: &OutputArgs,
+    written: Result<Vec<PathBuf>, ReportError>,
+) -> anyhow::Result<()>
+where
+    Table: Exporter<R>,
+    Json: Exporter<R>,
+{
+    match written {
+        Ok(written) => print_result(report, output, &written),
+        Err(error) => {
+            print_result(report, output, &[])?;
+            Err(anyhow::Error::from(error).context("the results above were not saved"))
+        }
+    }
+}
+
 /// Prints `report` on standard output in `format`, then (unless quiet) the files written.
 fn print_result<R>(report: &R, output: &OutputArgs, written: &[PathBuf]) -> anyhow::Result<()>
 where
@@ -531,7 +611,7 @@ where
     match output.format {
         Format::Table => {
             stdout.write_all(&Table.render(report)?)?;
-            if !output.quiet {
+            if !output.quiet && !written.is_empty() {
                 let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
                 writeln!(stdout, "\nwrote {}", names.join(", "))?;
             }
@@ -563,12 +643,21 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let mut files = args.output.files(&StudyReport::files(), &StudyReport::charts());
     let (page, command) = report_page(&args.output, CommandKind::Analyze);
     files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
-    let written = write_files(&args.output.dir(&scenario), &report, &files)?;
-    print_result(&report, &args.output, &written)
+    let written = write_files(&args.output.dir(&scenario), &report, &files);
+    deliver(&report, &args.output, written)
 }
 
 fn check(path: &Path) -> anyhow::Result<()> {
-    let scenario = load(path)?;
+    let loaded = LoadedScenario::load(path, &Overrides::default()).map_err(|error| BadInput(error.into()))?;
+    if let Err(error) = loaded.check_workload(u64::from(loaded.scenario().settings().replications())) {
+        eprintln!("warning: {error} (a run would refuse it)");
+    }
+    let parallel = default_parallelism();
+    let ceiling = available_memory().map(|available| scenario::memory_ceiling(available, parallel));
+    if let Some(note) = ceiling.and_then(|ceiling| loaded.memory_note(ceiling, parallel)) {
+        eprintln!("warning: {note}");
+    }
+    let scenario = loaded.into_scenario();
     let analysis = experiment::study(&scenario, None).ok().map(|outcome| outcome.analysis);
     let mut stdout = std::io::stdout().lock();
     write!(stdout, "{}", kendall::report::describe(&scenario, analysis.as_ref()))
@@ -580,6 +669,16 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let variants = args.variants().map_err(BadInput)?;
     let configurations = experiment::configurations(&args.scenarios, &variants, &args.simulation.overrides())
         .map_err(|error| BadInput(error.into()))?;
+    for configuration in &configurations {
+        let loaded = LoadedScenario::load(&configuration.file, &args.simulation.overrides())
+            .map_err(|error| BadInput(error.into()))?;
+        let loaded = scenario::vary(&loaded, &configuration.set).map_err(|error| BadInput(error.into()))?;
+        let replications =
+            args.simulation.most_replications(configuration.scenario.settings().replications());
+        args.simulation.check_budget(&loaded, replications)?;
+    }
+    let dir = args.output.dir(&configurations[0].scenario);
+    check_writable(&dir)?;
     let total = configurations
         .iter()
         .map(|c| args.simulation.most_replications(c.scenario.settings().replications()))
@@ -592,15 +691,14 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     })?;
     progress.finish_and_clear();
     let report = CompareReport::new(&configurations, &outcome);
-    let dir = args.output.dir(&configurations[0].scenario);
     let mut files = args.output.files(&CompareReport::files(), &CompareReport::charts());
     let (page, command) = report_page(&args.output, CommandKind::Compare);
     files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
-    let written = write_files(&dir, &report, &files)?;
+    let written = write_files(&dir, &report, &files);
     for (name, warning) in &outcome.warnings {
         eprintln!("warning: {name}: {warning}");
     }
-    print_result(&report, &args.output, &written)
+    deliver(&report, &args.output, written)
 }
 
 fn plan(args: &PlanArgs) -> anyhow::Result<()> {
@@ -615,6 +713,10 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
         run_length: args.simulation.run_length(),
         threads: args.simulation.threads(),
     };
+    let replications = loaded.scenario().settings().replications();
+    args.simulation.check_budget(&loaded, args.simulation.most_replications(replications))?;
+    let dir = args.output.dir(loaded.scenario());
+    check_writable(&dir)?;
     let progress = spinner(args.output.quiet);
     let outcome =
         experiment::plan(&loaded, &args.slos, &options, &|| progress.inc(1)).map_err(
@@ -628,9 +730,9 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
     let mut files = args.output.files(&PlanReport::files(), &report.charts());
     let (page, command) = report_page(&args.output, CommandKind::Plan);
     files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
-    let written = write_files(&args.output.dir(loaded.scenario()), &report, &files)?;
+    let written = write_files(&dir, &report, &files);
     print_warnings(&outcome.warnings);
-    print_result(&report, &args.output, &written)
+    deliver(&report, &args.output, written)
 }
 
 /// A progress spinner counting replications, for searches whose total is not known ahead.
