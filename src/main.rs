@@ -243,7 +243,8 @@ fn positive_count(text: &str) -> Result<f64, String> {
 enum Format {
     /// A readable table.
     Table,
-    /// The JSON document the command writes (summary.json, analysis.json, sweep.json, compare.json...).
+    /// JSON: the document this command writes (run: summary.json, analyze: analysis.json, sweep:
+    /// sweep.json, compare: compare.json, plan: plan.json; fit writes none and prints its fits).
     Json,
 }
 

@@ -142,6 +142,12 @@ impl LoadedScenario {
         let raw: RawScenario = toml::from_str(text).map_err(|error| {
             let (line, column) = error.span().map_or((1, 1), |span| line_column(text, span.start));
             let message = error.message().trim().replace('\n', " ");
+            let message = match error.span().and_then(|span| duplicate_key(&message, text, span.start)) {
+                Some(key) => format!(
+                    "duplicate key '{key}': a key (or a [table]) may be given only once in the same table"
+                ),
+                None => message,
+            };
             let message = match field_path(error) {
                 Some(field) => format!("field '{field}': {message}"),
                 None => message,
@@ -274,6 +280,20 @@ fn field_path(mut error: toml::de::Error) -> Option<String> {
     let rendered = error.to_string();
     let keys = rendered.lines().rev().find_map(|line| line.strip_prefix("in `")?.strip_suffix('`'))?;
     Some(keys.to_owned())
+}
+
+/// The key a TOML "duplicate key" error at byte `offset` of `text` is about: a bare key, or a
+/// quoted one without its quotes.
+fn duplicate_key(message: &str, text: &str, offset: usize) -> Option<String> {
+    if message != "duplicate key" {
+        return None;
+    }
+    let rest = text.get(offset..)?;
+    let key = match rest.chars().next()? {
+        quote @ ('"' | '\'') => rest[1..].split(quote).next()?,
+        _ => rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).next()?,
+    };
+    (!key.is_empty()).then(|| key.to_owned())
 }
 
 /// Validates scenario text; `path` is used in messages only.
