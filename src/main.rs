@@ -103,7 +103,7 @@ struct FitArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "window")]
     column: Option<String>,
     /// The window of the rate table and the schedule, e.g. "10m" [default: a round tenth of the span].
-    #[arg(long, value_parser = positive_duration, allow_negative_numbers = true)]
+    #[arg(long, value_parser = positive_duration, allow_hyphen_values = true)]
     window: Option<f64>,
     /// How to print the results on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -121,10 +121,10 @@ struct PlanArgs {
     #[arg(long = "slo", value_name = "EXPR", required = true, value_parser = clap::value_parser!(Slo))]
     slos: Vec<Slo>,
     /// Factor on every open source's arrival rate to plan for (1 = today's rates, 1.3 = 30% more).
-    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = positive_factor, conflicts_with = "max_load")]
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = positive_factor, conflicts_with = "max_load", allow_hyphen_values = true)]
     load: f64,
     /// Highest utilisation any node may have in the plan, in (0, 1]; 1 asks only for stability.
-    #[arg(long, value_name = "U", default_value_t = 1.0, value_parser = utilization_cap)]
+    #[arg(long, value_name = "U", default_value_t = 1.0, value_parser = utilization_cap, allow_hyphen_values = true)]
     max_utilization: f64,
     /// Keep today's servers and find the highest load factor at which every SLO still holds
     /// (bisection to 1%, from theory's headroom): the real headroom under the SLOs.
@@ -225,7 +225,7 @@ struct AnalyzeArgs {
     scenario: PathBuf,
     /// For an overloaded unbounded queue, report the time until it holds this many messages
     /// (a bounded queue uses its capacity) [default: 1000000].
-    #[arg(long, value_parser = positive_count)]
+    #[arg(long, value_parser = positive_count, allow_negative_numbers = true)]
     fill: Option<f64>,
     #[command(flatten)]
     output: OutputArgs,
@@ -262,28 +262,28 @@ struct RunArgs {
 #[derive(Debug, clap::Args)]
 struct SimulationArgs {
     /// Number of independent replications, at most 100000 [default: the file's, else 10].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)), allow_negative_numbers = true)]
     replications: Option<u32>,
     /// Master seed of the random streams [default: the file's, else 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     seed: Option<u64>,
     /// Observed simulated time per replication, e.g. "10000s", "2h" [default: the file's, else 10000s].
-    #[arg(long, value_parser = positive_duration, allow_negative_numbers = true)]
+    #[arg(long, value_parser = positive_duration, allow_hyphen_values = true)]
     duration: Option<f64>,
     /// Simulated time discarded at the start of each replication, or "auto" for a warm-up each
     /// replication chooses by MSER-5 [default: the file's, else duration/10].
-    #[arg(long, value_parser = warmup_flag, allow_negative_numbers = true)]
+    #[arg(long, value_parser = warmup_flag, allow_hyphen_values = true)]
     warmup: Option<WarmupFlag>,
     /// Worker threads for the replications [default: one per core]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..1024))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..1024), allow_negative_numbers = true)]
     threads: Option<u32>,
     /// Add replications in batches (of --replications each) until the 95% CI half-width of every
     /// non-zero mean and percentile of every node and source is within this fraction of its value,
     /// probabilities and fractions within it absolutely: "2%" or "0.02".
-    #[arg(long, value_parser = precision_target)]
+    #[arg(long, value_parser = precision_target, allow_hyphen_values = true)]
     precision: Option<f64>,
     /// With --precision: stop at this many replications even if some figure is still too wide.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)), default_value_t = Precision::DEFAULT_MAX_REPLICATIONS, requires = "precision")]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)), default_value_t = Precision::DEFAULT_MAX_REPLICATIONS, requires = "precision", allow_negative_numbers = true)]
     max_replications: u32,
 }
 
@@ -461,7 +461,7 @@ fn main() -> ExitCode {
 
 fn report_error(error: &anyhow::Error) -> ExitCode {
     if let Some(BadInput(inner)) = error.downcast_ref::<BadInput>() {
-        for line in format!("{inner:#}").lines() {
+        for line in chain_text(inner).lines() {
             eprintln!("error: {line}");
         }
         return ExitCode::from(2);
@@ -475,9 +475,26 @@ fn report_error(error: &anyhow::Error) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// An error and its causes joined by ": ", leaving out a cause whose words the text before it
+/// already holds (an error that quotes its source), so that nothing is said twice.
+fn chain_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
 impl std::fmt::Display for BadInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#}", self.0)
+        f.write_str(&chain_text(&self.0))
     }
 }
 

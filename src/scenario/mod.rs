@@ -55,8 +55,9 @@ pub struct LoadedScenario {
 /// Where a run's work and memory are set in the file: line and column, and the field's name.
 #[derive(Debug, Clone)]
 struct Anchors {
-    /// The field a message about the messages to simulate points at: the duration, else the
-    /// replications, else the first source.
+    /// The field a message about the messages to simulate points at: the first source when
+    /// `--duration` overrides the file's, else the file's duration, else its replications, else
+    /// the first source.
     workload: (usize, usize, String),
     /// `max_in_system`, else the `[simulation]` table, else the top of the file.
     max_in_system: (usize, usize),
@@ -66,19 +67,26 @@ impl Anchors {
     fn new(raw: &RawScenario, overrides: &Overrides, text: &str) -> Self {
         let sim = raw.simulation.as_ref().map(Spanned::get_ref);
         let at = |span: std::ops::Range<usize>| line_column(text, span.start);
-        let duration = sim.and_then(|s| s.duration.as_ref()).filter(|_| overrides.duration_s.is_none());
+        let duration = sim.and_then(|s| s.duration.as_ref());
         let replications =
             sim.and_then(|s| s.replications.as_ref()).filter(|_| overrides.replications.is_none());
-        let workload = if let Some(field) = duration {
+        let first_source = || {
+            let source = raw.source.first();
+            let (line, column) = source.map_or((1, 1), |source| at(source.span()));
+            let name = source.map_or(String::new(), |source| source.get_ref().name.get_ref().clone());
+            (line, column, name)
+        };
+        let workload = if overrides.duration_s.is_some() {
+            let (line, column, name) = first_source();
+            (line, column, format!("--duration, with source '{name}'"))
+        } else if let Some(field) = duration {
             let (line, column) = at(field.span());
             (line, column, "[simulation] field 'duration'".to_owned())
         } else if let Some(field) = replications {
             let (line, column) = at(field.span());
             (line, column, "[simulation] field 'replications'".to_owned())
         } else {
-            let source = raw.source.first();
-            let (line, column) = source.map_or((1, 1), |source| at(source.span()));
-            let name = source.map_or(String::new(), |source| source.get_ref().name.get_ref().clone());
+            let (line, column, name) = first_source();
             (line, column, format!("source '{name}'"))
         };
         let max_in_system = match (sim.and_then(|s| s.max_in_system.as_ref()), &raw.simulation) {
@@ -148,7 +156,10 @@ impl LoadedScenario {
                 ),
                 None => message,
             };
-            let message = match field_path(error) {
+            let on_line = error.span().and_then(|span| key_on_line(text, span.start));
+            let on_line = on_line.filter(|key| !message.contains(key.as_str()));
+            let field = field_path(error).or(on_line);
+            let message = match field {
                 Some(field) => format!("field '{field}': {message}"),
                 None => message,
             };
@@ -294,6 +305,20 @@ fn duplicate_key(message: &str, text: &str, offset: usize) -> Option<String> {
         _ => rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).next()?,
     };
     (!key.is_empty()).then(|| key.to_owned())
+}
+
+/// The key or table a line of TOML sets, for a syntax error at byte `offset` of `text` that the
+/// parser does not place in a field: `duration` in `duration = fast`, `simulation` in
+/// `[simulation`.
+fn key_on_line(text: &str, offset: usize) -> Option<String> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |newline| newline + 1);
+    let line = text[start..].lines().next()?.trim();
+    let is_key = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    let key = match line.strip_prefix('[') {
+        Some(header) => header.trim_start_matches('[').split(|c: char| !is_key(c)).next()?,
+        None => line.split_once('=')?.0.trim(),
+    };
+    (!key.is_empty() && key.chars().all(is_key)).then(|| key.to_owned())
 }
 
 /// Validates scenario text; `path` is used in messages only.

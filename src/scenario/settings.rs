@@ -64,7 +64,7 @@ pub(super) fn scenario_name(
         Some(name) => {
             let message = format!(
                 "field 'name': '{}' cannot name an output directory; use no / \\ < > : \" | ? * or control characters, and do not start with '.' or end with a space or '.'",
-                name.get_ref()
+                name.get_ref().escape_debug()
             );
             problems.at(name.span(), message);
             String::new()
@@ -150,7 +150,14 @@ fn check_horizon(sim: &RawSimulation, overrides: &Overrides, horizon_s: f64, pro
     }
     let duration = sim.duration.as_ref().filter(|_| overrides.duration_s.is_none());
     let warmup = sim.warmup.as_ref().filter(|_| overrides.warmup_s.is_none());
+    let warmup_s = |warmup: &Spanned<Warmup>| match warmup.get_ref() {
+        Warmup::Fixed(Seconds(seconds)) => *seconds,
+        Warmup::Auto => 0.0,
+    };
     let (span, field) = match (duration, warmup) {
+        (Some(duration), Some(warmup)) if warmup_s(warmup) > duration.get_ref().0 => {
+            (warmup.span(), "warmup")
+        }
         (Some(duration), _) => (duration.span(), "duration"),
         (None, Some(warmup)) => (warmup.span(), "warmup"),
         (None, None) => (0..0, "duration"),
