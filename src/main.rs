@@ -1,7 +1,9 @@
 //! The `kendall` command line: a thin layer over the library.
 //!
-//! Exit status: 0 on success, 2 on bad input (an invalid scenario file or flag), 1 when output
-//! cannot be written.
+//! Exit status: 0 on success, 2 on bad input (an invalid scenario file or flag, or a run past
+//! kendall's limits), 1 when output cannot be written (checked before simulating; a failure at
+//! the end still prints the results), 130 when interrupted by SIGINT or SIGTERM (no `*.partial`
+//! file is left, and the previous outputs stay as they were).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};

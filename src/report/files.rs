@@ -140,6 +140,10 @@ pub(super) fn write_all(
     let renamed =
         staged.iter().try_for_each(|(temporary, path)| fs::rename(temporary, path).map_err(io_error(path)));
     let temporaries: Vec<PathBuf> = staged.iter().map(|(temporary, _)| temporary.clone()).collect();
+    if renamed.is_err() {
+        // Those not renamed yet: none is left half-way.
+        temporaries.iter().for_each(|temporary| drop(fs::remove_file(temporary)));
+    }
     forget_partial(&temporaries);
     renamed?;
     Ok(staged.into_iter().map(|(_, path)| path).collect())
