@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::table::number;
+use super::table::{count, number};
 use crate::analytic::Analysis;
 use crate::model::{Arrivals, ExchangeKind, Network, Scenario, Schedule, Unroutable};
 
@@ -186,8 +186,11 @@ pub fn describe(scenario: &Scenario, analysis: Option<&Analysis>) -> String {
     };
     let _ = writeln!(
         out,
-        "simulation: {} replications of {}s after {warmup}, seed {}, at most {} messages in the system",
-        settings.replications, settings.duration_s, settings.seed, settings.max_in_system
+        "simulation: {} of {}s after {warmup}, seed {}, at most {} messages in the system",
+        count(settings.replications, "replication"),
+        settings.duration_s,
+        settings.seed,
+        settings.max_in_system
     );
     if let Some(every) = settings.sample_every {
         let _ = writeln!(

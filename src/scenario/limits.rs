@@ -98,6 +98,30 @@ mod tests {
     }
 
     #[test]
+    fn expected_messages_count_every_source_over_warm_up_and_duration() {
+        let text = r#"
+            [simulation]
+            duration = 1000
+            warmup = 100
+            [[source]]
+            name = "open"
+            to = "n"
+            interarrival = { dist = "exponential", rate = 2.0 }
+            [[source]]
+            name = "clients"
+            to = "n"
+            population = 5
+            think = { dist = "exponential", mean = 10.0 }
+            [[node]]
+            name = "n"
+            service = { dist = "exponential", mean = 0.01 }
+        "#;
+        let scenario = crate::scenario::parse(text, "t", std::path::Path::new("t.toml")).expect("valid");
+        // 2/s over 1100 s, and at most one request per client and 10 s of thinking: 5 × 1100 / 10.
+        assert!((expected_messages(&scenario) - (2200.0 + 550.0)).abs() < 1e-9);
+    }
+
+    #[test]
     fn bytes_read_in_decimal_units() {
         assert_eq!(show_bytes(549_755_813_760.0), "549.8 GB");
         assert_eq!(show_bytes(2_000_000.0), "2.0 MB");
