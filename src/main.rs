@@ -1,7 +1,9 @@
 //! The `kendall` command line: a thin layer over the library.
 //!
-//! Exit status: 0 on success, 2 on bad input (an invalid scenario file or flag), 1 when output
-//! cannot be written.
+//! Exit status: 0 on success, 2 on bad input (an invalid scenario file or flag, or a run past
+//! kendall's limits), 1 when output cannot be written (checked before simulating; a failure at
+//! the end still prints the results), 130 when interrupted by SIGINT or SIGTERM (no `*.partial`
+//! file is left, and the previous outputs stay as they were).
 
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
@@ -20,11 +22,14 @@ use kendall::experiment::{
 };
 use kendall::model::Scenario;
 use kendall::report::{
-    CommandFile, CommandKind, CompareReport, Exporter, Html, Json, PlanReport, RebuildError, RunFile,
-    RunReport, ScenarioText, ShardFile, ShardSet, StudyReport, SweepReport, Table, scenario_sha256,
-    shell_command, write_files,
+    CommandFile, CommandKind, CompareReport, Exporter, Html, Json, PlanReport, RebuildError, ReportError,
+    RunFile, RunReport, ScenarioText, ShardFile, ShardSet, StudyReport, SweepReport, Table, check_writable,
+    scenario_sha256, shell_command, write_files,
 };
-use kendall::scenario::{self, LoadedScenario, Overrides, ScenarioError, Variation, parse_duration};
+use kendall::scenario::{
+    self, LoadedScenario, MAX_HORIZON_S, MAX_REPLICATIONS, Overrides, ScenarioError, Variation,
+    parse_duration,
+};
 use kendall::trace;
 
 /// Queueing-theory simulator and capacity planner for message-passing systems.
@@ -163,7 +168,7 @@ struct FitArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "window")]
     column: Option<String>,
     /// The window of the rate table and the schedule, e.g. "10m" [default: a round tenth of the span].
-    #[arg(long, value_parser = positive_duration, allow_negative_numbers = true)]
+    #[arg(long, value_parser = positive_duration, allow_hyphen_values = true)]
     window: Option<f64>,
     /// How to print the results on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -181,10 +186,10 @@ struct PlanArgs {
     #[arg(long = "slo", value_name = "EXPR", required = true, value_parser = clap::value_parser!(Slo))]
     slos: Vec<Slo>,
     /// Factor on every open source's arrival rate to plan for (1 = today's rates, 1.3 = 30% more).
-    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = positive_factor, conflicts_with = "max_load")]
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = positive_factor, conflicts_with = "max_load", allow_hyphen_values = true)]
     load: f64,
     /// Highest utilisation any node may have in the plan, in (0, 1]; 1 asks only for stability.
-    #[arg(long, value_name = "U", default_value_t = 1.0, value_parser = utilization_cap)]
+    #[arg(long, value_name = "U", default_value_t = 1.0, value_parser = utilization_cap, allow_hyphen_values = true)]
     max_utilization: f64,
     /// Keep today's servers and find the highest load factor at which every SLO still holds
     /// (bisection to 1%, from theory's headroom): the real headroom under the SLOs.
@@ -292,7 +297,7 @@ struct AnalyzeArgs {
     scenario: PathBuf,
     /// For an overloaded unbounded queue, report the time until it holds this many messages
     /// (a bounded queue uses its capacity) [default: 1000000].
-    #[arg(long, value_parser = positive_count)]
+    #[arg(long, value_parser = positive_count, allow_negative_numbers = true)]
     fill: Option<f64>,
     #[command(flatten)]
     output: OutputArgs,
@@ -310,7 +315,8 @@ fn positive_count(text: &str) -> Result<f64, String> {
 enum Format {
     /// A readable table.
     Table,
-    /// The JSON document the command writes (summary.json, analysis.json, sweep.json, compare.json...).
+    /// JSON: the document this command writes (run: summary.json, analyze: analysis.json, sweep:
+    /// sweep.json, compare: compare.json, plan: plan.json; fit writes none and prints its fits).
     Json,
 }
 
@@ -329,29 +335,29 @@ struct RunArgs {
 /// How to simulate: the flags every simulating command shares.
 #[derive(Debug, clap::Args)]
 struct SimulationArgs {
-    /// Number of independent replications [default: the file's, else 10].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Number of independent replications, at most 100000 [default: the file's, else 10].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)), allow_negative_numbers = true)]
     replications: Option<u32>,
     /// Master seed of the random streams [default: the file's, else 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     seed: Option<u64>,
     /// Observed simulated time per replication, e.g. "10000s", "2h" [default: the file's, else 10000s].
-    #[arg(long, value_parser = positive_duration, allow_negative_numbers = true)]
+    #[arg(long, value_parser = positive_duration, allow_hyphen_values = true)]
     duration: Option<f64>,
     /// Simulated time discarded at the start of each replication, or "auto" for a warm-up each
     /// replication chooses by MSER-5 [default: the file's, else duration/10].
-    #[arg(long, value_parser = warmup_flag, allow_negative_numbers = true)]
+    #[arg(long, value_parser = warmup_flag, allow_hyphen_values = true)]
     warmup: Option<WarmupFlag>,
     /// Worker threads for the replications [default: one per core]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..1024))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..1024), allow_negative_numbers = true)]
     threads: Option<u32>,
     /// Add replications in batches (of --replications each) until the 95% CI half-width of every
     /// non-zero mean and percentile of every node and source is within this fraction of its value,
     /// probabilities and fractions within it absolutely: "2%" or "0.02".
-    #[arg(long, value_parser = precision_target)]
+    #[arg(long, value_parser = precision_target, allow_hyphen_values = true)]
     precision: Option<f64>,
     /// With --precision: stop at this many replications even if some figure is still too wide.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), default_value_t = Precision::DEFAULT_MAX_REPLICATIONS, requires = "precision")]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)), default_value_t = Precision::DEFAULT_MAX_REPLICATIONS, requires = "precision", allow_negative_numbers = true)]
     max_replications: u32,
 }
 
@@ -367,11 +373,33 @@ impl SimulationArgs {
             auto_warmup: self.warmup == Some(WarmupFlag::Auto),
             replications: self.replications,
             seed: self.seed,
+            memory_max_in_system: self.memory_ceiling(),
         }
     }
 
     fn threads(&self) -> Option<usize> {
         self.threads.map(|t| t as usize)
+    }
+
+    /// How many replications run at once: one per thread.
+    fn parallel(&self) -> usize {
+        self.threads().unwrap_or_else(default_parallelism)
+    }
+
+    /// The most messages in flight each replication running at once may hold in the memory
+    /// available, when it is known.
+    fn memory_ceiling(&self) -> Option<u32> {
+        available_memory().map(|available| scenario::memory_ceiling(available, self.parallel()))
+    }
+
+    /// Refuses a run of `replications` replications of `loaded` that would simulate too many
+    /// messages (bad input), and warns when its `max_in_system` was lowered to fit in memory.
+    fn check_budget(&self, loaded: &LoadedScenario, replications: u64) -> anyhow::Result<()> {
+        loaded.check_workload(replications).map_err(|error| BadInput(error.into()))?;
+        if let Some(note) = self.memory_ceiling().and_then(|c| loaded.memory_note(c, self.parallel())) {
+            eprintln!("warning: {note}");
+        }
+        Ok(())
     }
 
     /// The precision target, when one was asked for.
@@ -451,14 +479,35 @@ fn warmup_flag(text: &str) -> Result<WarmupFlag, String> {
     if text.trim() == "auto" {
         return Ok(WarmupFlag::Auto);
     }
-    parse_duration(text).map(WarmupFlag::Seconds).map_err(|error| format!("{error}, or \"auto\""))
+    match parse_duration(text) {
+        Ok(seconds) if seconds > MAX_HORIZON_S => Err(format!(
+            "warm-up '{text}' is longer than kendall's limit of {MAX_HORIZON_S:e}s (about 31 700 years) per replication"
+        )),
+        Ok(seconds) => Ok(WarmupFlag::Seconds(seconds)),
+        Err(error) => Err(format!("{error}, or \"auto\"")),
+    }
 }
 
 fn positive_duration(text: &str) -> Result<f64, String> {
     match parse_duration(text)? {
+        seconds if seconds > MAX_HORIZON_S => Err(format!(
+            "duration '{text}' is longer than kendall's limit of {MAX_HORIZON_S:e}s (about 31 700 years) per replication"
+        )),
         seconds if seconds > 0.0 => Ok(seconds),
         _ => Err(format!("duration '{text}' must be positive")),
     }
+}
+
+/// The memory available when the command started, bytes (read once, so that every check and
+/// message of a command uses the same figure).
+fn available_memory() -> Option<u64> {
+    static AVAILABLE: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(scenario::available_memory)
+}
+
+/// The threads a parallel pool has by default: one per core.
+fn default_parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// An error that means the user's input was bad (exit status 2).
@@ -467,6 +516,11 @@ struct BadInput(anyhow::Error);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // An interrupted command leaves no half-written file and the previous outputs as they were.
+    let _ = ctrlc::set_handler(|| {
+        kendall::report::abandon_partial_files();
+        std::process::exit(130);
+    });
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check { scenario } => check(&scenario),
@@ -486,7 +540,7 @@ fn main() -> ExitCode {
 
 fn report_error(error: &anyhow::Error) -> ExitCode {
     if let Some(BadInput(inner)) = error.downcast_ref::<BadInput>() {
-        for line in format!("{inner:#}").lines() {
+        for line in chain_text(inner).lines() {
             eprintln!("error: {line}");
         }
         return ExitCode::from(2);
@@ -500,9 +554,26 @@ fn report_error(error: &anyhow::Error) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// An error and its causes joined by ": ", leaving out a cause whose words the text before it
+/// already holds (an error that quotes its source), so that nothing is said twice.
+fn chain_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
 impl std::fmt::Display for BadInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#}", self.0)
+        f.write_str(&chain_text(&self.0))
     }
 }
 
@@ -517,34 +588,39 @@ fn load_with(path: &Path, overrides: &Overrides) -> anyhow::Result<Scenario> {
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let scenario = load_with(&args.scenario, &args.simulation.overrides())?;
+    let loaded = LoadedScenario::load(&args.scenario, &args.simulation.overrides())
+        .map_err(|error| BadInput(error.into()))?;
+    let scenario = loaded.scenario();
     let text = std::fs::read_to_string(&args.scenario)
         .map(ScenarioText)
         .with_context(|| format!("cannot read {}", args.scenario.display()))?;
+    let precision = args.simulation.precision();
+    let total = precision.map_or(scenario.settings().replications(), |p| p.max_replications);
+    args.simulation.check_budget(&loaded, u64::from(total))?;
     let work = Work {
         files: std::slice::from_ref(&args.scenario),
-        scenarios: std::slice::from_ref(&scenario),
+        scenarios: std::slice::from_ref(scenario),
         paired: false,
     };
-    let dir = args.output.dir(&scenario);
+    let dir = args.output.dir(scenario);
     let Some(Executed { mut experiments, mut precision, .. }) =
         execute(&work, &args.simulation, &args.shard, &args.output, &dir)?
     else {
         return Ok(());
     };
-    let outcome = RunOutcome::new(&scenario, experiments.remove(0), precision.pop());
-    let report = RunReport::new(&scenario, &outcome);
+    let outcome = RunOutcome::new(scenario, experiments.remove(0), precision.pop());
+    let report = RunReport::new(scenario, &outcome);
     let mut files = args.output.files(&RunReport::files(), &RunReport::charts());
     let (page, command) = report_page(&args.output, CommandKind::Run);
     files.push(("report.html", &page));
     files.push(("command.json", &command));
     files.extend(report.series_files());
     files.extend(args.output.files(&[], &report.series_charts()));
-    let run_file = RunFile::new(&args.scenario, &scenario, &outcome)?;
+    let run_file = RunFile::new(&args.scenario, scenario, &outcome)?;
     files.extend([("scenario.toml", &text as &dyn Exporter<_>), ("run.json", &run_file)]);
-    let written = write_files(&dir, &report, &files)?;
+    let written = write_files(&dir, &report, &files);
     print_warnings(&outcome.warnings);
-    print_result(&report, &args.output, &written)
+    deliver(&report, &args.output, written)
 }
 
 fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
@@ -552,6 +628,8 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
         .map_err(|error| BadInput(error.into()))?;
     let plan =
         Sweep::new(&base, args.vary.clone(), args.slo.clone()).map_err(|error| BadInput(error.into()))?;
+    let replications = base.scenario().settings().replications();
+    args.simulation.check_budget(&base, args.simulation.most_replications(replications))?;
     let dir = args.output.dir(base.scenario());
     let work =
         Work { files: std::slice::from_ref(&args.scenario), scenarios: plan.scenarios(), paired: false };
@@ -563,9 +641,9 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     let mut files = args.output.files(&SweepReport::files(), &report.charts());
     let (page, command) = report_page(&args.output, CommandKind::Sweep);
     files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
-    let written = write_files(&dir, &report, &files)?;
+    let written = write_files(&dir, &report, &files);
     print_warnings(&outcome.warnings);
-    print_result(&report, &args.output, &written)
+    deliver(&report, &args.output, written)
 }
 
 /// report.html, with this process's command line and the charts unless --no-charts, and
@@ -604,6 +682,26 @@ fn print_warnings(warnings: &[Warning]) {
     }
 }
 
+/// Prints `report` on standard output, then the files written, or the error that kept them
+/// from being written (after the results, which are then not lost).
+fn deliver<R>(
+    report: &R,
+    output: &OutputArgs,
+    written: Result<Vec<PathBuf>, ReportError>,
+) -> anyhow::Result<()>
+where
+    Table: Exporter<R>,
+    Json: Exporter<R>,
+{
+    match written {
+        Ok(written) => print_result(report, output, &written),
+        Err(error) => {
+            print_result(report, output, &[])?;
+            Err(anyhow::Error::from(error).context("the results above were not saved"))
+        }
+    }
+}
+
 /// Prints `report` on standard output in `format`, then (unless quiet) the files written.
 fn print_result<R>(report: &R, output: &OutputArgs, written: &[PathBuf]) -> anyhow::Result<()>
 where
@@ -614,7 +712,7 @@ where
     match output.format {
         Format::Table => {
             stdout.write_all(&Table.render(report)?)?;
-            if !output.quiet {
+            if !output.quiet && !written.is_empty() {
                 let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
                 writeln!(stdout, "\nwrote {}", names.join(", "))?;
             }
@@ -646,12 +744,21 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let mut files = args.output.files(&StudyReport::files(), &StudyReport::charts());
     let (page, command) = report_page(&args.output, CommandKind::Analyze);
     files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
-    let written = write_files(&args.output.dir(&scenario), &report, &files)?;
-    print_result(&report, &args.output, &written)
+    let written = write_files(&args.output.dir(&scenario), &report, &files);
+    deliver(&report, &args.output, written)
 }
 
 fn check(path: &Path) -> anyhow::Result<()> {
-    let scenario = load(path)?;
+    let loaded = LoadedScenario::load(path, &Overrides::default()).map_err(|error| BadInput(error.into()))?;
+    if let Err(error) = loaded.check_workload(u64::from(loaded.scenario().settings().replications())) {
+        eprintln!("warning: {error} (a run would refuse it)");
+    }
+    let parallel = default_parallelism();
+    let ceiling = available_memory().map(|available| scenario::memory_ceiling(available, parallel));
+    if let Some(note) = ceiling.and_then(|ceiling| loaded.memory_note(ceiling, parallel)) {
+        eprintln!("warning: {note}");
+    }
+    let scenario = loaded.into_scenario();
     let analysis = experiment::study(&scenario, None).ok().map(|outcome| outcome.analysis);
     let mut stdout = std::io::stdout().lock();
     write!(stdout, "{}", kendall::report::describe(&scenario, analysis.as_ref()))
@@ -663,6 +770,14 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let variants = args.variants().map_err(BadInput)?;
     let configurations = experiment::configurations(&args.scenarios, &variants, &args.simulation.overrides())
         .map_err(|error| BadInput(error.into()))?;
+    for configuration in &configurations {
+        let loaded = LoadedScenario::load(&configuration.file, &args.simulation.overrides())
+            .map_err(|error| BadInput(error.into()))?;
+        let loaded = scenario::vary(&loaded, &configuration.set).map_err(|error| BadInput(error.into()))?;
+        let replications =
+            args.simulation.most_replications(configuration.scenario.settings().replications());
+        args.simulation.check_budget(&loaded, replications)?;
+    }
     let streams = if args.independent { Streams::Independent } else { Streams::Common };
     let scenarios = experiment::compared_scenarios(&configurations, streams);
     let dir = args.output.dir(&configurations[0].scenario);
@@ -681,11 +796,11 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let mut files = args.output.files(&CompareReport::files(), &CompareReport::charts());
     let (page, command) = report_page(&args.output, CommandKind::Compare);
     files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
-    let written = write_files(&dir, &report, &files)?;
+    let written = write_files(&dir, &report, &files);
     for (name, warning) in &outcome.warnings {
         eprintln!("warning: {name}: {warning}");
     }
-    print_result(&report, &args.output, &written)
+    deliver(&report, &args.output, written)
 }
 
 fn plan(args: &PlanArgs) -> anyhow::Result<()> {
@@ -707,6 +822,10 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
         run_length: args.simulation.run_length(),
         threads: args.simulation.threads(),
     };
+    let replications = loaded.scenario().settings().replications();
+    args.simulation.check_budget(&loaded, args.simulation.most_replications(replications))?;
+    let dir = args.output.dir(loaded.scenario());
+    check_writable(&dir)?;
     let progress = spinner(args.output.quiet);
     let outcome =
         experiment::plan(&loaded, &args.slos, &options, &|| progress.inc(1)).map_err(
@@ -720,9 +839,9 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
     let mut files = args.output.files(&PlanReport::files(), &report.charts());
     let (page, command) = report_page(&args.output, CommandKind::Plan);
     files.extend([("report.html", &page as &dyn Exporter<_>), ("command.json", &command)]);
-    let written = write_files(&args.output.dir(loaded.scenario()), &report, &files)?;
+    let written = write_files(&dir, &report, &files);
     print_warnings(&outcome.warnings);
-    print_result(&report, &args.output, &written)
+    deliver(&report, &args.output, written)
 }
 
 /// A progress spinner counting replications, for searches whose total is not known ahead.
@@ -783,6 +902,7 @@ fn execute(
     output: &OutputArgs,
     dir: &Path,
 ) -> anyhow::Result<Option<Executed>> {
+    check_writable(dir)?;
     if let Some(set) = shard.merged.take() {
         set.check_scenario_files(work.files).map_err(|error| BadInput(error.into()))?;
         let wall_seconds = set.wall_seconds();

@@ -277,8 +277,9 @@ pub(super) fn figure_text(unit: &str, figure: &Figure) -> String {
 }
 
 /// The rows of a set of figures; those withheld for time-varying load are left out (the header
-/// says so once).
+/// says so once). A reason or method the row above gave already reads "(as above)".
 fn figure_rows<M: Metric>(out: &mut String, metrics: &BTreeMap<String, Figure>) {
+    let mut previous = None;
     for metric in M::ALL {
         let key = metric.key();
         let Some(figure) = metrics.get(key) else { continue };
@@ -286,7 +287,9 @@ fn figure_rows<M: Metric>(out: &mut String, metrics: &BTreeMap<String, Figure>) 
             continue;
         }
         let note = figure.reason.as_deref().unwrap_or(&figure.method);
-        let _ = writeln!(out, "  {key:<20} {:>14}  {note}", figure_text(metric.unit(), figure));
+        let shown = if previous == Some(note) && note.len() > 30 { "(as above)" } else { note };
+        previous = Some(note);
+        let _ = writeln!(out, "  {key:<24} {:>14}  {shown}", figure_text(metric.unit(), figure));
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::chart::{Comparison, ImageFormat};
 use super::exporter::{Exporter, Json, Table};
 use super::files::{ReportError, pretty_json};
-use super::table::number;
+use super::table::{count, number};
 use crate::experiment::{CompareOutcome, Configuration, MetricDifference, Scope, Streams};
 use crate::stats::Interval;
 
@@ -283,9 +283,9 @@ fn render_compare(file: &CompareFile) -> String {
     };
     let _ = writeln!(
         out,
-        "compare: {} configurations, {} replications each, {streams}; {:.2}s",
+        "compare: {} configurations, {} each, {streams}; {:.2}s",
         file.configurations.len(),
-        file.replications,
+        count(file.replications, "replication"),
         file.wall_seconds
     );
     for (index, configuration) in file.configurations.iter().enumerate() {

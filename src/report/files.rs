@@ -3,6 +3,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use thiserror::Error;
 
@@ -50,6 +51,63 @@ pub fn pretty_json<T: Serialize>(document: &T) -> Vec<u8> {
     bytes
 }
 
+/// The temporary files being written, for [`abandon_partial_files`]; `None` once abandoned,
+/// when no more may be written.
+static PARTIAL: Mutex<Option<Vec<PathBuf>>> = Mutex::new(Some(Vec::new()));
+
+fn partial_files() -> MutexGuard<'static, Option<Vec<PathBuf>>> {
+    PARTIAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Removes every temporary (`*.partial`) file being written and refuses to write more: for a
+/// signal handler (SIGINT, SIGTERM) to call before the process exits, so that an interrupted
+/// command leaves no half-written file behind and the previous outputs as they were. Waits for
+/// a file being written to be complete first.
+pub fn abandon_partial_files() {
+    let mut partial = partial_files();
+    for path in partial.take().unwrap_or_default() {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// Writes `bytes` to the temporary file `path`, registered for [`abandon_partial_files`].
+fn write_partial(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let mut partial = partial_files();
+    let Some(list) = partial.as_mut() else {
+        let interrupted = io::Error::new(io::ErrorKind::Interrupted, "interrupted");
+        return Err(ReportError::Io { path: path.to_owned(), source: interrupted });
+    };
+    list.push(path.to_owned());
+    fs::write(path, bytes).map_err(io_error(path))
+}
+
+/// Forgets temporary files that were renamed into place or removed.
+fn forget_partial(paths: &[PathBuf]) {
+    if let Some(list) = partial_files().as_mut() {
+        list.retain(|path| !paths.contains(path));
+    }
+}
+
+/// Checks that files can be written into `dir` before a long computation whose results would
+/// be lost otherwise: creates it (and its missing parents) and a temporary file in it, then
+/// removes what it created.
+///
+/// # Errors
+/// [`ReportError::Io`] naming the directory or file that cannot be created.
+pub fn check_writable(dir: &Path) -> Result<(), ReportError> {
+    let missing: Vec<&Path> =
+        dir.ancestors().take_while(|path| !path.as_os_str().is_empty() && !path.exists()).collect();
+    fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let probe = dir.join(".kendall-write-check.partial");
+    let written = write_partial(&probe, b"");
+    let _ = fs::remove_file(&probe);
+    forget_partial(std::slice::from_ref(&probe));
+    for created in missing {
+        let _ = fs::remove_dir(created);
+    }
+    written
+}
+
 /// Writes every file under a temporary name, then renames them all into place: either all
 /// files are complete or none is written.
 pub(super) fn write_all(
@@ -65,20 +123,29 @@ pub(super) fn write_all(
         let written = contents.and_then(|bytes| {
             let parent = temporary.parent().unwrap_or(dir);
             fs::create_dir_all(parent).map_err(io_error(parent))?;
-            fs::write(&temporary, bytes).map_err(io_error(&temporary))
+            write_partial(&temporary, &bytes)
         });
         if let Err(error) = written {
             for (temporary, _) in &staged {
                 let _ = fs::remove_file(temporary);
             }
             let _ = fs::remove_file(&temporary);
+            let mut abandoned: Vec<PathBuf> = staged.into_iter().map(|(temporary, _)| temporary).collect();
+            abandoned.push(temporary);
+            forget_partial(&abandoned);
             return Err(error);
         }
         staged.push((temporary, path));
     }
-    for (temporary, path) in &staged {
-        fs::rename(temporary, path).map_err(io_error(path))?;
+    let renamed =
+        staged.iter().try_for_each(|(temporary, path)| fs::rename(temporary, path).map_err(io_error(path)));
+    let temporaries: Vec<PathBuf> = staged.iter().map(|(temporary, _)| temporary.clone()).collect();
+    if renamed.is_err() {
+        // Those not renamed yet: none is left half-way.
+        temporaries.iter().for_each(|temporary| drop(fs::remove_file(temporary)));
     }
+    forget_partial(&temporaries);
+    renamed?;
     Ok(staged.into_iter().map(|(_, path)| path).collect())
 }
 

@@ -36,7 +36,7 @@ pub use exporter::{
     Exporter, Json, ReplicationsCsv, ReplicationsJsonl, RunReport, StudyReport, SummaryCsv, Table,
     TimeSeriesCsv, write_files,
 };
-pub use files::{ReportError, pretty_json};
+pub use files::{ReportError, abandon_partial_files, check_writable, pretty_json};
 pub use fit::{duration_text, paste_lines, render_fit, scenario_distribution, scenario_schedule};
 pub use html::{Html, shell_command};
 pub use json::{

@@ -98,6 +98,7 @@ impl SettingsEntry {
             auto_warmup: self.auto_warmup,
             replications: Some(self.replications),
             seed: Some(self.seed),
+            memory_max_in_system: None,
         }
     }
 }

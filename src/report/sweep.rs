@@ -438,9 +438,9 @@ pub fn render_sweep(file: &SweepFile) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "sweep {}: {} points, {} of {}s after {}s warm-up, seed {} at every point; {} events in {:.2}s\n",
+        "sweep {}: {}, {} of {}s after {}s warm-up, seed {} at every point; {} events in {:.2}s\n",
         file.scenario,
-        file.points.len(),
+        super::table::count(file.points.len() as u64, "point"),
         replications_per_point(file),
         file.duration,
         file.warmup,

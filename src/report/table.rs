@@ -98,13 +98,13 @@ fn render_precision(precision: &PrecisionEntry, out: &mut String) {
         round(precision.absolute)
     );
     if precision.met {
-        let _ = writeln!(out, "{target}: met after {} replications", precision.replications);
+        let _ = writeln!(out, "{target}: met after {}", count(precision.replications, "replication"));
         return;
     }
     let _ = writeln!(
         out,
-        "{target}: NOT met, stopped at the maximum of {} replications; still too wide:",
-        precision.max_replications
+        "{target}: NOT met, stopped at the maximum of {}; still too wide:",
+        count(precision.max_replications, "replication")
     );
     for wide in &precision.too_wide {
         let width = wide.half_width.map_or_else(|| "no interval".to_owned(), |h| format!("±{}", number(h)));

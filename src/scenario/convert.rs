@@ -97,10 +97,41 @@ fn build(
                     .map_or(0..0, Spanned::span),
                 _ => 0..0,
             };
-            problems.at(span, error.to_string());
+            let message = match &error {
+                NetworkError::NoExit(node) => format!("{error} ({})", loop_from(raw, node).join(" → ")),
+                _ => error.to_string(),
+            };
+            problems.at(span, message);
             None
         }
     }
+}
+
+/// The path from `start` (a node that cannot reach exit) round the loop it falls into, by name
+/// through nodes and exchanges, the first repeated name last: `a → b → c → a`. Every target of
+/// such a node or exchange cannot reach exit either, so the first one is followed.
+fn loop_from(raw: &RawScenario, start: &str) -> Vec<String> {
+    let next = |name: &str| -> Option<String> {
+        let node_targets = raw.node.iter().find(|n| n.get_ref().name.get_ref() == name).map(|node| {
+            node.get_ref().routes.iter().flatten().map(|route| route.get_ref().to.get_ref().clone()).collect()
+        });
+        let targets: Vec<String> = node_targets.or_else(|| {
+            let exchange = raw.exchange.iter().find(|e| e.get_ref().name.get_ref() == name)?;
+            let exchange = exchange.get_ref();
+            let bindings = exchange.bindings.iter().map(|binding| binding.get_ref().to.get_ref().clone());
+            Some(bindings.chain(exchange.unroutable.iter().map(|u| u.get_ref().clone())).collect())
+        })?;
+        targets.into_iter().find(|target| target != "exit" && target != "drop")
+    };
+    let mut path = vec![start.to_owned()];
+    while let Some(target) = next(&path[path.len() - 1]) {
+        let repeated = path.contains(&target);
+        path.push(target);
+        if repeated {
+            break;
+        }
+    }
+    path
 }
 
 /// An automatic warm-up waits for the load to settle, which never happens when it follows the

@@ -18,8 +18,8 @@ pub(super) fn accepted_fields(family: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-pub(super) fn distribution(
-    raw: &Spanned<RawDistribution>,
+pub(super) fn distribution<V: Copy + Into<f64>>(
+    raw: &Spanned<RawDistribution<V>>,
     context: &str,
     problems: &mut Problems,
 ) -> Option<Distribution> {
@@ -61,8 +61,11 @@ pub(super) fn distribution(
     }
 }
 
-fn build_distribution(family: &str, dist: &RawDistribution) -> Result<Distribution, String> {
-    let mean = dist.mean.map(|m| m.0);
+fn build_distribution<V: Copy + Into<f64>>(
+    family: &str,
+    dist: &RawDistribution<V>,
+) -> Result<Distribution, String> {
+    let mean = dist.mean.map(Into::into);
     let needs = |what: &str| format!("{family} needs {what}");
     let built = match family {
         "exponential" => match (dist.rate, mean) {
@@ -70,12 +73,12 @@ fn build_distribution(family: &str, dist: &RawDistribution) -> Result<Distributi
             (None, Some(mean)) => Distribution::exponential(mean),
             _ => return Err(needs("exactly one of rate (per second) or mean")),
         },
-        "deterministic" => match (dist.value.map(|v| v.0), mean) {
+        "deterministic" => match (dist.value.map(Into::into), mean) {
             (Some(value), None) | (None, Some(value)) => Distribution::deterministic(value),
             _ => return Err(needs("exactly one of value or mean")),
         },
         "uniform" => match (dist.min, dist.max) {
-            (Some(min), Some(max)) => Distribution::uniform(min.0, max.0),
+            (Some(min), Some(max)) => Distribution::uniform(min.into(), max.into()),
             _ => return Err(needs("min and max")),
         },
         "erlang" => match (dist.k, mean) {

@@ -6,6 +6,7 @@ mod convert;
 mod distributions;
 mod error;
 mod exchanges;
+mod limits;
 mod names;
 mod nodes;
 mod problems;
@@ -20,6 +21,10 @@ mod variation;
 use std::path::{Path, PathBuf};
 
 pub use error::{Problem, ScenarioError};
+pub use limits::{
+    BYTES_PER_MESSAGE, MAX_HORIZON_S, MAX_MESSAGES, MAX_REPLICATIONS, available_memory, expected_messages,
+    memory_ceiling,
+};
 pub use settings::Overrides;
 pub use units::parse_duration;
 pub use variation::{Variation, VariationError, VariationProblem, vary};
@@ -27,6 +32,7 @@ pub use variation::{Variation, VariationError, VariationProblem, vary};
 use crate::model::Scenario;
 use problems::{Problems, line_column};
 use raw::RawScenario;
+use toml::Spanned;
 
 /// A validated scenario with what it was validated from (the file's parsed contents and the
 /// overrides), so that a [`Variation`] of it goes through exactly the checks of a file (see
@@ -40,6 +46,56 @@ pub struct LoadedScenario {
     base: PathBuf,
     overrides: Overrides,
     variations: Vec<Variation>,
+    /// The file, for messages about the work a command would ask.
+    path: PathBuf,
+    /// Where the settings that bound the work are in the file.
+    anchors: Anchors,
+}
+
+/// Where a run's work and memory are set in the file: line and column, and the field's name.
+#[derive(Debug, Clone)]
+struct Anchors {
+    /// The field a message about the messages to simulate points at: the first source when
+    /// `--duration` overrides the file's, else the file's duration, else its replications, else
+    /// the first source.
+    workload: (usize, usize, String),
+    /// `max_in_system`, else the `[simulation]` table, else the top of the file.
+    max_in_system: (usize, usize),
+}
+
+impl Anchors {
+    fn new(raw: &RawScenario, overrides: &Overrides, text: &str) -> Self {
+        let sim = raw.simulation.as_ref().map(Spanned::get_ref);
+        let at = |span: std::ops::Range<usize>| line_column(text, span.start);
+        let duration = sim.and_then(|s| s.duration.as_ref());
+        let replications =
+            sim.and_then(|s| s.replications.as_ref()).filter(|_| overrides.replications.is_none());
+        let first_source = || {
+            let source = raw.source.first();
+            let (line, column) = source.map_or((1, 1), |source| at(source.span()));
+            let name = source.map_or(String::new(), |source| source.get_ref().name.get_ref().clone());
+            (line, column, name)
+        };
+        let workload = if overrides.duration_s.is_some() {
+            let (line, column, name) = first_source();
+            (line, column, format!("--duration, with source '{name}'"))
+        } else if let Some(field) = duration {
+            let (line, column) = at(field.span());
+            (line, column, "[simulation] field 'duration'".to_owned())
+        } else if let Some(field) = replications {
+            let (line, column) = at(field.span());
+            (line, column, "[simulation] field 'replications'".to_owned())
+        } else {
+            let (line, column, name) = first_source();
+            (line, column, format!("source '{name}'"))
+        };
+        let max_in_system = match (sim.and_then(|s| s.max_in_system.as_ref()), &raw.simulation) {
+            (Some(field), _) => at(field.span()),
+            (None, Some(table)) => at(table.span()),
+            (None, None) => (1, 1),
+        };
+        Self { workload, max_in_system }
+    }
 }
 
 impl LoadedScenario {
@@ -94,19 +150,86 @@ impl LoadedScenario {
         let raw: RawScenario = toml::from_str(text).map_err(|error| {
             let (line, column) = error.span().map_or((1, 1), |span| line_column(text, span.start));
             let message = error.message().trim().replace('\n', " ");
-            let message = match field_path(error) {
+            let message = match error.span().and_then(|span| duplicate_key(&message, text, span.start)) {
+                Some(key) => format!(
+                    "duplicate key '{key}': a key (or a [table]) may be given only once in the same table"
+                ),
+                None => message,
+            };
+            let on_line = error.span().and_then(|span| key_on_line(text, span.start));
+            let on_line = on_line.filter(|key| !message.contains(key.as_str()));
+            let field = field_path(error).or(on_line);
+            let message = match field {
                 Some(field) => format!("field '{field}': {message}"),
                 None => message,
             };
             ScenarioError::Syntax { path: path.to_owned(), problem: Problem { line, column, message } }
         })?;
         let base = base.to_owned();
+        let anchors = Anchors::new(&raw, overrides, text);
         let scenario =
             convert::convert(&raw, default_name, &base, overrides).map_err(|problems: Problems| {
                 ScenarioError::Invalid { path: path.to_owned(), problems: problems.located(text) }
             })?;
         let (default_name, overrides) = (default_name.to_owned(), overrides.clone());
-        Ok(Self { scenario, raw, default_name, base, overrides, variations: Vec::new() })
+        let path = path.to_owned();
+        Ok(Self { scenario, raw, default_name, base, overrides, variations: Vec::new(), path, anchors })
+    }
+
+    /// Refuses a run of `replications` replications (all of a run's, a precision target's
+    /// most) that would generate more than [`MAX_MESSAGES`] messages, before any simulation;
+    /// returns the messages expected.
+    ///
+    /// # Errors
+    /// [`ScenarioError::Invalid`] at the duration (else the replications, else the first
+    /// source), with the estimate and how it was made.
+    pub fn check_workload(&self, replications: u64) -> Result<f64, ScenarioError> {
+        let per_replication = expected_messages(&self.scenario);
+        #[allow(clippy::cast_precision_loss)] // a count of replications, far below 2^53
+        let messages = per_replication * replications as f64;
+        if messages <= MAX_MESSAGES {
+            return Ok(messages);
+        }
+        let (line, column, field) = &self.anchors.workload;
+        let message = format!(
+            "{field}: this run would simulate about {messages:.2e} messages ({per_replication:.2e} per replication of {}, {replications} replication{}), more than kendall's limit of {MAX_MESSAGES:e} (hours of computing): shorten the duration, lower the rates or run fewer replications",
+            limits::show_horizon(self.scenario.settings().horizon_s()),
+            if replications == 1 { "" } else { "s" }
+        );
+        Err(ScenarioError::Invalid {
+            path: self.path.clone(),
+            problems: vec![Problem { line: *line, column: *column, message }],
+        })
+    }
+
+    /// A note when the file's `max_in_system` asks for more messages in flight than `ceiling`,
+    /// what the memory available allows each of `parallel` replications running at once (see
+    /// [`memory_ceiling`]): `file:line:column:`, the memory it would take and where replications
+    /// stop instead.
+    #[must_use]
+    pub fn memory_note(&self, ceiling: u32, parallel: usize) -> Option<String> {
+        let sim = self.raw.simulation.as_ref().map(Spanned::get_ref);
+        let requested = sim
+            .and_then(|s| s.max_in_system.as_ref())
+            .and_then(|field| u32::try_from(*field.get_ref()).ok())
+            .unwrap_or(crate::model::Settings::DEFAULT_MAX_IN_SYSTEM);
+        if requested <= ceiling {
+            return None;
+        }
+        let (line, column) = self.anchors.max_in_system;
+        #[allow(clippy::cast_precision_loss)] // bytes, shown rounded
+        let need = |messages: u32| (u64::from(messages) * BYTES_PER_MESSAGE * parallel as u64) as f64;
+        Some(format!(
+            "{}:{line}:{column}: [simulation] field 'max_in_system' {requested} would need {} for the messages in flight of {} ({BYTES_PER_MESSAGE} bytes each), more than half the {} available: an overloaded replication stops at {ceiling} messages in the system instead",
+            self.path.display(),
+            limits::show_bytes(need(requested)),
+            if parallel == 1 {
+                "one replication".to_owned()
+            } else {
+                format!("{parallel} replications running at once")
+            },
+            limits::show_bytes(2.0 * need(ceiling)),
+        ))
     }
 
     /// The validated scenario.
@@ -168,6 +291,34 @@ fn field_path(mut error: toml::de::Error) -> Option<String> {
     let rendered = error.to_string();
     let keys = rendered.lines().rev().find_map(|line| line.strip_prefix("in `")?.strip_suffix('`'))?;
     Some(keys.to_owned())
+}
+
+/// The key a TOML "duplicate key" error at byte `offset` of `text` is about: a bare key, or a
+/// quoted one without its quotes.
+fn duplicate_key(message: &str, text: &str, offset: usize) -> Option<String> {
+    if message != "duplicate key" {
+        return None;
+    }
+    let rest = text.get(offset..)?;
+    let key = match rest.chars().next()? {
+        quote @ ('"' | '\'') => rest[1..].split(quote).next()?,
+        _ => rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).next()?,
+    };
+    (!key.is_empty()).then(|| key.to_owned())
+}
+
+/// The key or table a line of TOML sets, for a syntax error at byte `offset` of `text` that the
+/// parser does not place in a field: `duration` in `duration = fast`, `simulation` in
+/// `[simulation`.
+fn key_on_line(text: &str, offset: usize) -> Option<String> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |newline| newline + 1);
+    let line = text[start..].lines().next()?.trim();
+    let is_key = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    let key = match line.strip_prefix('[') {
+        Some(header) => header.trim_start_matches('[').split(|c: char| !is_key(c)).next()?,
+        None => line.split_once('=')?.0.trim(),
+    };
+    (!key.is_empty() && key.chars().all(is_key)).then(|| key.to_owned())
 }
 
 /// Validates scenario text; `path` is used in messages only.

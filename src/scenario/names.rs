@@ -50,8 +50,8 @@ pub(super) fn unknown_node(
 ) -> String {
     let mut known: Vec<&str> = names.keys().map(String::as_str).collect();
     known.sort_unstable();
+    let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
     format!(
-        "{context} field '{field}': unknown node or exchange '{name}' (known: {}; or \"exit\" in routes)",
-        known.join(", ")
+        "{context} field '{field}': unknown node or exchange '{name}' (known: {known}; or \"exit\" in routes)"
     )
 }

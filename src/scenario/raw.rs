@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use toml::Spanned;
 
-use super::units::{Seconds, Warmup};
+use super::units::{Bytes, Seconds, Warmup};
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -68,7 +68,7 @@ pub(super) struct RawSource {
     pub think: Option<Spanned<RawDistribution>>,
     pub keys: Option<Spanned<BTreeMap<String, f64>>>,
     pub priority: Option<Spanned<toml::Value>>,
-    pub size: Option<Spanned<RawDistribution>>,
+    pub size: Option<Spanned<RawDistribution<Bytes>>>,
     pub class: Option<Spanned<toml::Value>>,
     pub schedule: Option<Spanned<Vec<Spanned<RawRatePoint>>>>,
     pub shape: Option<Spanned<String>>,
@@ -132,19 +132,20 @@ pub(super) struct RawRoute {
     pub delay: Option<Spanned<RawDistribution>>,
 }
 
-/// A distribution table such as `{ dist = "gamma", mean = "2ms", cv = 0.5 }`. Which fields each
-/// family takes is checked after parsing, so that the error can name the field.
+/// A distribution table such as `{ dist = "gamma", mean = "2ms", cv = 0.5 }`, of durations
+/// (`V` = [`Seconds`]) or of sizes in bytes ([`Bytes`]). Which fields each family takes is
+/// checked after parsing, so that the error can name the field.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawDistribution {
+pub(super) struct RawDistribution<V = Seconds> {
     pub dist: Spanned<String>,
     pub rate: Option<f64>,
-    pub mean: Option<Seconds>,
-    pub value: Option<Seconds>,
+    pub mean: Option<V>,
+    pub value: Option<V>,
     pub cv: Option<f64>,
     pub k: Option<i64>,
-    pub min: Option<Seconds>,
-    pub max: Option<Seconds>,
+    pub min: Option<V>,
+    pub max: Option<V>,
 }
 
 /// `servers = 4` or `servers = "infinite"`.

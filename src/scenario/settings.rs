@@ -2,6 +2,7 @@
 
 use toml::Spanned;
 
+use super::limits::{MAX_HORIZON_S, MAX_REPLICATIONS};
 use super::problems::Problems;
 use super::raw::RawSimulation;
 use super::units::{Seconds, Warmup, show_duration};
@@ -21,6 +22,10 @@ pub struct Overrides {
     pub replications: Option<u32>,
     /// Master seed.
     pub seed: Option<u64>,
+    /// The most messages in flight the memory available allows each replication running at
+    /// once (see [`memory_ceiling`](super::memory_ceiling)): a lower `max_in_system` is kept,
+    /// a higher one is lowered to it, so that an overloaded replication stops cleanly.
+    pub memory_max_in_system: Option<u32>,
 }
 
 /// Defaults of the `[simulation]` table.
@@ -59,7 +64,7 @@ pub(super) fn scenario_name(
         Some(name) => {
             let message = format!(
                 "field 'name': '{}' cannot name an output directory; use no / \\ < > : \" | ? * or control characters, and do not start with '.' or end with a space or '.'",
-                name.get_ref()
+                name.get_ref().escape_debug()
             );
             problems.at(name.span(), message);
             String::new()
@@ -103,11 +108,12 @@ pub(super) fn settings(
         Some(Warmup::Fixed(Seconds(seconds))) => (seconds, false),
         None => (duration_s / 10.0, false),
     };
+    check_horizon(sim, overrides, warmup_s + duration_s, problems);
     let replications = bounded_integer(
         sim.replications.as_ref(),
         "[simulation] field 'replications'",
         1,
-        u32::MAX.into(),
+        MAX_REPLICATIONS.into(),
         problems,
     )
     .map_or(DEFAULT_REPLICATIONS, |r| u32::try_from(r).unwrap_or(u32::MAX));
@@ -120,7 +126,8 @@ pub(super) fn settings(
         u32::MAX.into(),
         problems,
     )
-    .map_or(Settings::DEFAULT_MAX_IN_SYSTEM, |m| u32::try_from(m).unwrap_or(u32::MAX));
+    .map_or(Settings::DEFAULT_MAX_IN_SYSTEM, |m| u32::try_from(m).unwrap_or(u32::MAX))
+    .min(overrides.memory_max_in_system.unwrap_or(u32::MAX));
     // An automatic warm-up is at most half the duration (MSER-5 truncates at most half its pilot).
     let horizon_s = if auto_warmup { 1.5 * duration_s } else { warmup_s + duration_s };
     let sample_every = sample_every(sim.sample_every.as_ref(), horizon_s, problems);
@@ -133,6 +140,34 @@ pub(super) fn settings(
         max_in_system,
         sample_every,
     })
+}
+
+/// Records a problem when a replication's simulated time (warm-up and duration) exceeds
+/// [`MAX_HORIZON_S`], at the file's duration or warm-up when it gives them.
+fn check_horizon(sim: &RawSimulation, overrides: &Overrides, horizon_s: f64, problems: &mut Problems) {
+    if horizon_s <= MAX_HORIZON_S {
+        return;
+    }
+    let duration = sim.duration.as_ref().filter(|_| overrides.duration_s.is_none());
+    let warmup = sim.warmup.as_ref().filter(|_| overrides.warmup_s.is_none());
+    let warmup_s = |warmup: &Spanned<Warmup>| match warmup.get_ref() {
+        Warmup::Fixed(Seconds(seconds)) => *seconds,
+        Warmup::Auto => 0.0,
+    };
+    let (span, field) = match (duration, warmup) {
+        (Some(duration), Some(warmup)) if warmup_s(warmup) > duration.get_ref().0 => {
+            (warmup.span(), "warmup")
+        }
+        (Some(duration), _) => (duration.span(), "duration"),
+        (None, Some(warmup)) => (warmup.span(), "warmup"),
+        (None, None) => (0..0, "duration"),
+    };
+    problems.at(
+        span,
+        format!(
+            "[simulation] field '{field}': a replication of {horizon_s:e}s (warm-up and duration) is longer than kendall's limit of {MAX_HORIZON_S:e}s (about 31 700 years), beyond which the simulated clock loses its resolution"
+        ),
+    );
 }
 
 /// The length of a time series' intervals: positive, and at most [`MAX_INTERVALS`] of them over

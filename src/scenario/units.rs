@@ -125,6 +125,59 @@ impl Visitor<'_> for SecondsVisitor {
     }
 }
 
+impl From<Seconds> for f64 {
+    fn from(seconds: Seconds) -> Self {
+        seconds.0
+    }
+}
+
+/// A size in bytes: a plain non-negative number (a string with a unit is refused, so that a
+/// duration cannot pass for a size).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bytes(pub f64);
+
+impl From<Bytes> for f64 {
+    fn from(bytes: Bytes) -> Self {
+        bytes.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(BytesVisitor)
+    }
+}
+
+struct BytesVisitor;
+
+impl Visitor<'_> for BytesVisitor {
+    type Value = Bytes;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a size: a plain number of bytes such as 1500")
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Bytes, E> {
+        (value.is_finite() && value >= 0.0)
+            .then_some(Bytes(value))
+            .ok_or_else(|| E::custom(format!("a size must be a non-negative number of bytes, got {value}")))
+    }
+
+    #[allow(clippy::cast_precision_loss)] // sizes this large are refused by the distribution
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Bytes, E> {
+        self.visit_f64(value as f64)
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Bytes, E> {
+        self.visit_f64(value as f64)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Bytes, E> {
+        Err(E::custom(format!("a size is a plain number of bytes such as 1500, got the text \"{text}\"")))
+    }
+}
+
 /// A `warmup` field: a duration, or `"auto"` for a warm-up each replication chooses (MSER-5).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Warmup {

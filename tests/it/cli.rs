@@ -607,3 +607,106 @@ fn summary_json_has_each_source_latency_distribution() {
         assert_eq!(Some(distribution[name]), own, "{name}");
     }
 }
+
+/// The files of a directory tree and their contents, by path relative to `dir`.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(next) = pending.pop() {
+        for entry in fs::read_dir(&next).expect("the directory is read") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let name = path.strip_prefix(dir).expect("inside dir").to_string_lossy().into_owned();
+                files.insert(name, fs::read(&path).expect("the file is read"));
+            }
+        }
+    }
+    files
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_the_previous_outputs_and_no_partial_file() {
+    let dir = temp();
+    let out = dir.path().join("out");
+    run_ok(Path::new(MM1), &out, &["--duration", "1000s", "--replications", "2"]);
+    let before = tree(&out);
+    for signal in ["-INT", "-TERM"] {
+        // About 1.8e9 messages: minutes of simulation, interrupted after a second.
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kendall"))
+            .args(["run", MM1, "--quiet", "--duration", "1e8", "--out"])
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("kendall starts");
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let sent = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill {signal}");
+        let output = child.wait_with_output().expect("kendall ends");
+        assert_eq!(output.status.code(), Some(130), "{signal}: status {:?}", output.status);
+        let after = tree(&out);
+        assert!(after.keys().all(|name| !name.ends_with(".partial")), "{signal}: {:?}", after.keys());
+        assert!(after == before, "{signal}: the previous outputs changed");
+    }
+}
+
+#[test]
+fn an_output_directory_that_cannot_be_written_is_refused_before_simulating() {
+    let dir = temp();
+    let blocker = write_scenario(&dir, "a-file", "not a directory");
+    // A run of about 1.8e9 messages would take minutes: the refusal comes first.
+    let output = run(Path::new(MM1), &blocker.join("out"), &["--duration", "1e8"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains("cannot write") && stderr.contains("a-file"), "stderr: {stderr}");
+    assert!(output.stdout.is_empty(), "nothing was simulated");
+}
+
+#[test]
+fn results_are_printed_when_the_files_cannot_be_written_at_the_end() {
+    let dir = temp();
+    let out = dir.path().join("out");
+    // summary.json is a directory that is not empty: it cannot be replaced by the file.
+    fs::create_dir_all(out.join("summary.json")).expect("a directory");
+    fs::write(out.join("summary.json/keep"), "kept").expect("a file");
+    let output = kendall()
+        .args(["run", MM1, "--duration", "1000s", "--replications", "2", "--no-charts", "--out"])
+        .arg(&out)
+        .output()
+        .expect("kendall runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stdout.contains("node server") && stdout.contains("mean_sojourn"), "stdout: {stdout}");
+    assert!(!stdout.contains("wrote "), "stdout: {stdout}");
+    assert!(stderr.contains("the results above were not saved"), "stderr: {stderr}");
+    assert!(tree(&out).keys().all(|name| !name.ends_with(".partial")), "{:?}", tree(&out).keys());
+    assert_eq!(fs::read_to_string(out.join("summary.json/keep")).expect("kept"), "kept");
+}
+
+#[test]
+fn a_cap_beyond_the_memory_is_lowered_with_a_warning() {
+    let dir = temp();
+    let toml = ScenarioBuilder::settings("max_in_system = 4294967295")
+        .source("in", "s", 50.0, "")
+        .node("s", 1, 0.1, "")
+        .toml();
+    let path = write_scenario(&dir, "huge-cap.toml", &toml);
+    // 4294967295 messages of 128 bytes are 550 GB, more than any machine that runs this test.
+    let expected =
+        ["huge-cap.toml:2:17: [simulation] field 'max_in_system' 4294967295 would need", "(128 bytes each)"];
+    let output = kendall().arg("check").arg(&path).output().expect("kendall runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    assert!(expected.iter().all(|e| stderr.contains(e)), "check: {stderr}");
+    let output = run(&path, &dir.path().join("out"), &["--duration", "100s", "--replications", "2"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    assert!(expected.iter().all(|e| stderr.contains(e)), "run: {stderr}");
+    assert!(stderr.contains("an overloaded replication stops at"), "run: {stderr}");
+}

@@ -3,6 +3,7 @@
 mod analyze_command;
 mod analyze_page;
 mod backpressure;
+mod bad_inputs;
 mod balancing;
 mod charts;
 mod classes;

@@ -47,6 +47,7 @@ fn records_read_back_reduce_to_a_byte_identical_summary_json() {
             replications: Some(3),
             seed: None,
             auto_warmup: false,
+            memory_max_in_system: None,
         };
         let scenario = load_with(Path::new(file), &overrides).expect("a valid scenario");
         let analysis = analyze(&scenario, None).ok();

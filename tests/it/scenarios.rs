@@ -109,6 +109,7 @@ fn brief(path: &Path, analysis: &Analysis) -> Scenario {
         replications: Some(BRIEF_REPLICATIONS),
         seed: None,
         auto_warmup: false,
+        memory_max_in_system: None,
     };
     load_with(path, &overrides).unwrap_or_else(|error| panic!("{error}"))
 }

@@ -146,7 +146,7 @@ fn check_describes_the_schedules_and_the_time_series() {
     // (2h × 400 + 30m × 1200 + 30m × 400) / 3h = 533.33 per second.
     for line in [
         "time series: every 10s (1080 intervals per replication)",
-        "source orders: 533.333333 messages/s (the schedule's mean over the observed window)",
+        "source orders: 533.3 messages/s (the schedule's mean over the observed window)",
         "rate schedule: 400/s at 0s, 1200/s at 7200s, 400/s at 9000s (step, repeating every 86400s)",
         "servers over time: 1 at 0s, 2 at 3600s (step, the last held for ever)",
     ] {

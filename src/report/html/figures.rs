@@ -69,10 +69,10 @@ pub(super) fn render(summary: &SummaryFile, out: &mut String) {
     out.push_str("<section>\n<h2>Key figures</h2>\n");
     let _ = writeln!(
         out,
-        "<p class=\"note\">Means over {} replications with their 95% confidence intervals, beside \
+        "<p class=\"note\">Means over {} with their 95% confidence intervals, beside \
          theory; ~ marks an approximation; a highlighted row is an exact value the 95% CI misses \
          (about 1 metric in 20 by chance).</p>",
-        summary.replications
+        crate::report::count(summary.replications, "replication")
     );
     out.push_str("<div class=\"tables\">\n");
     for node in &summary.nodes {

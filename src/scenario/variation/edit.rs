@@ -109,16 +109,17 @@ fn source_fields(source: &RawSource) -> Vec<String> {
     if source.population.is_some() {
         fields.push("population".to_owned());
     }
-    for (name, distribution) in [("think", &source.think), ("size", &source.size)] {
-        if let Some(distribution) = distribution {
-            fields.extend(parameters(name, distribution));
-        }
+    if let Some(think) = &source.think {
+        fields.extend(parameters("think", think));
+    }
+    if let Some(size) = &source.size {
+        fields.extend(parameters("size", size));
     }
     fields
 }
 
 /// `field.PARAM` for each parameter the distribution's family takes.
-fn parameters(field: &str, distribution: &Spanned<RawDistribution>) -> Vec<String> {
+fn parameters<V>(field: &str, distribution: &Spanned<RawDistribution<V>>) -> Vec<String> {
     let family = distribution.get_ref().dist.get_ref();
     accepted_fields(family).unwrap_or(&[]).iter().map(|param| format!("{field}.{param}")).collect()
 }
@@ -300,25 +301,27 @@ fn edit_source(
         );
         return Err(path_error(variation.path(), reason));
     }
-    let slot = match table {
-        "interarrival" => &mut source.interarrival,
-        "think" => &mut source.think,
-        "size" => &mut source.size,
-        _ => return Err(unknown(source)),
-    };
-    match slot {
-        Some(distribution) => {
-            let what = format!("source '{name}' field '{table}'");
-            edit_distribution(distribution, parameter, &what, variation, span)
+    let what = format!("source '{name}' field '{table}'");
+    match table {
+        "interarrival" | "think" => {
+            let slot = if table == "think" { &mut source.think } else { &mut source.interarrival };
+            match slot {
+                Some(distribution) => edit_distribution(distribution, parameter, &what, variation, span),
+                None => Err(unknown(source)),
+            }
         }
-        None => Err(unknown(source)),
+        "size" => match &mut source.size {
+            Some(distribution) => edit_distribution(distribution, parameter, &what, variation, span),
+            None => Err(unknown(source)),
+        },
+        _ => Err(unknown(source)),
     }
 }
 
 /// Sets one parameter of a distribution table; `mean` replaces `rate` and `value`, and `rate` or
 /// `value` replaces `mean`, as they are alternative ways of giving it.
-fn edit_distribution(
-    distribution: &mut Spanned<RawDistribution>,
+fn edit_distribution<V: Clone + DeserializeOwned>(
+    distribution: &mut Spanned<RawDistribution<V>>,
     parameter: &str,
     what: &str,
     variation: &Variation,

@@ -174,7 +174,17 @@ pub fn vary(base: &LoadedScenario, variations: &[Variation]) -> Result<LoadedSce
     let scenario = convert(&raw, &base.default_name, &base.base, &overrides)
         .map_err(|problems| attribute(problems, &all))?;
     let (default_name, directory) = (base.default_name.clone(), base.base.clone());
-    Ok(LoadedScenario { scenario, raw, default_name, base: directory, overrides, variations: all })
+    let (path, anchors) = (base.path.clone(), base.anchors.clone());
+    Ok(LoadedScenario {
+        scenario,
+        raw,
+        default_name,
+        base: directory,
+        overrides,
+        variations: all,
+        path,
+        anchors,
+    })
 }
 
 /// Each problem with the variation whose edit it is at, or all of them.

@@ -1,0 +1,130 @@
+//! What a run may ask of the machine: replications, simulated time, messages to simulate and
+//! memory for the messages in flight. The settings' bounds are checked with the file; the work
+//! and the memory, which depend on the command (its replications, its threads), before any
+//! simulation.
+
+use crate::model::{Arrivals, Scenario};
+
+/// Most replications one run may have: the experiment keeps every replication's record in
+/// memory (a few kilobytes each for a small network, more with many nodes or a time series).
+pub const MAX_REPLICATIONS: u32 = 100_000;
+
+/// Longest simulated time of one replication (warm-up plus duration), seconds: about 31 700
+/// years, where the clock (a 64-bit float) still resolves a tenth of a millisecond.
+pub const MAX_HORIZON_S: f64 = 1e12;
+
+/// Most messages one run (all its replications) may be expected to generate: at a few million
+/// events per second and core, hours of computing.
+pub const MAX_MESSAGES: f64 = 1e10;
+
+/// Memory one message in flight takes in a replication, bytes: its record, its place in a
+/// queue and in the event calendar, and the growth of the arrays that hold them (about 100
+/// bytes measured, rounded up).
+pub const BYTES_PER_MESSAGE: u64 = 128;
+
+/// The messages one replication of `scenario` is expected to generate: every open source's mean
+/// rate over the replication's simulated time, and for a closed population at most one request
+/// per client and mean think time.
+#[must_use]
+pub fn expected_messages(scenario: &Scenario) -> f64 {
+    let settings = scenario.settings();
+    let horizon_s = if settings.auto_warmup() { 2.5 * settings.duration_s() } else { settings.horizon_s() };
+    scenario
+        .network()
+        .sources()
+        .iter()
+        .map(|source| match source.arrivals() {
+            Arrivals::Open { .. } => {
+                let rate = source.schedule().map_or_else(
+                    || source.open_rate().unwrap_or(0.0),
+                    |schedule| schedule.mean_over(0.0, horizon_s),
+                );
+                rate * horizon_s
+            }
+            Arrivals::Closed { population, think } if think.mean() > 0.0 => {
+                f64::from(*population) * horizon_s / think.mean()
+            }
+            Arrivals::Closed { .. } => 0.0,
+        })
+        .sum()
+}
+
+/// The memory this machine has available for new work, bytes (`MemAvailable` of
+/// /proc/meminfo); `None` where it cannot be read.
+#[must_use]
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find_map(|line| line.strip_prefix("MemAvailable:"))?;
+    let kilobytes: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kilobytes.saturating_mul(1024))
+}
+
+/// The most messages in flight each of `parallel` replications running at once may hold
+/// within half the `available` bytes (the rest is left for the results and other programs),
+/// at [`BYTES_PER_MESSAGE`] each (at least 1).
+#[must_use]
+pub fn memory_ceiling(available: u64, parallel: usize) -> u32 {
+    let parallel = u64::try_from(parallel.max(1)).unwrap_or(u64::MAX);
+    let messages = available / 2 / BYTES_PER_MESSAGE / parallel;
+    u32::try_from(messages).unwrap_or(u32::MAX).max(1)
+}
+
+/// A replication's simulated time for a message: as a file writes it, or in scientific
+/// notation when that would take more than a few digits.
+pub(super) fn show_horizon(seconds: f64) -> String {
+    if seconds < 1e6 { super::units::show_duration(seconds) } else { format!("{seconds:.3e}s") }
+}
+
+/// A number of bytes for a message: "1.5 GB", "512 MB".
+#[must_use]
+pub fn show_bytes(bytes: f64) -> String {
+    let units = [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")];
+    units
+        .iter()
+        .find(|(scale, _)| bytes >= *scale)
+        .map_or_else(|| format!("{bytes} bytes"), |(scale, unit)| format!("{:.1} {unit}", bytes / scale))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_ceiling_shares_what_is_available_among_parallel_replications() {
+        assert_eq!(memory_ceiling(2 * 128 * 1000, 1), 1000);
+        assert_eq!(memory_ceiling(2 * 128 * 1000, 4), 250);
+        assert_eq!(memory_ceiling(0, 2), 1);
+        assert_eq!(memory_ceiling(u64::MAX, 1), u32::MAX);
+    }
+
+    #[test]
+    fn expected_messages_count_every_source_over_warm_up_and_duration() {
+        let text = r#"
+            [simulation]
+            duration = 1000
+            warmup = 100
+            [[source]]
+            name = "open"
+            to = "n"
+            interarrival = { dist = "exponential", rate = 2.0 }
+            [[source]]
+            name = "clients"
+            to = "n"
+            population = 5
+            think = { dist = "exponential", mean = 10.0 }
+            [[node]]
+            name = "n"
+            service = { dist = "exponential", mean = 0.01 }
+        "#;
+        let scenario = crate::scenario::parse(text, "t", std::path::Path::new("t.toml")).expect("valid");
+        // 2/s over 1100 s, and at most one request per client and 10 s of thinking: 5 × 1100 / 10.
+        assert!((expected_messages(&scenario) - (2200.0 + 550.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bytes_read_in_decimal_units() {
+        assert_eq!(show_bytes(549_755_813_760.0), "549.8 GB");
+        assert_eq!(show_bytes(2_000_000.0), "2.0 MB");
+        assert_eq!(show_bytes(12.0), "12 bytes");
+    }
+}
