@@ -9,6 +9,7 @@ mod classes;
 mod cli;
 mod closed_networks;
 mod compare;
+mod coverage;
 mod deadlock;
 mod erlang;
 mod exact_figures;
