@@ -24,6 +24,7 @@ mod messaging;
 mod plan;
 mod precision;
 mod priorities;
+mod properties;
 mod records;
 mod replay;
 mod report_html;
