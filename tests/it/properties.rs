@@ -372,3 +372,30 @@ proptest! {
         prop_assert!((growth - growth_theory).abs() <= 5.0 * error, "growth {} against {}", growth, growth_theory);
     }
 }
+
+/// An overloaded M/M/1 (λ 1.5, μ 1) whose cap of 5000 messages is reached in about 10 000 s,
+/// long before its 100 000 s warm-up ends: each replication is observed from time 0 to the cap
+/// rather than over an empty window, so it still reports its growth rate λ − μ = 0.5/s (the
+/// cap over the time to reach it; a relative standard deviation of about √((λ + μ)T)/5000 = 3%
+/// per replication), its throughput μ = 1/s and a busy server, with no warm-up discarded.
+#[test]
+fn a_run_capped_in_its_warm_up_still_measures_its_growth() {
+    let toml = ScenarioBuilder::settings(
+        "duration = \"1000s\"\nwarmup = \"100000s\"\nreplications = 4\nmax_in_system = 5000",
+    )
+    .source("clients", "server", 1.5, "")
+    .node("server", 1, 1.0, "")
+    .toml();
+    let experiment = experiment::run(&scenario(&toml), None, &|| {}).expect("thread pool");
+    assert_eq!(experiment.stopped_early(), 4);
+    assert!(experiment.replications.iter().all(|r| r.warmup_s == 0.0 && r.observed_s > 5000.0));
+    let node = &experiment.summary.nodes[0];
+    let mean = |metric| node.get(metric).unwrap_or_else(|| panic!("{metric:?} is measured")).mean;
+    assert!(
+        (mean(NodeMetric::QueueGrowthRate) - 0.5).abs() < 0.05,
+        "{:?}",
+        node.get(NodeMetric::QueueGrowthRate)
+    );
+    assert!((mean(NodeMetric::Throughput) - 1.0).abs() < 0.05, "{:?}", node.get(NodeMetric::Throughput));
+    assert!(mean(NodeMetric::Utilization) > 0.95);
+}
