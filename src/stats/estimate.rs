@@ -1,6 +1,5 @@
-//! Estimates across replications: the mean and its Student t confidence interval, or for a
-//! percentile the pooled quantile with a sectioning interval; either clamped to the range the
-//! metric can take.
+//! Estimates across replications: the mean and its Student t confidence interval (for a
+//! percentile, see `pooled`), clamped to the range the metric can take.
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -37,37 +36,6 @@ impl Estimate {
             [mean - half_width, mean + half_width]
         });
         Some(Self { mean, ci95, samples: n })
-    }
-
-    /// Estimates a quantile by sectioning (Asmussen and Glynn; Nakayama 2014): the point
-    /// estimate is `pooled`, the quantile of every replication's observations merged, and the
-    /// interval's width comes from the spread of `sections`, each replication's own quantile,
-    /// about it. `None` when there is no section.
-    ///
-    /// # Why not the mean of the replications' quantiles
-    /// A sample quantile is biased by O(1/m) in the m observations it reads, and the
-    /// observations of a queue are correlated, so a short replication's quantile is biased by
-    /// much more than its count suggests (low for a high percentile). Averaging replications
-    /// keeps that bias while the interval shrinks as 1/√n: with many short replications the
-    /// interval misses. The pooled quantile reads n times as many observations, so its bias is
-    /// n times smaller, and the spread of the sections still measures its variance.
-    ///
-    /// # Formula
-    /// ξ̂ ± t(0.975, n − 1)·√(Σ(ξᵢ − ξ̂)²/(n(n − 1))), where ξ̂ is `pooled` and ξᵢ the sections.
-    #[must_use]
-    pub fn sectioned(sections: &[f64], pooled: f64) -> Option<Self> {
-        let n = sections.len();
-        if n == 0 {
-            return None;
-        }
-        #[allow(clippy::cast_precision_loss)] // replication counts are small
-        let count = n as f64;
-        let ci95 = (n >= 2).then(|| {
-            let spread = sections.iter().map(|x| (x - pooled).powi(2)).sum::<f64>() / (count * (count - 1.0));
-            let half_width = t_quantile_975(count - 1.0) * spread.sqrt();
-            [pooled - half_width, pooled + half_width]
-        });
-        Some(Self { mean: pooled, ci95, samples: n })
     }
 
     /// The estimate with its interval clamped to `[low, high]`, the values the metric can take
@@ -129,19 +97,6 @@ mod tests {
         let constant = Estimate::from_values(&[1.0, 1.0, 1.0]).unwrap();
         assert!(!constant.misses(1.0 + 1e-12) && constant.misses(1.0 + 1e-6));
         assert!(!Estimate::from_values(&[2.0]).unwrap().misses(7.0), "no interval, no miss");
-    }
-
-    #[test]
-    fn a_sectioned_interval_is_centred_on_the_pooled_quantile() {
-        // Sections 1, 2, 6 about a pooled 2: Σ(ξᵢ − 2)² = 1 + 0 + 16 = 17, over n(n − 1) = 6;
-        // t(0.975, 2) = 4.302653 (standard t table): half width 4.302653 × √(17/6)
-        // = 4.302653 × 1.683251 = 7.242444.
-        let estimate = Estimate::sectioned(&[1.0, 2.0, 6.0], 2.0).unwrap();
-        assert_eq!((estimate.mean, estimate.samples), (2.0, 3));
-        assert!((estimate.half_width() - 7.242_444).abs() < 1e-5, "{}", estimate.half_width());
-        assert!((estimate.ci95.unwrap()[0] + estimate.ci95.unwrap()[1] - 4.0).abs() < 1e-12);
-        assert_eq!(Estimate::sectioned(&[3.0], 2.0).unwrap().ci95, None);
-        assert_eq!(Estimate::sectioned(&[], 2.0), None);
     }
 
     #[test]

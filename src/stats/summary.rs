@@ -3,7 +3,7 @@
 //!
 //! A mean, a rate or a fraction is estimated by the mean of the replications' values with a
 //! Student t interval; a percentile by the quantile of every replication's observations pooled,
-//! with a sectioning interval ([`Estimate::sectioned`]). Every interval is clamped to the
+//! with an interval that inverts one for the fraction of observations below it (see `pooled`). Every interval is clamped to the
 //! values its metric can take ([`Bounded`]).
 
 use super::estimate::Estimate;
@@ -29,19 +29,22 @@ pub struct EntitySummary<M: Metric> {
 
 impl<M: Bounded + Percentile> EntitySummary<M> {
     /// The estimates of one entity from its values in each replication; `pooled(metric, q)`
-    /// reads the `q` quantile of a percentile metric off every replication's histograms merged.
+    /// estimates the `q` quantile of a percentile metric from every replication's histograms.
     fn from_values<'a>(
         name: &str,
         replications: impl Iterator<Item = &'a MetricValues<M>> + Clone,
-        pooled: impl Fn(M, f64) -> Option<f64>,
+        pooled: impl Fn(M, f64) -> Option<Estimate>,
     ) -> Self {
         let estimates = M::ALL
             .iter()
             .map(|&metric| {
-                let values: Vec<f64> = replications.clone().filter_map(|values| values.get(metric)).collect();
-                let estimate = match metric.quantile().and_then(|quantile| pooled(metric, quantile)) {
-                    Some(pooled) => Estimate::sectioned(&values, pooled),
-                    None => Estimate::from_values(&values),
+                let estimate = match metric.quantile() {
+                    Some(quantile) => pooled(metric, quantile),
+                    None => {
+                        let values: Vec<f64> =
+                            replications.clone().filter_map(|values| values.get(metric)).collect();
+                        Estimate::from_values(&values)
+                    }
                 };
                 let (low, high) = metric.bounds();
                 (metric, estimate.map(|estimate| estimate.clamped(low, high)))
@@ -124,8 +127,8 @@ impl Summary {
                     |metric, quantile| {
                         let parts = replications
                             .iter()
-                            .filter_map(|r| pooled::node_part(&r.nodes[i].histograms, metric));
-                        pooled::quantile(parts, quantile)
+                            .map(|r| [pooled::node_part(&r.nodes[i].histograms, metric), None]);
+                        pooled::estimate(parts, quantile)
                     },
                 )
             })
@@ -141,9 +144,8 @@ impl Summary {
                     |metric, quantile| {
                         let parts = replications
                             .iter()
-                            .flat_map(|r| pooled::source_parts(&r.sources[i].histograms, metric))
-                            .flatten();
-                        pooled::quantile(parts, quantile)
+                            .map(|r| pooled::source_parts(&r.sources[i].histograms, metric));
+                        pooled::estimate(parts, quantile)
                     },
                 )
             })
@@ -251,7 +253,7 @@ fn per_class<M: Bounded + Percentile>(
                 name,
                 replications.iter().map(|r| &values(r)[class]),
                 |metric, quantile| {
-                    pooled::quantile(replications.iter().filter_map(|r| part(r, class, metric)), quantile)
+                    pooled::estimate(replications.iter().map(|r| [part(r, class, metric), None]), quantile)
                 },
             )
         })
