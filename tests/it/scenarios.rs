@@ -796,3 +796,30 @@ fn quoted_bottlenecks_and_verdicts_are_what_analyze_computes() {
     let fill = recorder.time_to_fill.expect("a saturated channel fills");
     assert!((fill - 1000.0 / (1000.0 - 1000.0 / 1.05)).abs() <= RELATIVE * fill, "time to fill {fill}");
 }
+
+/// The figures README.md quotes from `analyze`, checked as those of the scenario files: the
+/// text appears in README.md, writes the value computed here to its rounding, and `analyze`
+/// gives that value. iot-pipeline's storage is an M/M/6 at λ 1000/s, μ 200/s: ρ = 1000/1200,
+/// the highest, so every rate can grow by 1200/1000 before it saturates.
+#[test]
+fn figures_quoted_in_the_readme_are_what_analyze_computes() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md is readable");
+    let q = |file, text, at, value| Quote { file, text, at, value, exact: None };
+    let quotes = [
+        q("iot-pipeline.toml", "storage (six writers, ρ 0.83)", At::Rho("storage"), 1000.0 / 1200.0),
+        q("iot-pipeline.toml", "grow by a factor 1.200", At::Headroom, 1.2),
+        q("iot-pipeline.toml", "max throughput 1200/s", At::MaxThroughput, 1200.0),
+        q("mm1.toml", "M/M/1 at ρ = 0.9", At::Rho("server"), 0.9),
+        q("mmc.toml", "M/M/4 at ρ = 0.85", At::Rho("workers"), 0.85),
+    ];
+    for quote in quotes {
+        let what = format!("README.md: {:?} quoted as {:?}", quote.at, quote.text);
+        assert!(readme.contains(quote.text), "{what}: the text is not in README.md");
+        assert!(writes(quote.text, quote.value), "{what}: the figure written is not {}", quote.value);
+        let scenario = load_shipped(&shipped(quote.file));
+        let analysis = analyze(&scenario, None).expect("solvable traffic equations");
+        let (value, _) = look_up(&scenario, &analysis, quote.at);
+        assert!((value - quote.value).abs() <= RELATIVE * quote.value.abs(), "{what}: analyze gives {value}");
+    }
+}
