@@ -30,7 +30,8 @@ pub struct MessageEnd {
 /// Receives every observable change of a replication, in simulated-time order.
 pub trait Observer {
     /// Observation starts at `now` (the end of warm-up): forget what was seen before, keep the
-    /// state.
+    /// state. Not called when the messages in the system reach the cap during the warm-up: that
+    /// replication is observed from time 0 to the cap.
     fn observation_start(&mut self, now: f64);
 
     /// A node's state after a change at `now`.

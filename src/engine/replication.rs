@@ -177,7 +177,14 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.start_staffing();
         let (warmup, horizon) = (self.settings.warmup_s, self.settings.horizon_s());
         let mut stop = self.advance(warmup);
-        self.observer.observation_start(if stop == Stop::Reached { warmup } else { warmup.min(self.now) });
+        match stop {
+            Stop::Reached => self.observer.observation_start(warmup),
+            // Overloaded before the warm-up ended: there is no steady state to wait for, and
+            // the run so far is all there is to measure (the growth rate above all), so the
+            // window stays open from time 0 rather than closing empty.
+            Stop::Capped => {}
+            Stop::RanDry | Stop::Frozen => self.observer.observation_start(warmup.min(self.now)),
+        }
         if stop == Stop::Reached {
             // Events at the horizon itself still happen.
             stop = self.advance(horizon.next_up());

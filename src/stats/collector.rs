@@ -1,6 +1,7 @@
 //! Per-replication statistics, streamed in O(1) memory per metric: time integrals of the node
 //! states, counters, sums and histograms. Observation covers the window from the end of warm-up to
-//! the end of the run; per-message figures count messages that complete inside it. With
+//! the end of the run (from time 0 when an overloaded run reaches the cap on messages during its
+//! warm-up); per-message figures count messages that complete inside it. With
 //! `sample_every`, a [`SeriesRecorder`] beside them records the time series, warm-up included.
 
 use std::borrow::Cow;

@@ -171,6 +171,11 @@ impl DurationHistogram {
     pub fn quantile(&self, quantile: f64) -> Option<f64> {
         quantile_of(self.buckets(), self.total, quantile)
     }
+
+    /// The bucket the `quantile` lies in (see [`DurationHistogram::quantile`]).
+    pub(super) fn quantile_bucket(&self, quantile: f64) -> Option<usize> {
+        quantile_bucket(self.buckets(), self.total, quantile)
+    }
 }
 
 /// The `quantile` of a histogram given as its non-empty `buckets` in order, holding `total`
@@ -181,6 +186,16 @@ pub(super) fn quantile_of(
     total: u64,
     quantile: f64,
 ) -> Option<f64> {
+    quantile_bucket(buckets, total, quantile).map(bucket_middle)
+}
+
+/// The bucket holding the ⌈q·n⌉-th smallest of `total` durations, given the non-empty
+/// `buckets` in order; `None` when there is none.
+pub(super) fn quantile_bucket(
+    buckets: impl Iterator<Item = (usize, u64)>,
+    total: u64,
+    quantile: f64,
+) -> Option<usize> {
     if total == 0 {
         return None;
     }
@@ -195,10 +210,15 @@ pub(super) fn quantile_of(
             break;
         }
     }
+    Some(index)
+}
+
+/// The middle of a bucket, in seconds: the value a quantile in it reads.
+pub(super) fn bucket_middle(index: usize) -> f64 {
     let (low, width) = bucket_range(index);
     #[allow(clippy::cast_precision_loss)] // nanosecond counts below 2^53 are exact
     let middle = low as f64 + (width as f64 - 1.0) / 2.0;
-    Some(middle / NANOS_PER_SECOND)
+    middle / NANOS_PER_SECOND
 }
 
 impl AddAssign<&DurationHistogram> for DurationHistogram {

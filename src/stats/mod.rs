@@ -9,8 +9,10 @@ mod histogram;
 mod mser;
 mod paired;
 mod peak;
+mod pooled;
 mod population;
 mod quantile;
+mod range;
 mod record;
 mod series_summary;
 mod sparse;
@@ -27,7 +29,9 @@ pub use histogram::DurationHistogram;
 pub use mser::{MSER_BATCH, Truncation, mser5};
 pub use paired::{Difference, Interval};
 pub use peak::{DRAINED_WITHIN, Excursion};
+pub use pooled::Percentile;
 pub use population::PopulationSeries;
+pub use range::Bounded;
 pub use record::{
     ExchangeReplication, NodeCounts, NodeHistograms, NodeReplication, RecordError, ReplicationResult,
     SourceHistograms, SourceReplication, WaitHistograms, read_records, write_records,

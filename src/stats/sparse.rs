@@ -46,6 +46,11 @@ impl SparseHistogram {
         self.buckets.iter().map(|&(_, count)| count).sum()
     }
 
+    /// Durations recorded in buckets up to `bucket`, inclusive.
+    pub(super) fn count_through(&self, bucket: usize) -> u64 {
+        self.buckets().take_while(|&(index, _)| index <= bucket).map(|(_, count)| count).sum()
+    }
+
     /// The `quantile` in seconds, exactly as the dense histogram's
     /// ([`DurationHistogram::quantile`](super::DurationHistogram::quantile)), but reading only
     /// the non-empty buckets.

@@ -1,10 +1,18 @@
 //! Results across replications: one [`Estimate`] per metric per node and source, the run's
 //! totals, and the time series when the records have one.
+//!
+//! A mean, a rate or a fraction is estimated by the mean of the replications' values with a
+//! Student t interval; a percentile by the quantile of every replication's observations pooled,
+//! with an interval that inverts one for the fraction of observations below it (see `pooled`). Every interval is clamped to the
+//! values its metric can take ([`Bounded`]).
 
 use super::estimate::Estimate;
 use super::histogram::DurationHistogram;
+use super::pooled::{self, Percentile};
+use super::range::Bounded;
 use super::record::ReplicationResult;
 use super::series_summary::TimeSeries;
+use super::sparse::SparseHistogram;
 use crate::model::Network;
 use crate::model::{
     ExchangeMetric, MessageClassMetric, Metric, MetricValues, NodeClassMetric, NodeMetric, SourceMetric,
@@ -19,18 +27,34 @@ pub struct EntitySummary<M: Metric> {
     pub estimates: Vec<(M, Option<Estimate>)>,
 }
 
-impl<M: Metric> EntitySummary<M> {
-    fn from_values<'a>(name: &str, replications: impl Iterator<Item = &'a MetricValues<M>> + Clone) -> Self {
+impl<M: Bounded + Percentile> EntitySummary<M> {
+    /// The estimates of one entity from its values in each replication; `pooled(metric, q)`
+    /// estimates the `q` quantile of a percentile metric from every replication's histograms.
+    fn from_values<'a>(
+        name: &str,
+        replications: impl Iterator<Item = &'a MetricValues<M>> + Clone,
+        pooled: impl Fn(M, f64) -> Option<Estimate>,
+    ) -> Self {
         let estimates = M::ALL
             .iter()
             .map(|&metric| {
-                let values: Vec<f64> = replications.clone().filter_map(|values| values.get(metric)).collect();
-                (metric, Estimate::from_values(&values))
+                let estimate = match metric.quantile() {
+                    Some(quantile) => pooled(metric, quantile),
+                    None => {
+                        let values: Vec<f64> =
+                            replications.clone().filter_map(|values| values.get(metric)).collect();
+                        Estimate::from_values(&values)
+                    }
+                };
+                let (low, high) = metric.bounds();
+                (metric, estimate.map(|estimate| estimate.clamped(low, high)))
             })
             .collect();
         Self { name: name.to_owned(), estimates }
     }
+}
 
+impl<M: Metric> EntitySummary<M> {
     /// The estimate of one metric.
     #[must_use]
     pub fn get(&self, metric: M) -> Option<Estimate> {
@@ -97,7 +121,16 @@ impl Summary {
             .iter()
             .enumerate()
             .map(|(i, node)| {
-                EntitySummary::from_values(&node.name, replications.iter().map(|r| &r.nodes[i].metrics))
+                EntitySummary::from_values(
+                    &node.name,
+                    replications.iter().map(|r| &r.nodes[i].metrics),
+                    |metric, quantile| {
+                        let parts = replications
+                            .iter()
+                            .map(|r| [pooled::node_part(&r.nodes[i].histograms, metric), None]);
+                        pooled::estimate(parts, quantile)
+                    },
+                )
             })
             .collect();
         let sources = network
@@ -105,7 +138,16 @@ impl Summary {
             .iter()
             .enumerate()
             .map(|(i, source)| {
-                EntitySummary::from_values(&source.name, replications.iter().map(|r| &r.sources[i].metrics))
+                EntitySummary::from_values(
+                    &source.name,
+                    replications.iter().map(|r| &r.sources[i].metrics),
+                    |metric, quantile| {
+                        let parts = replications
+                            .iter()
+                            .map(|r| pooled::source_parts(&r.sources[i].histograms, metric));
+                        pooled::estimate(parts, quantile)
+                    },
+                )
             })
             .collect();
         let exchanges = network
@@ -116,18 +158,50 @@ impl Summary {
                 EntitySummary::from_values(
                     &exchange.name,
                     replications.iter().map(|r| &r.exchanges[i].metrics),
+                    |_, _| None,
                 )
             })
             .collect();
         let priorities: Vec<String> =
             network.priorities().iter().map(|priority| format!("priority {priority}")).collect();
         let node_priority_classes = (0..network.nodes().len())
-            .map(|i| per_class(&priorities, replications, |r| &r.nodes[i].priority_classes))
+            .map(|i| {
+                per_class(
+                    &priorities,
+                    replications,
+                    |r| &r.nodes[i].priority_classes,
+                    |r, class, metric| {
+                        r.nodes[i]
+                            .histograms
+                            .priority_classes
+                            .get(class)
+                            .and_then(|h| pooled::class_part(h, metric))
+                    },
+                )
+            })
             .collect();
         let node_message_classes = (0..network.nodes().len())
-            .map(|i| per_class(network.message_classes(), replications, |r| &r.nodes[i].message_classes))
+            .map(|i| {
+                per_class(
+                    network.message_classes(),
+                    replications,
+                    |r| &r.nodes[i].message_classes,
+                    |r, class, metric| {
+                        r.nodes[i]
+                            .histograms
+                            .message_classes
+                            .get(class)
+                            .and_then(|h| pooled::class_part(h, metric))
+                    },
+                )
+            })
             .collect();
-        let classes = per_class(network.message_classes(), replications, |r| &r.message_classes);
+        let classes = per_class(
+            network.message_classes(),
+            replications,
+            |r| &r.message_classes,
+            |r, class, metric| metric.quantile().and(r.message_class_latencies.get(class)),
+        );
         Self {
             replications: replications.len(),
             warmups_s: replications.iter().map(|r| r.warmup_s).collect(),
@@ -161,17 +235,27 @@ fn pooled_latency_percentiles(replications: &[ReplicationResult], source: usize)
 }
 
 /// One summary per class the replications measured (`values` gives them in class order, empty
-/// when not measured), named by `names`.
-fn per_class<M: Metric>(
+/// when not measured), named by `names`; `part(record, class, metric)` is the histogram a
+/// percentile metric of a class reads.
+fn per_class<M: Bounded + Percentile>(
     names: &[String],
     replications: &[ReplicationResult],
     values: impl Fn(&ReplicationResult) -> &Vec<MetricValues<M>>,
+    part: impl Fn(&ReplicationResult, usize, M) -> Option<&SparseHistogram>,
 ) -> Vec<EntitySummary<M>> {
     let measured = replications.first().map_or(0, |first| values(first).len());
     names
         .iter()
         .take(measured)
         .enumerate()
-        .map(|(class, name)| EntitySummary::from_values(name, replications.iter().map(|r| &values(r)[class])))
+        .map(|(class, name)| {
+            EntitySummary::from_values(
+                name,
+                replications.iter().map(|r| &values(r)[class]),
+                |metric, quantile| {
+                    pooled::estimate(replications.iter().map(|r| [part(r, class, metric), None]), quantile)
+                },
+            )
+        })
         .collect()
 }

@@ -1,6 +1,8 @@
 //! Checking simulation against theory: which confidence intervals miss an exact theoretical value.
 //! At 95% confidence about one metric in twenty misses by chance; a miss that persists with more
-//! replications is real.
+//! replications is real. The integration test `coverage` measures it: over many seeds, the
+//! intervals of every metric family (means, percentiles, probabilities, rates) hold the exact
+//! value 93-97% of the time.
 
 use super::summary::EntitySummary;
 use crate::analytic::Figure;

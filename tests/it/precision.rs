@@ -145,11 +145,17 @@ fn compared_configurations_run_until_all_are_precise_together() {
 
 /// A sweep under a precision target runs each point until its own figures meet it: the busier
 /// point (rho 0.85) needs more replications than the lighter one (rho 0.6; both above 0.5, so
-/// that every wait percentile from p50 up is positive), and each meets it.
+/// that every wait percentile from p50 up is positive), and each meets it. Replications of
+/// 2000 s: with 500 s, the honest interval of the median wait (a pooled quantile, no longer
+/// biased with each replication's) needs the maximum of 1000 replications at both points.
 #[test]
 fn each_sweep_point_runs_until_precise() {
     let dir = temp();
-    let path = write_scenario(&dir, "sweep.toml", &mm1());
+    let long = ScenarioBuilder::simulated(2000.0, 200.0, 10)
+        .source("clients", "server", 0.8, "")
+        .node("server", 1, 1.0, "")
+        .toml();
+    let path = write_scenario(&dir, "sweep.toml", &long);
     let out = dir.path().join("out");
     let output = crate::support::kendall()
         .arg("sweep")

@@ -586,15 +586,22 @@ fn quotes() -> Vec<Quote> {
         q("mmc.toml", "M/M/4 at rho = 0.85", At::Rho("workers"), 0.85, header),
         q(
             "mmc.toml",
-            "Wq = C/(c mu - lambda) = 1.173s",
+            "Wq = C/(c mu - lambda) = 1.149s",
             At::Node("workers", NodeMetric::MeanWait),
             mmc_wait(3.4, 1.0, 4),
+            exact,
+        ),
+        q(
+            "mmc.toml",
+            "C(4, 3.4) = 0.6893",
+            At::Node("workers", NodeMetric::WaitProbability),
+            erlang_c(4, 3.4),
             exact,
         ),
         // bounded-buffer.toml: M/M/2/10, λ 2.2, μ 1.
         q(
             "bounded-buffer.toml",
-            "drop probability of 0.1254",
+            "drop probability of 0.1438",
             At::Node("consumer", NodeMetric::DropProbability),
             mmck_drop(2.2, 1.0, 2, 10),
             exact,
@@ -693,8 +700,56 @@ fn class_index(scenario: &Scenario, class: &str) -> usize {
     classes.iter().position(|name| name == class).unwrap_or_else(|| panic!("no class {class} in {classes:?}"))
 }
 
-/// Every figure quoted in a scenario's comments appears there verbatim and is what `analyze`
-/// computes, to rounding, with the same exact/approximate label.
+/// The numbers written in `text` ("1.149s", "ρ 0.8000", "2.035e-4s"), each with half a unit
+/// of its last digit: the rounding its writing allows.
+fn written_numbers(text: &str) -> Vec<(f64, f64)> {
+    let mut numbers = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        let tail = &rest[start..];
+        let mut end = tail.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(tail.len());
+        let mantissa = tail[..end].trim_end_matches('.');
+        // An exponent: "e", an optional sign, digits.
+        let exponent = tail[end..].strip_prefix('e').and_then(|after| {
+            let digits = after.trim_start_matches('-');
+            let sign = after.len() - digits.len();
+            let length = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+            (sign <= 1 && length > 0).then(|| (after[..sign + length].parse::<i32>().ok(), 1 + sign + length))
+        });
+        let (scale, skip) = match exponent {
+            Some((Some(exponent), skip)) => (exponent, skip),
+            _ => (0, 0),
+        };
+        if let Ok(value) = mantissa.parse::<f64>() {
+            let decimals = mantissa.split_once('.').map_or(0, |(_, fraction)| fraction.len());
+            let decimals = i32::try_from(decimals).expect("a few digits");
+            numbers.push((value * 10f64.powi(scale), 0.5 * 10f64.powi(scale - decimals)));
+        }
+        end += skip;
+        rest = &tail[end..];
+    }
+    numbers
+}
+
+/// Whether `text` writes `value` as one of its numbers, to the rounding of its digits.
+fn writes(text: &str, value: f64) -> bool {
+    written_numbers(text).iter().any(|&(number, rounding)| (number - value).abs() <= rounding * (1.0 + 1e-9))
+}
+
+#[test]
+fn written_numbers_carry_their_rounding() {
+    assert_eq!(written_numbers("Wq = C/(c mu - lambda) = 1.149s."), [(1.149, 0.0005)]);
+    assert_eq!(written_numbers("ρ 0.8000, throughput 500.0/s"), [(0.8, 0.00005), (500.0, 0.05)]);
+    assert_eq!(written_numbers("M/M/4 at rho = 0.85"), [(4.0, 0.5), (0.85, 0.005)]);
+    assert!(writes("Wq = C/(c mu - lambda) = 1.149s", 1.148_860) && !writes("= 1.173s", 1.148_860));
+    assert!(!writes("drop probability of 0.1254", 0.143_848));
+    let [(value, rounding)] = written_numbers("mean_wait 2.035e-4s")[..] else { panic!("one number") };
+    assert!((value - 2.035e-4).abs() < 1e-15 && (rounding - 0.5e-7).abs() < 1e-18);
+}
+
+/// Every figure quoted in a scenario's comments appears there verbatim, is written there to its
+/// rounding as the value computed here (from the formula, independently of the library), and is
+/// what `analyze` computes, to rounding, with the same exact/approximate label.
 #[test]
 fn quoted_analytic_figures_are_what_analyze_computes() {
     let quotes = quotes();
@@ -708,6 +763,7 @@ fn quoted_analytic_figures_are_what_analyze_computes() {
         for quote in quotes.iter().filter(|quote| quote.file == file) {
             let what = format!("{file}: {:?} quoted as {:?}", quote.at, quote.text);
             assert!(text.contains(quote.text), "{what}: the text is not in the file");
+            assert!(writes(quote.text, quote.value), "{what}: the figure written is not {}", quote.value);
             let (value, exact) = look_up(&scenario, &analysis, quote.at);
             assert!(
                 (value - quote.value).abs() <= RELATIVE * quote.value.abs(),
@@ -740,4 +796,31 @@ fn quoted_bottlenecks_and_verdicts_are_what_analyze_computes() {
     // "its HWM fills within about 21 s": 1000 messages at λ − μ = 1000 − 952.38 per second.
     let fill = recorder.time_to_fill.expect("a saturated channel fills");
     assert!((fill - 1000.0 / (1000.0 - 1000.0 / 1.05)).abs() <= RELATIVE * fill, "time to fill {fill}");
+}
+
+/// The figures README.md quotes from `analyze`, checked as those of the scenario files: the
+/// text appears in README.md, writes the value computed here to its rounding, and `analyze`
+/// gives that value. iot-pipeline's storage is an M/M/6 at λ 1000/s, μ 200/s: ρ = 1000/1200,
+/// the highest, so every rate can grow by 1200/1000 before it saturates.
+#[test]
+fn figures_quoted_in_the_readme_are_what_analyze_computes() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md is readable");
+    let q = |file, text, at, value| Quote { file, text, at, value, exact: None };
+    let quotes = [
+        q("iot-pipeline.toml", "storage (six writers, ρ 0.83)", At::Rho("storage"), 1000.0 / 1200.0),
+        q("iot-pipeline.toml", "grow by a factor 1.200", At::Headroom, 1.2),
+        q("iot-pipeline.toml", "max throughput 1200/s", At::MaxThroughput, 1200.0),
+        q("mm1.toml", "M/M/1 at ρ = 0.9", At::Rho("server"), 0.9),
+        q("mmc.toml", "M/M/4 at ρ = 0.85", At::Rho("workers"), 0.85),
+    ];
+    for quote in quotes {
+        let what = format!("README.md: {:?} quoted as {:?}", quote.at, quote.text);
+        assert!(readme.contains(quote.text), "{what}: the text is not in README.md");
+        assert!(writes(quote.text, quote.value), "{what}: the figure written is not {}", quote.value);
+        let scenario = load_shipped(&shipped(quote.file));
+        let analysis = analyze(&scenario, None).expect("solvable traffic equations");
+        let (value, _) = look_up(&scenario, &analysis, quote.at);
+        assert!((value - quote.value).abs() <= RELATIVE * quote.value.abs(), "{what}: analyze gives {value}");
+    }
 }
