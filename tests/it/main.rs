@@ -28,6 +28,7 @@ mod replay;
 mod report_html;
 mod report_rebuild;
 mod route_delays;
+mod scale;
 mod scenarios;
 mod schedules;
 mod streams;
