@@ -210,7 +210,7 @@ fn node_figures(
     let growth = if verdict == Verdict::Unstable { lambda - node.capacity_rate() } else { 0.0 };
     let missing_reason = if verdict == Verdict::Unstable {
         if growth > 0.0 {
-            format!("unstable: the queue grows by {growth:.6} messages/s, so it has no steady state")
+            format!("unstable: the queue grows by {} messages/s, so it has no steady state", compact(growth))
         } else {
             "critically loaded (ρ = 1): no steady state; the queue grows like the square root of time"
                 .to_owned()
@@ -331,6 +331,16 @@ fn quantile_figure(
     match value {
         Some(v) => Figure::exact(v, "M/M/c FCFS waiting-time distribution"),
         None => Figure::missing("M/M/c FCFS waiting-time distribution", missing_reason),
+    }
+}
+
+/// `value` with six decimals between 10⁻³ and 10⁶, in scientific notation with four significant
+/// digits beyond (no 300-digit numbers in a reason).
+fn compact(value: f64) -> String {
+    if value == 0.0 || (1e-3..1e6).contains(&value.abs()) {
+        format!("{value:.6}")
+    } else {
+        format!("{value:.3e}")
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::table::number;
 use crate::analytic::Analysis;
 use crate::model::{Arrivals, ExchangeKind, Network, Scenario, Schedule, Unroutable};
 
@@ -20,9 +21,9 @@ fn describe_sources(out: &mut String, network: &Network) {
         let _ = match &source.arrivals {
             Arrivals::Open { interarrival, .. } => writeln!(
                 out,
-                "source {}: {:.6} messages/s{} to {}, inter-arrival {interarrival}",
+                "source {}: {} messages/s{} to {}, inter-arrival {interarrival}",
                 source.name,
-                1.0 / interarrival.mean(),
+                number(1.0 / interarrival.mean()),
                 if source.schedule().is_some() {
                     " (the schedule's mean over the observed window)"
                 } else {
@@ -86,8 +87,9 @@ fn describe_nodes(out: &mut String, network: &Network, analysis: Option<&Analysi
                 (
                     a.nodes[index].model.clone(),
                     format!(
-                        ", offered λ {:.6}/s, ρ {:.4}",
-                        a.nodes[index].arrival_rate, a.nodes[index].utilization
+                        ", offered λ {}/s, ρ {}",
+                        number(a.nodes[index].arrival_rate),
+                        number(a.nodes[index].utilization)
                     ),
                 )
             },

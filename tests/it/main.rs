@@ -12,6 +12,7 @@ mod compare;
 mod deadlock;
 mod erlang;
 mod exact_figures;
+mod extremes;
 mod fit;
 mod fluid;
 mod fork_join;
