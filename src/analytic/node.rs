@@ -206,7 +206,9 @@ fn node_figures(
         flow.throughput(index) / node.capacity_rate()
     };
     // An overloaded queue is busy all the time only asymptotically (it starts empty).
-    let busy_exact = rate_exact && if unbounded { verdict == Verdict::Stable } else { model.exact };
+    // A server held by a full blocking queue downstream is busy longer than its service.
+    let busy_exact =
+        rate_exact && !blocked_downstream && if unbounded { verdict == Verdict::Stable } else { model.exact };
     let growth = if verdict == Verdict::Unstable { lambda - node.capacity_rate() } else { 0.0 };
     let missing_reason = if verdict == Verdict::Unstable {
         if growth > 0.0 {
@@ -215,6 +217,11 @@ fn node_figures(
             "critically loaded (ρ = 1): no steady state; the queue grows like the square root of time"
                 .to_owned()
         }
+    } else if blocked_downstream {
+        format!(
+            "no closed form: its servers wait while a blocking queue downstream is full, so it is not a plain {}",
+            model.notation
+        )
     } else {
         format!("no closed form for {} with these arrivals", model.notation)
     };
@@ -336,7 +343,7 @@ fn quantile_figure(
 
 /// `value` with six decimals between 10⁻³ and 10⁶, in scientific notation with four significant
 /// digits beyond (no 300-digit numbers in a reason).
-fn compact(value: f64) -> String {
+pub(super) fn compact(value: f64) -> String {
     if value == 0.0 || (1e-3..1e6).contains(&value.abs()) {
         format!("{value:.6}")
     } else {

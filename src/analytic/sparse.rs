@@ -5,7 +5,7 @@
 //! The vertices are split into strongly connected components of M's graph and solved one
 //! component at a time, each after the components it depends on: a vertex off every loop by
 //! one division, a small loop by dense elimination ([`super::linear::solve`]) and a large one by
-//! GMRES preconditioned by a Gauss-Seidel sweep ([`super::gmres`]).
+//! restarted GMRES preconditioned by a Gauss-Seidel sweep.
 
 use super::gmres::{Block, gmres};
 use super::linear::{SingularMatrix, solve};

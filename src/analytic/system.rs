@@ -2,9 +2,10 @@
 //! headroom before the first unbounded queue saturates.
 
 use super::linear::SingularMatrix;
+use super::node::compact;
 use super::results::{NodeAnalysis, SystemAnalysis};
 use super::traffic::flows;
-use crate::model::{Network, Node, Source};
+use crate::model::{Network, Node, Overflow, Source, Target};
 
 /// Doublings searched past the first saturation the uncapped load predicts.
 const MAX_DOUBLINGS: u32 = 50;
@@ -23,7 +24,17 @@ pub(super) fn analyze_system(
     let bottleneck =
         nodes.iter().max_by(|a, b| a.utilization.total_cmp(&b.utilization)).map(|a| a.name.clone());
     let offered_rate: f64 = network.sources().iter().filter_map(Source::open_rate).sum();
-    let (headroom, headroom_reason) = headroom(network, demand)?;
+    let (headroom, headroom_reason) = match (headroom(network, demand)?, held_sender(network, demand)) {
+        ((Some(bound), _), Some(held)) => (
+            None,
+            Some(format!(
+                "no closed form: node '{}' waits while a blocking queue downstream is full, so it saturates below its cμ; the load can grow by a factor {} at most",
+                held.name,
+                compact(bound)
+            )),
+        ),
+        (found, _) => found,
+    };
     let max_throughput = headroom.map(|h| max_throughput(network, demand, h, offered_rate));
     Ok(SystemAnalysis {
         stable,
@@ -52,6 +63,17 @@ fn max_throughput(network: &Network, demand: &[f64], headroom: f64, offered: f64
         .map(|(node, &lambda)| node.capacity_rate() / (lambda / offered))
         .fold(f64::INFINITY, f64::min);
     if first.is_finite() { first } else { product }
+}
+
+/// A node with traffic and an unbounded queue that routes to a blocking queue: its servers wait
+/// while that queue is full, so it saturates at a load no closed form gives.
+fn held_sender<'a>(network: &'a Network, demand: &[f64]) -> Option<&'a Node> {
+    network.nodes().iter().zip(demand).find_map(|(node, &lambda)| {
+        let blocks = |route: &crate::model::Route| {
+            matches!(route.target, Target::Node(next) if network.node(next).overflow == Overflow::Block)
+        };
+        (lambda > 0.0 && node.has_unbounded_queue() && node.routing.branches().any(blocks)).then_some(node)
+    })
 }
 
 /// Whether some unbounded queue is at or beyond saturation with source rates scaled by `scale`.

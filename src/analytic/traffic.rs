@@ -184,7 +184,27 @@ impl Flows {
     }
 }
 
-/// Fraction of the arrivals a node lets through at arrival rate `lambda`.
+/// Fraction of the arrivals a node lets through at arrival rate `lambda`, for node `index` of
+/// `network`: as [`pass_fraction`], except that a blocking queue fed only by other nodes passes
+/// everything (a sender waits with its message while it is full, and loses nothing).
+#[must_use]
+pub fn node_pass_fraction(network: &Network, index: usize, lambda: f64) -> f64 {
+    let node = &network.nodes()[index];
+    let from_sources = || {
+        network
+            .sources()
+            .iter()
+            .any(|source| matches!(source.target, Target::Node(id) if id.index() == index))
+    };
+    if node.overflow == Overflow::Block && node.capacity.is_some() && !from_sources() {
+        return 1.0;
+    }
+    pass_fraction(node, lambda)
+}
+
+/// Fraction of the arrivals a node lets through at arrival rate `lambda`: 1 − the drop
+/// probability of a finite queue (for a blocking one, the fraction its sender is held: right
+/// for a source, which stops, and not for a node, see [`node_pass_fraction`]).
 #[must_use]
 pub fn pass_fraction(node: &Node, lambda: f64) -> f64 {
     let mu = node.service_rate();
@@ -236,8 +256,7 @@ pub fn flows_of(network: &Network, graphs: &[SourceFlow], scale: f64) -> Result<
         per_source.push(graph.visits(&[])?.into_iter().map(|v| rate * v.max(0.0)).collect());
     }
     let lambda = node_totals(&per_source, n);
-    let pass: Vec<f64> =
-        network.nodes().iter().zip(&lambda).map(|(node, &l)| pass_fraction(node, l)).collect();
+    let pass: Vec<f64> = lambda.iter().enumerate().map(|(i, &l)| node_pass_fraction(network, i, l)).collect();
     if pass.iter().all(|&q| q >= 1.0) {
         return Ok(Flows { arrival_rate: lambda, pass_fraction: pass });
     }
@@ -290,7 +309,13 @@ impl<'a> Capped<'a> {
         let vertices = self.successors.len();
         // What each node passes at its uncapped rate: consistent with `rates`, from above.
         let mut pass: Vec<f64> = (0..vertices)
-            .map(|v| nodes.get(v).map_or(1.0, |node| pass_fraction(node, rates.iter().map(|r| r[v]).sum())))
+            .map(|v| {
+                if v < nodes.len() {
+                    node_pass_fraction(self.network, v, rates.iter().map(|r| r[v]).sum())
+                } else {
+                    1.0
+                }
+            })
             .collect();
         let mut inside = vec![false; vertices];
         let mut order = components(vertices, |v| self.successors[v].iter().copied());
@@ -331,8 +356,8 @@ impl<'a> Capped<'a> {
                         rates[s][v] = outside + around;
                         total += rates[s][v];
                     }
-                    if let Some(node) = nodes.get(v) {
-                        pass[v] = pass_fraction(node, total);
+                    if v < nodes.len() {
+                        pass[v] = node_pass_fraction(self.network, v, total);
                     }
                     change = change.max((total - previous).abs() / total.abs().max(1e-300));
                 }
@@ -426,5 +451,55 @@ mod tests {
         let flows = flows(&network(text), 1.0).unwrap();
         assert!((flows.arrival_rate[0] - 1.0).abs() < 1e-12);
         assert!((flows.arrival_rate[1] - 4.0).abs() < 1e-12);
+    }
+
+    const BLOCKED_TANDEM: &str = r#"
+        [[source]]
+        name = "s"
+        to = "s1"
+        interarrival = { dist = "exponential", rate = 0.6 }
+        [[node]]
+        name = "s1"
+        service = { dist = "exponential", mean = "1s" }
+        routes = [{ to = "s2" }]
+        [[node]]
+        name = "s2"
+        capacity = 2
+        overflow = "block"
+        service = { dist = "exponential", mean = "1s" }
+    "#;
+
+    #[test]
+    fn a_blocking_queue_fed_by_a_node_loses_nothing() {
+        // s1 holds a served message while s2 is full and never drops one, so s2 passes all of
+        // the 0.6/s (not the 1 − p_3 of an M/M/1/3 source-blocking chain, 0.5404/s).
+        let flows = flows(&network(BLOCKED_TANDEM), 1.0).unwrap();
+        assert!((flows.arrival_rate[1] - 0.6).abs() < 1e-15);
+        assert!((flows.throughput(1) - 0.6).abs() < 1e-15);
+        // The same queue fed straight by the source holds the source back: 1 − p_3 of M/M/1/3
+        // at ρ = 0.6, p_3 = 0.4 × 0.6³ / (1 − 0.6⁴) = 0.0864 / 0.8704.
+        let direct = network(
+            &BLOCKED_TANDEM.replace("to = \"s1\"\n        interarrival", "to = \"s2\"\n        interarrival"),
+        );
+        let flows = super::flows(&direct, 1.0).unwrap();
+        assert!((flows.pass_fraction[1] - (1.0 - 0.0864 / 0.8704)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_sender_held_by_a_blocking_queue_has_no_confident_headroom() {
+        // Saturated, s1 and s2 (μ = 1, K = 2) form a chain on s2's states 0, 1, 2 and "2 with
+        // s1 held", all equally likely by the cut equations, so the tandem carries 3/4 per
+        // second: the true headroom is 0.75/0.6 = 1.25, below the 1/0.6 that ignoring blocking
+        // gives. No closed form: the headroom is withheld, with the upper bound.
+        let analysis = crate::analytic::fixtures::analysis(BLOCKED_TANDEM);
+        assert_eq!(analysis.system.headroom, None);
+        assert_eq!(analysis.system.max_throughput, None);
+        let reason = analysis.system.headroom_reason.unwrap();
+        assert!(reason.starts_with("no closed form: node 's1' waits"), "{reason}");
+        assert!(reason.contains("by a factor 1.666667 at most"), "{reason}");
+        let held = &analysis.nodes[0];
+        let reason = held.metric(crate::model::NodeMetric::MeanSojourn).unwrap().reason.clone().unwrap();
+        assert!(reason.contains("blocking queue downstream"), "{reason}");
+        assert!(!held.metric(crate::model::NodeMetric::Utilization).unwrap().exact);
     }
 }

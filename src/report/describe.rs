@@ -6,6 +6,16 @@ use super::table::number;
 use crate::analytic::Analysis;
 use crate::model::{Arrivals, ExchangeKind, Network, Scenario, Schedule, Unroutable};
 
+/// `value` with `decimals` decimals between 10⁻³ and 10⁶ (and at 0), in engineering notation
+/// beyond: no 300-digit rate, and no tiny one printed as 0.000000.
+fn fixed(value: f64, decimals: usize) -> String {
+    if value == 0.0 || (1e-3..1e6).contains(&value.abs()) {
+        format!("{value:.decimals$}")
+    } else {
+        number(value)
+    }
+}
+
 /// A schedule's points, `VALUE UNIT from Ts`, with its shape and how it ends.
 fn describe_schedule(schedule: &Schedule, unit: &str) -> String {
     let points: Vec<String> =
@@ -23,7 +33,7 @@ fn describe_sources(out: &mut String, network: &Network) {
                 out,
                 "source {}: {} messages/s{} to {}, inter-arrival {interarrival}",
                 source.name,
-                number(1.0 / interarrival.mean()),
+                fixed(1.0 / interarrival.mean(), 6),
                 if source.schedule().is_some() {
                     " (the schedule's mean over the observed window)"
                 } else {
@@ -88,8 +98,8 @@ fn describe_nodes(out: &mut String, network: &Network, analysis: Option<&Analysi
                     a.nodes[index].model.clone(),
                     format!(
                         ", offered λ {}/s, ρ {}",
-                        number(a.nodes[index].arrival_rate),
-                        number(a.nodes[index].utilization)
+                        fixed(a.nodes[index].arrival_rate, 6),
+                        fixed(a.nodes[index].utilization, 4)
                     ),
                 )
             },

@@ -86,5 +86,5 @@ fn check_prints_extreme_loads_in_engineering_notation() {
     assert!(printed.contains("source s: 100.0e306 messages/s"), "{printed}");
     assert!(printed.contains("offered λ 100.0e306/s, ρ 50.00e306"), "{printed}");
     let printed = output("check", &mm1(1.0, 1e-300));
-    assert!(printed.contains("offered λ 1.000/s, ρ 1.000e-300"), "{printed}");
+    assert!(printed.contains("offered λ 1.000000/s, ρ 1.000e-300"), "{printed}");
 }
