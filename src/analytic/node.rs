@@ -54,7 +54,7 @@ fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model 
         quantiles,
     };
     let exponential = node.service.is_exponential();
-    if shape.blocked_downstream[index] || shape.batched[index] {
+    if shape.blocked_downstream[index] || shape.batched[index] || shape.pooled[index] {
         return model(None, "none", false, Quantiles::None);
     }
     let Servers::Finite(c) = node.servers else {

@@ -2,7 +2,7 @@
 //! other features of a network's arrival streams that decide which closed form fits a node.
 
 use super::reach::Reach;
-use super::traffic::{Flows, SourceFlow, vertex};
+use super::traffic::{Flows, SourceFlow, pooled_shares, vertex};
 use crate::model::{ExchangeKind, Network, Node, Overflow, Source, Target};
 
 /// Which nodes see Poisson arrivals, and which form a Jackson (product-form) sub-network.
@@ -21,6 +21,10 @@ pub(super) struct Shape {
     pub(super) blocked_downstream: Vec<bool>,
     /// The node receives several parts of a fork at once (batch arrivals).
     pub(super) batched: Vec<bool>,
+    /// The node is pooled with unequal others by a shortest-queue, least-loaded or
+    /// power-of-two balancer: its arrivals depend on every pooled queue, so no closed form
+    /// gives its waits (its rate is the pool's share, approximate).
+    pub(super) pooled: Vec<bool>,
     /// The node's arrival rate is exact: no state-dependent balancer (shortest queue, power of
     /// two, least loaded) upstream, whose split depends on the queues.
     pub(super) rate_exact: Vec<bool>,
@@ -114,7 +118,18 @@ impl Shape {
             targets.sort_unstable();
             targets.windows(2).filter(|pair| pair[0] == pair[1]).for_each(|pair| batched[pair[0]] = true);
         }
-        Self { poisson_input, jackson, single_source_scv, rate_exact, blocked_downstream, batched }
+        let mut pooled = vec![false; n];
+        for exchange in network.exchanges() {
+            let targets = exchange.targets(None);
+            if pooled_shares(network, exchange.kind, targets).is_some() {
+                for target in targets {
+                    if let Target::Node(id) = target {
+                        pooled[id.index()] = true;
+                    }
+                }
+            }
+        }
+        Self { poisson_input, jackson, single_source_scv, rate_exact, blocked_downstream, batched, pooled }
     }
 }
 

@@ -78,14 +78,19 @@ impl SourceFlow {
                     ([], Unroutable::To(target)) => send(n + x, target, p),
                     // A balancer sends each message to one of its targets: 1/n each on average
                     // (exactly for round-robin and random; by symmetry for the state-dependent
-                    // policies over identical targets).
+                    // policies over identical targets). Over unequal targets a work-conserving
+                    // one pools them (see `pooled_shares`).
                     (targets, _)
                         if exchange.kind.is_balancer()
                             || (exchange.kind == ExchangeKind::KeyHash && key.is_none()) =>
                     {
-                        #[allow(clippy::cast_precision_loss)]
-                        let share = p / targets.len() as f64;
-                        targets.iter().for_each(|&target| send(n + x, target, share));
+                        let shares = pooled_shares(network, exchange.kind, targets);
+                        for (i, &target) in targets.iter().enumerate() {
+                            #[allow(clippy::cast_precision_loss)]
+                            let share =
+                                shares.as_ref().map_or(1.0 / targets.len() as f64, |shares| shares[i]);
+                            send(n + x, target, p * share);
+                        }
                     }
                     (targets, _) => targets.iter().for_each(|&target| send(n + x, target, p)),
                 }
@@ -158,6 +163,34 @@ impl SourceFlow {
     pub fn passed(&self, pass: &[f64]) -> SparseMatrix {
         self.copies.scale_rows(|i| pass.get(i).copied().unwrap_or(1.0))
     }
+}
+
+/// The share of each target of a balancer that pools its targets' capacity, in proportion to
+/// each one's cμ: shortest-queue and least-loaded always, power-of-two over two targets (where
+/// it is shortest-queue). `None` for the others, for targets that are not all nodes of finite
+/// capacity, and when the targets are equal (the even split).
+///
+/// # Formula
+/// share_t = c_t μ_t / Σ c μ: every target then has the pool's ρ = λ / Σ c μ, so the pool
+/// saturates at its summed capacity, as a work-conserving balancer does (a slow target's queue
+/// grows, and it is sent less). The split itself is approximate: below saturation the queues
+/// decide it.
+pub(super) fn pooled_shares(network: &Network, kind: ExchangeKind, targets: &[Target]) -> Option<Vec<f64>> {
+    let pools = matches!(kind, ExchangeKind::ShortestQueue | ExchangeKind::LeastLoaded)
+        || (kind == ExchangeKind::PowerOfTwo && targets.len() <= 2);
+    if !pools {
+        return None;
+    }
+    let capacities: Vec<f64> = targets
+        .iter()
+        .map(|&target| match target {
+            Target::Node(id) => Some(network.node(id).capacity_rate()).filter(|c| c.is_finite() && *c > 0.0),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let total: f64 = capacities.iter().sum();
+    let unequal = capacities.iter().any(|&c| (c - capacities[0]).abs() > 1e-12 * capacities[0]);
+    (unequal && total.is_finite()).then(|| capacities.iter().map(|c| c / total).collect())
 }
 
 /// Flow rates through the network in steady state (or, for overloaded nodes, in the fluid limit).
@@ -501,5 +534,40 @@ mod tests {
         let reason = held.metric(crate::model::NodeMetric::MeanSojourn).unwrap().reason.clone().unwrap();
         assert!(reason.contains("blocking queue downstream"), "{reason}");
         assert!(!held.metric(crate::model::NodeMetric::Utilization).unwrap().exact);
+    }
+
+    #[test]
+    fn a_shortest_queue_balancer_pools_unequal_servers() {
+        // 1.5/s over a fast server (μ = 1.6/s) and a slow one (μ = 0.75/s). Split evenly, the
+        // slow one would get 0.75/s, ρ = 1, and the pool would look saturated; shortest-queue
+        // sends the slow one less, and the pool saturates only at Σμ = 2.35/s: headroom
+        // 2.35/1.5, each server at the pool's ρ = 1.5/2.35, the fast one receiving
+        // 1.5 × 1.6/2.35. Per-server waits have no closed form (the queues decide the split).
+        let text = r#"
+            [[source]]
+            name = "s"
+            to = "lb"
+            interarrival = { dist = "exponential", rate = 1.5 }
+            [[exchange]]
+            name = "lb"
+            type = "shortest-queue"
+            bindings = [{ to = "fast" }, { to = "slow" }]
+            [[node]]
+            name = "fast"
+            service = { dist = "exponential", mean = "0.625s" }
+            [[node]]
+            name = "slow"
+            service = { dist = "exponential", mean = "1.3333333333333333s" }
+        "#;
+        let analysis = crate::analytic::fixtures::analysis(text);
+        assert!(analysis.system.stable);
+        assert!((analysis.system.headroom.unwrap() - 2.35 / 1.5).abs() < 1e-12);
+        assert!((analysis.system.max_throughput.unwrap() - 2.35).abs() < 1e-12);
+        for node in &analysis.nodes {
+            assert!((node.utilization - 1.5 / 2.35).abs() < 1e-12, "{}", node.name);
+            assert!(node.metric(crate::model::NodeMetric::MeanWait).unwrap().value.is_none());
+            assert!(!node.metric(crate::model::NodeMetric::ArrivalRate).unwrap().exact);
+        }
+        assert!((analysis.nodes[0].arrival_rate - 1.5 * 1.6 / 2.35).abs() < 1e-12);
     }
 }
