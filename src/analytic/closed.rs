@@ -27,11 +27,7 @@ pub(super) fn analyze_closed(network: &Network) -> Result<Analysis, SingularMatr
     let visits = graph.visits(&[])?;
     let nodes = network.nodes();
     let exact = nodes.iter().zip(&visits).all(|(node, &v)| v <= 1e-12 || is_product_form(node))
-        && graph
-            .copies
-            .iter()
-            .zip(&graph.to_exit)
-            .all(|(row, exit)| row.iter().sum::<f64>() + exit <= 1.0 + 1e-12);
+        && !graph.copies_messages();
     let stations: Vec<Vec<MvaStation>> =
         nodes.iter().zip(&visits).map(|(node, &v)| mva_stations(node, v * node.service.mean())).collect();
     let mut flat: Vec<MvaStation> = stations.iter().flatten().copied().collect();

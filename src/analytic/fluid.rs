@@ -35,6 +35,7 @@
 use thiserror::Error;
 
 use super::linear::SingularMatrix;
+use super::scc::components;
 use super::service::with_effective_service;
 use super::traffic::{SourceFlow, source_flows};
 use crate::model::{Network, Overflow, Replay, Schedule, Servers, Shape, Source};
@@ -536,18 +537,15 @@ impl FluidRouting {
         let n = network.nodes().len();
         let graphs = source_flows(network);
         let mut entry = Vec::with_capacity(graphs.len());
-        let mut rows: Vec<Vec<Vec<f64>>> = Vec::with_capacity(graphs.len());
+        let mut rows: Vec<Vec<Vec<(usize, f64)>>> = Vec::with_capacity(graphs.len());
         let mut weights: Vec<Vec<f64>> = Vec::with_capacity(graphs.len());
         for (source, graph) in network.sources().iter().zip(&graphs) {
             let reach = reach(graph, n);
-            let into = graph.entry.map_or_else(|| vec![0.0; n], |e| reach[e].clone());
-            entry.push(sparse(&into));
+            entry.push(graph.entry.map_or_else(Vec::new, |e| reach[e].clone()));
             rows.push(
                 (0..n)
                     .map(|i| {
-                        (0..n)
-                            .map(|j| graph.copies[i].iter().zip(&reach).map(|(c, r)| c * r[j]).sum())
-                            .collect()
+                        combine(graph.copies.row(i).iter().map(|&(k, copies)| (copies, reach[k].as_slice())))
                     })
                     .collect(),
             );
@@ -560,13 +558,9 @@ impl FluidRouting {
             let total: f64 = weights.iter().map(|w| w[i]).sum();
             #[allow(clippy::cast_precision_loss)] // a handful of sources
             let share = |s: usize| if total > 0.0 { weights[s][i] / total } else { 1.0 / rows.len() as f64 };
-            let row: Vec<f64> =
-                (0..n).map(|j| (0..rows.len()).map(|s| share(s) * rows[s][i][j]).sum()).collect();
-            let differs = (0..rows.len())
-                .filter(|&s| weights[s][i] > 0.0)
-                .any(|s| rows[s][i].iter().zip(&row).any(|(a, b)| (a - b).abs() > 1e-12 * (1.0 + b.abs())));
-            exact &= !differs;
-            out.push(sparse(&row));
+            let row = combine((0..rows.len()).map(|s| (share(s), rows[s][i].as_slice())));
+            exact &= !(0..rows.len()).filter(|&s| weights[s][i] > 0.0).any(|s| differs(&rows[s][i], &row));
+            out.push(row);
         }
         Ok(Self { entry, out, exact })
     }
@@ -628,34 +622,49 @@ impl FluidRouting {
 }
 
 /// Per vertex of `graph`, the expected arrivals at each of the `n` nodes per message sent to
-/// it, passing through exchanges (which never loop among themselves) at once.
-fn reach(graph: &SourceFlow, n: usize) -> Vec<Vec<f64>> {
-    fn visit(graph: &SourceFlow, n: usize, v: usize, memo: &mut Vec<Option<Vec<f64>>>) -> Vec<f64> {
-        if let Some(known) = &memo[v] {
-            return known.clone();
-        }
-        let mut arrivals = vec![0.0; n];
-        if v < n {
-            arrivals[v] = 1.0;
-        } else {
-            for (w, &copies) in graph.copies[v].iter().enumerate() {
-                if copies != 0.0 {
-                    let further = visit(graph, n, w, memo);
-                    arrivals.iter_mut().zip(further).for_each(|(a, f)| *a += copies * f);
-                }
-            }
-        }
-        memo[v] = Some(arrivals.clone());
-        arrivals
-    }
+/// it (by node, without zeros), passing through exchanges (which never loop among themselves)
+/// at once.
+fn reach(graph: &SourceFlow, n: usize) -> Vec<Vec<(usize, f64)>> {
     let vertices = graph.to_exit.len();
-    let mut memo = vec![None; vertices];
-    (0..vertices).map(|v| visit(graph, n, v, &mut memo)).collect()
+    let mut reach = vec![Vec::new(); vertices];
+    // Each component after those it reaches: an exchange's targets are known before it.
+    let successors = |v: usize| graph.copies.row(v).iter().map(|&(w, _)| w).filter(move |_| v >= n);
+    for component in components(vertices, successors) {
+        for v in component {
+            reach[v] = if v < n {
+                vec![(v, 1.0)]
+            } else {
+                combine(graph.copies.row(v).iter().map(|&(w, copies)| (copies, reach[w].as_slice())))
+            };
+        }
+    }
+    reach
 }
 
-/// The non-zero entries of `row`, with their index.
-fn sparse(row: &[f64]) -> Vec<(usize, f64)> {
-    row.iter().enumerate().filter(|&(_, &x)| x != 0.0).map(|(j, &x)| (j, x)).collect()
+/// Σ weight × row over `terms`, each row sparse (by index, without zeros): the result likewise.
+fn combine<'a>(terms: impl Iterator<Item = (f64, &'a [(usize, f64)])>) -> Vec<(usize, f64)> {
+    let mut sum: Vec<(usize, f64)> =
+        terms.flat_map(|(weight, row)| row.iter().map(move |&(j, x)| (j, weight * x))).collect();
+    sum.sort_by_key(|&(j, _)| j);
+    let mut merged: Vec<(usize, f64)> = Vec::with_capacity(sum.len());
+    for (j, x) in sum {
+        match merged.last_mut() {
+            Some(last) if last.0 == j => last.1 += x,
+            _ => merged.push((j, x)),
+        }
+    }
+    merged.retain(|&(_, x)| x != 0.0);
+    merged
+}
+
+/// Whether two sparse rows differ anywhere by more than 1e-12 (relative to 1 + |b|).
+fn differs(a: &[(usize, f64)], b: &[(usize, f64)]) -> bool {
+    let at =
+        |row: &[(usize, f64)], j: usize| row.binary_search_by_key(&j, |&(k, _)| k).map_or(0.0, |i| row[i].1);
+    a.iter().chain(b).any(|&(j, _)| {
+        let (x, y) = (at(a, j), at(b, j));
+        (x - y).abs() > 1e-12 * (1.0 + y.abs())
+    })
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 //! time it is held back by a full queue, and its latency (through forks and joins too).
 
 use super::classes::source_sojourns;
-use super::linear::{SingularMatrix, solve};
+use super::linear::SingularMatrix;
 use super::results::{Figure, NodeAnalysis, SourceAnalysis};
 use super::service::Streams;
+use super::sparse::solve_sparse;
 use super::traffic::{Flows, SourceFlow};
 use crate::model::{Discipline, ExchangeKind, Metric, Network, Node, NodeMetric, Overflow, Servers};
 use crate::model::{Source, SourceMetric, Target};
@@ -48,8 +49,12 @@ pub(super) fn analyze_sources(
             visited.iter().all(|&i| nodes[i].metric(NodeMetric::Throughput).is_some_and(|f| f.exact));
         let sojourns = source_sojourns(original, network, streams, source, None, nodes);
         let copies = Copies::solve(graph, &kept, &sojourns)?;
-        let throughput =
-            source.open_rate().unwrap_or(0.0) * Copies::solve(graph, &passed, &sojourns)?.delivered[entry];
+        let delivered_passed = if passed == kept {
+            copies.delivered[entry]
+        } else {
+            Copies::solve(graph, &passed, &sojourns)?.delivered[entry]
+        };
+        let throughput = source.open_rate().unwrap_or(0.0) * delivered_passed;
         let multicast = graph.copies_messages();
         let delivered = copies.delivered_fraction(entry);
         let hold = |latency: Figure| with_entry_hold(latency, network, flow, entry, source.open_rate());
@@ -134,10 +139,13 @@ impl Copies {
     fn solve(graph: &SourceFlow, pass: &[f64], sojourns: &[Option<Figure>]) -> Result<Self, SingularMatrix> {
         let vertices = graph.to_exit.len();
         let q = |i: usize| pass.get(i).copied().unwrap_or(1.0);
-        let matrix = graph.pass_matrix(pass);
-        let delivered = solve(matrix.clone(), (0..vertices).map(|i| q(i) * graph.to_exit[i]).collect())?;
-        let dropped =
-            solve(matrix.clone(), (0..vertices).map(|i| 1.0 - q(i) + graph.unroutable[i]).collect())?;
+        let matrix = graph.passed(pass);
+        let delivered =
+            solve_sparse(&matrix, &(0..vertices).map(|i| q(i) * graph.to_exit[i]).collect::<Vec<_>>())?;
+        let dropped = solve_sparse(
+            &matrix,
+            &(0..vertices).map(|i| 1.0 - q(i) + graph.unroutable[i]).collect::<Vec<_>>(),
+        )?;
         // Only the vertices this source's messages reach count.
         let reached = graph.visits(&[])?;
         // Each vertex's term of W ∘ C + Q Σ p·E[delay]·C_target, with whether its sojourn is
@@ -164,7 +172,7 @@ impl Copies {
             .collect();
         let exact = terms.iter().flatten().all(|&(_, exact)| exact);
         let latency_sum = terms
-            .map(|terms| solve(matrix, terms.into_iter().map(|(term, _)| term).collect()))
+            .map(|terms| solve_sparse(&matrix, &terms.into_iter().map(|(term, _)| term).collect::<Vec<_>>()))
             .transpose()?;
         Ok(Self { delivered, dropped, latency_sum, exact })
     }

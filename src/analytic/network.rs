@@ -11,7 +11,7 @@ use super::results::{Analysis, AnalysisError, NodeAnalysis};
 use super::service::{Streams, with_effective_service};
 use super::shape::Shape;
 use super::system::analyze_system;
-use super::traffic::{SourceFlow, flows, source_flows};
+use super::traffic::{SourceFlow, flows_of, source_flows};
 use super::varying::{is_time_varying, window_average, withhold};
 use crate::model::{Network, Scenario};
 
@@ -46,8 +46,8 @@ fn analyze_network(network: &Network, fill_target: Option<f64>) -> Result<Analys
     if network.sources().iter().any(|source| source.open_rate().is_none()) {
         return Ok(super::closed::analyze_closed(network)?);
     }
-    let flow = flows(network, 1.0)?;
     let graphs = source_flows(network);
+    let flow = flows_of(network, &graphs, 1.0)?;
     let streams = Streams::of(&graphs)?;
     let demand = demand_rates(network, &graphs)?;
     let shape = Shape::of(network, &flow, &graphs);
@@ -65,7 +65,7 @@ fn analyze_network(network: &Network, fill_target: Option<f64>) -> Result<Analys
         })
         .collect();
     let (sources, class_latencies) = analyze_sources(original, network, &streams, &flow, &graphs, &nodes)?;
-    let system = analyze_system(network, &nodes)?;
+    let system = analyze_system(network, &nodes, &demand)?;
     let classes = network_class_figures(original, &sources, &class_latencies);
     Ok(Analysis { system, nodes, sources, message_classes: classes, fluid: None })
 }

@@ -54,7 +54,7 @@ fn choose_model(node: &Node, index: usize, lambda: f64, shape: &Shape) -> Model 
         quantiles,
     };
     let exponential = node.service.is_exponential();
-    if shape.blocked_downstream[index] || shape.batched[index] {
+    if shape.blocked_downstream[index] || shape.batched[index] || shape.pooled[index] {
         return model(None, "none", false, Quantiles::None);
     }
     let Servers::Finite(c) = node.servers else {
@@ -206,15 +206,22 @@ fn node_figures(
         flow.throughput(index) / node.capacity_rate()
     };
     // An overloaded queue is busy all the time only asymptotically (it starts empty).
-    let busy_exact = rate_exact && if unbounded { verdict == Verdict::Stable } else { model.exact };
+    // A server held by a full blocking queue downstream is busy longer than its service.
+    let busy_exact =
+        rate_exact && !blocked_downstream && if unbounded { verdict == Verdict::Stable } else { model.exact };
     let growth = if verdict == Verdict::Unstable { lambda - node.capacity_rate() } else { 0.0 };
     let missing_reason = if verdict == Verdict::Unstable {
         if growth > 0.0 {
-            format!("unstable: the queue grows by {growth:.6} messages/s, so it has no steady state")
+            format!("unstable: the queue grows by {} messages/s, so it has no steady state", compact(growth))
         } else {
             "critically loaded (ρ = 1): no steady state; the queue grows like the square root of time"
                 .to_owned()
         }
+    } else if blocked_downstream {
+        format!(
+            "no closed form: its servers wait while a blocking queue downstream is full, so it is not a plain {}",
+            model.notation
+        )
     } else {
         format!("no closed form for {} with these arrivals", model.notation)
     };
@@ -331,6 +338,16 @@ fn quantile_figure(
     match value {
         Some(v) => Figure::exact(v, "M/M/c FCFS waiting-time distribution"),
         None => Figure::missing("M/M/c FCFS waiting-time distribution", missing_reason),
+    }
+}
+
+/// `value` with six decimals between 10⁻³ and 10⁶, in scientific notation with four significant
+/// digits beyond (no 300-digit numbers in a reason).
+pub(super) fn compact(value: f64) -> String {
+    if value == 0.0 || (1e-3..1e6).contains(&value.abs()) {
+        format!("{value:.6}")
+    } else {
+        format!("{value:.3e}")
     }
 }
 

@@ -1,7 +1,8 @@
 //! Which nodes see Poisson arrivals, which form a Jackson (product-form) sub-network, and the
 //! other features of a network's arrival streams that decide which closed form fits a node.
 
-use super::traffic::{Flows, SourceFlow, vertex};
+use super::reach::Reach;
+use super::traffic::{Flows, SourceFlow, pooled_shares, vertex};
 use crate::model::{ExchangeKind, Network, Node, Overflow, Source, Target};
 
 /// Which nodes see Poisson arrivals, and which form a Jackson (product-form) sub-network.
@@ -20,6 +21,10 @@ pub(super) struct Shape {
     pub(super) blocked_downstream: Vec<bool>,
     /// The node receives several parts of a fork at once (batch arrivals).
     pub(super) batched: Vec<bool>,
+    /// The node is pooled with unequal others by a shortest-queue, least-loaded or
+    /// power-of-two balancer: its arrivals depend on every pooled queue, so no closed form
+    /// gives its waits (its rate is the pool's share, approximate).
+    pub(super) pooled: Vec<bool>,
     /// The node's arrival rate is exact: no state-dependent balancer (shortest queue, power of
     /// two, least loaded) upstream, whose split depends on the queues.
     pub(super) rate_exact: Vec<bool>,
@@ -29,10 +34,7 @@ impl Shape {
     /// The shape of `network`'s arrivals, given its flows and the flow of each source.
     pub(super) fn of(network: &Network, flow: &Flows, graphs: &[SourceFlow]) -> Self {
         let n = network.nodes().len();
-        let edges = edges(network, graphs);
-        let reach = closure(&edges, |_| true);
-        // Reached from a vertex without passing through a node (through exchanges only).
-        let direct = closure(&edges, |via| via >= n);
+        let reach = Reach::new(successors(network, graphs));
         let markovian: Vec<bool> = network
             .nodes()
             .iter()
@@ -44,52 +46,53 @@ impl Shape {
                     && !overloaded(node, flow.arrival_rate[i])
             })
             .collect();
-        let feeders = |i: usize| -> Vec<&Source> {
-            network
-                .sources()
-                .iter()
-                .zip(graphs)
-                .filter(|(_, g)| g.entry.is_some_and(|e| e == i || direct[e][i]))
-                .map(|(s, _)| s)
-                .collect()
-        };
-        let fed_by_poisson = |i: usize| feeders(i).iter().all(|s| s.is_poisson());
+        // Per node, the sources that feed it straight (from their entry through exchanges only).
+        let mut feeders: Vec<Vec<&Source>> = vec![Vec::new(); n];
+        for (source, graph) in network.sources().iter().zip(graphs) {
+            let Some(entry) = graph.entry else { continue };
+            let direct = reach.reached_from_any([entry], |via| via >= n);
+            for (i, fed) in feeders.iter_mut().enumerate() {
+                if i == entry || direct[i] {
+                    fed.push(source);
+                }
+            }
+        }
+        let fed_by_poisson: Vec<bool> =
+            feeders.iter().map(|fed| fed.iter().all(|s| s.is_poisson())).collect();
         // Downstream of a balancer other than random, arrivals are not Poisson (round-robin
         // gives Erlang gaps; the others depend on the queues).
         let after = |pick: fn(ExchangeKind) -> bool| -> Vec<bool> {
-            (0..n)
-                .map(|i| network.exchanges().iter().enumerate().any(|(x, e)| pick(e.kind) && reach[n + x][i]))
-                .collect()
+            let starts =
+                network.exchanges().iter().enumerate().filter(|(_, e)| pick(e.kind)).map(|(x, _)| n + x);
+            reach.reached_from_any(starts, |_| true)
         };
         let after_non_poisson = after(|kind| kind.is_balancer() && kind != ExchangeKind::Random);
         // Expiry removes an unknown share of a TTL node's messages before service.
-        let after_ttl: Vec<bool> = (0..n)
-            .map(|i| network.nodes().iter().enumerate().any(|(j, node)| node.ttl.is_some() && reach[j][i]))
-            .collect();
+        let after_ttl =
+            reach.reached_from_any((0..n).filter(|&j| network.nodes()[j].ttl.is_some()), |_| true);
         let rate_exact: Vec<bool> = after(ExchangeKind::is_state_dependent)
             .iter()
             .zip(&after_ttl)
+            .take(n)
             .map(|(&balanced, &expiring)| !balanced && !expiring)
             .collect();
+        // Some other node upstream is not M/M/c fed by Poisson sources.
+        let tainted = reach.reached_from_another(|j| j < n && !(markovian[j] && fed_by_poisson[j]));
         let mut poisson_input = vec![false; n];
         let mut jackson = vec![false; n];
         for i in 0..n {
-            let upstream: Vec<usize> = (0..n).filter(|&j| j != i && reach[j][i]).collect();
-            let upstream_ok = upstream.iter().all(|&j| markovian[j] && fed_by_poisson(j))
-                && fed_by_poisson(i)
-                && !after_non_poisson[i];
-            poisson_input[i] = upstream_ok && !reach[i][i];
+            let upstream_ok = !tainted[i] && fed_by_poisson[i] && !after_non_poisson[i];
+            poisson_input[i] = upstream_ok && !reach.on_loop(i);
             jackson[i] = upstream_ok && markovian[i];
         }
+        // Fed by some node, straight or through exchanges.
+        let fed_by_nodes = reach.reached_from_any(0..n, |via| via >= n);
         let single_source_scv = (0..n)
-            .map(|i| {
-                let fed_by_nodes = (0..n).any(|j| direct[j][i]);
-                match (feeders(i).as_slice(), fed_by_nodes) {
-                    ([only], false) => {
-                        only.open_rate().map(|_| only.gap().scv() / round_robin_share(network, only, i))
-                    }
-                    _ => None,
+            .map(|i| match (feeders[i].as_slice(), fed_by_nodes[i]) {
+                ([only], false) => {
+                    only.open_rate().map(|_| only.gap().scv() / round_robin_share(network, only, i))
                 }
+                _ => None,
             })
             .collect();
         let blocked_downstream = network
@@ -101,20 +104,32 @@ impl Shape {
                 })
             })
             .collect();
-        let batched = (0..n)
-            .map(|i| {
-                network.exchanges().iter().any(|exchange| {
-                    exchange.kind == ExchangeKind::Fork
-                        && exchange
-                            .targets(None)
-                            .iter()
-                            .filter(|&&t| matches!(t, Target::Node(id) if id.index() == i))
-                            .count()
-                            > 1
+        // A fork that sends several of its parts to the same node.
+        let mut batched = vec![false; n];
+        for exchange in network.exchanges().iter().filter(|e| e.kind == ExchangeKind::Fork) {
+            let mut targets: Vec<usize> = exchange
+                .targets(None)
+                .iter()
+                .filter_map(|&t| match t {
+                    Target::Node(id) => Some(id.index()),
+                    _ => None,
                 })
-            })
-            .collect();
-        Self { poisson_input, jackson, single_source_scv, rate_exact, blocked_downstream, batched }
+                .collect();
+            targets.sort_unstable();
+            targets.windows(2).filter(|pair| pair[0] == pair[1]).for_each(|pair| batched[pair[0]] = true);
+        }
+        let mut pooled = vec![false; n];
+        for exchange in network.exchanges() {
+            let targets = exchange.targets(None);
+            if pooled_shares(network, exchange.kind, targets).is_some() {
+                for target in targets {
+                    if let Target::Node(id) = target {
+                        pooled[id.index()] = true;
+                    }
+                }
+            }
+        }
+        Self { poisson_input, jackson, single_source_scv, rate_exact, blocked_downstream, batched, pooled }
     }
 }
 
@@ -138,37 +153,22 @@ fn round_robin_share(network: &Network, source: &Source, index: usize) -> f64 {
     }
 }
 
-/// `edges[i][j]`: some source's messages can go from vertex i to vertex j in one hop (by a route,
-/// a binding, or dead-lettering).
-fn edges(network: &Network, graphs: &[SourceFlow]) -> Vec<Vec<bool>> {
+/// Per vertex, the vertices some source's messages can go to in one hop (by a route, a binding,
+/// or dead-lettering).
+fn successors(network: &Network, graphs: &[SourceFlow]) -> Vec<Vec<usize>> {
     let vertices = network.nodes().len() + network.exchanges().len();
-    let mut edges: Vec<Vec<bool>> = (0..vertices)
-        .map(|i| (0..vertices).map(|j| graphs.iter().any(|g| g.copies[i][j] > 0.0)).collect())
-        .collect();
+    let mut successors: Vec<Vec<usize>> = vec![Vec::new(); vertices];
+    for graph in graphs {
+        for (i, next) in successors.iter_mut().enumerate() {
+            next.extend(graph.copies.row(i).iter().filter(|&&(_, c)| c > 0.0).map(|&(j, _)| j));
+        }
+    }
     for (i, node) in network.nodes().iter().enumerate() {
         if let Some(j) = node.dead_letter.and_then(|target| vertex(network, target)) {
-            edges[i][j] = true;
+            successors[i].push(j);
         }
     }
-    edges
-}
-
-/// `reach[i][j]`: vertex j can be reached from vertex i in one or more hops, passing only through
-/// intermediate vertices `k` with `through(k)` (Floyd-Warshall).
-fn closure(edges: &[Vec<bool>], through: impl Fn(usize) -> bool) -> Vec<Vec<bool>> {
-    let mut reach = edges.to_vec();
-    let vertices = reach.len();
-    for k in (0..vertices).filter(|&k| through(k)) {
-        let through_k = reach[k].clone();
-        for row in &mut reach {
-            if row[k] {
-                for (cell, &via) in row.iter_mut().zip(&through_k) {
-                    *cell |= via;
-                }
-            }
-        }
-    }
-    reach
+    successors
 }
 
 /// Whether `node` is offered at least what its servers can serve.

@@ -2,24 +2,40 @@
 //! headroom before the first unbounded queue saturates.
 
 use super::linear::SingularMatrix;
+use super::node::compact;
 use super::results::{NodeAnalysis, SystemAnalysis};
 use super::traffic::flows;
-use crate::model::{Network, Source};
+use crate::model::{Network, Node, Overflow, Source, Target};
 
-/// Largest factor searched for the headroom.
-const MAX_HEADROOM: f64 = 1e15;
+/// Doublings searched past the first saturation the uncapped load predicts.
+const MAX_DOUBLINGS: u32 = 50;
 
-/// The system-wide figures, from the nodes' own.
+/// The reason given when no unbounded queue can saturate.
+const NEVER_SATURATES: &str = "no queue saturates at any load: each unbounded queue has infinitely many servers or sits behind bounded queues";
+
+/// The system-wide figures, from the nodes' own; `demand` is the arrival rate at each node
+/// with nothing capped (the linear traffic equations).
 pub(super) fn analyze_system(
     network: &Network,
     nodes: &[NodeAnalysis],
+    demand: &[f64],
 ) -> Result<SystemAnalysis, SingularMatrix> {
     let stable = network.nodes().iter().zip(nodes).all(|(node, a)| !node.has_unbounded_queue() || a.stable);
     let bottleneck =
         nodes.iter().max_by(|a, b| a.utilization.total_cmp(&b.utilization)).map(|a| a.name.clone());
     let offered_rate: f64 = network.sources().iter().filter_map(Source::open_rate).sum();
-    let (headroom, headroom_reason) = headroom(network)?;
-    let max_throughput = headroom.map(|h| h * offered_rate);
+    let (headroom, headroom_reason) = match (headroom(network, demand)?, held_sender(network, demand)) {
+        ((Some(bound), _), Some(held)) => (
+            None,
+            Some(format!(
+                "no closed form: node '{}' waits while a blocking queue downstream is full, so it saturates below its cμ; the load can grow by a factor {} at most",
+                held.name,
+                compact(bound)
+            )),
+        ),
+        (found, _) => found,
+    };
+    let max_throughput = headroom.map(|h| max_throughput(network, demand, h, offered_rate));
     Ok(SystemAnalysis {
         stable,
         bottleneck,
@@ -28,6 +44,35 @@ pub(super) fn analyze_system(
         max_throughput,
         offered_rate,
         population_curve: Vec::new(),
+    })
+}
+
+/// The offered rate at which the first unbounded queue saturates: `headroom` × `offered`,
+/// computed where that would overflow or underflow as cμ / (λ/offered) at the saturating node.
+fn max_throughput(network: &Network, demand: &[f64], headroom: f64, offered: f64) -> f64 {
+    let product = headroom * offered;
+    if product.is_normal() {
+        return product;
+    }
+    // The node that saturates first: cμ = headroom × λ there.
+    let first = network
+        .nodes()
+        .iter()
+        .zip(demand)
+        .filter(|(node, lambda)| node.has_unbounded_queue() && **lambda > 0.0)
+        .map(|(node, &lambda)| node.capacity_rate() / (lambda / offered))
+        .fold(f64::INFINITY, f64::min);
+    if first.is_finite() { first } else { product }
+}
+
+/// A node with traffic and an unbounded queue that routes to a blocking queue: its servers wait
+/// while that queue is full, so it saturates at a load no closed form gives.
+fn held_sender<'a>(network: &'a Network, demand: &[f64]) -> Option<&'a Node> {
+    network.nodes().iter().zip(demand).find_map(|(node, &lambda)| {
+        let blocks = |route: &crate::model::Route| {
+            matches!(route.target, Target::Node(next) if network.node(next).overflow == Overflow::Block)
+        };
+        (lambda > 0.0 && node.has_unbounded_queue() && node.routing.branches().any(blocks)).then_some(node)
     })
 }
 
@@ -41,29 +86,48 @@ fn saturated(network: &Network, scale: f64) -> Result<bool, SingularMatrix> {
         .any(|(node, &lambda)| node.has_unbounded_queue() && lambda >= node.capacity_rate()))
 }
 
-/// The largest factor on every source's rate that keeps all unbounded queues below saturation,
-/// found by doubling then bisection (saturation is monotone in the scale).
-fn headroom(network: &Network) -> Result<(Option<f64>, Option<String>), SingularMatrix> {
+/// The largest factor on every source's rate that keeps all unbounded queues below saturation.
+///
+/// # Formula
+/// With nothing capped, the rates grow in proportion to the load, so the factor is
+/// min over the unbounded queues of cμ/λ (a ratio: no overflow for extreme rates). When a
+/// finite queue, or a queue with a TTL that saturates first, caps what flows on, it is found by
+/// doubling from that bound then bisection (saturation is monotone in the factor).
+fn headroom(network: &Network, demand: &[f64]) -> Result<(Option<f64>, Option<String>), SingularMatrix> {
     if network.nodes().iter().all(|node| !node.has_unbounded_queue()) {
         return Ok((
             None,
             Some("every queue is finite: overload drops messages instead of growing one".to_owned()),
         ));
     }
-    let mut high = 1.0;
+    let ratio = |node: &Node, lambda: f64| node.capacity_rate() / lambda;
+    let bound = network
+        .nodes()
+        .iter()
+        .zip(demand)
+        .filter(|(node, lambda)| node.has_unbounded_queue() && **lambda > 0.0)
+        .map(|(node, &lambda)| ratio(node, lambda))
+        .fold(f64::INFINITY, f64::min);
+    if !(bound.is_finite() && bound > 0.0) {
+        return Ok((None, Some(NEVER_SATURATES.to_owned())));
+    }
+    // Nothing capped below `bound`: no finite queue, and every queue with a TTL keeps up.
+    let uncapped = network.nodes().iter().zip(demand).all(|(node, &lambda)| {
+        node.capacity.is_none()
+            && (node.has_unbounded_queue() || lambda <= 0.0 || ratio(node, lambda) >= bound)
+    });
+    if uncapped || saturated(network, bound)? {
+        return Ok((Some(bound), None));
+    }
+    let (mut low, mut high) = (bound, 2.0 * bound);
+    let mut doublings = 0;
     while !saturated(network, high)? {
-        high *= 2.0;
-        if high > MAX_HEADROOM {
-            return Ok((
-                None,
-                Some(
-                    "no queue saturates at any load: each unbounded queue has infinitely many servers or sits behind bounded queues"
-                        .to_owned(),
-                ),
-            ));
+        (low, high) = (high, 2.0 * high);
+        doublings += 1;
+        if doublings > MAX_DOUBLINGS || !high.is_finite() {
+            return Ok((None, Some(NEVER_SATURATES.to_owned())));
         }
     }
-    let mut low = 0.0;
     for _ in 0..200 {
         let mid = 0.5 * (low + high);
         if saturated(network, mid)? {

@@ -4,7 +4,11 @@
 //! Exchanges are zero-time vertices. Since their routing depends on the message's key, which
 //! differs by source, the equations are solved per source and summed.
 
-use super::linear::{SingularMatrix, solve};
+use std::sync::OnceLock;
+
+use super::linear::SingularMatrix;
+use super::scc::components;
+use super::sparse::{SparseMatrix, solve_sparse};
 use super::station::mmck;
 use crate::model::{ExchangeKind, Network, Node, Overflow, Source, Target, Unroutable};
 
@@ -19,8 +23,8 @@ const CONVERGED: f64 = 1e-13;
 pub struct SourceFlow {
     /// Vertex index of the source's target (`None` when it sends straight to exit).
     pub entry: Option<usize>,
-    /// `copies[i][j]`: expected copies sent from vertex i to vertex j per message leaving i.
-    pub copies: Vec<Vec<f64>>,
+    /// Row i, column j: expected copies sent from vertex i to vertex j per message leaving i.
+    pub copies: SparseMatrix,
     /// Expected copies sent from vertex i to exit per message leaving i.
     pub to_exit: Vec<f64>,
     /// Expected copies an exchange drops as unroutable per message it routes.
@@ -28,6 +32,8 @@ pub struct SourceFlow {
     /// Per vertex, the routes with a network delay: (target vertex or `None` for exit,
     /// probability × mean delay in seconds).
     pub delays: Vec<Vec<(Option<usize>, f64)>>,
+    /// The visits with nothing capped, once solved (see [`SourceFlow::visits`]).
+    uncapped: OnceLock<Vec<f64>>,
 }
 
 /// Vertex index of a target: nodes first, then exchanges.
@@ -45,11 +51,11 @@ impl SourceFlow {
     #[must_use]
     pub fn new(network: &Network, source: &Source) -> Self {
         let (n, vertices) = (network.nodes().len(), network.nodes().len() + network.exchanges().len());
-        let mut copies = vec![vec![0.0; vertices]; vertices];
+        let mut copies: Vec<Vec<(usize, f64)>> = vec![Vec::new(); vertices];
         let mut to_exit = vec![0.0; vertices];
         let mut unroutable = vec![0.0; vertices];
         let mut send = |from: usize, target: Target, amount: f64| match vertex(network, target) {
-            Some(to) => copies[from][to] += amount,
+            Some(to) => copies[from].push((to, amount)),
             None => to_exit[from] += amount,
         };
         let mut delays = vec![Vec::new(); vertices];
@@ -72,67 +78,119 @@ impl SourceFlow {
                     ([], Unroutable::To(target)) => send(n + x, target, p),
                     // A balancer sends each message to one of its targets: 1/n each on average
                     // (exactly for round-robin and random; by symmetry for the state-dependent
-                    // policies over identical targets).
+                    // policies over identical targets). Over unequal targets a work-conserving
+                    // one pools them (see `pooled_shares`).
                     (targets, _)
                         if exchange.kind.is_balancer()
                             || (exchange.kind == ExchangeKind::KeyHash && key.is_none()) =>
                     {
-                        #[allow(clippy::cast_precision_loss)]
-                        let share = p / targets.len() as f64;
-                        targets.iter().for_each(|&target| send(n + x, target, share));
+                        let shares = pooled_shares(network, exchange.kind, targets);
+                        for (i, &target) in targets.iter().enumerate() {
+                            #[allow(clippy::cast_precision_loss)]
+                            let share =
+                                shares.as_ref().map_or(1.0 / targets.len() as f64, |shares| shares[i]);
+                            send(n + x, target, p * share);
+                        }
                     }
                     (targets, _) => targets.iter().for_each(|&target| send(n + x, target, p)),
                 }
             }
         }
         // A join turns the N parts of a fork back into one message.
-        for (j, node) in network.nodes().iter().enumerate() {
-            if let Some(fork) = node.join {
-                let parts = f64::from(network.exchange(fork).total_parts());
-                copies.iter_mut().for_each(|row| row[j] /= parts);
+        let parts: Vec<f64> = network
+            .nodes()
+            .iter()
+            .map(|node| node.join.map_or(1.0, |fork| f64::from(network.exchange(fork).total_parts())))
+            .collect();
+        for row in &mut copies {
+            for (to, amount) in row.iter_mut() {
+                *amount /= parts.get(*to).copied().unwrap_or(1.0);
             }
         }
-        Self { entry: vertex(network, source.target), copies, to_exit, unroutable, delays }
+        let copies = SparseMatrix::from_rows(copies);
+        Self {
+            entry: vertex(network, source.target),
+            copies,
+            to_exit,
+            unroutable,
+            delays,
+            uncapped: OnceLock::new(),
+        }
     }
 
     /// Whether a message can be copied or forked (some vertex sends more than one copy on
     /// average).
     #[must_use]
     pub fn copies_messages(&self) -> bool {
-        self.copies.iter().zip(&self.to_exit).any(|(row, exit)| row.iter().sum::<f64>() + exit > 1.0 + 1e-12)
+        self.to_exit
+            .iter()
+            .enumerate()
+            .any(|(i, exit)| self.copies.row(i).iter().map(|&(_, c)| c).sum::<f64>() + exit > 1.0 + 1e-12)
     }
 
     /// Expected visits to each vertex per message the source creates, when each vertex passes on
     /// the fraction `pass` of what arrives (exchanges pass everything).
     ///
     /// # Formula
-    /// v = e_entry + (Q F)ᵀ v, solved as (I − (Q F)ᵀ) v = e_entry.
+    /// v = e_entry + (Q F)ᵀ v, solved sparsely ([`solve_sparse`]); with nothing capped (every
+    /// pass fraction 1) solved once and remembered.
     ///
     /// # Errors
     /// When the routing has a loop without exit.
     pub fn visits(&self, pass: &[f64]) -> Result<Vec<f64>, SingularMatrix> {
+        if pass.iter().all(|&q| q == 1.0) {
+            if let Some(known) = self.uncapped.get() {
+                return Ok(known.clone());
+            }
+            let solved = self.solve_visits(&[])?;
+            return Ok(self.uncapped.get_or_init(|| solved).clone());
+        }
+        self.solve_visits(pass)
+    }
+
+    /// Solves [`SourceFlow::visits`].
+    fn solve_visits(&self, pass: &[f64]) -> Result<Vec<f64>, SingularMatrix> {
         let vertices = self.to_exit.len();
         let mut rhs = vec![0.0; vertices];
         let Some(entry) = self.entry else { return Ok(rhs) };
         rhs[entry] = 1.0;
-        let matrix = self.pass_matrix(pass);
-        let transposed = (0..vertices).map(|i| (0..vertices).map(|j| matrix[j][i]).collect()).collect();
-        solve(transposed, rhs)
+        solve_sparse(&self.passed(pass).transpose(), &rhs)
     }
 
-    /// I − Q F: the identity less the expected copies between vertices, row i scaled by the
-    /// fraction q_i that vertex i passes on (1 for vertices beyond `pass`).
+    /// Q F: the expected copies between vertices, row i scaled by the fraction q_i that vertex i
+    /// passes on (1 for vertices beyond `pass`).
     #[must_use]
-    pub fn pass_matrix(&self, pass: &[f64]) -> Vec<Vec<f64>> {
-        self.copies
-            .iter()
-            .enumerate()
-            .map(|(i, row)| {
-                let q = pass.get(i).copied().unwrap_or(1.0);
-                row.iter().enumerate().map(|(j, &copies)| f64::from(u8::from(i == j)) - q * copies).collect()
-            })
-            .collect()
+    pub fn passed(&self, pass: &[f64]) -> SparseMatrix {
+        self.copies.scale_rows(|i| pass.get(i).copied().unwrap_or(1.0))
     }
+}
+
+/// The share of each target of a balancer that pools its targets' capacity, in proportion to
+/// each one's cμ: shortest-queue and least-loaded always, power-of-two over two targets (where
+/// it is shortest-queue). `None` for the others, for targets that are not all nodes of finite
+/// capacity, and when the targets are equal (the even split).
+///
+/// # Formula
+/// share_t = c_t μ_t / Σ c μ: every target then has the pool's ρ = λ / Σ c μ, so the pool
+/// saturates at its summed capacity, as a work-conserving balancer does (a slow target's queue
+/// grows, and it is sent less). The split itself is approximate: below saturation the queues
+/// decide it.
+pub(super) fn pooled_shares(network: &Network, kind: ExchangeKind, targets: &[Target]) -> Option<Vec<f64>> {
+    let pools = matches!(kind, ExchangeKind::ShortestQueue | ExchangeKind::LeastLoaded)
+        || (kind == ExchangeKind::PowerOfTwo && targets.len() <= 2);
+    if !pools {
+        return None;
+    }
+    let capacities: Vec<f64> = targets
+        .iter()
+        .map(|&target| match target {
+            Target::Node(id) => Some(network.node(id).capacity_rate()).filter(|c| c.is_finite() && *c > 0.0),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let total: f64 = capacities.iter().sum();
+    let unequal = capacities.iter().any(|&c| (c - capacities[0]).abs() > 1e-12 * capacities[0]);
+    (unequal && total.is_finite()).then(|| capacities.iter().map(|c| c / total).collect())
 }
 
 /// Flow rates through the network in steady state (or, for overloaded nodes, in the fluid limit).
@@ -159,7 +217,27 @@ impl Flows {
     }
 }
 
-/// Fraction of the arrivals a node lets through at arrival rate `lambda`.
+/// Fraction of the arrivals a node lets through at arrival rate `lambda`, for node `index` of
+/// `network`: as [`pass_fraction`], except that a blocking queue fed only by other nodes passes
+/// everything (a sender waits with its message while it is full, and loses nothing).
+#[must_use]
+pub fn node_pass_fraction(network: &Network, index: usize, lambda: f64) -> f64 {
+    let node = &network.nodes()[index];
+    let from_sources = || {
+        network
+            .sources()
+            .iter()
+            .any(|source| matches!(source.target, Target::Node(id) if id.index() == index))
+    };
+    if node.overflow == Overflow::Block && node.capacity.is_some() && !from_sources() {
+        return 1.0;
+    }
+    pass_fraction(node, lambda)
+}
+
+/// Fraction of the arrivals a node lets through at arrival rate `lambda`: 1 − the drop
+/// probability of a finite queue (for a blocking one, the fraction its sender is held: right
+/// for a source, which stops, and not for a node, see [`node_pass_fraction`]).
 #[must_use]
 pub fn pass_fraction(node: &Node, lambda: f64) -> f64 {
     let mu = node.service_rate();
@@ -187,57 +265,145 @@ pub fn source_flows(network: &Network) -> Vec<SourceFlow> {
 ///
 /// # Formula
 /// Per source s: λˢ = γˢ e_entry + (Q Fˢ)ᵀ λˢ, where Fˢ holds the expected copies per message
-/// between vertices and Q the pass fractions; λ = Σ_s λˢ. The pass fractions depend on λ, so the
-/// system is iterated from the uncapped solution (Q = I), which bounds it above.
+/// between vertices and Q the pass fractions; λ = Σ_s λˢ. The pass fractions depend on λ: from
+/// the uncapped solution (Q = I), which bounds it above, the flows are settled one strongly
+/// connected component at a time, downstream, at once off the loops and by Gauss-Seidel sweeps
+/// around a loop (monotone from above: what a node passes grows with what it is offered).
 ///
 /// # Errors
 /// When the routing has a loop without exit.
 pub fn flows(network: &Network, scale: f64) -> Result<Flows, SingularMatrix> {
-    let graphs = source_flows(network);
-    let nodes = network.nodes();
-    let n = nodes.len();
+    flows_of(network, &source_flows(network), scale)
+}
+
+/// [`flows`], given the flow graph of every source, in network order ([`source_flows`]).
+///
+/// # Errors
+/// When the routing has a loop without exit.
+pub fn flows_of(network: &Network, graphs: &[SourceFlow], scale: f64) -> Result<Flows, SingularMatrix> {
+    let n = network.nodes().len();
     // Per source, the uncapped rate into every vertex: an upper bound on the capped one.
     let mut per_source: Vec<Vec<f64>> = Vec::with_capacity(graphs.len());
-    for (source, graph) in network.sources().iter().zip(&graphs) {
+    for (source, graph) in network.sources().iter().zip(graphs) {
         let rate = scale * source.open_rate().unwrap_or(0.0);
         per_source.push(graph.visits(&[])?.into_iter().map(|v| rate * v.max(0.0)).collect());
     }
-    let totals = |per_source: &[Vec<f64>]| -> Vec<f64> {
-        (0..n).map(|i| per_source.iter().map(|rates| rates[i]).sum()).collect()
-    };
-    let mut lambda = totals(&per_source);
-    let mut pass: Vec<f64> = nodes.iter().zip(&lambda).map(|(node, &l)| pass_fraction(node, l)).collect();
-    if pass.iter().any(|&q| q < 1.0) {
-        // Fixed point on the flows themselves: what leaves a node is what it passes, so an
-        // overloaded node's output is its capacity and the iteration settles at once.
-        for _ in 0..MAX_ITERATIONS {
-            for ((source, graph), rates) in network.sources().iter().zip(&graphs).zip(&mut per_source) {
-                let mut next = vec![0.0; rates.len()];
-                if let Some(entry) = graph.entry {
-                    next[entry] = scale * source.open_rate().unwrap_or(0.0);
-                }
-                for (from, row) in graph.copies.iter().enumerate() {
-                    let out = rates[from] * pass.get(from).copied().unwrap_or(1.0);
-                    for (to, &copies) in row.iter().enumerate() {
-                        next[to] += out * copies;
-                    }
-                }
-                *rates = next;
-            }
-            let next = totals(&per_source);
-            let change = next
-                .iter()
-                .zip(&lambda)
-                .map(|(a, b)| (a - b).abs() / a.abs().max(1e-300))
-                .fold(0.0, f64::max);
-            lambda = next;
-            pass = nodes.iter().zip(&lambda).map(|(node, &l)| pass_fraction(node, l)).collect();
-            if change < CONVERGED {
-                break;
+    let lambda = node_totals(&per_source, n);
+    let pass: Vec<f64> = lambda.iter().enumerate().map(|(i, &l)| node_pass_fraction(network, i, l)).collect();
+    if pass.iter().all(|&q| q >= 1.0) {
+        return Ok(Flows { arrival_rate: lambda, pass_fraction: pass });
+    }
+    Ok(Capped::new(network, graphs, scale).settle(per_source))
+}
+
+/// The sum over the sources of their rates into each of the `n` nodes.
+fn node_totals(per_source: &[Vec<f64>], n: usize) -> Vec<f64> {
+    (0..n).map(|i| per_source.iter().map(|rates| rates[i]).sum()).collect()
+}
+
+/// The flows of a network where some node passes on less than it is offered.
+struct Capped<'a> {
+    /// The network.
+    network: &'a Network,
+    /// Per source, the expected copies into each vertex from each other (Fˢ transposed).
+    incoming: Vec<SparseMatrix>,
+    /// Per source, its entry vertex and rate.
+    entries: Vec<(Option<usize>, f64)>,
+    /// Per vertex, every vertex some source's messages go to next.
+    successors: Vec<Vec<usize>>,
+}
+
+impl<'a> Capped<'a> {
+    fn new(network: &'a Network, graphs: &[SourceFlow], scale: f64) -> Self {
+        let vertices = network.nodes().len() + network.exchanges().len();
+        let mut successors = vec![Vec::new(); vertices];
+        for graph in graphs {
+            for (i, next) in successors.iter_mut().enumerate() {
+                next.extend(graph.copies.row(i).iter().map(|&(j, _)| j));
             }
         }
+        for next in &mut successors {
+            next.sort_unstable();
+            next.dedup();
+        }
+        let entries = network
+            .sources()
+            .iter()
+            .zip(graphs)
+            .map(|(source, graph)| (graph.entry, scale * source.open_rate().unwrap_or(0.0)))
+            .collect();
+        Self { network, incoming: graphs.iter().map(|g| g.copies.transpose()).collect(), entries, successors }
     }
-    Ok(Flows { arrival_rate: lambda, pass_fraction: pass })
+
+    /// The flows, from the uncapped rates `rates` (per source, per vertex), settled one
+    /// component at a time from upstream down.
+    fn settle(&self, mut rates: Vec<Vec<f64>>) -> Flows {
+        let nodes = self.network.nodes();
+        let vertices = self.successors.len();
+        // What each node passes at its uncapped rate: consistent with `rates`, from above.
+        let mut pass: Vec<f64> = (0..vertices)
+            .map(|v| {
+                if v < nodes.len() {
+                    node_pass_fraction(self.network, v, rates.iter().map(|r| r[v]).sum())
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let mut inside = vec![false; vertices];
+        let mut order = components(vertices, |v| self.successors[v].iter().copied());
+        order.reverse();
+        for component in order {
+            component.iter().for_each(|&v| inside[v] = true);
+            // What flows in from upstream, already settled.
+            let inflow: Vec<Vec<f64>> = component
+                .iter()
+                .map(|&v| {
+                    (0..rates.len())
+                        .map(|s| {
+                            let (entry, rate) = self.entries[s];
+                            let from_upstream: f64 = self.incoming[s]
+                                .row(v)
+                                .iter()
+                                .filter(|&&(u, _)| !inside[u])
+                                .map(|&(u, copies)| rates[s][u] * pass[u] * copies)
+                                .sum();
+                            from_upstream + if entry == Some(v) { rate } else { 0.0 }
+                        })
+                        .collect()
+                })
+                .collect();
+            let looped = component.len() > 1 || self.successors[component[0]].contains(&component[0]);
+            for _ in 0..if looped { MAX_ITERATIONS } else { 1 } {
+                let mut change: f64 = 0.0;
+                for (&v, inflow) in component.iter().zip(&inflow) {
+                    let previous: f64 = rates.iter().map(|r| r[v]).sum();
+                    let mut total = 0.0;
+                    for (s, &outside) in inflow.iter().enumerate() {
+                        let around: f64 = self.incoming[s]
+                            .row(v)
+                            .iter()
+                            .filter(|&&(u, _)| inside[u])
+                            .map(|&(u, copies)| rates[s][u] * pass[u] * copies)
+                            .sum();
+                        rates[s][v] = outside + around;
+                        total += rates[s][v];
+                    }
+                    if v < nodes.len() {
+                        pass[v] = node_pass_fraction(self.network, v, total);
+                    }
+                    change = change.max((total - previous).abs() / total.abs().max(1e-300));
+                }
+                if change < CONVERGED {
+                    break;
+                }
+            }
+            component.iter().for_each(|&v| inside[v] = false);
+        }
+        let n = nodes.len();
+        pass.truncate(n);
+        Flows { arrival_rate: node_totals(&rates, n), pass_fraction: pass }
+    }
 }
 
 #[cfg(test)]
@@ -318,5 +484,90 @@ mod tests {
         let flows = flows(&network(text), 1.0).unwrap();
         assert!((flows.arrival_rate[0] - 1.0).abs() < 1e-12);
         assert!((flows.arrival_rate[1] - 4.0).abs() < 1e-12);
+    }
+
+    const BLOCKED_TANDEM: &str = r#"
+        [[source]]
+        name = "s"
+        to = "s1"
+        interarrival = { dist = "exponential", rate = 0.6 }
+        [[node]]
+        name = "s1"
+        service = { dist = "exponential", mean = "1s" }
+        routes = [{ to = "s2" }]
+        [[node]]
+        name = "s2"
+        capacity = 2
+        overflow = "block"
+        service = { dist = "exponential", mean = "1s" }
+    "#;
+
+    #[test]
+    fn a_blocking_queue_fed_by_a_node_loses_nothing() {
+        // s1 holds a served message while s2 is full and never drops one, so s2 passes all of
+        // the 0.6/s (not the 1 − p_3 of an M/M/1/3 source-blocking chain, 0.5404/s).
+        let flows = flows(&network(BLOCKED_TANDEM), 1.0).unwrap();
+        assert!((flows.arrival_rate[1] - 0.6).abs() < 1e-15);
+        assert!((flows.throughput(1) - 0.6).abs() < 1e-15);
+        // The same queue fed straight by the source holds the source back: 1 − p_3 of M/M/1/3
+        // at ρ = 0.6, p_3 = 0.4 × 0.6³ / (1 − 0.6⁴) = 0.0864 / 0.8704.
+        let direct = network(
+            &BLOCKED_TANDEM.replace("to = \"s1\"\n        interarrival", "to = \"s2\"\n        interarrival"),
+        );
+        let flows = super::flows(&direct, 1.0).unwrap();
+        assert!((flows.pass_fraction[1] - (1.0 - 0.0864 / 0.8704)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_sender_held_by_a_blocking_queue_has_no_confident_headroom() {
+        // Saturated, s1 and s2 (μ = 1, K = 2) form a chain on s2's states 0, 1, 2 and "2 with
+        // s1 held", all equally likely by the cut equations, so the tandem carries 3/4 per
+        // second: the true headroom is 0.75/0.6 = 1.25, below the 1/0.6 that ignoring blocking
+        // gives. No closed form: the headroom is withheld, with the upper bound.
+        let analysis = crate::analytic::fixtures::analysis(BLOCKED_TANDEM);
+        assert_eq!(analysis.system.headroom, None);
+        assert_eq!(analysis.system.max_throughput, None);
+        let reason = analysis.system.headroom_reason.unwrap();
+        assert!(reason.starts_with("no closed form: node 's1' waits"), "{reason}");
+        assert!(reason.contains("by a factor 1.666667 at most"), "{reason}");
+        let held = &analysis.nodes[0];
+        let reason = held.metric(crate::model::NodeMetric::MeanSojourn).unwrap().reason.clone().unwrap();
+        assert!(reason.contains("blocking queue downstream"), "{reason}");
+        assert!(!held.metric(crate::model::NodeMetric::Utilization).unwrap().exact);
+    }
+
+    #[test]
+    fn a_shortest_queue_balancer_pools_unequal_servers() {
+        // 1.5/s over a fast server (μ = 1.6/s) and a slow one (μ = 0.75/s). Split evenly, the
+        // slow one would get 0.75/s, ρ = 1, and the pool would look saturated; shortest-queue
+        // sends the slow one less, and the pool saturates only at Σμ = 2.35/s: headroom
+        // 2.35/1.5, each server at the pool's ρ = 1.5/2.35, the fast one receiving
+        // 1.5 × 1.6/2.35. Per-server waits have no closed form (the queues decide the split).
+        let text = r#"
+            [[source]]
+            name = "s"
+            to = "lb"
+            interarrival = { dist = "exponential", rate = 1.5 }
+            [[exchange]]
+            name = "lb"
+            type = "shortest-queue"
+            bindings = [{ to = "fast" }, { to = "slow" }]
+            [[node]]
+            name = "fast"
+            service = { dist = "exponential", mean = "0.625s" }
+            [[node]]
+            name = "slow"
+            service = { dist = "exponential", mean = "1.3333333333333333s" }
+        "#;
+        let analysis = crate::analytic::fixtures::analysis(text);
+        assert!(analysis.system.stable);
+        assert!((analysis.system.headroom.unwrap() - 2.35 / 1.5).abs() < 1e-12);
+        assert!((analysis.system.max_throughput.unwrap() - 2.35).abs() < 1e-12);
+        for node in &analysis.nodes {
+            assert!((node.utilization - 1.5 / 2.35).abs() < 1e-12, "{}", node.name);
+            assert!(node.metric(crate::model::NodeMetric::MeanWait).unwrap().value.is_none());
+            assert!(!node.metric(crate::model::NodeMetric::ArrivalRate).unwrap().exact);
+        }
+        assert!((analysis.nodes[0].arrival_rate - 1.5 * 1.6 / 2.35).abs() < 1e-12);
     }
 }

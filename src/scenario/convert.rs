@@ -16,6 +16,24 @@ use super::sources::convert_source;
 use super::traces::{read_traces, trace_classes, trace_keys, with_names};
 use crate::model::{Exchange, Network, NetworkError, Node, Scenario, Source};
 
+/// Most nodes and exchanges a scenario may declare. Analysis takes about a second and a few
+/// hundred megabytes per 100 000 of them; the engine keeps statistics per node.
+pub(super) const MAX_NODES_AND_EXCHANGES: usize = 100_000;
+
+/// Largest scenario text read, in bytes (32 MiB). Parsing holds about 50 bytes per byte of
+/// text: a file this large needs some 1.6 GB before anything is checked.
+pub(super) const MAX_SCENARIO_BYTES: usize = 32 << 20;
+
+/// Why a scenario text of `bytes` is refused before parsing, when it is beyond
+/// [`MAX_SCENARIO_BYTES`].
+pub(super) fn too_long(bytes: usize) -> Option<String> {
+    (bytes > MAX_SCENARIO_BYTES).then(|| {
+        format!(
+            "the scenario is {bytes} bytes, more than the limit of {MAX_SCENARIO_BYTES} bytes (32 MiB): split it, or model similar nodes as one with more servers"
+        )
+    })
+}
+
 /// Converts a parsed file into a scenario, or returns every problem found.
 pub(super) fn convert(
     raw: &RawScenario,
@@ -39,6 +57,9 @@ fn build(
     overrides: &Overrides,
     problems: &mut Problems,
 ) -> Option<Scenario> {
+    if too_large(raw, problems) {
+        return None;
+    }
     let name = scenario_name(raw.name.as_ref(), default_name, problems);
     let settings = settings(raw.simulation.as_ref(), overrides, problems);
     let names = target_names(raw, problems);
@@ -166,4 +187,24 @@ fn refuse_auto_warmup(
             "{given} chooses a warm-up by waiting for the load to settle, but {reason}, so it never settles: give a fixed warm-up such as warmup = \"0s\" (the transient is what a schedule shows)"
         ),
     );
+}
+
+/// Records a problem, at the first node or exchange beyond the limit, when the scenario declares
+/// more than [`MAX_NODES_AND_EXCHANGES`]; nothing else is checked then.
+fn too_large(raw: &RawScenario, problems: &mut Problems) -> bool {
+    let count = raw.node.len() + raw.exchange.len();
+    if count <= MAX_NODES_AND_EXCHANGES {
+        return false;
+    }
+    let beyond = raw
+        .node
+        .get(MAX_NODES_AND_EXCHANGES)
+        .map_or_else(|| raw.exchange[MAX_NODES_AND_EXCHANGES - raw.node.len()].span(), Spanned::span);
+    problems.at(
+        beyond,
+        format!(
+            "the scenario declares {count} nodes and exchanges, more than the limit of {MAX_NODES_AND_EXCHANGES}: split it, or model similar nodes as one with more servers"
+        ),
+    );
+    true
 }

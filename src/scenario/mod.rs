@@ -147,6 +147,10 @@ impl LoadedScenario {
         base: &Path,
         overrides: &Overrides,
     ) -> Result<Self, ScenarioError> {
+        if let Some(message) = convert::too_long(text.len()) {
+            let problem = Problem { line: 1, column: 1, message };
+            return Err(ScenarioError::Syntax { path: path.to_owned(), problem });
+        }
         let raw: RawScenario = toml::from_str(text).map_err(|error| {
             let (line, column) = error.span().map_or((1, 1), |span| line_column(text, span.start));
             let message = error.message().trim().replace('\n', " ");

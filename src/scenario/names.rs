@@ -41,7 +41,11 @@ pub(super) fn target_names(raw: &RawScenario, problems: &mut Problems) -> HashMa
     names
 }
 
-/// The message for a field naming no node or exchange, listing the names there are.
+/// Most known names an unknown-name message lists.
+const KNOWN_SHOWN: usize = 20;
+
+/// The message for a field naming no node or exchange, listing the names there are (the first
+/// 20 in alphabetical order, and how many more).
 pub(super) fn unknown_node(
     context: &str,
     field: &str,
@@ -49,9 +53,16 @@ pub(super) fn unknown_node(
     names: &HashMap<String, Target>,
 ) -> String {
     let mut known: Vec<&str> = names.keys().map(String::as_str).collect();
-    known.sort_unstable();
-    let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+    // The first few in order: a list of every name of a large network would make one line per
+    // bad route as long as the file.
+    let shown = known.len().min(KNOWN_SHOWN);
+    if shown > 0 {
+        known.select_nth_unstable(shown - 1);
+    }
+    known[..shown].sort_unstable();
+    let more = if known.len() > shown { format!(" and {} more", known.len() - shown) } else { String::new() };
+    let listed = if shown == 0 { "none".to_owned() } else { known[..shown].join(", ") };
     format!(
-        "{context} field '{field}': unknown node or exchange '{name}' (known: {known}; or \"exit\" in routes)"
+        "{context} field '{field}': unknown node or exchange '{name}' (known: {listed}{more}; or \"exit\" in routes)"
     )
 }

@@ -32,13 +32,19 @@ impl Problems {
         self.list
     }
 
-    /// Each problem at its line and column in `text`, in file order.
+    /// Each problem at its line and column in `text`, in file order (one pass over the text,
+    /// however many problems).
     pub(super) fn located(self, text: &str) -> Vec<Problem> {
+        let starts: Vec<usize> =
+            std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1)).collect();
         let mut problems: Vec<Problem> = self
             .list
             .into_iter()
             .map(|(offset, message)| {
-                let (line, column) = line_column(text, offset);
+                let offset = offset.min(text.len());
+                let line = starts.partition_point(|&start| start <= offset);
+                let column =
+                    text.get(starts[line - 1]..offset).map_or(0, |before| before.chars().count()) + 1;
                 Problem { line, column, message }
             })
             .collect();

@@ -188,36 +188,41 @@ impl Network {
     /// unroutable leaves the system, so it counts as an exit.
     #[must_use]
     pub fn nodes_without_exit(&self) -> Vec<NodeId> {
-        let mut node_exits = vec![false; self.nodes.len()];
-        let mut exchange_exits = vec![false; self.exchanges.len()];
-        let mut changed = true;
-        while changed {
-            changed = false;
-            let exits = |target: Target, node_exits: &[bool], exchange_exits: &[bool]| match target {
-                Target::Exit => true,
-                Target::Node(next) => node_exits[next.index()],
-                Target::Exchange(next) => exchange_exits[next.index()],
-            };
-            for (index, exchange) in self.exchanges.iter().enumerate() {
-                if !exchange_exits[index]
-                    && (exchange.unroutable == Unroutable::Drop
-                        || exchange.possible_targets().any(|t| exits(t, &node_exits, &exchange_exits)))
-                {
-                    exchange_exits[index] = true;
-                    changed = true;
-                }
+        // Vertices: nodes, then exchanges. Searched backwards from those with a way out, in
+        // time linear in the routes (a long chain takes one pass, not one per link).
+        let n = self.nodes.len();
+        let vertex = |target: Target| match target {
+            Target::Exit => None,
+            Target::Node(next) => Some(next.index()),
+            Target::Exchange(next) => Some(n + next.index()),
+        };
+        let mut exits = vec![false; n + self.exchanges.len()];
+        let mut predecessors = vec![Vec::new(); exits.len()];
+        let mut edge = |from: usize, target: Target, exits: &mut [bool]| match vertex(target) {
+            Some(to) => predecessors[to].push(from),
+            None => exits[from] = true,
+        };
+        for (index, node) in self.nodes.iter().enumerate() {
+            for route in node.routing.branches().filter(|route| route.probability > 0.0) {
+                edge(index, route.target, &mut exits);
             }
-            for (index, node) in self.nodes.iter().enumerate() {
-                if !node_exits[index]
-                    && node.routing.branches().any(|route| {
-                        route.probability > 0.0 && exits(route.target, &node_exits, &exchange_exits)
-                    })
-                {
-                    node_exits[index] = true;
-                    changed = true;
+        }
+        for (index, exchange) in self.exchanges.iter().enumerate() {
+            exits[n + index] |= exchange.unroutable == Unroutable::Drop;
+            for target in exchange.possible_targets() {
+                edge(n + index, target, &mut exits);
+            }
+        }
+        let mut frontier: Vec<usize> = (0..exits.len()).filter(|&v| exits[v]).collect();
+        while let Some(v) = frontier.pop() {
+            for &from in &predecessors[v] {
+                if !exits[from] {
+                    exits[from] = true;
+                    frontier.push(from);
                 }
             }
         }
+        let node_exits = &exits[..n];
         (0..self.nodes.len()).filter(|&i| !node_exits[i]).map(NodeId::from_index).collect()
     }
 }
