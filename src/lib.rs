@@ -129,6 +129,7 @@
 pub mod analytic;
 pub mod engine;
 pub mod experiment;
+pub mod format;
 pub mod model;
 pub mod report;
 pub mod scenario;

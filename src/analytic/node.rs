@@ -5,6 +5,7 @@ use super::results::{Figure, NodeAnalysis, Verdict};
 use super::shape::Shape;
 use super::station::{self, StationMetrics};
 use super::traffic::Flows;
+use crate::format::number;
 use crate::model::{Discipline, Metric, Node, NodeMetric, Overflow, Servers};
 
 /// Default number of messages for "time until the queue holds N" on an unbounded node.
@@ -212,7 +213,7 @@ fn node_figures(
     let growth = if verdict == Verdict::Unstable { lambda - node.capacity_rate() } else { 0.0 };
     let missing_reason = if verdict == Verdict::Unstable {
         if growth > 0.0 {
-            format!("unstable: the queue grows by {} messages/s, so it has no steady state", compact(growth))
+            format!("unstable: the queue grows by {} messages/s, so it has no steady state", number(growth))
         } else {
             "critically loaded (ρ = 1): no steady state; the queue grows like the square root of time"
                 .to_owned()
@@ -298,6 +299,26 @@ fn node_figures(
     figures
 }
 
+/// Why a node whose means theory gives has no closed-form percentiles, read off its discipline
+/// and its Kendall notation (`A/S/c` or `A/S/c/K`).
+fn no_percentiles(node: &Node, notation: &str) -> String {
+    let mut parts = notation.split('/');
+    let (arrivals, service) = (parts.next(), parts.next());
+    let bounded = notation.split('/').count() > 3;
+    let why = if node.discipline != Discipline::Fifo {
+        format!("it serves by {} instead", node.discipline.name())
+    } else if bounded {
+        "its queue is bounded".to_owned()
+    } else if arrivals != Some("M") {
+        "its arrivals are not Poisson".to_owned()
+    } else if service != Some("M") {
+        "its service times are not exponential".to_owned()
+    } else {
+        "its model is not one of them".to_owned()
+    };
+    format!("{notation}: {why}")
+}
+
 /// A wait or sojourn percentile's figure, when the model has a closed form for it.
 fn quantile_figure(
     node: &Node,
@@ -317,9 +338,16 @@ fn quantile_figure(
     let mu = node.service_rate();
     let value = match model.quantiles {
         Quantiles::None => {
+            let why = if model.metrics.is_some() {
+                no_percentiles(node, &model.notation)
+            } else {
+                missing_reason.to_owned()
+            };
             return Figure::missing(
                 "none",
-                format!("percentiles have a closed form only for M/M/c and M/M/∞; {missing_reason}"),
+                format!(
+                    "percentiles have a closed form only for first-come-first-served M/M/c and M/M/∞; {why}"
+                ),
             );
         }
         Quantiles::Delay { exponential: true } if sojourn => {
@@ -338,16 +366,6 @@ fn quantile_figure(
     match value {
         Some(v) => Figure::exact(v, "M/M/c FCFS waiting-time distribution"),
         None => Figure::missing("M/M/c FCFS waiting-time distribution", missing_reason),
-    }
-}
-
-/// `value` with six decimals between 10⁻³ and 10⁶, in scientific notation with four significant
-/// digits beyond (no 300-digit numbers in a reason).
-pub(super) fn compact(value: f64) -> String {
-    if value == 0.0 || (1e-3..1e6).contains(&value.abs()) {
-        format!("{value:.6}")
-    } else {
-        format!("{value:.3e}")
     }
 }
 

@@ -2,9 +2,9 @@
 //! headroom before the first unbounded queue saturates.
 
 use super::linear::SingularMatrix;
-use super::node::compact;
 use super::results::{NodeAnalysis, SystemAnalysis};
 use super::traffic::flows;
+use crate::format::number;
 use crate::model::{Network, Node, Overflow, Source, Target};
 
 /// Doublings searched past the first saturation the uncapped load predicts.
@@ -30,7 +30,7 @@ pub(super) fn analyze_system(
             Some(format!(
                 "no closed form: node '{}' waits while a blocking queue downstream is full, so it saturates below its cμ; the load can grow by a factor {} at most",
                 held.name,
-                compact(bound)
+                number(bound)
             )),
         ),
         (found, _) => found,

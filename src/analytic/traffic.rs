@@ -529,7 +529,7 @@ mod tests {
         assert_eq!(analysis.system.max_throughput, None);
         let reason = analysis.system.headroom_reason.unwrap();
         assert!(reason.starts_with("no closed form: node 's1' waits"), "{reason}");
-        assert!(reason.contains("by a factor 1.666667 at most"), "{reason}");
+        assert!(reason.contains("by a factor 1.667 at most"), "{reason}");
         let held = &analysis.nodes[0];
         let reason = held.metric(crate::model::NodeMetric::MeanSojourn).unwrap().reason.clone().unwrap();
         assert!(reason.contains("blocking queue downstream"), "{reason}");

@@ -92,7 +92,8 @@ impl Warning {
                 node: node.name.clone(),
                 utilization: node.utilization,
                 arrival_rate: node.arrival_rate,
-                capacity_rate: node.arrival_rate - node.growth_rate,
+                // cμ = λ/ρ: λ − growth would cancel at extreme rates (1e308 − 1e308 = 0).
+                capacity_rate: node.arrival_rate / node.utilization,
                 growth_rate: node.growth_rate,
             })
             .collect()

@@ -355,7 +355,12 @@ struct Short(f64);
 impl fmt::Display for Short {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rounded: f64 = format!("{:.8e}", self.0).parse().unwrap_or(self.0);
-        write!(f, "{rounded}")
+        // Plain for everyday magnitudes; `1e308`, not 309 digits, beyond.
+        if rounded == 0.0 || (1e-6..1e15).contains(&rounded.abs()) {
+            write!(f, "{rounded}")
+        } else {
+            write!(f, "{rounded:e}")
+        }
     }
 }
 
@@ -382,6 +387,14 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
+
+    #[test]
+    fn extreme_means_print_in_scientific_notation() {
+        let huge = Distribution::exponential(1e308).unwrap();
+        assert_eq!(huge.to_string(), "exponential(mean 1e308s, rate 1e-308/s)");
+        let everyday = Distribution::exponential(0.25).unwrap();
+        assert_eq!(everyday.to_string(), "exponential(mean 0.25s, rate 4/s)");
+    }
 
     /// Sample mean and SCV of `n` draws.
     fn sample_moments(dist: &Distribution, n: u32) -> (f64, f64) {

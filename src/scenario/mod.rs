@@ -195,8 +195,14 @@ impl LoadedScenario {
             return Ok(messages);
         }
         let (line, column, field) = &self.anchors.workload;
+        // Past f64's range (a rate of 1e308 for hours) the count is only "beyond 1e308".
+        let about = |count: f64| {
+            if count.is_finite() { format!("about {count:.2e}") } else { "more than 1e308".to_owned() }
+        };
         let message = format!(
-            "{field}: this run would simulate about {messages:.2e} messages ({per_replication:.2e} per replication of {}, {replications} replication{}), more than kendall's limit of {MAX_MESSAGES:e} (hours of computing): shorten the duration, lower the rates or run fewer replications",
+            "{field}: this run would simulate {} messages ({} per replication of {}, {replications} replication{}), more than kendall's limit of {MAX_MESSAGES:e} (hours of computing): shorten the duration, lower the rates or run fewer replications",
+            about(messages),
+            about(per_replication),
             limits::show_horizon(self.scenario.settings().horizon_s()),
             if replications == 1 { "" } else { "s" }
         );

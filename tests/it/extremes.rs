@@ -83,6 +83,10 @@ fn a_tiny_mean_service() {
 #[test]
 fn check_prints_extreme_loads_in_engineering_notation() {
     let printed = output("check", &mm1(1e308, 0.5));
+    assert!(printed.contains("would simulate more than 1e308 messages"), "{printed}");
+    let warned = output("analyze", &mm1(1e308, 0.5));
+    assert!(warned.contains("(λ = 100.0e306/s, cμ = 2.000/s)"), "cμ is not λ − growth: {warned}");
+    assert!(printed.contains("exponential(mean 1e-308s, rate 1e308/s)"), "{printed}");
     assert!(printed.contains("source s: 100.0e306 messages/s"), "{printed}");
     assert!(printed.contains("offered λ 100.0e306/s, ρ 50.00e306"), "{printed}");
     let printed = output("check", &mm1(1.0, 1e-300));
