@@ -295,7 +295,11 @@ pub fn compare_experiments(
 fn warnings(scenario: &Scenario, experiment: &Experiment) -> Vec<Warning> {
     let analysis = analytic::analyze(scenario, None).ok();
     let mut warnings = analysis.as_ref().map(Warning::unstable_nodes).unwrap_or_default();
-    warnings.extend(Warning::stopped_replications(&experiment.replications, scenario.settings.max_in_system));
+    warnings.extend(Warning::stopped_replications(
+        &experiment.replications,
+        scenario.settings.max_in_system,
+        scenario.settings.warmup_s(),
+    ));
     warnings
 }
 

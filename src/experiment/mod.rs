@@ -253,8 +253,11 @@ impl RunOutcome {
             series.set_theory(|row| fluid_theory(fluid, row));
         }
         let mut warnings = analysis.as_ref().map(Warning::unstable_nodes).unwrap_or_default();
-        warnings
-            .extend(Warning::stopped_replications(&experiment.replications, scenario.settings.max_in_system));
+        warnings.extend(Warning::stopped_replications(
+            &experiment.replications,
+            scenario.settings.max_in_system,
+            scenario.settings.warmup_s(),
+        ));
         warnings.extend(Warning::unresolved_warmup(&experiment.replications));
         RunOutcome { analysis, experiment, warnings, precision }
     }

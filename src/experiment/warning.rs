@@ -36,6 +36,8 @@ pub enum Warning {
         of: usize,
         /// The cap, messages.
         max_in_system: u32,
+        /// Of those, the replications that stopped during the warm-up: measured from time 0.
+        in_warmup: usize,
     },
     /// Replications of a sweep stopped at the cap on messages in the system, over all points.
     StoppedEarlyAtPoints {
@@ -99,18 +101,26 @@ impl Warning {
             .collect()
     }
 
-    /// Warnings about replications that stopped before their horizon.
+    /// Warnings about replications that stopped before their horizon (`warmup_s`: the warm-up
+    /// asked for, to tell a replication that stopped inside it).
     #[must_use]
-    pub fn stopped_replications(records: &[ReplicationResult], max_in_system: u32) -> Vec<Self> {
+    pub fn stopped_replications(
+        records: &[ReplicationResult],
+        max_in_system: u32,
+        warmup_s: f64,
+    ) -> Vec<Self> {
         let of = records.len();
         let deadlocked = records.iter().filter(|r| r.deadlocked).count();
         let stopped = records.iter().filter(|r| r.stopped_early).count();
+        // A replication capped inside a warm-up measures from time 0 instead (warm-up 0).
+        let in_warmup =
+            records.iter().filter(|r| r.stopped_early && warmup_s > 0.0 && r.warmup_s == 0.0).count();
         let mut warnings = Vec::new();
         if deadlocked > 0 {
             warnings.push(Self::Deadlocked { replications: deadlocked, of });
         }
         if stopped > 0 {
-            warnings.push(Self::StoppedEarly { replications: stopped, of, max_in_system });
+            warnings.push(Self::StoppedEarly { replications: stopped, of, max_in_system, in_warmup });
         }
         warnings
     }

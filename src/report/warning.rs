@@ -27,11 +27,20 @@ impl fmt::Display for Warning {
                 "{replications} of {} deadlocked: full queues with overflow = \"block\" waited on each other, so part of the network could never move again; their figures cover the time until then",
                 count(*of as u64, "replication")
             ),
-            Self::StoppedEarly { replications, of, max_in_system } => write!(
-                f,
-                "{replications} of {} stopped early with {max_in_system} messages in the system: the network is overloaded (see queue_growth_rate)",
-                count(*of as u64, "replication")
-            ),
+            Self::StoppedEarly { replications, of, max_in_system, in_warmup } => {
+                write!(
+                    f,
+                    "{replications} of {} stopped early with {max_in_system} messages in the system: the network is overloaded (see queue_growth_rate)",
+                    count(*of as u64, "replication")
+                )?;
+                if *in_warmup > 0 {
+                    write!(
+                        f,
+                        "; {in_warmup} of them during the warm-up, so their figures cover the time from 0 to the stop"
+                    )?;
+                }
+                Ok(())
+            }
             Self::Imprecise { runs, of, max_replications } => write!(
                 f,
                 "{runs} of {of} runs stopped at the maximum of {} with some figure still wider than the precision target (see the n of each estimate); raise --max-replications or loosen --precision",
@@ -73,7 +82,13 @@ mod tests {
             unstable.to_string(),
             "node 'parser' is unstable: rho = 50.00e306 >= 1 (λ = 100.0e306/s, cμ = 2.000/s); its queue grows by about 100.0e306 messages/s"
         );
-        let stopped = Warning::StoppedEarly { replications: 1, of: 1, max_in_system: 1000 };
+        let stopped = Warning::StoppedEarly { replications: 1, of: 1, max_in_system: 1000, in_warmup: 0 };
         assert!(stopped.to_string().starts_with("1 of 1 replication stopped early"));
+        let early = Warning::StoppedEarly { replications: 2, of: 4, max_in_system: 1000, in_warmup: 2 };
+        assert!(
+            early.to_string().ends_with(
+                "; 2 of them during the warm-up, so their figures cover the time from 0 to the stop"
+            )
+        );
     }
 }

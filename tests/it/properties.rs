@@ -410,4 +410,12 @@ fn a_run_capped_in_its_warm_up_still_measures_its_growth() {
     );
     assert!((mean(NodeMetric::Throughput) - 1.0).abs() < 0.05, "{:?}", node.get(NodeMetric::Throughput));
     assert!(mean(NodeMetric::Utilization) > 0.95);
+    let warnings =
+        kendall::experiment::Warning::stopped_replications(&experiment.replications, 5000, 100_000.0);
+    let text: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|w| w.contains("4 of them during the warm-up, so their figures cover the time from 0")),
+        "the warning says where the figures come from: {text:?}"
+    );
 }
