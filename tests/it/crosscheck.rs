@@ -4,7 +4,7 @@
 //! contradicts").
 //!
 //! # Tolerances
-//! One Bonferroni family, [`CROSSCHECK`]: 10 interval checks (see
+//! One Bonferroni family, [`CROSSCHECK`]: 12 interval checks (see
 //! [`Family`](crate::support::Family)). A zero growth rate cannot be checked through
 //! [`Family::assert_mean`] (which demands a zero half-width for a zero theory value), so
 //! [`assert_no_growth`] asks for 0 inside the same Bonferroni interval and for a half-width
@@ -15,11 +15,12 @@ use kendall::stats::{Estimate, NodeMetric};
 
 use crate::support::{Family, ScenarioBuilder, analysis, figure, named, node, node_figure, simulate, value};
 
-/// 10 checks: the tandem's two throughputs; per state-dependent balancer (three of them), the
-/// pool's throughput and its growth rate; the random split's growth rate. Each 95% half-width
+/// 12 checks: the tandem's two throughputs; per state-dependent balancer (three of them), the
+/// pool's throughput and its growth rate; the random split's growth rate; power-of-two over
+/// three unequal servers, the pool's throughput and growth. Each 95% half-width
 /// must be at most 5% of the theory value (a growth rate's, 0.15/s, is about 3% over 20
 /// replications of 20 000 s).
-const CROSSCHECK: Family = Family { checks: 10, error: 0.05, precision: 0.05 };
+const CROSSCHECK: Family = Family { checks: 12, error: 0.05, precision: 0.05 };
 
 /// Per replication, the sum over every node of `metric`.
 fn pooled(experiment: &Experiment, metric: NodeMetric) -> Estimate {
@@ -137,4 +138,59 @@ fn a_state_dependent_balancer_is_stable_up_to_the_pooled_capacity() {
             0.01,
         );
     }
+}
+
+/// Power-of-two over three unequal servers (μ = 2/s, 0.5/s, 0.5/s) at 1.8/s: each message
+/// samples two distinct servers and joins the shorter queue, so it is not work-conserving and
+/// neither the even split nor the pooled capacity is its stability limit.
+///
+/// The even split gives each slow server 0.6/s > 0.5/s; the pooled capacity is 3/s. The two slow
+/// servers must take every message whose pair is theirs, a third of them; by Foss and Chernova's
+/// condition (every set S of servers below capacity for the messages whose pair lies in S), the
+/// pool is stable up to min(3/1.8, 1/0.6, 2.5/0.6) = 1.667 times the load. `analyze` withholds
+/// the headroom, giving the bounds 0.833333 (even split) and 1.666667 (pooled), and has no
+/// closed form for the per-server waits. Simulated, the pool carries the 1.8/s offered with no
+/// queue growth: the even split's saturation is indeed only a lower bound.
+///
+/// 2 CI checks: the pool's throughput and growth.
+#[test]
+fn power_of_two_over_more_than_two_unequal_servers_has_only_bounds() {
+    let offered = 1.8;
+    let toml = ScenarioBuilder::simulated(20_000.0, 1000.0, 20)
+        .source("producer", "lb", offered, "")
+        .exchange(
+            "lb",
+            "power-of-two",
+            &[r#"{ to = "fast" }"#, r#"{ to = "slow1" }"#, r#"{ to = "slow2" }"#],
+            "",
+        )
+        .node("fast", 1, 0.5, "")
+        .node("slow1", 1, 2.0, "")
+        .node("slow2", 1, 2.0, "")
+        .toml();
+    let theory = analysis(&toml);
+    assert_eq!(theory.system.headroom, None);
+    assert_eq!(theory.system.max_throughput, None);
+    let reason = theory.system.headroom_reason.clone().expect("a reason");
+    assert!(reason.starts_with("no closed form: power-of-two at exchange 'lb'"), "{reason}");
+    assert!(
+        reason.contains("between a factor 0.833333 on the load (the even split) and 1.666667"),
+        "{reason}"
+    );
+    for server in &theory.nodes {
+        assert!(figure(server, NodeMetric::MeanWait).value.is_none(), "{}", server.name);
+        assert!(!figure(server, NodeMetric::Utilization).exact, "{}", server.name);
+        assert!(!figure(server, NodeMetric::ArrivalRate).exact, "{}", server.name);
+    }
+    let experiment = simulate(&toml);
+    CROSSCHECK.assert_mean(
+        "power-of-two over three unequal servers: pool throughput",
+        Some(pooled(&experiment, NodeMetric::Throughput)),
+        offered,
+    );
+    assert_no_growth(
+        "power-of-two over three unequal servers: pool growth",
+        &pooled(&experiment, NodeMetric::QueueGrowthRate),
+        0.01,
+    );
 }
