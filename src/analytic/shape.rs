@@ -2,7 +2,7 @@
 //! other features of a network's arrival streams that decide which closed form fits a node.
 
 use super::reach::Reach;
-use super::traffic::{Flows, SourceFlow, pooled_shares, vertex};
+use super::traffic::{Flows, SourceFlow, is_unequal_power_of_two, pooled_shares, vertex};
 use crate::model::{ExchangeKind, Network, Node, Overflow, Source, Target};
 
 /// Which nodes see Poisson arrivals, and which form a Jackson (product-form) sub-network.
@@ -23,7 +23,8 @@ pub(super) struct Shape {
     pub(super) batched: Vec<bool>,
     /// The node is pooled with unequal others by a shortest-queue, least-loaded or
     /// power-of-two balancer: its arrivals depend on every pooled queue, so no closed form
-    /// gives its waits (its rate is the pool's share, approximate).
+    /// gives its waits (its rate is the pool's share, or for power-of-two over more than two
+    /// targets the even split, approximate).
     pub(super) pooled: Vec<bool>,
     /// The node's arrival rate is exact: no state-dependent balancer (shortest queue, power of
     /// two, least loaded) upstream, whose split depends on the queues.
@@ -121,7 +122,9 @@ impl Shape {
         let mut pooled = vec![false; n];
         for exchange in network.exchanges() {
             let targets = exchange.targets(None);
-            if pooled_shares(network, exchange.kind, targets).is_some() {
+            if pooled_shares(network, exchange.kind, targets).is_some()
+                || is_unequal_power_of_two(network, exchange.kind, targets)
+            {
                 for target in targets {
                     if let Target::Node(id) = target {
                         pooled[id.index()] = true;

@@ -181,6 +181,31 @@ pub(super) fn pooled_shares(network: &Network, kind: ExchangeKind, targets: &[Ta
     if !pools {
         return None;
     }
+    let capacities = unequal_capacities(network, targets)?;
+    let total: f64 = capacities.iter().sum();
+    total.is_finite().then(|| capacities.iter().map(|c| c / total).collect())
+}
+
+/// Whether a balancer is power-of-two over more than two targets, all nodes of finite capacity,
+/// not all equal: no closed form gives its split, nor where it saturates.
+///
+/// # Why the pooled capacity is not sound here
+/// Each message samples two distinct targets and joins the shorter queue, so it never sees the
+/// others: it can wait at a busy pair while an unsampled server idles (not work-conserving). A
+/// set S of targets receives at least the messages whose pair lies in S, a fraction
+/// |S|(|S| − 1)/(n(n − 1)), whatever the queues; so S saturates once λ × that fraction reaches
+/// Σ_S cμ, which can be far below the pool's Σcμ (n = 3, μ = 10, 0.1, 0.1: the two slow ones
+/// take λ/3 and saturate at λ = 0.6, the pool at 10.2). By Foss and Chernova (1998), stability
+/// holds exactly when that inequality holds for every S. The even split satisfies it whenever it
+/// is stable (λ/n < cμ_t for all t gives λ|S|(|S| − 1)/(n(n − 1)) ≤ λ|S|/n < Σ_S cμ), so it is a
+/// sound lower bound on the load the pool carries; Σcμ (S = all) is an upper bound.
+pub(super) fn is_unequal_power_of_two(network: &Network, kind: ExchangeKind, targets: &[Target]) -> bool {
+    kind == ExchangeKind::PowerOfTwo && targets.len() > 2 && unequal_capacities(network, targets).is_some()
+}
+
+/// Each target's capacity rate cμ, when every target is a node of finite positive capacity and
+/// they are not all equal.
+fn unequal_capacities(network: &Network, targets: &[Target]) -> Option<Vec<f64>> {
     let capacities: Vec<f64> = targets
         .iter()
         .map(|&target| match target {
@@ -188,9 +213,8 @@ pub(super) fn pooled_shares(network: &Network, kind: ExchangeKind, targets: &[Ta
             _ => None,
         })
         .collect::<Option<_>>()?;
-    let total: f64 = capacities.iter().sum();
     let unequal = capacities.iter().any(|&c| (c - capacities[0]).abs() > 1e-12 * capacities[0]);
-    (unequal && total.is_finite()).then(|| capacities.iter().map(|c| c / total).collect())
+    unequal.then_some(capacities)
 }
 
 /// Flow rates through the network in steady state (or, for overloaded nodes, in the fluid limit).

@@ -11,6 +11,7 @@ mod cli;
 mod closed_networks;
 mod compare;
 mod coverage;
+mod crosscheck;
 mod deadlock;
 mod deploy;
 mod erlang;
