@@ -7,10 +7,10 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::canvas::{
-    ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, TimeUnit, frame, render, short, whisker,
+    ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, frame, render, short, whisker,
 };
-use crate::experiment::{PlanMode, Slo};
-use crate::report::plan::unit;
+use super::slo_axis::SloAxis;
+use crate::experiment::PlanMode;
 use crate::report::{Exporter, PlanFile, PlanReport, ReportError, number};
 
 /// charts/max-load.svg and .png: each SLO's metric against the load factor.
@@ -35,11 +35,8 @@ struct Mark {
 
 /// One panel: one SLO's metric against the load factor.
 struct Panel {
-    expr: String,
-    metric: String,
-    unit: &'static str,
-    /// The SLO's threshold, SI units.
-    threshold: Option<f64>,
+    /// The SLO's metric, as the value axis.
+    slo: SloAxis,
     /// One series per source or node the SLO is judged on, by load.
     series: Vec<(String, Vec<Mark>)>,
 }
@@ -93,13 +90,7 @@ impl Panel {
         for (_, marks) in &mut series {
             marks.sort_by(|a, b| a.load.total_cmp(&b.load));
         }
-        Self {
-            expr: expr.to_owned(),
-            unit: unit(&metric, scope),
-            metric,
-            threshold: expr.parse::<Slo>().ok().map(|slo| slo.threshold),
-            series,
-        }
+        Self { slo: SloAxis::new(expr, metric, scope), series }
     }
 
     fn marks(&self) -> impl Iterator<Item = &Mark> {
@@ -113,20 +104,14 @@ impl Panel {
 
     /// The top of the value axis, SI units: room above the values for the legend.
     fn top(&self) -> f64 {
-        let values = self.marks().filter_map(|m| m.ci95.map(|ci| ci[1]).or(m.value));
-        values.chain(self.threshold).fold(0.0, f64::max).max(1e-9) * 1.8
+        let values = self.series.iter().flat_map(|(_, marks)| marks.iter());
+        let highest = values.filter_map(|m| m.ci95.map(|ci| ci[1]).or(m.value)).fold(0.0, f64::max);
+        self.slo.top(highest)
     }
 
     /// The scale of the value axis and its description.
     fn axis(&self) -> (f64, String) {
-        if self.unit == "s" {
-            let unit = TimeUnit::for_seconds(self.top());
-            (unit.per_second, format!("{} ({})", self.metric, unit.name))
-        } else if self.unit.is_empty() {
-            (1.0, self.metric.clone())
-        } else {
-            (1.0, format!("{} ({})", self.metric, self.unit))
-        }
+        self.slo.scale(self.top())
     }
 }
 
@@ -170,7 +155,7 @@ impl Panel {
         let right = self.right();
         let mut chart = ChartBuilder::on(area)
             .margin(if small { 12 } else { 20 })
-            .caption(&self.expr, (FONT, if small { 19 } else { 22 }))
+            .caption(&self.slo.expr, (FONT, if small { 19 } else { 22 }))
             .x_label_area_size(if small { 55 } else { 70 })
             .y_label_area_size(if small { 80 } else { 90 })
             .build_cartesian_2d(0.0..right, 0.0..self.top() * scale)?;
@@ -207,7 +192,7 @@ impl Panel {
             ))?;
             chart
                 .draw_series(LineSeries::new(valued().map(|(m, v)| (m.load, v)), colour.stroke_width(2)))?
-                .label(format!("{name} {}", self.metric))
+                .label(format!("{name} {}", self.slo.metric))
                 .legend(move |(x, y)| {
                     EmptyElement::at((x, y))
                         + PathElement::new(vec![(0, 0), (18, 0)], colour.stroke_width(2))
@@ -235,15 +220,8 @@ impl Panel {
     where
         DB::ErrorType: 'static,
     {
-        let (right, top) = (chart.x_range().end, chart.y_range().end);
-        if let Some(threshold) = self.threshold {
-            let style = BLACK.stroke_width(2);
-            let y = threshold * scale;
-            chart
-                .draw_series(DashedLineSeries::new([(0.0, y), (right, y)], 16, 5, style))?
-                .label(format!("SLO {}", self.expr))
-                .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 24, y)], 8, 3, style));
-        }
+        let top = chart.y_range().end;
+        self.slo.draw_threshold(chart, scale)?;
         let style = RGBColor(120, 120, 120).stroke_width(2);
         chart
             .draw_series(DashedLineSeries::new([(1.0, 0.0), (1.0, top)], 4, 4, style))?

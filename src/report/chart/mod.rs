@@ -9,6 +9,7 @@ mod distribution;
 mod max_load;
 mod plan;
 mod queue;
+mod slo_axis;
 mod stability;
 mod sweep;
 mod utilization;

@@ -8,10 +8,10 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::canvas::{
-    ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, TimeUnit, frame, render, short, whisker,
+    ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, frame, render, short, whisker,
 };
-use crate::experiment::{PlanMode, Slo};
-use crate::report::plan::unit;
+use super::slo_axis::SloAxis;
+use crate::experiment::PlanMode;
 use crate::report::{Exporter, PlanFile, PlanReport, ReportError};
 
 /// charts/plan.svg and .png: the SLO metric against each resized node's servers.
@@ -37,11 +37,8 @@ struct Mark {
 /// One panel: one node's servers against one SLO's metric.
 struct Panel {
     node: String,
-    expr: String,
-    metric: String,
-    unit: &'static str,
-    /// The SLO's threshold, SI units.
-    threshold: Option<f64>,
+    /// The SLO's metric, as the value axis.
+    slo: SloAxis,
     /// One series per source or node the SLO is judged on.
     series: Vec<(String, Vec<Mark>)>,
     planned: Option<u32>,
@@ -125,10 +122,7 @@ impl Panel {
         }
         Self {
             node: entry.name.clone(),
-            expr: expr.to_owned(),
-            unit: unit(&metric, scope),
-            metric,
-            threshold: expr.parse::<Slo>().ok().map(|slo| slo.threshold),
+            slo: SloAxis::new(expr, metric, scope),
             series,
             planned: if file.feasible { entry.servers_needed } else { None },
             today: entry.servers_today,
@@ -149,20 +143,13 @@ impl Panel {
     /// The top of the value axis, SI units: room above the values for the legend.
     fn top(&self) -> f64 {
         let values = self.series.iter().flat_map(|(_, marks)| marks.iter());
-        let values = values.filter_map(|m| m.ci95.map(|ci| ci[1]).or(m.value));
-        values.chain(self.threshold).fold(0.0, f64::max).max(1e-9) * 1.8
+        let highest = values.filter_map(|m| m.ci95.map(|ci| ci[1]).or(m.value)).fold(0.0, f64::max);
+        self.slo.top(highest)
     }
 
     /// The scale of the value axis and its description.
     fn axis(&self) -> (f64, String) {
-        if self.unit == "s" {
-            let unit = TimeUnit::for_seconds(self.top());
-            (unit.per_second, format!("{} ({})", self.metric, unit.name))
-        } else if self.unit.is_empty() {
-            (1.0, self.metric.clone())
-        } else {
-            (1.0, format!("{} ({})", self.metric, self.unit))
-        }
+        self.slo.scale(self.top())
     }
 }
 
@@ -199,7 +186,7 @@ impl Panel {
         let top = self.top() * scale;
         let mut chart = ChartBuilder::on(area)
             .margin(if small { 12 } else { 20 })
-            .caption(format!("node {}: {}", self.node, self.expr), (FONT, if small { 19 } else { 22 }))
+            .caption(format!("node {}: {}", self.node, self.slo.expr), (FONT, if small { 19 } else { 22 }))
             .x_label_area_size(if small { 55 } else { 70 })
             .y_label_area_size(if small { 80 } else { 90 })
             .build_cartesian_2d(left..right, 0.0..top)?;
@@ -269,7 +256,7 @@ impl Panel {
             }
             chart
                 .draw_series(LineSeries::new(std::iter::empty::<(f64, f64)>(), colour.stroke_width(2)))?
-                .label(format!("{name} {}", self.metric))
+                .label(format!("{name} {}", self.slo.metric))
                 .legend(move |(x, y)| {
                     EmptyElement::at((x, y))
                         + PathElement::new(vec![(0, 0), (18, 0)], colour.stroke_width(2))
@@ -292,16 +279,8 @@ impl Panel {
     where
         DB::ErrorType: 'static,
     {
-        let (left, right) = (chart.x_range().start, chart.x_range().end);
         let top = chart.y_range().end;
-        if let Some(threshold) = self.threshold {
-            let style = BLACK.stroke_width(2);
-            let y = threshold * scale;
-            chart
-                .draw_series(DashedLineSeries::new([(left, y), (right, y)], 16, 5, style))?
-                .label(format!("SLO {}", self.expr))
-                .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 24, y)], 8, 3, style));
-        }
+        self.slo.draw_threshold(chart, scale)?;
         if let Some(today) = self.today.filter(|today| Some(*today) != self.planned) {
             let style = RGBColor(120, 120, 120).stroke_width(2);
             let x = f64::from(today);
