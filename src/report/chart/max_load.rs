@@ -6,10 +6,8 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use super::canvas::{
-    ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, frame, render, short, whisker,
-};
-use super::slo_axis::SloAxis;
+use super::canvas::{Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, frame, render, short};
+use super::slo_axis::{SloAxis, SloMark, draw_marks};
 use crate::experiment::PlanMode;
 use crate::report::{Exporter, PlanFile, PlanReport, ReportError, number};
 
@@ -23,22 +21,12 @@ const MAX_PANELS: usize = 4;
 /// The colour of the highest load that met every SLO.
 const FOUND: RGBColor = PALETTE[2];
 
-/// One simulated load's value of a check.
-#[derive(Debug, Clone, Copy)]
-struct Mark {
-    load: f64,
-    value: Option<f64>,
-    ci95: Option<[f64; 2]>,
-    /// Whether every SLO held at this load.
-    met: bool,
-}
-
 /// One panel: one SLO's metric against the load factor.
 struct Panel {
     /// The SLO's metric, as the value axis.
     slo: SloAxis,
     /// One series per source or node the SLO is judged on, by load.
-    series: Vec<(String, Vec<Mark>)>,
+    series: Vec<(String, Vec<SloMark>)>,
 }
 
 struct MaxLoadDrawing {
@@ -73,14 +61,18 @@ impl MaxLoadDrawing {
 
 impl Panel {
     fn new(file: &PlanFile, expr: &str) -> Self {
-        let mut series: Vec<(String, Vec<Mark>)> = Vec::new();
+        let mut series: Vec<(String, Vec<SloMark>)> = Vec::new();
         let (mut metric, mut scope) = (String::new(), "source");
         for candidate in &file.evaluated {
             for check in candidate.slos.iter().filter(|check| check.expr == expr) {
                 (metric, scope) =
                     (check.metric.clone(), if check.scope == "node" { "node" } else { "source" });
-                let mark =
-                    Mark { load: candidate.load, value: check.value, ci95: check.ci95, met: candidate.met };
+                let mark = SloMark {
+                    x: candidate.load,
+                    value: check.value,
+                    ci95: check.ci95,
+                    filled: candidate.met,
+                };
                 match series.iter_mut().find(|(name, _)| *name == check.name) {
                     Some((_, marks)) => marks.push(mark),
                     None => series.push((check.name.clone(), vec![mark])),
@@ -88,18 +80,18 @@ impl Panel {
             }
         }
         for (_, marks) in &mut series {
-            marks.sort_by(|a, b| a.load.total_cmp(&b.load));
+            marks.sort_by(|a, b| a.x.total_cmp(&b.x));
         }
         Self { slo: SloAxis::new(expr, metric, scope), series }
     }
 
-    fn marks(&self) -> impl Iterator<Item = &Mark> {
+    fn marks(&self) -> impl Iterator<Item = &SloMark> {
         self.series.iter().flat_map(|(_, marks)| marks)
     }
 
     /// The load factors shown: from 0 to a tenth beyond the highest simulated, or today's.
     fn right(&self) -> f64 {
-        self.marks().map(|m| m.load).fold(1.0, f64::max) * 1.1
+        self.marks().map(|m| m.x).fold(1.0, f64::max) * 1.1
     }
 
     /// The top of the value axis, SI units: room above the values for the legend.
@@ -186,26 +178,16 @@ impl Panel {
     {
         let cap = self.right() * 0.006;
         for ((name, marks), &colour) in self.series.iter().zip(PALETTE.iter().cycle()) {
-            let valued = || marks.iter().filter_map(|m| m.value.map(|v| (m, v * scale)));
-            chart.draw_series(valued().filter_map(|(m, _)| m.ci95.map(|ci| (m.load, ci))).map(
-                |(x, [low, high])| whisker(x, [low * scale, high * scale], cap, colour.stroke_width(2)),
-            ))?;
+            let values = marks.iter().filter_map(|m| m.value.map(|v| (m.x, v * scale)));
             chart
-                .draw_series(LineSeries::new(valued().map(|(m, v)| (m.load, v)), colour.stroke_width(2)))?
+                .draw_series(LineSeries::new(values, colour.stroke_width(2)))?
                 .label(format!("{name} {}", self.slo.metric))
                 .legend(move |(x, y)| {
                     EmptyElement::at((x, y))
                         + PathElement::new(vec![(0, 0), (18, 0)], colour.stroke_width(2))
                         + Circle::new((9, 0), 5, colour.filled())
                 });
-            chart.draw_series(valued().map(|(m, v)| {
-                let style = if m.met { colour.filled() } else { WHITE.filled() };
-                EmptyElement::at((m.load, v))
-                    + Circle::new((0, 0), 6, style)
-                    + Circle::new((0, 0), 6, colour.stroke_width(2))
-            }))?;
-            let undefined = marks.iter().filter(|m| m.value.is_none());
-            chart.draw_series(undefined.map(|m| Cross::new((m.load, 0.0), 8, ALERT.stroke_width(3))))?;
+            draw_marks(chart, marks, colour, scale, cap)?;
         }
         Ok(())
     }

@@ -7,10 +7,8 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use super::canvas::{
-    ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, frame, render, short, whisker,
-};
-use super::slo_axis::SloAxis;
+use super::canvas::{ALERT, Drawing, Drawn, FONT, ImageFormat, PALETTE, Plane, frame, render, short};
+use super::slo_axis::{SloAxis, SloMark, draw_marks};
 use crate::experiment::PlanMode;
 use crate::report::{Exporter, PlanFile, PlanReport, ReportError};
 
@@ -24,23 +22,13 @@ const MAX_PANELS: usize = 4;
 /// The colour of the recommended count.
 const PLANNED: RGBColor = PALETTE[2];
 
-/// One simulated configuration's value of a check, at the node's count.
-#[derive(Debug, Clone, Copy)]
-struct Mark {
-    servers: f64,
-    value: Option<f64>,
-    ci95: Option<[f64; 2]>,
-    /// Whether every other node had its planned servers (always, without a plan).
-    as_planned: bool,
-}
-
 /// One panel: one node's servers against one SLO's metric.
 struct Panel {
     node: String,
     /// The SLO's metric, as the value axis.
     slo: SloAxis,
     /// One series per source or node the SLO is judged on.
-    series: Vec<(String, Vec<Mark>)>,
+    series: Vec<(String, Vec<SloMark>)>,
     planned: Option<u32>,
     today: Option<u32>,
     fewest_stable: Option<u32>,
@@ -99,7 +87,7 @@ impl Panel {
         let entry = &file.nodes[node];
         let plan: Option<Vec<Option<u32>>> =
             file.feasible.then(|| file.nodes.iter().map(|n| n.servers_needed).collect());
-        let mut series: Vec<(String, Vec<Mark>)> = Vec::new();
+        let mut series: Vec<(String, Vec<SloMark>)> = Vec::new();
         let (mut metric, mut scope) = (String::new(), "source");
         for candidate in &file.evaluated {
             let Some(servers) = candidate.servers.get(node).copied().flatten() else { continue };
@@ -109,8 +97,12 @@ impl Panel {
             for check in candidate.slos.iter().filter(|check| check.expr == expr) {
                 (metric, scope) =
                     (check.metric.clone(), if check.scope == "node" { "node" } else { "source" });
-                let mark =
-                    Mark { servers: f64::from(servers), value: check.value, ci95: check.ci95, as_planned };
+                let mark = SloMark {
+                    x: f64::from(servers),
+                    value: check.value,
+                    ci95: check.ci95,
+                    filled: as_planned,
+                };
                 match series.iter_mut().find(|(name, _)| *name == check.name) {
                     Some((_, marks)) => marks.push(mark),
                     None => series.push((check.name.clone(), vec![mark])),
@@ -118,7 +110,7 @@ impl Panel {
             }
         }
         for (_, marks) in &mut series {
-            marks.sort_by(|a, b| a.servers.total_cmp(&b.servers));
+            marks.sort_by(|a, b| a.x.total_cmp(&b.x));
         }
         Self {
             node: entry.name.clone(),
@@ -133,7 +125,7 @@ impl Panel {
     /// The range of servers shown: every count simulated, planned or today, and one count
     /// too few for stability, half a server of room either side.
     fn x_range(&self) -> (f64, f64) {
-        let counts = self.series.iter().flat_map(|(_, marks)| marks.iter().map(|m| m.servers));
+        let counts = self.series.iter().flat_map(|(_, marks)| marks.iter().map(|m| m.x));
         let marks = [self.planned, self.today, self.fewest_stable.map(|c| c.saturating_sub(1).max(1))];
         let counts = counts.chain(marks.into_iter().flatten().map(f64::from));
         let (low, high) = counts.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(x), h.max(x)));
@@ -242,14 +234,10 @@ impl Panel {
         DB::ErrorType: 'static,
     {
         for ((name, marks), &colour) in self.series.iter().zip(PALETTE.iter().cycle()) {
-            let valued = || marks.iter().filter_map(|m| m.value.map(|v| (m, v * scale)));
-            chart.draw_series(valued().filter_map(|(m, _)| m.ci95.map(|ci| (m.servers, ci))).map(
-                |(x, [low, high])| whisker(x, [low * scale, high * scale], 0.08, colour.stroke_width(2)),
-            ))?;
             // A line joins consecutive counts only: a count the search did not simulate has no
             // value to draw through.
             let mut planned: Vec<(f64, f64)> =
-                valued().filter(|(m, _)| m.as_planned).map(|(m, v)| (m.servers, v)).collect();
+                marks.iter().filter(|m| m.filled).filter_map(|m| m.value.map(|v| (m.x, v * scale))).collect();
             planned.sort_by(|a, b| a.0.total_cmp(&b.0));
             for pair in planned.windows(2).filter(|pair| pair[1].0 - pair[0].0 == 1.0) {
                 chart.draw_series(LineSeries::new(pair.iter().copied(), colour.stroke_width(2)))?;
@@ -262,14 +250,7 @@ impl Panel {
                         + PathElement::new(vec![(0, 0), (18, 0)], colour.stroke_width(2))
                         + Circle::new((9, 0), 5, colour.filled())
                 });
-            chart.draw_series(valued().map(|(m, v)| {
-                let style = if m.as_planned { colour.filled() } else { WHITE.filled() };
-                EmptyElement::at((m.servers, v))
-                    + Circle::new((0, 0), 6, style)
-                    + Circle::new((0, 0), 6, colour.stroke_width(2))
-            }))?;
-            let undefined = marks.iter().filter(|m| m.value.is_none());
-            chart.draw_series(undefined.map(|m| Cross::new((m.servers, 0.0), 8, ALERT.stroke_width(3))))?;
+            draw_marks(chart, marks, colour, scale, 0.08)?;
         }
         Ok(())
     }

@@ -1,11 +1,11 @@
 //! The value axis of a chart of one SLO's metric (the plan's and `--max-load`'s): the metric,
-//! its unit and the SLO's threshold, the axis' top and scale, and the threshold drawn as a
-//! dashed line.
+//! its unit and the SLO's threshold, the axis' top and scale, the threshold drawn as a dashed
+//! line, and the simulated values drawn as points with their CI whiskers.
 
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use super::canvas::{Drawn, Plane, TimeUnit};
+use super::canvas::{ALERT, Drawn, Plane, TimeUnit, whisker};
 use crate::experiment::Slo;
 use crate::report::plan::unit;
 
@@ -65,4 +65,46 @@ impl SloAxis {
             .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 24, y)], 8, 3, style));
         Ok(())
     }
+}
+
+/// One simulated configuration's value of an SLO's metric, at `x` on the chart.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SloMark {
+    /// Where on the horizontal axis.
+    pub x: f64,
+    /// The estimated mean, SI units; `None` when undefined.
+    pub value: Option<f64>,
+    /// Its 95% confidence interval.
+    pub ci95: Option<[f64; 2]>,
+    /// Drawn filled (else hollow).
+    pub filled: bool,
+}
+
+/// Draws `marks` in `colour`: each value as a ring (filled or hollow) with its CI whisker
+/// (caps `cap` wide), an undefined one as a red cross on the axis; values times `scale`.
+pub(super) fn draw_marks<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Plane<'a, DB>,
+    marks: &[SloMark],
+    colour: RGBColor,
+    scale: f64,
+    cap: f64,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let valued = || marks.iter().filter_map(|m| m.value.map(|v| (m, v * scale)));
+    chart.draw_series(
+        valued()
+            .filter_map(|(m, _)| m.ci95.map(|ci| (m.x, ci)))
+            .map(|(x, [low, high])| whisker(x, [low * scale, high * scale], cap, colour.stroke_width(2))),
+    )?;
+    chart.draw_series(valued().map(|(m, v)| {
+        let style = if m.filled { colour.filled() } else { WHITE.filled() };
+        EmptyElement::at((m.x, v))
+            + Circle::new((0, 0), 6, style)
+            + Circle::new((0, 0), 6, colour.stroke_width(2))
+    }))?;
+    let undefined = marks.iter().filter(|m| m.value.is_none());
+    chart.draw_series(undefined.map(|m| Cross::new((m.x, 0.0), 8, ALERT.stroke_width(3))))?;
+    Ok(())
 }
