@@ -44,6 +44,7 @@
 //! load over time (`fluid.rs`). The result types they all fill in are in `results.rs`, which depends on
 //! none of them.
 
+mod balancer;
 mod classes;
 mod closed;
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Which nodes see Poisson arrivals, which form a Jackson (product-form) sub-network, and the
 //! other features of a network's arrival streams that decide which closed form fits a node.
 
+use super::balancer::balancer_shares;
 use super::reach::Reach;
-use super::traffic::{Flows, SourceFlow, is_unequal_power_of_two, pooled_shares, vertex};
+use super::traffic::{Flows, SourceFlow, vertex};
 use crate::model::{ExchangeKind, Network, Node, Overflow, Source, Target};
 
 /// Which nodes see Poisson arrivals, and which form a Jackson (product-form) sub-network.
@@ -23,8 +24,8 @@ pub(super) struct Shape {
     pub(super) batched: Vec<bool>,
     /// The node is pooled with unequal others by a shortest-queue, least-loaded or
     /// power-of-two balancer: its arrivals depend on every pooled queue, so no closed form
-    /// gives its waits (its rate is the pool's share, or for power-of-two over more than two
-    /// targets the even split, approximate).
+    /// gives its waits (its rate is the share that saturates where the balancer does,
+    /// approximate below saturation).
     pub(super) pooled: Vec<bool>,
     /// The node's arrival rate is exact: no state-dependent balancer (shortest queue, power of
     /// two, least loaded) upstream, whose split depends on the queues.
@@ -122,9 +123,7 @@ impl Shape {
         let mut pooled = vec![false; n];
         for exchange in network.exchanges() {
             let targets = exchange.targets(None);
-            if pooled_shares(network, exchange.kind, targets).is_some()
-                || is_unequal_power_of_two(network, exchange.kind, targets)
-            {
+            if balancer_shares(network, exchange.kind, targets).is_some() {
                 for target in targets {
                     if let Target::Node(id) = target {
                         pooled[id.index()] = true;

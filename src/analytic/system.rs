@@ -3,9 +3,9 @@
 
 use super::linear::SingularMatrix;
 use super::results::{NodeAnalysis, SystemAnalysis};
-use super::traffic::{flows, is_unequal_power_of_two};
+use super::traffic::flows;
 use crate::format::number;
-use crate::model::{Exchange, Network, Node, Overflow, Source, Target};
+use crate::model::{Network, Node, Overflow, Source, Target};
 
 /// Doublings searched past the first saturation the uncapped load predicts.
 const MAX_DOUBLINGS: u32 = 50;
@@ -63,38 +63,12 @@ fn max_throughput(network: &Network, demand: &[f64], headroom: f64, offered: f64
 
 /// Why the headroom `bound` that the traffic equations give is only a bound, if it is.
 fn withheld(network: &Network, demand: &[f64], bound: f64) -> Option<String> {
-    if let Some(held) = held_sender(network, demand) {
-        return Some(format!(
-            "no closed form: node '{}' waits while a blocking queue downstream is full, so it saturates below its cμ; the load can grow by a factor {} at most",
-            held.name,
-            number(bound)
-        ));
-    }
-    let (exchange, most) = unequal_power_of_two(network, demand)?;
+    let held = held_sender(network, demand)?;
     Some(format!(
-        "no closed form: power-of-two at exchange '{}' samples two of its unequal servers per message, so it is not work-conserving; it saturates between a factor {} on the load (the even split) and {} (its servers' pooled capacity)",
-        exchange.name(),
-        number(bound),
-        number(most)
+        "no closed form: node '{}' waits while a blocking queue downstream is full, so it saturates below its cμ; the load can grow by a factor {} at most",
+        held.name,
+        number(bound)
     ))
-}
-
-/// A power-of-two balancer over more than two unequal servers that carries traffic, with the
-/// largest factor on the load its servers' pooled capacity allows: Σcμ over the summed demand
-/// at them, which no split changes (see [`is_unequal_power_of_two`] for why the even split is a
-/// lower bound and this an upper one).
-fn unequal_power_of_two<'a>(network: &'a Network, demand: &[f64]) -> Option<(&'a Exchange, f64)> {
-    network.exchanges().iter().find_map(|exchange| {
-        let targets = exchange.targets(None);
-        if !is_unequal_power_of_two(network, exchange.kind(), targets) {
-            return None;
-        }
-        let (capacity, load) = targets.iter().fold((0.0, 0.0), |(capacity, load), &target| match target {
-            Target::Node(id) => (capacity + network.node(id).capacity_rate(), load + demand[id.index()]),
-            _ => (capacity, load),
-        });
-        (load > 0.0).then(|| (exchange, capacity / load))
-    })
 }
 
 /// A node with traffic and an unbounded queue that routes to a blocking queue: its servers wait

@@ -6,6 +6,7 @@
 
 use std::sync::OnceLock;
 
+use super::balancer::balancer_shares;
 use super::linear::SingularMatrix;
 use super::scc::components;
 use super::sparse::{SparseMatrix, solve_sparse};
@@ -78,13 +79,13 @@ impl SourceFlow {
                     ([], Unroutable::To(target)) => send(n + x, target, p),
                     // A balancer sends each message to one of its targets: 1/n each on average
                     // (exactly for round-robin and random; by symmetry for the state-dependent
-                    // policies over identical targets). Over unequal targets a work-conserving
-                    // one pools them (see `pooled_shares`).
+                    // policies over identical targets). Over unequal targets the state-dependent
+                    // ones split so as to saturate where they do (see `balancer_shares`).
                     (targets, _)
                         if exchange.kind.is_balancer()
                             || (exchange.kind == ExchangeKind::KeyHash && key.is_none()) =>
                     {
-                        let shares = pooled_shares(network, exchange.kind, targets);
+                        let shares = balancer_shares(network, exchange.kind, targets);
                         for (i, &target) in targets.iter().enumerate() {
                             #[allow(clippy::cast_precision_loss)]
                             let share =
@@ -163,58 +164,6 @@ impl SourceFlow {
     pub fn passed(&self, pass: &[f64]) -> SparseMatrix {
         self.copies.scale_rows(|i| pass.get(i).copied().unwrap_or(1.0))
     }
-}
-
-/// The share of each target of a balancer that pools its targets' capacity, in proportion to
-/// each one's cμ: shortest-queue and least-loaded always, power-of-two over two targets (where
-/// it is shortest-queue). `None` for the others, for targets that are not all nodes of finite
-/// capacity, and when the targets are equal (the even split).
-///
-/// # Formula
-/// share_t = c_t μ_t / Σ c μ: every target then has the pool's ρ = λ / Σ c μ, so the pool
-/// saturates at its summed capacity, as a work-conserving balancer does (a slow target's queue
-/// grows, and it is sent less). The split itself is approximate: below saturation the queues
-/// decide it.
-pub(super) fn pooled_shares(network: &Network, kind: ExchangeKind, targets: &[Target]) -> Option<Vec<f64>> {
-    let pools = matches!(kind, ExchangeKind::ShortestQueue | ExchangeKind::LeastLoaded)
-        || (kind == ExchangeKind::PowerOfTwo && targets.len() <= 2);
-    if !pools {
-        return None;
-    }
-    let capacities = unequal_capacities(network, targets)?;
-    let total: f64 = capacities.iter().sum();
-    total.is_finite().then(|| capacities.iter().map(|c| c / total).collect())
-}
-
-/// Whether a balancer is power-of-two over more than two targets, all nodes of finite capacity,
-/// not all equal: no closed form gives its split, nor where it saturates.
-///
-/// # Why the pooled capacity is not sound here
-/// Each message samples two distinct targets and joins the shorter queue, so it never sees the
-/// others: it can wait at a busy pair while an unsampled server idles (not work-conserving). A
-/// set S of targets receives at least the messages whose pair lies in S, a fraction
-/// |S|(|S| − 1)/(n(n − 1)), whatever the queues; so S saturates once λ × that fraction reaches
-/// Σ_S cμ, which can be far below the pool's Σcμ (n = 3, μ = 10, 0.1, 0.1: the two slow ones
-/// take λ/3 and saturate at λ = 0.6, the pool at 10.2). By Foss and Chernova (1998), stability
-/// holds exactly when that inequality holds for every S. The even split satisfies it whenever it
-/// is stable (λ/n < cμ_t for all t gives λ|S|(|S| − 1)/(n(n − 1)) ≤ λ|S|/n < Σ_S cμ), so it is a
-/// sound lower bound on the load the pool carries; Σcμ (S = all) is an upper bound.
-pub(super) fn is_unequal_power_of_two(network: &Network, kind: ExchangeKind, targets: &[Target]) -> bool {
-    kind == ExchangeKind::PowerOfTwo && targets.len() > 2 && unequal_capacities(network, targets).is_some()
-}
-
-/// Each target's capacity rate cμ, when every target is a node of finite positive capacity and
-/// they are not all equal.
-fn unequal_capacities(network: &Network, targets: &[Target]) -> Option<Vec<f64>> {
-    let capacities: Vec<f64> = targets
-        .iter()
-        .map(|&target| match target {
-            Target::Node(id) => Some(network.node(id).capacity_rate()).filter(|c| c.is_finite() && *c > 0.0),
-            _ => None,
-        })
-        .collect::<Option<_>>()?;
-    let unequal = capacities.iter().any(|&c| (c - capacities[0]).abs() > 1e-12 * capacities[0]);
-    unequal.then_some(capacities)
 }
 
 /// Flow rates through the network in steady state (or, for overloaded nodes, in the fluid limit).

@@ -1,10 +1,11 @@
 //! Analysis figures with no textbook closed form, checked against the simulator: a blocking
-//! queue fed by a node loses nothing, and a work-conserving balancer over unequal servers is
-//! stable up to their pooled capacity (issue 12, "analysis that an independent simulator
-//! contradicts").
+//! queue fed by a node loses nothing, a work-conserving balancer over unequal servers is
+//! stable up to their pooled capacity, and power-of-two over more than two unequal servers is
+//! stable exactly when every set of servers keeps up with the pairs it is drawn alone (issue 12,
+//! "analysis that an independent simulator contradicts").
 //!
 //! # Tolerances
-//! One Bonferroni family, [`CROSSCHECK`]: 12 interval checks (see
+//! One Bonferroni family, [`CROSSCHECK`]: 15 interval checks (see
 //! [`Family`](crate::support::Family)). A zero growth rate cannot be checked through
 //! [`Family::assert_mean`] (which demands a zero half-width for a zero theory value), so
 //! [`assert_no_growth`] asks for 0 inside the same Bonferroni interval and for a half-width
@@ -13,14 +14,17 @@
 use kendall::experiment::Experiment;
 use kendall::stats::{Estimate, NodeMetric};
 
-use crate::support::{Family, ScenarioBuilder, analysis, figure, named, node, node_figure, simulate, value};
+use crate::support::{
+    Family, ScenarioBuilder, analysis, figure, figure_value, named, node, node_figure, simulate, value,
+};
 
-/// 12 checks: the tandem's two throughputs; per state-dependent balancer (three of them), the
+/// 15 checks: the tandem's two throughputs; per state-dependent balancer (three of them), the
 /// pool's throughput and its growth rate; the random split's growth rate; power-of-two over
-/// three unequal servers, the pool's throughput and growth. Each 95% half-width
+/// three unequal servers, stable: the pool's throughput and growth; unstable: the fast
+/// server's throughput, the slow pair's throughput and growth. Each 95% half-width
 /// must be at most 5% of the theory value (a growth rate's, 0.15/s, is about 3% over 20
 /// replications of 20 000 s).
-const CROSSCHECK: Family = Family { checks: 12, error: 0.05, precision: 0.05 };
+const CROSSCHECK: Family = Family { checks: 15, error: 0.05, precision: 0.05 };
 
 /// Per replication, the sum over every node of `metric`.
 fn pooled(experiment: &Experiment, metric: NodeMetric) -> Estimate {
@@ -140,23 +144,9 @@ fn a_state_dependent_balancer_is_stable_up_to_the_pooled_capacity() {
     }
 }
 
-/// Power-of-two over three unequal servers (μ = 2/s, 0.5/s, 0.5/s) at 1.8/s: each message
-/// samples two distinct servers and joins the shorter queue, so it is not work-conserving and
-/// neither the even split nor the pooled capacity is its stability limit.
-///
-/// The even split gives each slow server 0.6/s > 0.5/s; the pooled capacity is 3/s. The two slow
-/// servers must take every message whose pair is theirs, a third of them; by Foss and Chernova's
-/// condition (every set S of servers below capacity for the messages whose pair lies in S), the
-/// pool is stable up to min(3/1.8, 1/0.6, 2.5/0.6) = 1.667 times the load. `analyze` withholds
-/// the headroom, giving the bounds 0.8333 (even split) and 1.667 (pooled), and has no
-/// closed form for the per-server waits. Simulated, the pool carries the 1.8/s offered with no
-/// queue growth: the even split's saturation is indeed only a lower bound.
-///
-/// 2 CI checks: the pool's throughput and growth.
-#[test]
-fn power_of_two_over_more_than_two_unequal_servers_has_only_bounds() {
-    let offered = 1.8;
-    let toml = ScenarioBuilder::simulated(20_000.0, 1000.0, 20)
+/// Power-of-two over a fast server and two slow ones, `offered` per second in all.
+fn sampled_pairs(offered: f64, fast_mean: f64, slow_mean: f64) -> String {
+    ScenarioBuilder::simulated(20_000.0, 1000.0, 20)
         .source("producer", "lb", offered, "")
         .exchange(
             "lb",
@@ -164,19 +154,41 @@ fn power_of_two_over_more_than_two_unequal_servers_has_only_bounds() {
             &[r#"{ to = "fast" }"#, r#"{ to = "slow1" }"#, r#"{ to = "slow2" }"#],
             "",
         )
-        .node("fast", 1, 0.5, "")
-        .node("slow1", 1, 2.0, "")
-        .node("slow2", 1, 2.0, "")
-        .toml();
+        .node("fast", 1, fast_mean, "")
+        .node("slow1", 1, slow_mean, "")
+        .node("slow2", 1, slow_mean, "")
+        .toml()
+}
+
+/// Power-of-two over three unequal servers (μ = 2/s, 0.5/s, 0.5/s) at 1.8/s: each message
+/// samples two distinct servers and joins the shorter queue, so it is not work-conserving and
+/// neither the even split nor the pooled capacity is in general its stability limit.
+///
+/// The even split gives each slow server 0.6/s > 0.5/s. The two slow servers must take every
+/// message whose pair is theirs, a third of them; by Foss and Chernova's condition (every set S
+/// of servers below capacity for the messages whose pair lies in S), the pool is stable up to
+/// min(3/1.8, 1/0.6, 2.5/0.6) = 1/0.6 = 1.667 times the load, here also the pooled capacity
+/// 3/1.8. `analyze` says stable with that headroom, a maximum throughput of 3/s, every server at
+/// ρ ≈ 0.6, and has no closed form for the per-server waits. Simulated, the pool carries the
+/// 1.8/s offered with no queue growth, where the even split would call it unstable.
+///
+/// 2 CI checks: the pool's throughput and growth.
+#[test]
+fn power_of_two_over_unequal_servers_is_stable_where_every_set_keeps_up() {
+    let offered = 1.8;
+    let toml = sampled_pairs(offered, 0.5, 2.0);
     let theory = analysis(&toml);
-    assert_eq!(theory.system.headroom, None);
-    assert_eq!(theory.system.max_throughput, None);
-    let reason = theory.system.headroom_reason.clone().expect("a reason");
-    assert!(reason.starts_with("no closed form: power-of-two at exchange 'lb'"), "{reason}");
-    assert!(reason.contains("between a factor 0.8333 on the load (the even split) and 1.667"), "{reason}");
+    assert!(theory.system.stable, "{:?}", theory.system);
+    let exact = 1.0 / (offered / 3.0);
+    let headroom = theory.system.headroom.expect("a headroom");
+    assert!((headroom - exact).abs() < 1e-12 * exact, "{headroom}");
+    let most = theory.system.max_throughput.expect("a maximum throughput");
+    assert!((most - 3.0).abs() < 1e-12, "{most}");
     for server in &theory.nodes {
         assert!(figure(server, NodeMetric::MeanWait).value.is_none(), "{}", server.name);
-        assert!(!figure(server, NodeMetric::Utilization).exact, "{}", server.name);
+        let rho = figure(server, NodeMetric::Utilization);
+        assert!(!rho.exact, "{}", server.name);
+        assert!((rho.value.expect("ρ") - 0.6).abs() < 1e-12, "{}: {rho:?}", server.name);
         assert!(!figure(server, NodeMetric::ArrivalRate).exact, "{}", server.name);
     }
     let experiment = simulate(&toml);
@@ -189,5 +201,64 @@ fn power_of_two_over_more_than_two_unequal_servers_has_only_bounds() {
         "power-of-two over three unequal servers: pool growth",
         &pooled(&experiment, NodeMetric::QueueGrowthRate),
         0.01,
+    );
+}
+
+/// Power-of-two over a fast server (μ = 10/s) and two slow ones (μ = 0.1/s) at 0.9/s: far
+/// below the pooled capacity 10.2/s, yet unstable.
+///
+/// A third of the messages sample the slow pair and must join one of them: 0.3/s against their
+/// 0.2/s, so by Foss and Chernova's condition the pair saturates (at λ = 0.6/s). `analyze` says
+/// unstable: each slow server at ρ = 0.15/0.1 = 1.5, growing at 0.05/s (fluid limit); the fast
+/// one offered the other 2/3, 0.6/s. In the fluid limit that is exact: once the slow queues are
+/// long, every message that samples the fast server joins it (0.6/s), and the slow pair gets
+/// only its own pairs, so it grows at 0.3 − 0.2 = 0.1/s in all.
+///
+/// 3 CI checks: the fast server's throughput, the slow pair's throughput and its growth.
+#[test]
+fn power_of_two_over_unequal_servers_saturates_where_a_set_cannot_keep_up() {
+    let offered = 0.9;
+    let toml = sampled_pairs(offered, 0.1, 10.0);
+    let theory = analysis(&toml);
+    assert!(!theory.system.stable, "{:?}", theory.system);
+    let bottleneck = theory.system.bottleneck.clone().expect("a bottleneck");
+    assert!(bottleneck.starts_with("slow"), "{bottleneck}");
+    let headroom = theory.system.headroom.expect("a headroom");
+    assert!((headroom - 0.2 / 0.3).abs() < 1e-12, "{headroom}");
+    for slow in ["slow1", "slow2"] {
+        let server = node(&theory, slow);
+        assert!(!server.stable, "{slow}");
+        assert!((server.utilization - 1.5).abs() < 1e-12, "{slow}: {}", server.utilization);
+        assert!((figure_value(server, NodeMetric::QueueGrowthRate) - 0.05).abs() < 1e-12, "{slow}");
+    }
+    assert!(node(&theory, "fast").stable);
+    assert!((figure_value(node(&theory, "fast"), NodeMetric::ArrivalRate) - 0.6).abs() < 1e-12);
+
+    let experiment = simulate(&toml);
+    let fast = named(&experiment.summary.nodes, "fast");
+    CROSSCHECK.assert_mean(
+        "power-of-two, a slow pair saturated: fast server throughput",
+        fast.get(NodeMetric::Throughput),
+        0.6,
+    );
+    let slow_pair = |metric: NodeMetric| {
+        let values: Vec<f64> = experiment
+            .replications
+            .iter()
+            .map(|replication| {
+                (1..3).map(|slow| value(&replication.nodes[slow].metrics, metric)).sum::<f64>()
+            })
+            .collect();
+        Estimate::from_values(&values).expect("replications")
+    };
+    CROSSCHECK.assert_mean(
+        "power-of-two, a slow pair saturated: its throughput",
+        Some(slow_pair(NodeMetric::Throughput)),
+        0.2,
+    );
+    CROSSCHECK.assert_mean(
+        "power-of-two, a slow pair saturated: its growth",
+        Some(slow_pair(NodeMetric::QueueGrowthRate)),
+        0.1,
     );
 }
