@@ -1,5 +1,5 @@
-//! Estimates across replications: the mean and its Student t confidence interval (for a
-//! percentile, see `pooled`), clamped to the range the metric can take.
+//! Estimates across replications: the mean and its Student t confidence interval corrected for
+//! skewness (for a percentile, see `pooled`), clamped to the range the metric can take.
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -10,7 +10,8 @@ pub struct Estimate {
     /// Mean of the replication values.
     pub mean: f64,
     /// 95% confidence interval `[low, high]` for the mean (Student t with n − 1 degrees of
-    /// freedom); `None` with fewer than two replications.
+    /// freedom, corrected for skewness: see [`Estimate::from_values`]); `None` with fewer than
+    /// two replications.
     pub ci95: Option<[f64; 2]>,
     /// Number of replications in which the metric was defined, n.
     pub samples: usize,
@@ -20,7 +21,18 @@ impl Estimate {
     /// Estimates the mean from one value per replication; `None` when there is none.
     ///
     /// # Formula
-    /// x̄ ± t(0.975, n − 1)·s/√n, where s is the sample standard deviation.
+    /// Student's t interval corrected for skewness by Hall's transformation (Hall 1992, "On
+    /// the removal of skewness by transformation", JRSS B 54): with T = √n (x̄ − μ)/s, the
+    /// statistic g(T) = T + aT² + a²T³/3 + b, where a = γ̂/(3√n), b = γ̂/(6√n) and
+    /// γ̂ = m₃/s³ is the sample skewness, is nearly symmetric; so the interval is
+    /// [x̄ − s/√n · g⁻¹(t), x̄ − s/√n · g⁻¹(−t)] with t = t(0.975, n − 1) and
+    /// g⁻¹(y) = ((1 + 3a(y − b))^⅓ − 1)/a. Symmetric values (γ̂ = 0) give x̄ ± t·s/√n.
+    ///
+    /// # Why
+    /// Near saturation a replication's mean queue or wait is right-skewed (γ ≈ 1.3 for an
+    /// M/M/1 at ρ 0.9 over 10 000 s), and a low mean then comes with a small s: the plain t
+    /// interval of 20 such replications holds the true mean about 93% of the time, missing
+    /// mostly below. The corrected interval reaches out further on the long side.
     #[must_use]
     pub fn from_values(values: &[f64]) -> Option<Self> {
         let n = values.len();
@@ -32,8 +44,15 @@ impl Estimate {
         let mean = values.iter().sum::<f64>() / count;
         let ci95 = (n >= 2).then(|| {
             let variance = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (count - 1.0);
-            let half_width = t_quantile_975(count - 1.0) * (variance / count).sqrt();
-            [mean - half_width, mean + half_width]
+            let error = (variance / count).sqrt();
+            let t = t_quantile_975(count - 1.0);
+            if error == 0.0 || !error.is_finite() {
+                return [mean - t * error, mean + t * error];
+            }
+            let third = values.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / count;
+            let skewness = third / variance.powf(1.5);
+            let inverse = hall_inverse(skewness, count);
+            [mean - error * inverse(t), mean - error * inverse(-t)]
         });
         Some(Self { mean, ci95, samples: n })
     }
@@ -72,6 +91,21 @@ impl Estimate {
     }
 }
 
+/// g⁻¹ of Hall's transformation (see [`Estimate::from_values`]) for sample skewness
+/// `skewness` of `count` values: g is increasing, so the inverse is defined everywhere.
+fn hall_inverse(skewness: f64, count: f64) -> impl Fn(f64) -> f64 {
+    let a = skewness / (3.0 * count.sqrt());
+    let b = skewness / (6.0 * count.sqrt());
+    move |y: f64| {
+        if a.abs() < 1e-9 {
+            // The limit a → 0: g(T) = T + b.
+            y - b
+        } else {
+            ((1.0 + 3.0 * a * (y - b)).cbrt() - 1.0) / a
+        }
+    }
+}
+
 /// The 97.5% quantile of Student's t with `freedom` degrees of freedom.
 pub(super) fn t_quantile_975(freedom: f64) -> f64 {
     StudentsT::new(0.0, 1.0, freedom).expect("degrees of freedom are positive").inverse_cdf(0.975)
@@ -90,6 +124,43 @@ mod tests {
         assert!((estimate.half_width() - 1.963_243).abs() < 1e-5, "{}", estimate.half_width());
         assert!(estimate.covers(4.9) && !estimate.covers(5.0));
         assert!(!estimate.misses(4.9) && estimate.misses(5.0) && estimate.misses(1.0));
+    }
+
+    #[test]
+    fn a_skewed_sample_reaches_further_on_its_long_side() {
+        // Values 1, 1, 1, 1, 6: mean 2, s² = 20/4 = 5, s/√n = 1, m₃ = (−4 + 64)/5 = 12,
+        // γ̂ = 12/5^1.5, a = γ̂/(3√5) = 12/75 = 0.16, b = 0.08, t(0.975, 4) = 2.776445.
+        // g⁻¹(t) = ((1 + 0.48 × 2.696445)^⅓ − 1)/0.16 = 1.993210,
+        // g⁻¹(−t) = ((1 − 0.48 × 2.856445)^⅓ − 1)/0.16 = −10.741325 (a negative cube root).
+        let estimate = Estimate::from_values(&[1.0, 1.0, 1.0, 1.0, 6.0]).unwrap();
+        let [low, high] = estimate.ci95.unwrap();
+        assert!((low - (2.0 - 1.993_210)).abs() < 1e-5, "{low}");
+        assert!((high - (2.0 + 10.741_325)).abs() < 1e-5, "{high}");
+    }
+
+    /// Means of 20 exponential values (skewness 2), 4000 samples: the interval holds the true
+    /// mean 1 in about 95% of them (94.4% in an independent simulation of 40 000), where
+    /// Student's t alone holds it in about 91.9%. The band is 95% ± 4 binomial standard errors
+    /// (√(0.95 × 0.05/4000) = 0.34%).
+    #[test]
+    fn intervals_of_skewed_means_cover_about_95_percent() {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Exp1};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(11);
+        let samples = 4000;
+        let (mut corrected, mut plain) = (0, 0);
+        for _ in 0..samples {
+            let values: Vec<f64> = (0..20).map(|_| Exp1.sample(&mut rng)).collect();
+            let estimate = Estimate::from_values(&values).unwrap();
+            corrected += u32::from(estimate.covers(1.0));
+            let s = (values.iter().map(|x| (x - estimate.mean).powi(2)).sum::<f64>() / 19.0).sqrt();
+            plain += u32::from((estimate.mean - 1.0).abs() <= t_quantile_975(19.0) * s / 20_f64.sqrt());
+        }
+        let error = (0.95 * 0.05 / f64::from(samples)).sqrt();
+        let rate = |count: u32| f64::from(count) / f64::from(samples);
+        println!("corrected {}, plain t {}", rate(corrected), rate(plain));
+        assert!((rate(corrected) - 0.95).abs() <= 4.0 * error, "corrected: {}", rate(corrected));
+        assert!(rate(plain) < 0.95 - 4.0 * error, "plain t: {}", rate(plain));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! totals, and the time series when the records have one.
 //!
 //! A mean, a rate or a fraction is estimated by the mean of the replications' values with a
-//! Student t interval; a percentile by the quantile of every replication's observations pooled,
+//! Student t interval corrected for skewness; a percentile by the quantile of every replication's observations pooled,
 //! with an interval that inverts one for the fraction of observations below it (see `pooled`). Every interval is clamped to the
 //! values its metric can take ([`Bounded`]).
 

@@ -67,7 +67,7 @@ fn a_step_into_overload_grows_at_lambda_minus_c_mu_and_drains_at_c_mu_minus_lamb
         [simulation]
         duration = "400s"
         warmup = "0s"
-        replications = 20
+        replications = 30
         seed = 11
         sample_every = "10s"
         [[source]]
