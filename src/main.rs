@@ -521,6 +521,10 @@ fn main() -> ExitCode {
         kendall::report::abandon_partial_files();
         std::process::exit(130);
     });
+    if let Some(Err(message)) = scenario::memory_override() {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check { scenario } => check(&scenario),
@@ -543,6 +547,13 @@ fn report_error(error: &anyhow::Error) -> ExitCode {
         for line in chain_text(inner).lines() {
             eprintln!("error: {line}");
         }
+        return ExitCode::from(2);
+    }
+    let too_many_records = |cause: &(dyn std::error::Error + 'static)| {
+        matches!(cause.downcast_ref(), Some(experiment::ExperimentError::RecordsTooLarge { .. }))
+    };
+    if error.chain().any(too_many_records) {
+        eprintln!("error: {error:#}");
         return ExitCode::from(2);
     }
     if error.chain().any(|cause| {

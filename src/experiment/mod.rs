@@ -7,6 +7,7 @@
 
 mod axis;
 mod compare;
+mod memory;
 pub mod plan;
 mod precision;
 pub mod shard;
@@ -39,7 +40,9 @@ use crate::analytic::fluid::Fluid;
 use crate::analytic::{self, Analysis, AnalysisError};
 use crate::engine::Replication;
 use crate::model::{Metric, Network, Scenario, Settings};
+use crate::scenario::show_bytes;
 use crate::stats::{Collector, ReplicationResult, SeriesRow, SeriesScope, Summary};
+use memory::RecordMemory;
 
 /// Why an experiment could not run.
 #[derive(Debug, Error)]
@@ -51,6 +54,21 @@ pub enum ExperimentError {
         threads: usize,
         /// The underlying error.
         source: rayon::ThreadPoolBuildError,
+    },
+    /// The replications' records would take more memory than the machine has to spare.
+    #[error(
+        "{replications} replications would keep about {} of records in memory until the run ends ({} each, measured over the first ones), more than half of the {} available (the least of MemAvailable, the cgroup limit, or KENDALL_MEMORY when set): run fewer or shorter replications (--replications, --max-replications, --duration)",
+        show_bytes(*needed), show_bytes(*per_replication), show_bytes(2.0 * *limit as f64)
+    )]
+    RecordsTooLarge {
+        /// Replications in the run.
+        replications: u64,
+        /// Bytes each record takes (counted, with the allocator's overhead).
+        per_replication: f64,
+        /// Bytes all of them would take.
+        needed: f64,
+        /// Bytes they may take: half the memory available at the start.
+        limit: u64,
     },
 }
 
@@ -184,24 +202,28 @@ pub fn run_all(
 /// order of `units`.
 ///
 /// # Errors
-/// When the thread pool cannot be created.
+/// When the thread pool cannot be created, or the records would outgrow the memory
+/// ([`RecordMemory`]).
 fn run_units(
     scenarios: &[Scenario],
     units: &[Unit],
     threads: Option<usize>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<ReplicationResult>, ExperimentError> {
-    Ok(thread_pool(threads)?.install(|| {
+    let memory = RecordMemory::new(units.len());
+    thread_pool(threads)?.install(|| {
         units
             .par_iter()
+            .filter(|_| memory.open())
             .map(|unit| {
                 let scenario = &scenarios[unit.scenario];
                 let result = run_replication(&scenario.network, &scenario.settings, unit.replication);
+                memory.keep(&result)?;
                 on_done();
-                result
+                Ok(result)
             })
             .collect()
-    }))
+    })
 }
 
 fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ExperimentError> {

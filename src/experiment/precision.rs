@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::memory::RecordMemory;
 use super::{Experiment, ExperimentError, run_replication, thread_pool};
 use crate::model::{Metric, Scenario};
 use crate::stats::{EntitySummary, ReplicationResult, Summary};
@@ -215,6 +216,8 @@ fn run_batches(
     let started = Instant::now();
     let pool = thread_pool(threads)?;
     let max = precision.max_replications.max(1);
+    // The most replications the run may take: every scenario to the maximum.
+    let memory = RecordMemory::new(scenarios.len() * max as usize);
     let mut records: Vec<Vec<ReplicationResult>> = vec![Vec::new(); scenarios.len()];
     let mut finished: Vec<Option<(Summary, PrecisionReport)>> = vec![None; scenarios.len()];
     // Scenarios run together take the same batches, so their replications stay paired.
@@ -238,14 +241,16 @@ fn run_batches(
         let results: Vec<ReplicationResult> = pool.install(|| {
             units
                 .par_iter()
+                .filter(|_| memory.open())
                 .map(|&(variant, index)| {
                     let scenario = &scenarios[variant];
                     let result = run_replication(&scenario.network, &scenario.settings, index);
+                    memory.keep(&result)?;
                     on_done();
-                    result
+                    Ok(result)
                 })
-                .collect()
-        });
+                .collect::<Result<_, ExperimentError>>()
+        })?;
         for (&(variant, _), result) in units.iter().zip(results) {
             records[variant].push(result);
         }

@@ -49,14 +49,59 @@ pub fn expected_messages(scenario: &Scenario) -> f64 {
         .sum()
 }
 
-/// The memory this machine has available for new work, bytes (`MemAvailable` of
-/// /proc/meminfo); `None` where it cannot be read.
+/// The environment variable that sets the memory kendall may plan for, bytes: on a machine
+/// shared with other work, less than what it has available.
+pub const MEMORY_VARIABLE: &str = "KENDALL_MEMORY";
+
+/// The memory kendall may use for new work, bytes: `KENDALL_MEMORY` when set (see
+/// [`memory_override`]), else the least of this machine's `MemAvailable` (/proc/meminfo) and
+/// what the process's cgroup (v2) limit leaves (a container's or a batch job's); `None` where
+/// none of them can be read.
 #[must_use]
 pub fn available_memory() -> Option<u64> {
+    if let Some(Ok(bytes)) = memory_override() {
+        return Some(bytes);
+    }
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find_map(|line| line.strip_prefix("MemAvailable:"))?;
     let kilobytes: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
-    Some(kilobytes.saturating_mul(1024))
+    let available = kilobytes.saturating_mul(1024);
+    Some(cgroup_headroom().map_or(available, |headroom| headroom.min(available)))
+}
+
+/// `KENDALL_MEMORY` read: `None` when unset; an error naming the variable when it is not a
+/// number of bytes, plain ("2000000000") or with a decimal unit ("2GB", "512 MB", "1.5TB").
+///
+/// # Errors
+/// When the variable is set to something else.
+pub fn memory_override() -> Option<Result<u64, String>> {
+    let text = std::env::var(MEMORY_VARIABLE).ok()?;
+    Some(parse_bytes(&text).ok_or_else(|| {
+        format!("{MEMORY_VARIABLE}={text:?} is not a size: give bytes, such as 2000000000 or \"2GB\" (kB, MB, GB, TB)")
+    }))
+}
+
+/// A size: a number with an optional decimal unit.
+fn parse_bytes(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let units = [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3), ("B", 1.0)];
+    let (number, scale) = units
+        .iter()
+        .find_map(|(unit, scale)| text.strip_suffix(unit).map(|n| (n, *scale)))
+        .unwrap_or((text, 1.0));
+    let bytes = number.trim().parse::<f64>().ok()? * scale;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked to fit first
+    (1.0..1.8e19).contains(&bytes).then_some(bytes as u64)
+}
+
+/// What the process's cgroup v2 memory limit leaves, bytes (`memory.max` − `memory.current`);
+/// `None` without a limit or a cgroup v2 hierarchy.
+fn cgroup_headroom() -> Option<u64> {
+    let membership = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let path = membership.lines().find_map(|line| line.strip_prefix("0::"))?;
+    let dir = std::path::Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/'));
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok()?.trim().parse::<u64>().ok();
+    Some(read("memory.max")?.saturating_sub(read("memory.current").unwrap_or(0)))
 }
 
 /// The most messages in flight each of `parallel` replications running at once may hold
@@ -119,6 +164,18 @@ mod tests {
         let scenario = crate::scenario::parse(text, "t", std::path::Path::new("t.toml")).expect("valid");
         // 2/s over 1100 s, and at most one request per client and 10 s of thinking: 5 × 1100 / 10.
         assert!((expected_messages(&scenario) - (2200.0 + 550.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn memory_sizes_read_plain_or_with_a_decimal_unit() {
+        assert_eq!(parse_bytes("2000000000"), Some(2_000_000_000));
+        assert_eq!(parse_bytes("2GB"), Some(2_000_000_000));
+        assert_eq!(parse_bytes(" 512 MB "), Some(512_000_000));
+        assert_eq!(parse_bytes("1.5TB"), Some(1_500_000_000_000));
+        assert_eq!(parse_bytes("64kB"), Some(64_000));
+        for bad in ["", "lots", "-1GB", "0", "2 GiB", "1e30"] {
+            assert_eq!(parse_bytes(bad), None, "{bad}");
+        }
     }
 
     #[test]

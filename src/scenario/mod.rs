@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 
 pub use error::{Problem, ScenarioError};
 pub use limits::{
-    BYTES_PER_MESSAGE, MAX_HORIZON_S, MAX_MESSAGES, MAX_REPLICATIONS, available_memory, expected_messages,
-    memory_ceiling,
+    BYTES_PER_MESSAGE, MAX_HORIZON_S, MAX_MESSAGES, MAX_REPLICATIONS, MEMORY_VARIABLE, available_memory,
+    expected_messages, memory_ceiling, memory_override, show_bytes,
 };
 pub use settings::Overrides;
 pub use units::parse_duration;

@@ -5,6 +5,7 @@
 mod coarse;
 mod collector;
 mod estimate;
+mod footprint;
 mod histogram;
 mod mser;
 mod paired;

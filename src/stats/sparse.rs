@@ -27,6 +27,12 @@ pub struct SparseHistogram {
 }
 
 impl SparseHistogram {
+    /// The heap bytes its buckets take.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.buckets.capacity() * std::mem::size_of::<(u32, u64)>()
+    }
+
     /// The histogram of these non-empty buckets, given in increasing order.
     pub(super) fn from_buckets(buckets: impl Iterator<Item = (usize, u64)>) -> Self {
         let buckets = buckets

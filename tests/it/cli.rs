@@ -710,3 +710,50 @@ fn a_cap_beyond_the_memory_is_lowered_with_a_warning() {
     assert!(expected.iter().all(|e| stderr.contains(e)), "run: {stderr}");
     assert!(stderr.contains("an overloaded replication stops at"), "run: {stderr}");
 }
+
+/// 400 replications of 10 000 s of the M/M/1 keep about 200 MB of records (measured: 525 kB
+/// counted each); with `KENDALL_MEMORY=20MB` they may take 10 MB, so the run stops after its
+/// first replications, says why, exits 2 and writes nothing.
+#[test]
+fn a_run_whose_records_would_outgrow_the_memory_stops_early_and_says_why() {
+    let dir = temp();
+    let out = dir.path().join("out");
+    let output = kendall()
+        .env("KENDALL_MEMORY", "20MB")
+        .args(["run", MM1, "--replications", "400", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .expect("kendall runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    for fragment in
+        ["400 replications would keep about", "more than half of the 20.0 MB available", "--replications"]
+    {
+        assert!(stderr.contains(fragment), "stderr lacks {fragment:?}: {stderr}");
+    }
+    assert!(output.stdout.is_empty() && !out.exists(), "nothing is written");
+    // The same run within the memory it may use goes on.
+    let output = kendall()
+        .env("KENDALL_MEMORY", "2GB")
+        .args(["run", MM1, "--replications", "4", "--duration", "100s", "--quiet", "--no-charts", "--out"])
+        .arg(&out)
+        .output()
+        .expect("kendall runs");
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn a_memory_setting_that_is_not_a_size_is_refused() {
+    let dir = temp();
+    let out = dir.path().join("out");
+    let output = kendall()
+        .env("KENDALL_MEMORY", "lots")
+        .args(["run", MM1, "--out"])
+        .arg(&out)
+        .output()
+        .expect("kendall runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("KENDALL_MEMORY=\"lots\" is not a size"), "stderr: {stderr}");
+    assert!(!out.exists());
+}
