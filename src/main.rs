@@ -396,10 +396,15 @@ impl SimulationArgs {
     /// messages (bad input), and warns when its `max_in_system` was lowered to fit in memory.
     fn check_budget(&self, loaded: &LoadedScenario, replications: u64) -> anyhow::Result<()> {
         loaded.check_workload(replications).map_err(|error| BadInput(error.into()))?;
+        self.note_memory(loaded);
+        Ok(())
+    }
+
+    /// Warns when the `max_in_system` of `loaded` was lowered to fit in memory.
+    fn note_memory(&self, loaded: &LoadedScenario) {
         if let Some(note) = self.memory_ceiling().and_then(|c| loaded.memory_note(c, self.parallel())) {
             eprintln!("warning: {note}");
         }
-        Ok(())
     }
 
     /// The precision target, when one was asked for.
@@ -639,8 +644,8 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
         .map_err(|error| BadInput(error.into()))?;
     let plan =
         Sweep::new(&base, args.vary.clone(), args.slo.clone()).map_err(|error| BadInput(error.into()))?;
-    let replications = base.scenario().settings().replications();
-    args.simulation.check_budget(&base, args.simulation.most_replications(replications))?;
+    plan.check_workload(&base, &args.simulation.run_length()).map_err(|error| BadInput(error.into()))?;
+    args.simulation.note_memory(&base);
     let dir = args.output.dir(base.scenario());
     let work =
         Work { files: std::slice::from_ref(&args.scenario), scenarios: plan.scenarios(), paired: false };
@@ -833,8 +838,8 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
         run_length: args.simulation.run_length(),
         threads: args.simulation.threads(),
     };
-    let replications = loaded.scenario().settings().replications();
-    args.simulation.check_budget(&loaded, args.simulation.most_replications(replications))?;
+    experiment::plan::check_workload(&loaded, &options).map_err(|error| BadInput(error.into()))?;
+    args.simulation.note_memory(&loaded);
     let dir = args.output.dir(loaded.scenario());
     check_writable(&dir)?;
     let progress = spinner(args.output.quiet);

@@ -150,6 +150,17 @@ pub enum RunLength {
     Precise(Precision),
 }
 
+impl RunLength {
+    /// The most replications `scenario` may run: its count, or a precision target's most.
+    #[must_use]
+    pub fn most_replications(&self, scenario: &Scenario) -> u64 {
+        match self {
+            Self::Fixed => u64::from(scenario.settings().replications()),
+            Self::Precise(precision) => u64::from(precision.max_replications.max(1)),
+        }
+    }
+}
+
 /// Runs every scenario for `length` in one pool of work units; `paired` keeps the scenarios of
 /// a precise run going together, so that all run the same replications (see
 /// [`run_until_precise_together`]). Returns the experiments, and with a precision target how

@@ -16,7 +16,9 @@ use super::{
 };
 use crate::analytic::{self, Analysis};
 use crate::model::{NodeMetric, Scenario};
-use crate::scenario::{LoadedScenario, Variation, VariationError, vary};
+use crate::scenario::{
+    LoadedScenario, MAX_MESSAGES, ScenarioError, Variation, VariationError, Workload, show_messages, vary,
+};
 use crate::stats::{Estimate, ReplicationResult};
 
 /// The most points a sweep's grid may have (the product of its axes' lengths).
@@ -53,6 +55,10 @@ pub enum SweepError {
     /// An SLO names a source or node the scenario does not have.
     #[error(transparent)]
     Slo(#[from] SloError),
+    /// The points together would simulate more than [`MAX_MESSAGES`] messages (at the field
+    /// that sets the work, naming the point that asks the most).
+    #[error(transparent)]
+    Workload(ScenarioError),
 }
 
 /// A validated sweep, ready to run: the scenario at every point of the grid.
@@ -110,6 +116,44 @@ impl Sweep {
     #[must_use]
     pub fn replications(&self) -> u64 {
         self.scenarios.iter().map(|scenario| u64::from(scenario.settings().replications())).sum()
+    }
+
+    /// Refuses, before anything runs, a sweep whose points, each running for `length`, would
+    /// together simulate more than [`MAX_MESSAGES`] messages: the limit bounds the computing
+    /// of a whole command, and a thousand points each just within it would be hours too.
+    /// Returns the messages expected.
+    ///
+    /// # Errors
+    /// [`SweepError::Workload`] at the field of `base` (the file the sweep was made from) that
+    /// sets the work, with the sweep's total and the point that asks the most, named by its
+    /// `--vary` values.
+    pub fn check_workload(&self, base: &LoadedScenario, length: &RunLength) -> Result<f64, SweepError> {
+        let workloads: Vec<Workload> = self
+            .scenarios
+            .iter()
+            .map(|scenario| Workload::new(scenario, length.most_replications(scenario)))
+            .collect();
+        let total: f64 = workloads.iter().map(Workload::messages).sum();
+        if total <= MAX_MESSAGES {
+            return Ok(total);
+        }
+        let most =
+            workloads.iter().enumerate().max_by(|(_, a), (_, b)| a.messages().total_cmp(&b.messages()));
+        let Some((point, most)) = most else { return Ok(total) };
+        let label = variations_at(&self.axes, &self.cursors[point]).join(" ");
+        let limit = format!("more than kendall's limit of {MAX_MESSAGES:e} for a whole sweep");
+        let message = match workloads.len() {
+            1 => format!(
+                "this sweep's one point ({label}) would simulate {most}, {limit} (hours of computing)"
+            ),
+            n => format!(
+                "this sweep would simulate {} messages over its {n} points, {limit}, all its points together (hours of computing); sweep point {point} ({label}) asks the most, {most}",
+                show_messages(total)
+            ),
+        };
+        Err(SweepError::Workload(base.workload_error(&format!(
+            "{message}: narrow the --vary values, shorten the duration, lower the rates or run fewer replications"
+        ))))
     }
 
     /// Runs every replication of every point (each point for `length`) in one pool of `threads`
@@ -191,13 +235,17 @@ fn at_point(
     cursor: &[usize],
     point: usize,
 ) -> Result<Scenario, SweepError> {
-    let texts: Vec<String> =
-        axes.iter().zip(cursor).map(|(axis, &i)| format!("{}={}", axis.path, axis.values[i])).collect();
+    let texts = variations_at(axes, cursor);
     let label = texts.join(" ");
     let error = |source| SweepError::Variation { point, label: label.clone(), source };
     let variations: Vec<Variation> =
         texts.iter().map(|text| text.parse()).collect::<Result<_, _>>().map_err(error)?;
     Ok(vary(base, &variations).map_err(error)?.into_scenario())
+}
+
+/// A point's variations, `PATH=VALUE` in axis order.
+fn variations_at(axes: &[Axis], cursor: &[usize]) -> Vec<String> {
+    axes.iter().zip(cursor).map(|(axis, &i)| format!("{}={}", axis.path, axis.values[i])).collect()
 }
 
 /// One point of a sweep: its values, theory, simulation and verdicts.
@@ -350,6 +398,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::experiment::Precision;
     use crate::scenario::Overrides;
 
     const MM1: &str = r#"
@@ -402,6 +451,23 @@ mod tests {
         assert!(matches!(Sweep::new(&base(), Vec::new(), Vec::new()), Err(SweepError::NoAxis)));
         let slo = "source.nobody.latency_mean < 1s".parse().unwrap();
         assert!(matches!(Sweep::new(&base(), axes(&["load=1"]), vec![slo]), Err(SweepError::Slo(_))));
+    }
+
+    #[test]
+    fn the_whole_sweep_is_checked_against_the_message_limit() {
+        // 0.5/s over 220 s is 110 messages a replication; at load L and 2 replications, 220 L.
+        let sweep = Sweep::new(&base(), axes(&["load=1,3"]), Vec::new()).unwrap();
+        assert!((sweep.check_workload(&base(), &RunLength::Fixed).unwrap() - 880.0).abs() < 1e-9);
+        // A precision target runs up to its most replications: 110 × 4 × 1000.
+        let precise = RunLength::Precise(Precision { max_replications: 1000, ..Precision::new(0.1) });
+        assert!((sweep.check_workload(&base(), &precise).unwrap() - 440_000.0).abs() < 1e-6);
+        // 110 L × 10 000 replications: each point within the limit (3.3e9 to 5.5e9), their sum not.
+        let huge = axes(&["load=3000..5000:3", "simulation.replications=10000"]);
+        let error = Sweep::new(&base(), huge, Vec::new()).unwrap().check_workload(&base(), &RunLength::Fixed);
+        let message = error.unwrap_err().to_string();
+        assert!(message.starts_with("mm1.toml:3:20: [simulation] field 'duration': "), "{message}");
+        assert!(message.contains("about 1.32e10 messages over its 3 points"), "{message}");
+        assert!(message.contains("sweep point 2 (load=5000 simulation.replications=10000)"), "{message}");
     }
 
     #[test]

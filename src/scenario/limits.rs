@@ -49,6 +49,56 @@ pub fn expected_messages(scenario: &Scenario) -> f64 {
         .sum()
 }
 
+/// The messages a command would simulate with one scenario: what [`MAX_MESSAGES`] bounds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Workload {
+    /// Messages one replication is expected to generate ([`expected_messages`]).
+    pub per_replication: f64,
+    /// The replications it may run (a precision target's most).
+    pub replications: u64,
+    /// Simulated time of one replication (warm-up plus duration), seconds.
+    pub horizon_s: f64,
+}
+
+impl Workload {
+    /// The work of `replications` replications of `scenario`.
+    #[must_use]
+    pub fn new(scenario: &Scenario, replications: u64) -> Self {
+        let horizon_s = scenario.settings().horizon_s();
+        Self { per_replication: expected_messages(scenario), replications, horizon_s }
+    }
+
+    /// Messages over all its replications.
+    #[must_use]
+    pub fn messages(&self) -> f64 {
+        #[allow(clippy::cast_precision_loss)] // a count of replications, far below 2^53
+        let replications = self.replications as f64;
+        self.per_replication * replications
+    }
+}
+
+/// "about 1.10e11 messages (about 1.10e9 per replication of 1.100e9s, 100 replications)".
+impl std::fmt::Display for Workload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} messages ({} per replication of {}, {} replication{})",
+            show_messages(self.messages()),
+            show_messages(self.per_replication),
+            show_horizon(self.horizon_s),
+            self.replications,
+            if self.replications == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// A count of messages for a message: "about 1.10e11", or past f64's range (a rate of 1e308
+/// for hours) "more than 1e308".
+#[must_use]
+pub fn show_messages(count: f64) -> String {
+    if count.is_finite() { format!("about {count:.2e}") } else { "more than 1e308".to_owned() }
+}
+
 /// The environment variable that sets the memory kendall may plan for, bytes: on a machine
 /// shared with other work, less than what it has available.
 pub const MEMORY_VARIABLE: &str = "KENDALL_MEMORY";
@@ -116,7 +166,7 @@ pub fn memory_ceiling(available: u64, parallel: usize) -> u32 {
 
 /// A replication's simulated time for a message: as a file writes it, or in scientific
 /// notation when that would take more than a few digits.
-pub(super) fn show_horizon(seconds: f64) -> String {
+fn show_horizon(seconds: f64) -> String {
     if seconds < 1e6 { super::units::show_duration(seconds) } else { format!("{seconds:.3e}s") }
 }
 

@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 
 pub use error::{Problem, ScenarioError};
 pub use limits::{
-    BYTES_PER_MESSAGE, MAX_HORIZON_S, MAX_MESSAGES, MAX_REPLICATIONS, MEMORY_VARIABLE, available_memory,
-    expected_messages, memory_ceiling, memory_override, show_bytes,
+    BYTES_PER_MESSAGE, MAX_HORIZON_S, MAX_MESSAGES, MAX_REPLICATIONS, MEMORY_VARIABLE, Workload,
+    available_memory, expected_messages, memory_ceiling, memory_override, show_bytes, show_messages,
 };
 pub use settings::Overrides;
 pub use units::parse_duration;
@@ -188,28 +188,28 @@ impl LoadedScenario {
     /// [`ScenarioError::Invalid`] at the duration (else the replications, else the first
     /// source), with the estimate and how it was made.
     pub fn check_workload(&self, replications: u64) -> Result<f64, ScenarioError> {
-        let per_replication = expected_messages(&self.scenario);
-        #[allow(clippy::cast_precision_loss)] // a count of replications, far below 2^53
-        let messages = per_replication * replications as f64;
+        let workload = Workload::new(&self.scenario, replications);
+        let messages = workload.messages();
         if messages <= MAX_MESSAGES {
             return Ok(messages);
         }
+        Err(self.workload_error(&format!(
+            "this run would simulate {workload}, more than kendall's limit of {MAX_MESSAGES:e} (hours of computing): shorten the duration, lower the rates or run fewer replications"
+        )))
+    }
+
+    /// A refusal of the work a command asks of scenarios made from this file (a run, a sweep's
+    /// points, a plan's configurations): `message` says what the work is and why it is too
+    /// much, and is given at the field that sets the work (the duration, else the
+    /// replications, else the first source; `--duration` when it overrides the file's),
+    /// `file:line:column: field: message`.
+    #[must_use]
+    pub fn workload_error(&self, message: &str) -> ScenarioError {
         let (line, column, field) = &self.anchors.workload;
-        // Past f64's range (a rate of 1e308 for hours) the count is only "beyond 1e308".
-        let about = |count: f64| {
-            if count.is_finite() { format!("about {count:.2e}") } else { "more than 1e308".to_owned() }
-        };
-        let message = format!(
-            "{field}: this run would simulate {} messages ({} per replication of {}, {replications} replication{}), more than kendall's limit of {MAX_MESSAGES:e} (hours of computing): shorten the duration, lower the rates or run fewer replications",
-            about(messages),
-            about(per_replication),
-            limits::show_horizon(self.scenario.settings().horizon_s()),
-            if replications == 1 { "" } else { "s" }
-        );
-        Err(ScenarioError::Invalid {
+        ScenarioError::Invalid {
             path: self.path.clone(),
-            problems: vec![Problem { line: *line, column: *column, message }],
-        })
+            problems: vec![Problem { line: *line, column: *column, message: format!("{field}: {message}") }],
+        }
     }
 
     /// A note when the file's `max_in_system` asks for more messages in flight than `ceiling`,

@@ -207,6 +207,39 @@ const BAD_FLAGS: &[(&[&str], &[&str])] = &[
         &["run", "SCENARIO", "--duration", "1e9"],
         &["mm1.toml:", "--duration, with source 'clients'", "limit of 1e10"],
     ),
+    // A sweep's points and a plan's configurations are checked, not only the file's scenario.
+    (
+        &["sweep", "SCENARIO", "--vary", "load=1..1e9:3"],
+        &["mm1.toml:", "sweep point 2 (load=1000000000)", "--vary", "limit of 1e10 for a whole sweep"],
+    ),
+    (
+        &["sweep", "SCENARIO", "--vary", "source.clients.interarrival.rate=0.9,1e9"],
+        &["mm1.toml:", "sweep point 1 (source.clients.interarrival.rate=1e9)", "limit of 1e10"],
+    ),
+    (
+        &["sweep", "SCENARIO", "--vary", "simulation.duration=1h,1e9"],
+        &["field 'duration'", "sweep point 1 (simulation.duration=1e9)", "limit of 1e10"],
+    ),
+    (
+        // 1 to 1000 replications of 0.9/s × 1 001 000 s: each point within the limit, not all.
+        &["sweep", "SCENARIO", "--vary", "simulation.replications=1..1000", "--duration", "1e6"],
+        &["about 4.51e11 messages over its 1000 points", "all its points together", "point 999"],
+    ),
+    (
+        // 20 replications would be 2.7e8 messages; a precision target's most, 1000, are 1.35e10.
+        &["sweep", "SCENARIO", "--vary", "load=0.5,1", "--duration", "1e7", "--precision", "5%"],
+        &["--duration, with source 'clients'", "over its 2 points", "1000 replications"],
+    ),
+    (
+        &["plan", "SCENARIO", "--slo", "latency_p99 < 1s", "--load", "1e9"],
+        &["mm1.toml:", "at --load 1.000e9", "limit of 1e10 per configuration"],
+    ),
+    (
+        // 0.9/s × 520 001 000 s × 20 is 9.4e9 messages at today's load, 1.04e10 at the top of
+        // the search, theory's headroom 1/ρ = 1.111.
+        &["plan", "SCENARIO", "--slo", "latency_p99 < 1s", "--max-load", "--duration", "5.2e8"],
+        &["--max-load may simulate up to 1.111 times today's load", "about 1.04e10 messages"],
+    ),
     (&["check"], &["<SCENARIO>"]),
     (&["sweep", "SCENARIO"], &["--vary"]),
     (&["sweep", "SCENARIO", "--vary", "nonsense"], &["'--vary", "nonsense"]),
@@ -251,5 +284,68 @@ fn every_bad_flag_is_refused_naming_the_flag() {
         let outcome = kendall_within_limit(&full, dir.path());
         assert_refused(&what, &outcome, &fragments);
         assert_nothing_written(&what, dir.path(), &out);
+    }
+}
+
+/// A sweep or plan whose work is past the message limit only at some point or load is refused
+/// at once (the check costs no simulation), naming the point or load, and writing nothing.
+#[test]
+fn sweeps_and_plans_past_the_message_limit_are_refused_at_once() {
+    let dir = temp();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mm1.toml");
+    fs::copy(&scenario, dir.path().join("mm1.toml")).expect("the scenario is copied");
+    let out = dir.path().join("out");
+    let out_arg = out.to_string_lossy().into_owned();
+    let refused: [(&[&str], &str); 3] = [
+        (&["sweep", "mm1.toml", "--vary", "load=1..1e9:3"], "sweep point 2 (load=1000000000)"),
+        (&["plan", "mm1.toml", "--slo", "latency_p99 < 1s", "--load", "1e9"], "at --load 1.000e9"),
+        (
+            &["plan", "mm1.toml", "--slo", "latency_p99 < 1s", "--max-load", "--duration", "5.2e8"],
+            "--max-load",
+        ),
+    ];
+    for (args, fragment) in refused {
+        let what = format!("kendall {}", args.join(" "));
+        let mut full = args.to_vec();
+        full.extend(["--out", &out_arg]);
+        let started = Instant::now();
+        let outcome = kendall_within_limit(&full, dir.path());
+        assert!(started.elapsed() < Duration::from_secs(5), "{what} took {:?}", started.elapsed());
+        assert_refused(
+            &what,
+            &outcome,
+            &[fragment.to_owned(), "more than kendall's limit of 1e10".to_owned()],
+        );
+        assert!(located(&outcome.stderr, "mm1.toml"), "{what}: {}", outcome.stderr);
+        assert_nothing_written(&what, dir.path(), &out);
+    }
+}
+
+/// The limit applies to what a sweep or plan simulates, not to the file: 2 replications of
+/// 0.9/s × 10¹⁰ s (1.8e10 messages) are refused as a run, but the same file swept or planned at
+/// a millionth of its load (9 000 messages a replication) runs.
+#[test]
+fn a_sweep_or_plan_within_the_limit_runs_whatever_the_file_alone_would_ask() {
+    let dir = temp();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mm1.toml");
+    fs::copy(&scenario, dir.path().join("mm1.toml")).expect("the scenario is copied");
+    let long = ["--duration", "1e10", "--replications", "2", "--quiet", "--no-charts"];
+    let out = dir.path().join("out");
+    let out_arg = out.to_string_lossy().into_owned();
+    let with = |args: &[&'static str]| -> Vec<String> {
+        args.iter().chain(&long).chain(&["--out", out_arg.as_str()]).map(|arg| (*arg).to_owned()).collect()
+    };
+    let run = with(&["run", "mm1.toml"]);
+    let outcome = kendall_within_limit(&run.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+    assert_refused("kendall run", &outcome, &["about 1.80e10 messages".to_owned()]);
+    let accepted: [(&[&str], &str); 2] = [
+        (&["sweep", "mm1.toml", "--vary", "load=1e-6,2e-6"], "sweep.json"),
+        (&["plan", "mm1.toml", "--slo", "latency_p99 < 1h", "--load", "1e-6"], "plan.json"),
+    ];
+    for (args, file) in accepted {
+        let args = with(args);
+        let outcome = kendall_within_limit(&args.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+        assert_eq!(outcome.code, Some(0), "kendall {}: {}", args.join(" "), outcome.stderr);
+        assert!(out.join(file).exists(), "kendall {} wrote no {file}", args.join(" "));
     }
 }

@@ -5,6 +5,7 @@ use super::bounds::{fewest_stable, offered_loads, utilization};
 use super::evaluate::{Config, Evaluator, Outcome};
 use super::search::missed_list;
 use super::{NodePlan, Plan, PlanError, PlanMode, PlanOptions};
+use crate::model::Servers;
 
 /// Relative width at which the bisection stops: the answer is within 1% of the true limit.
 const TOLERANCE: f64 = 0.01;
@@ -16,30 +17,57 @@ const MAX_LOAD: f64 = 1000.0;
 /// it started.
 const LOWEST_FRACTION: f64 = 1e-3;
 
-/// Finds the highest load factor at which every SLO holds with today's servers.
-pub(super) fn max_load(evaluator: &mut Evaluator<'_>, options: &PlanOptions) -> Result<Plan, PlanError> {
+/// The top of the search's range: the highest load factor it may simulate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Top {
+    /// The load factor.
+    pub load: f64,
+    /// Whether the top itself may be simulated: where a utilisation cap (or the search's own
+    /// limit) sets it, not at saturation, where the search only comes within 1% of it.
+    pub allowed: bool,
+    /// What sets it, for messages: "theory's headroom, where the first queue saturates"...
+    pub why: &'static str,
+}
+
+/// The top of the search's range for today's servers (see [`top`]).
+pub(super) fn search_top(evaluator: &Evaluator<'_>, options: &PlanOptions) -> Result<Top, PlanError> {
     let today = evaluator.today();
     let analysis = evaluator.analysis(&Config { servers: today.clone(), load: 1.0 })?;
     let offered = offered_loads(evaluator.network(), &analysis);
+    Ok(top(&today, &offered, analysis.system.headroom, options))
+}
+
+/// The top of the search's range for `today`'s servers and their `offered` loads: theory's
+/// `headroom`, or the load at which a node reaches the utilisation cap when lower, or
+/// [`MAX_LOAD`] when neither binds.
+fn top(today: &[Servers], offered: &[f64], headroom: Option<f64>, options: &PlanOptions) -> Top {
     let capped = if options.max_utilization < 1.0 {
         today
             .iter()
-            .zip(&offered)
+            .zip(offered)
             .filter_map(|(servers, &a)| utilization(a, *servers).filter(|&rho| rho > 0.0))
             .map(|rho| options.max_utilization / rho)
             .fold(f64::INFINITY, f64::min)
     } else {
         f64::INFINITY
     };
-    let saturation = analysis.system.headroom.unwrap_or(f64::INFINITY);
-    // The top is allowed when a cap (or the search's own limit) sets it, not at saturation.
-    let (top, top_allowed) = if capped < saturation {
-        (capped, true)
+    let saturation = headroom.unwrap_or(f64::INFINITY);
+    if capped < saturation {
+        Top { load: capped, allowed: true, why: "where a node reaches --max-utilization" }
     } else if saturation.is_finite() {
-        (saturation, false)
+        Top { load: saturation, allowed: false, why: "theory's headroom, where the first queue saturates" }
     } else {
-        (MAX_LOAD, true)
-    };
+        Top { load: MAX_LOAD, allowed: true, why: "the search's own limit, as no queue ever saturates" }
+    }
+}
+
+/// Finds the highest load factor at which every SLO holds with today's servers.
+pub(super) fn max_load(evaluator: &mut Evaluator<'_>, options: &PlanOptions) -> Result<Plan, PlanError> {
+    let today = evaluator.today();
+    let analysis = evaluator.analysis(&Config { servers: today.clone(), load: 1.0 })?;
+    let offered = offered_loads(evaluator.network(), &analysis);
+    let Top { load: top, allowed: top_allowed, .. } =
+        self::top(&today, &offered, analysis.system.headroom, options);
     let at = |load: f64| Config { servers: today.clone(), load };
     let mut met: Option<(f64, Outcome)> = None;
     let mut missed: Option<(f64, Outcome)> = None;

@@ -63,8 +63,11 @@ use thiserror::Error;
 
 use super::{ExperimentError, RunLength, Slo, SloCheck, SloError, Warning};
 use crate::analytic::AnalysisError;
+use crate::format;
 use crate::model::Servers;
-use crate::scenario::{LoadedScenario, VariationError};
+use crate::scenario::{
+    LoadedScenario, MAX_MESSAGES, ScenarioError, Variation, VariationError, Workload, vary,
+};
 use evaluate::Evaluator;
 
 /// Most servers the search adds, in total, above the hard lower bounds.
@@ -186,6 +189,10 @@ pub enum PlanError {
     /// The simulations could not run.
     #[error(transparent)]
     Experiment(#[from] ExperimentError),
+    /// A configuration would simulate more than [`MAX_MESSAGES`] messages (at the field that
+    /// sets the work, naming the load).
+    #[error(transparent)]
+    Workload(ScenarioError),
     /// No SLO was given.
     #[error("no SLO given: plan needs at least one --slo")]
     NoSlo,
@@ -225,6 +232,56 @@ pub fn plan(
     plan.warnings.extend(Warning::imprecise(evaluator.precision_reports()));
     plan.wall_seconds = started.elapsed().as_secs_f64();
     Ok(plan)
+}
+
+/// Refuses, before anything runs, a plan whose configurations would each simulate more than
+/// [`MAX_MESSAGES`] messages; returns the messages one configuration may simulate. Every
+/// configuration the search simulates has the same arrivals at a given load (servers change
+/// how they are served, not how many there are), so one is checked at the highest load the
+/// search may try: the planning load (`options.load`), or with [`PlanMode::MaxLoad`] the top
+/// of the bisection's range (theory's headroom, the load at which a node reaches the
+/// utilisation cap, or 1000 times today's when no queue ever saturates). The configurations
+/// are checked one by one, not summed as a sweep's points are: how many the search simulates
+/// depends on what the simulations find (at most [`MAX_CANDIDATES`] for the fewest servers,
+/// about ten bisection steps for the highest load).
+///
+/// # Errors
+/// [`PlanError::Workload`] at the field of `loaded` that sets the work, naming the load and
+/// its flag; a variation or analysis error when the configuration at that load cannot be made
+/// or solved.
+pub fn check_workload(loaded: &LoadedScenario, options: &PlanOptions) -> Result<f64, PlanError> {
+    let (load, what, advice) = match options.mode {
+        PlanMode::FewestServers if options.load == 1.0 => {
+            (1.0, "every configuration the plan simulates at today's load would simulate".to_owned(), "")
+        }
+        PlanMode::FewestServers => (
+            options.load,
+            format!(
+                "every configuration the plan simulates at --load {} would simulate",
+                format::number(options.load)
+            ),
+            "plan for a lower --load, ",
+        ),
+        PlanMode::MaxLoad => {
+            let top = headroom::search_top(&Evaluator::new(loaded, &[], options, &|| {}), options)?;
+            let what = format!(
+                "the search of --max-load may simulate up to {} times today's load ({}), where one configuration would simulate",
+                format::number(top.load),
+                top.why
+            );
+            (top.load, what, "")
+        }
+    };
+    let variation: Variation = format!("load={load}").parse()?;
+    let scenario = vary(loaded, &[variation])?.into_scenario();
+    let workload = Workload::new(&scenario, options.run_length.most_replications(&scenario));
+    let messages = workload.messages();
+    if messages <= MAX_MESSAGES {
+        return Ok(messages);
+    }
+    Err(PlanError::Workload(loaded.workload_error(&format!(
+        "{what} {workload}, more than kendall's limit of {MAX_MESSAGES:e} per configuration (hours of computing): {advice}shorten the duration, lower the rates or run fewer replications"
+    ))))
 }
 
 fn validate(loaded: &LoadedScenario, slos: &[Slo], options: &PlanOptions) -> Result<(), PlanError> {
