@@ -17,8 +17,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use kendall::experiment::shard::{MAX_SHARDS, run_shard, units};
 use kendall::experiment::{
-    self, Axis, Experiment, PlanError, PlanMode, PlanOptions, Precision, PrecisionReport, RunLength,
-    RunOutcome, Shard, Slo, Streams, Sweep, Warning,
+    self, Axis, Configuration, Experiment, PlanError, PlanMode, PlanOptions, Precision, PrecisionReport,
+    RunLength, RunOutcome, Shard, Slo, Streams, Sweep, Warning,
 };
 use kendall::model::Scenario;
 use kendall::report::{
@@ -27,8 +27,8 @@ use kendall::report::{
     scenario_sha256, shell_command, write_files,
 };
 use kendall::scenario::{
-    self, LoadedScenario, MAX_HORIZON_S, MAX_REPLICATIONS, Overrides, ScenarioError, Variation,
-    parse_duration,
+    self, LoadedScenario, MAX_HORIZON_S, MAX_MESSAGES, MAX_REPLICATIONS, Overrides, ScenarioError, Variation,
+    Workload, parse_duration, show_messages,
 };
 use kendall::trace;
 
@@ -782,18 +782,48 @@ fn check(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses a comparison whose configurations would simulate more than [`MAX_MESSAGES`] messages,
+/// each on its own or all together (at the configuration that asks the most), and warns where a
+/// `max_in_system` was lowered to fit in memory.
+fn check_comparison_budget(
+    configurations: &[Configuration],
+    simulation: &SimulationArgs,
+) -> anyhow::Result<()> {
+    let mut total = 0.0;
+    let mut most: Option<(f64, LoadedScenario, Workload, &str)> = None;
+    for configuration in configurations {
+        let loaded = LoadedScenario::load(&configuration.file, &simulation.overrides())
+            .map_err(|error| BadInput(error.into()))?;
+        let loaded = scenario::vary(&loaded, &configuration.set).map_err(|error| BadInput(error.into()))?;
+        let replications = simulation.most_replications(configuration.scenario.settings().replications());
+        let messages = loaded.check_workload(replications).map_err(|error| BadInput(error.into()))?;
+        simulation.note_memory(&loaded);
+        total += messages;
+        if most.as_ref().is_none_or(|(largest, ..)| messages > *largest) {
+            let workload = Workload::new(loaded.scenario(), replications);
+            most = Some((messages, loaded, workload, &configuration.name));
+        }
+    }
+    match most {
+        Some((_, loaded, workload, name)) if total > MAX_MESSAGES => Err(BadInput(
+            loaded
+                .workload_error(&format!(
+                    "this comparison would simulate {} messages over its {} configurations, more than kendall's limit of {MAX_MESSAGES:e} for a whole comparison, all its configurations together (hours of computing); configuration '{name}' asks the most, {workload}: compare fewer configurations, shorten the duration, lower the rates or run fewer replications",
+                    show_messages(total),
+                    configurations.len()
+                ))
+                .into(),
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let variants = args.variants().map_err(BadInput)?;
     let configurations = experiment::configurations(&args.scenarios, &variants, &args.simulation.overrides())
         .map_err(|error| BadInput(error.into()))?;
-    for configuration in &configurations {
-        let loaded = LoadedScenario::load(&configuration.file, &args.simulation.overrides())
-            .map_err(|error| BadInput(error.into()))?;
-        let loaded = scenario::vary(&loaded, &configuration.set).map_err(|error| BadInput(error.into()))?;
-        let replications =
-            args.simulation.most_replications(configuration.scenario.settings().replications());
-        args.simulation.check_budget(&loaded, replications)?;
-    }
+    check_comparison_budget(&configurations, &args.simulation)?;
     let streams = if args.independent { Streams::Independent } else { Streams::Common };
     let scenarios = experiment::compared_scenarios(&configurations, streams);
     let dir = args.output.dir(&configurations[0].scenario);

@@ -290,14 +290,29 @@ fn every_bad_flag_is_refused_naming_the_flag() {
 /// A sweep or plan whose work is past the message limit only at some point or load is refused
 /// at once (the check costs no simulation), naming the point or load, and writing nothing.
 #[test]
-fn sweeps_and_plans_past_the_message_limit_are_refused_at_once() {
+fn sweeps_comparisons_and_plans_past_the_message_limit_are_refused_at_once() {
     let dir = temp();
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mm1.toml");
     fs::copy(&scenario, dir.path().join("mm1.toml")).expect("the scenario is copied");
     let out = dir.path().join("out");
     let out_arg = out.to_string_lossy().into_owned();
-    let refused: [(&[&str], &str); 3] = [
+    // The comparison: 0.9/s × (1.5e9 s + 1000 s) × 4 replications = 5.4e9 messages per
+    // configuration, within the limit; the two together, 1.08e10, are not.
+    let refused: [(&[&str], &str); 4] = [
         (&["sweep", "mm1.toml", "--vary", "load=1..1e9:3"], "sweep point 2 (load=1000000000)"),
+        (
+            &[
+                "compare",
+                "mm1.toml",
+                "--set",
+                "node.server.servers=2",
+                "--duration",
+                "1.5e9",
+                "--replications",
+                "4",
+            ],
+            "about 1.08e10 messages over its 2 configurations",
+        ),
         (&["plan", "mm1.toml", "--slo", "latency_p99 < 1s", "--load", "1e9"], "at --load 1.000e9"),
         (
             &["plan", "mm1.toml", "--slo", "latency_p99 < 1s", "--max-load", "--duration", "5.2e8"],
