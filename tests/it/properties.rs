@@ -11,7 +11,8 @@
 //! drop-head or (at a node fed only by nodes) blocking overflow, and a TTL. The arrival rate of
 //! every node is computed here from the chain, and each service mean is set from a utilisation
 //! drawn in [0.2, 0.7] (stable cases) so that no case is near ρ = 1. The unstable cases are one
-//! unbounded node at ρ in [1.5, 3].
+//! unbounded node at ρ in [1.5, 3], and power-of-two over 3 to 5 unequal servers either side of
+//! the load where its worst set of servers saturates.
 //!
 //! # Run length
 //! 3 replications of 2000 s with no warm-up (so that every message created is in the window and
@@ -418,4 +419,70 @@ fn a_run_capped_in_its_warm_up_still_measures_its_growth() {
             .any(|w| w.contains("4 of them during the warm-up, so their figures cover the time from 0")),
         "the warning says where the figures come from: {text:?}"
     );
+}
+
+/// The pair-sampling condition by brute force over every set S of servers (not the code's
+/// least concave majorant): the largest λ-free ratio p(|S|)/Σ_S μ, where p(k) = k(k − 1)/(n(n − 1))
+/// is the fraction of messages whose two draws both lie in S; with it, the set that attains it.
+fn worst_set(rates: &[f64]) -> (f64, Vec<usize>) {
+    let n = rates.len();
+    let mut worst = (0.0, Vec::new());
+    for set in 1_u32..(1 << n) {
+        let members: Vec<usize> = (0..n).filter(|&i| set & (1 << i) != 0).collect();
+        let k = members.len();
+        #[allow(clippy::cast_precision_loss)]
+        let must = (k * k.saturating_sub(1)) as f64 / (n * (n - 1)) as f64;
+        let ratio = must / members.iter().map(|&i| rates[i]).sum::<f64>();
+        if ratio > worst.0 {
+            worst = (ratio, members);
+        }
+    }
+    worst
+}
+
+proptest! {
+    #![proptest_config(config(16))]
+
+    /// Power-of-two over 3 to 5 single servers of unequal rates, at a load `load` times the
+    /// one where the worst set of servers saturates (Foss and Chernova: stable exactly when every
+    /// set S keeps up with the messages whose two draws both lie in S). Theory's verdict is
+    /// `load < 1`. Below (load ≤ 0.7) no queue grows in simulation, as for the stable networks;
+    /// above (load ≥ 1.4) the worst set is offered at least λ p(|S|) and serves at most Σ_S μ, so
+    /// the servers' summed growth is at least that excess, less 5 standard errors of the summed
+    /// growth rate (arrivals and departures over T: a variance of about (λ + Σμ)/T per replication).
+    #[test]
+    fn power_of_two_is_stable_exactly_where_every_set_of_servers_keeps_up(
+        rates in prop::collection::vec(0.2f64..5.0, 3..=5),
+        load in prop_oneof![0.3f64..0.7, 1.4f64..2.5],
+        seed in 1u64..1000,
+    ) {
+        let (ratio, worst) = worst_set(&rates);
+        let lambda = load / ratio;
+        let mut builder = ScenarioBuilder::settings(&format!(
+            "duration = {DURATION_S:?}\nwarmup = 0.0\nreplications = {REPLICATIONS}\nseed = {seed}"
+        ));
+        let bindings: Vec<String> = (0..rates.len()).map(|i| format!("{{ to = \"n{i}\" }}")).collect();
+        let bindings: Vec<&str> = bindings.iter().map(String::as_str).collect();
+        builder.source("s", "lb", lambda, "").exchange("lb", "power-of-two", &bindings, "");
+        for (i, rate) in rates.iter().enumerate() {
+            builder.node(&format!("n{i}"), 1, 1.0 / rate, "");
+        }
+        let toml = builder.toml();
+        let analysis = analyze(&scenario(&toml), None).expect("solvable");
+        prop_assert_eq!(analysis.system.stable, load < 1.0, "{:?} at λ {}", rates, lambda);
+        let experiment = experiment::run(&scenario(&toml), None, &|| {}).expect("thread pool");
+        let growth = |i: usize| experiment.summary.nodes[i].get(NodeMetric::QueueGrowthRate).expect("a growth rate").mean;
+        if load < 1.0 {
+            for i in 0..rates.len() {
+                let arrivals = experiment.summary.nodes[i].get(NodeMetric::ArrivalRate).expect("arrivals").mean;
+                prop_assert!(growth(i).abs() <= 0.02 * arrivals + 0.01, "n{}: growth {} at {}/s", i, growth(i), arrivals);
+            }
+        } else {
+            // λ p(|S|) − Σ_S μ, with λ = load/ratio and ratio = p(|S|)/Σ_S μ.
+            let excess = (load - 1.0) * worst.iter().map(|&i| rates[i]).sum::<f64>();
+            let total: f64 = (0..rates.len()).map(growth).sum();
+            let error = ((lambda + rates.iter().sum::<f64>()) / DURATION_S / f64::from(REPLICATIONS)).sqrt();
+            prop_assert!(total >= excess - 5.0 * error, "summed growth {} below the worst set's excess {} (±{})", total, excess, error);
+        }
+    }
 }
