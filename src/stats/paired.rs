@@ -11,7 +11,7 @@ use super::estimate::t_quantile_975;
 #[serde(rename_all = "kebab-case")]
 pub enum Interval {
     /// Student t over the per-replication differences (common random numbers: replication i of
-    /// both configurations saw the same random numbers).
+    /// both configurations saw the same random numbers); of pseudo-values for percentiles.
     PairedT,
     /// Welch's two-sample t with Welch–Satterthwaite degrees of freedom (independent streams).
     Welch,
