@@ -328,6 +328,8 @@ struct Series {
     /// Per replication, in index order, what differences pair: the metric's value, or a
     /// percentile's pseudo-value in the pooled quantile; `None` where undefined.
     values: Vec<Option<f64>>,
+    /// Whether the metric is a percentile, pooled over the replications.
+    pooled: bool,
 }
 
 impl Series {
@@ -384,14 +386,19 @@ fn difference(
         }
         Streams::Independent => Difference::welch(&base.defined(), &variant.defined()),
     }?;
+    let (baseline, estimate) = (base.estimate?, variant.estimate?);
+    // The pseudo-values' means are the pooled quantiles but for rounding: equal percentiles
+    // differ by exactly 0.
+    let difference =
+        if base.pooled { difference.centred_on(estimate.mean - baseline.mean) } else { difference };
     Some(MetricDifference {
         configuration,
         scope: base.scope,
         name: base.name.clone(),
         metric: base.metric,
         unit: base.unit,
-        baseline: base.estimate?,
-        estimate: variant.estimate?,
+        baseline,
+        estimate,
         difference,
     })
 }
@@ -463,6 +470,7 @@ fn family<'a, M: Percentile>(
             metric: metric.key(),
             unit: metric.unit(),
             estimate: summary.get(metric),
+            pooled: metric.quantile().is_some(),
             values: match metric.quantile() {
                 Some(quantile) => stats::pseudo_values(records.iter().map(|r| parts(r, metric)), quantile),
                 None => records.iter().map(|record| values(record).get(metric)).collect(),
