@@ -54,7 +54,8 @@ pub struct DifferenceEntry {
     pub mean_ci95: Option<[f64; 2]>,
     /// The difference of the means, configuration minus baseline.
     pub difference: f64,
-    /// The 95% CI of the difference (paired t, or Welch's with independent streams).
+    /// The 95% CI of the difference (paired t, or Welch's with independent streams; for a
+    /// percentile, over the replications' pseudo-values in the pooled quantiles).
     pub ci95: Option<[f64; 2]>,
     /// Whether that interval excludes 0.
     pub significant: bool,
@@ -342,7 +343,7 @@ fn render_compare(file: &CompareFile) -> String {
     }
     let _ = writeln!(
         out,
-        "\nmeans ± 95% half-widths; * marks a difference whose 95% CI excludes 0 (about 1 in 20 by chance when there is none)"
+        "\nmeans ± 95% half-widths (percentiles pool every replication, as run reports them); * marks a difference whose 95% CI excludes 0 (about 1 in 20 by chance when there is none)"
     );
     out
 }

@@ -30,7 +30,7 @@ pub use histogram::DurationHistogram;
 pub use mser::{MSER_BATCH, Truncation, mser5};
 pub use paired::{Difference, Interval};
 pub use peak::{DRAINED_WITHIN, Excursion};
-pub use pooled::Percentile;
+pub use pooled::{Percentile, message_class_part, node_part, pseudo_values, source_parts};
 pub use population::PopulationSeries;
 pub use range::Bounded;
 pub use record::{

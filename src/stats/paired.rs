@@ -11,7 +11,7 @@ use super::estimate::t_quantile_975;
 #[serde(rename_all = "kebab-case")]
 pub enum Interval {
     /// Student t over the per-replication differences (common random numbers: replication i of
-    /// both configurations saw the same random numbers).
+    /// both configurations saw the same random numbers); of pseudo-values for percentiles.
     PairedT,
     /// Welch's two-sample t with Welch–Satterthwaite degrees of freedom (independent streams).
     Welch,
@@ -73,6 +73,14 @@ impl Difference {
             [mean - half_width, mean + half_width]
         });
         Some(Self { mean, ci95, samples: nx.min(ny), interval: Interval::Welch })
+    }
+
+    /// The same interval moved to centre on `mean`: for a difference known exactly, whose pairs
+    /// carry its spread and its mean only to rounding (pooled percentiles' pseudo-values).
+    #[must_use]
+    pub fn centred_on(self, mean: f64) -> Self {
+        let shift = mean - self.mean;
+        Self { mean, ci95: self.ci95.map(|[low, high]| [low + shift, high + shift]), ..self }
     }
 
     /// Whether the interval excludes 0: the difference is real at the 5% level. False without
@@ -179,6 +187,17 @@ mod tests {
         assert_near("mean", difference.mean, 1.0);
         assert_near("half width", difference.half_width(), t_quantile_975(484.0 / 137.0) * standard_error);
         assert!(!difference.significant(), "1 ± 4.4 covers 0");
+    }
+
+    #[test]
+    fn a_centred_difference_keeps_its_width() {
+        let paired = Difference::paired(&[(1.0, 2.0), (2.0, 4.0), (3.0, 3.0)]).unwrap();
+        let centred = paired.centred_on(0.5);
+        let [low, high] = centred.ci95.unwrap();
+        assert_near("mean", centred.mean, 0.5);
+        assert_near("centre", (low + high) / 2.0, 0.5);
+        assert_near("half width", centred.half_width(), paired.half_width());
+        assert_eq!((centred.samples, centred.interval), (paired.samples, paired.interval));
     }
 
     #[test]

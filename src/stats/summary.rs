@@ -200,7 +200,7 @@ impl Summary {
             network.message_classes(),
             replications,
             |r| &r.message_classes,
-            |r, class, metric| metric.quantile().and(r.message_class_latencies.get(class)),
+            pooled::message_class_part,
         );
         Self {
             replications: replications.len(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use kendall::experiment::{self, CompareOutcome, MetricDifference, Scope, Streams};
-use kendall::report::CompareFile;
+use kendall::report::{CompareFile, DifferenceEntry, EstimateEntry, SummaryFile};
 use kendall::scenario::{Overrides, Variation};
 use tempfile::TempDir;
 
@@ -273,4 +273,116 @@ fn warnings_reach_compare_json_and_the_page() {
     let page = fs::read_to_string(out.join("report.html")).expect("report.html is written");
     let section = page.split("<h2>Warnings</h2>").nth(1).expect("a warnings section");
     assert!(section.contains("load=3: node &#39;server&#39; is unstable"), "{section}");
+}
+
+/// The sojourn percentiles whose differences the coverage tests check, with their quantiles.
+const SOJOURN_PERCENTILES: [(&str, f64); 3] =
+    [("sojourn_p50", 0.50), ("sojourn_p95", 0.95), ("sojourn_p99", 0.99)];
+
+/// The M/M/1 of the coverage tests: λ = 0.8 against μ = 1 (the baseline) and μ = 1.25 (the
+/// variant), 10 replications of 20 000 s after 2 000 s of warm-up. An M/M/1's sojourn is
+/// exponential with rate μ − λ, so its q quantile is −ln(1 − q)/(μ − λ) and the exact
+/// difference of the q quantiles is −ln(1 − q)·(1/0.45 − 1/0.2): −1.540327 s at the median,
+/// −6.657 s at p95 and −12.792 s at p99 (ln 100 = 4.605170).
+fn percentile_difference(quantile: f64) -> f64 {
+    -(1.0 - quantile).ln() * (1.0 / 0.45 - 1.0 / 0.2)
+}
+
+/// Over `seeds` seeds, in how many each interval of [`SOJOURN_PERCENTILES`]' differences holds
+/// the exact difference.
+fn percentile_difference_coverage(seeds: u64, streams: Streams) -> Vec<u32> {
+    let dir = temp();
+    let files = [write_scenario(&dir, "mm1.toml", &mm1(0.8, 20_000.0, 10))];
+    let mut covered = vec![0; SOJOURN_PERCENTILES.len()];
+    for seed in 1..=seeds {
+        let outcome = compare(&files, &[&["node.server.service.rate=1.25"]], seed, streams);
+        for ((metric, quantile), covered) in SOJOURN_PERCENTILES.iter().zip(&mut covered) {
+            let [low, high] =
+                row(&outcome, Scope::Node, "server", metric).difference.ci95.expect("an interval");
+            *covered += u32::from((low..=high).contains(&percentile_difference(*quantile)));
+        }
+    }
+    for ((metric, _), covered) in SOJOURN_PERCENTILES.iter().zip(&covered) {
+        #[allow(clippy::cast_precision_loss)] // a few thousand seeds
+        let coverage = 100.0 * f64::from(*covered) / seeds as f64;
+        println!("{streams:?}: {metric} difference covered in {covered} of {seeds} seeds ({coverage:.1}%)");
+    }
+    covered
+}
+
+/// Seeds of the light coverage test, and the band of covered seeds it accepts for each
+/// percentile. A 95% interval covers in X ~ Binomial(200, 0.95) of 200 independent seeds (mean
+/// 190, sd 3.08); P(X ≤ 178) = 0.000481 and P(X ≥ 199) = 0.000404 (exact binomial sums), so
+/// 179..=198 is a 99.9% band.
+const COVERAGE_SEEDS: u64 = 200;
+const COVERED_BAND: std::ops::RangeInclusive<u32> = 179..=198;
+
+/// The intervals of the differences of pooled sojourn percentiles (p50, p95, p99) between two
+/// M/M/1 configurations on common random numbers hold the exact difference in about 95% of
+/// seeds: inside [`COVERED_BAND`] of [`COVERAGE_SEEDS`]. The heavy test below asserts 93-97%
+/// over more seeds, with independent streams too.
+#[test]
+fn percentile_differences_cover_the_exact_difference() {
+    for covered in percentile_difference_coverage(COVERAGE_SEEDS, Streams::Common) {
+        assert!(COVERED_BAND.contains(&covered), "covered in {covered} of {COVERAGE_SEEDS} seeds");
+    }
+}
+
+/// The heavy coverage test of percentile differences: 1 000 seeds with common random numbers
+/// (paired intervals) and 1 000 with independent streams (Welch's), each percentile's coverage
+/// in 93-97% (the sd of a 95% coverage over 1 000 seeds is 0.69%). Run with
+/// `cargo test --release --test it compare::heavy -- --ignored --nocapture`; its figures are in
+/// README.md.
+#[test]
+#[ignore = "heavy: about four minutes in release; run with --ignored"]
+fn heavy_percentile_difference_coverage_is_within_93_to_97_percent() {
+    const SEEDS: u64 = 1_000;
+    for streams in [Streams::Common, Streams::Independent] {
+        for covered in percentile_difference_coverage(SEEDS, streams) {
+            let coverage = f64::from(covered) / 1_000.0;
+            assert!((0.93..=0.97).contains(&coverage), "{streams:?}: covered in {covered} of {SEEDS} seeds");
+        }
+    }
+}
+
+/// A configuration's figures in compare are those `kendall run` reports for its scenario on the
+/// same seed and replications, bit for bit: means and percentiles (the pooled quantile and its
+/// interval), of the baseline and of the other configuration.
+#[test]
+fn compare_reports_each_configuration_as_run_does() {
+    let dir = temp();
+    let base = write_scenario(&dir, "a.toml", &mm1(0.6, 2_000.0, 5));
+    let faster = mm1(0.6, 2_000.0, 5).replace("mean = 1.0", "mean = 0.8");
+    assert_ne!(faster, mm1(0.6, 2_000.0, 5), "a faster server");
+    let other = write_scenario(&dir, "b.toml", &faster);
+    let out = dir.path().join("compare");
+    let output = compare_cli(&[], &[&base, &other], &out);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let file: CompareFile = serde_json::from_slice(&output.stdout).expect("compare.json");
+    let summary = |path: &Path, name: &str| -> SummaryFile {
+        let out = dir.path().join(name);
+        let output = crate::support::run(path, &out, &[]);
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).expect("summary.json")).unwrap()
+    };
+    let (base, other) = (summary(&base, "run-a"), summary(&other, "run-b"));
+    let entry = |summary: &SummaryFile, row: &DifferenceEntry| -> EstimateEntry {
+        let metrics = match row.scope {
+            Scope::Node => {
+                &summary.nodes.iter().find(|node| node.name == row.name).expect("the node").metrics
+            }
+            Scope::Source => {
+                &summary.sources.iter().find(|s| s.name == row.name).expect("the source").metrics
+            }
+            scope => panic!("no {scope:?} in an M/M/1"),
+        };
+        metrics[&row.metric].clone()
+    };
+    let p99 = file.differences.iter().find(|row| row.metric == "sojourn_p99").expect("the node's p99");
+    assert_eq!(p99.baseline_ci95, base.nodes[0].metrics["sojourn_p99"].ci95, "the pooled interval");
+    for row in &file.differences {
+        let (base, other) = (entry(&base, row), entry(&other, row));
+        assert_eq!((Some(row.baseline_mean), row.baseline_ci95), (base.mean, base.ci95), "{row:?}");
+        assert_eq!((Some(row.mean), row.mean_ci95), (other.mean, other.ci95), "{row:?}");
+    }
 }
