@@ -5,6 +5,7 @@
 //! percentiles, replications.jsonl and the shard files are made from all of them. Many
 //! replications of a large network can need more memory than the machine has; rather than be
 //! killed hours later, the run stops once its first replications show what the rest would need.
+//! `kendall merge` counts the records of the shards it reads the same way.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -24,7 +25,7 @@ const OVERHEAD: (u64, u64) = (3, 2);
 /// Keeps count of the records of a run of `total` replications and refuses to go on when they
 /// would take more than half the memory available at its start (the other half is left for the
 /// messages in flight, see `scenario::memory_ceiling`, and for the reduction).
-pub(super) struct RecordMemory {
+pub struct RecordMemory {
     total: u64,
     limit: Option<u64>,
     counted: AtomicU64,
@@ -34,7 +35,8 @@ pub(super) struct RecordMemory {
 
 impl RecordMemory {
     /// The guard of a run of `total` replications, on this machine's memory.
-    pub(super) fn new(total: usize) -> Self {
+    #[must_use]
+    pub fn new(total: usize) -> Self {
         Self::with_limit(total, available_memory().map(|available| available / 2))
     }
 
@@ -50,7 +52,8 @@ impl RecordMemory {
     }
 
     /// Whether the run may start another replication (false once it was refused).
-    pub(super) fn open(&self) -> bool {
+    #[must_use]
+    pub fn open(&self) -> bool {
         !self.refused.load(Ordering::Relaxed)
     }
 
@@ -59,7 +62,7 @@ impl RecordMemory {
     ///
     /// # Errors
     /// [`ExperimentError::RecordsTooLarge`] with the projection.
-    pub(super) fn keep(&self, record: &ReplicationResult) -> Result<(), ExperimentError> {
+    pub fn keep(&self, record: &ReplicationResult) -> Result<(), ExperimentError> {
         let bytes =
             u64::try_from(record.heap_bytes()).unwrap_or(u64::MAX).saturating_mul(OVERHEAD.0) / OVERHEAD.1;
         let counted = self.counted.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes);

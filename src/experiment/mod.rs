@@ -21,6 +21,7 @@ pub use compare::{
     CompareError, CompareOutcome, Configuration, MetricDifference, Scope, Streams, compare,
     compare_experiments, compared_scenarios, configurations,
 };
+pub use memory::RecordMemory;
 pub use plan::{Candidate, NodePlan, Plan, PlanError, PlanMode, PlanOptions, plan};
 pub use precision::{
     FigureScope, Precision, PrecisionReport, WideFigure, run_until_precise, run_until_precise_together,
@@ -42,7 +43,6 @@ use crate::engine::Replication;
 use crate::model::{Metric, Network, Scenario, Settings};
 use crate::scenario::show_bytes;
 use crate::stats::{Collector, ReplicationResult, SeriesRow, SeriesScope, Summary};
-use memory::RecordMemory;
 
 /// Why an experiment could not run.
 #[derive(Debug, Error)]
@@ -57,7 +57,7 @@ pub enum ExperimentError {
     },
     /// The replications' records would take more memory than the machine has to spare.
     #[error(
-        "{replications} replications would keep about {} of records in memory until the run ends ({} each, measured over the first ones), more than half of the {} available (the least of MemAvailable, the cgroup limit, or KENDALL_MEMORY when set): run fewer or shorter replications (--replications, --max-replications, --duration)",
+        "{replications} replications would keep about {} of records in memory at once ({} each, measured over the first ones), more than half of the {} available (the least of MemAvailable, the cgroup limit, or KENDALL_MEMORY when set): run fewer or shorter replications (--replications, --max-replications, --duration)",
         show_bytes(*needed), show_bytes(*per_replication), show_bytes(2.0 * *limit as f64)
     )]
     RecordsTooLarge {

@@ -20,7 +20,7 @@ use thiserror::Error;
 use super::exporter::Exporter;
 use super::files::ReportError;
 use crate::experiment::shard::{check_shard, gather};
-use crate::experiment::{Experiment, Shard, ShardError, UnitResult};
+use crate::experiment::{Experiment, ExperimentError, RecordMemory, Shard, ShardError, UnitResult};
 use crate::model::Scenario;
 
 /// A shard file: one shard's records and what they are records of.
@@ -90,6 +90,9 @@ pub enum MergeError {
         /// The I/O error.
         source: io::Error,
     },
+    /// The records of every shard would take more memory than the machine has to spare.
+    #[error(transparent)]
+    Memory(ExperimentError),
     /// A file is not a shard file, or is truncated.
     #[error("{} is not a kendall shard file, or is corrupt", path.display())]
     Corrupt {
@@ -206,10 +209,15 @@ impl ShardSet {
             paths.extend(shard_paths(input)?);
         }
         let mut shards = Vec::with_capacity(paths.len());
+        let mut memory: Option<RecordMemory> = None;
         for path in paths {
             let bytes = fs::read(&path).map_err(|source| MergeError::Read { path: path.clone(), source })?;
             let file: ShardFile = serde_json::from_slice(&bytes)
                 .map_err(|source| MergeError::Corrupt { path: path.clone(), source })?;
+            let memory = memory.get_or_insert_with(|| RecordMemory::new(file.units));
+            for result in &file.results {
+                memory.keep(&result.record).map_err(MergeError::Memory)?;
+            }
             shards.push((path, file));
         }
         let Some((first, header)) = shards.first() else {

@@ -757,3 +757,39 @@ fn a_memory_setting_that_is_not_a_size_is_refused() {
     assert!(stderr.contains("KENDALL_MEMORY=\"lots\" is not a size"), "stderr: {stderr}");
     assert!(!out.exists());
 }
+
+/// `kendall merge` counts the records of the shards it reads as a run does: with
+/// `KENDALL_MEMORY=10MB`, 40 replications of 10 000 s of the M/M/1 (about 0.8 MB each, counted)
+/// are refused, exit 2, nothing written; without it they merge.
+#[test]
+fn a_merge_whose_records_would_outgrow_the_memory_is_refused() {
+    let dir = temp();
+    let shards = dir.path().join("shards");
+    for shard in ["0/2", "1/2"] {
+        let output = kendall()
+            .args(["run", MM1, "--replications", "40", "--quiet", "--shard", shard, "--out"])
+            .arg(&shards)
+            .output()
+            .expect("kendall runs");
+        assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let out = dir.path().join("out");
+    let merge = |memory: &str| {
+        kendall()
+            .env("KENDALL_MEMORY", memory)
+            .arg("merge")
+            .arg(&shards)
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .output()
+    };
+    let output = merge("10MB").expect("kendall runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("40 replications would keep about"), "stderr: {stderr}");
+    assert!(!out.exists(), "nothing is written");
+    let output = merge("4GB").expect("kendall runs");
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(out.join("summary.json").exists());
+}
