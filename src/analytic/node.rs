@@ -4,7 +4,7 @@
 use super::results::{Figure, NodeAnalysis, Verdict};
 use super::shape::Shape;
 use super::station::{self, StationMetrics};
-use super::traffic::Flows;
+use super::traffic::{Flows, Unknown};
 use crate::format::number;
 use crate::model::{Discipline, Metric, Node, NodeMetric, Overflow, Servers};
 
@@ -167,7 +167,11 @@ pub(super) fn analyze_node(
         (false, false) => Verdict::Saturated,
         (false, true) => Verdict::Unstable,
     };
-    let model = choose_model(node, index, lambda, shape);
+    let mut model = choose_model(node, index, lambda, shape);
+    if flow.unknown[index].is_some() {
+        // Computed at the upper bound of its arrival rate: no figure of its own holds.
+        (model.metrics, model.exact, model.quantiles) = (None, false, Quantiles::None);
+    }
     let flags = (shape.rate_exact[index], shape.blocked_downstream[index]);
     let metrics = node_figures(node, lambda, flow, index, &model, verdict, flags);
     NodeAnalysis {
@@ -218,6 +222,8 @@ fn node_figures(
             "critically loaded (ρ = 1): no steady state; the queue grows like the square root of time"
                 .to_owned()
         }
+    } else if let Some(unknown) = &flow.unknown[index] {
+        unknown.reason.clone()
     } else if blocked_downstream {
         format!(
             "no closed form: its servers wait while a blocking queue downstream is full, so it is not a plain {}",
@@ -233,6 +239,12 @@ fn node_figures(
             Some(v) => Figure::labelled(v, model.exact, &model.method),
             None => Figure::missing(&model.method, missing_reason.clone()),
         };
+        let rate =
+            matches!(metric, NodeMetric::ArrivalRate | NodeMetric::Throughput | NodeMetric::Utilization);
+        if let Some(unknown) = flow.unknown[index].as_ref().filter(|_| rate) {
+            figures.push((metric, unknown_rate(node, metric, unknown)));
+            continue;
+        }
         let figure = match metric {
             // A blocking queue is offered only what its throttled senders get in.
             NodeMetric::ArrivalRate if node.overflow == Overflow::Block => {
@@ -297,6 +309,28 @@ fn node_figures(
         figures.push((metric, figure));
     }
     figures
+}
+
+/// A rate figure of a node whose rates have no closed form: withheld, with its bounds.
+fn unknown_rate(node: &Node, metric: NodeMetric, unknown: &Unknown) -> Figure {
+    let blocking = node.overflow == Overflow::Block;
+    let ((low, high), unit) = match metric {
+        // A blocking queue is offered only what its throttled senders get in.
+        NodeMetric::ArrivalRate if !blocking => (unknown.arrival, "/s"),
+        NodeMetric::Utilization if blocking || node.capacity.is_some() => {
+            let (low, high) = unknown.throughput;
+            ((low / node.capacity_rate(), high / node.capacity_rate()), "")
+        }
+        NodeMetric::Utilization => {
+            let (low, high) = unknown.arrival;
+            (((low / node.capacity_rate()).min(1.0), (high / node.capacity_rate()).min(1.0)), "")
+        }
+        _ => (unknown.throughput, "/s"),
+    };
+    Figure::missing(
+        "traffic equations",
+        format!("{}; between {}{unit} and {}{unit}", unknown.reason, number(low), number(high)),
+    )
 }
 
 /// Why a node whose means theory gives has no closed-form percentiles, read off its discipline
