@@ -152,13 +152,16 @@ pub(super) fn analyze_node(
 ) -> NodeAnalysis {
     let lambda = flow.arrival_rate[index];
     let rho = lambda / node.capacity_rate();
-    let stable = rho < 1.0;
+    // A sender held by a blocking queue saturates below cμ where `held_saturation` says.
+    let saturation = flow.saturation[index];
+    let held = saturation < node.capacity_rate();
+    let stable = if held { lambda < saturation } else { rho < 1.0 };
     // A queue that TTL expiry keeps bounded does not fill up; a finite queue fills to its
     // capacity; an unbounded one grows forever.
     // A finite queue fills up to its capacity at λ − cμ, then drops; an unbounded queue grows
     // at that rate forever; a queue that TTL expiry keeps bounded does neither.
     let fills = !stable && (node.capacity.is_some() || node.ttl.is_none());
-    let fill_rate = lambda - node.capacity_rate();
+    let fill_rate = lambda - saturation;
     let growth_rate = if node.has_unbounded_queue() && !stable { fill_rate } else { 0.0 };
     let target = node.capacity.map_or(fill_target.unwrap_or(DEFAULT_FILL_TARGET), f64::from);
     let time_to_fill = fills.then(|| station::time_to_reach(fill_rate, 0.0, target)).flatten();
@@ -205,7 +208,9 @@ fn node_figures(
 ) -> Vec<(NodeMetric, Figure)> {
     let traffic = "traffic equations";
     let unbounded = node.capacity.is_none();
-    let busy = if unbounded {
+    let busy = if unbounded && flow.saturation[index] < node.capacity_rate() {
+        lambda.min(flow.saturation[index]) / node.capacity_rate()
+    } else if unbounded {
         (lambda / node.capacity_rate()).min(1.0)
     } else {
         flow.throughput(index) / node.capacity_rate()
@@ -214,7 +219,7 @@ fn node_figures(
     // A server held by a full blocking queue downstream is busy longer than its service.
     let busy_exact =
         rate_exact && !blocked_downstream && if unbounded { verdict == Verdict::Stable } else { model.exact };
-    let growth = if verdict == Verdict::Unstable { lambda - node.capacity_rate() } else { 0.0 };
+    let growth = if verdict == Verdict::Unstable { lambda - flow.saturation[index] } else { 0.0 };
     let missing_reason = if verdict == Verdict::Unstable {
         if growth > 0.0 {
             format!("unstable: the queue grows by {} messages/s, so it has no steady state", number(growth))

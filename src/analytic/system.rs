@@ -83,10 +83,8 @@ fn withheld(network: &Network, demand: &[f64], flow: &Flows, bound: f64) -> Opti
         )
     };
     let after = |node: &Node, unknown: &Unknown| {
-        format!(
-            "no closed form: node '{}' depends on a throughput that has none ({})",
-            node.name, unknown.reason
-        )
+        let why = unknown.reason.trim_start_matches("no closed form: ");
+        format!("no closed form: node '{}' depends on a throughput that has none ({why})", node.name)
     };
     match (held, unknown) {
         (None, None) => None,

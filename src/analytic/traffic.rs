@@ -181,6 +181,9 @@ pub struct Flows {
     pub pass_lower: Vec<f64>,
     /// Per node, the bounds on its rates when they have no closed form.
     pub unknown: Vec<Option<Unknown>>,
+    /// Per node, the completion rate at which its unbounded queue saturates: cμ, or less for a
+    /// sender held by a blocking queue where [`held_saturation`] gives it.
+    pub saturation: Vec<f64>,
 }
 
 /// A node's rates when they depend on a blocking queue whose throughput has no closed form:
@@ -234,6 +237,10 @@ pub enum Feed {
 /// When the routing has a loop without exit.
 pub fn feeds(network: &Network, graphs: &[SourceFlow]) -> Result<Vec<Option<Feed>>, SingularMatrix> {
     let n = network.nodes().len();
+    let blocking = |node: &Node| node.overflow == Overflow::Block && node.capacity.is_some();
+    if !network.nodes().iter().any(blocking) {
+        return Ok(vec![None; n]);
+    }
     let mut sources = vec![0_u32; n];
     let mut markovian: Vec<bool> = network.nodes().iter().map(|node| node.service.is_exponential()).collect();
     for source in network.sources() {
@@ -242,12 +249,7 @@ pub fn feeds(network: &Network, graphs: &[SourceFlow]) -> Result<Vec<Option<Feed
             markovian[id.index()] &= source.is_poisson();
         }
     }
-    let mut reached = vec![false; n];
-    for graph in graphs {
-        for (i, visits) in graph.visits(&[])?.into_iter().take(n).enumerate() {
-            reached[i] |= visits > 0.0;
-        }
-    }
+    let reached = reached(graphs, n)?;
     let mut from_nodes = vec![false; n];
     for sender in network.nodes().iter().zip(&reached).filter(|(_, reached)| **reached).map(|(node, _)| node)
     {
@@ -257,7 +259,6 @@ pub fn feeds(network: &Network, graphs: &[SourceFlow]) -> Result<Vec<Option<Feed
             }
         }
     }
-    let blocking = |node: &Node| node.overflow == Overflow::Block && node.capacity.is_some();
     Ok(network
         .nodes()
         .iter()
@@ -309,14 +310,128 @@ pub fn feed_reason(network: &Network, index: usize, feed: Option<Feed>, flows: &
     }
 }
 
+/// Most states of a held sender's saturated chain worth summing (beyond, no saturation is
+/// given and the node keeps cμ, withheld as any other held sender).
+const MAX_CHAIN_STATES: u32 = 1_000_000;
+
+/// Per node, the completion rate at which its unbounded queue saturates: cμ, except for a
+/// sender that [`held_saturation`] solves.
+///
+/// # Errors
+/// When the routing has a loop without exit.
+pub fn saturations(
+    network: &Network,
+    feeds: &[Option<Feed>],
+    graphs: &[SourceFlow],
+) -> Result<Vec<f64>, SingularMatrix> {
+    let n = network.nodes().len();
+    let mut saturation: Vec<f64> = network.nodes().iter().map(Node::capacity_rate).collect();
+    if !feeds.contains(&Some(Feed::Nodes)) {
+        return Ok(saturation);
+    }
+    let reached = reached(graphs, n)?;
+    // Per blocking queue fed by nodes, the nodes with traffic that route to it.
+    let mut senders: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, node) in network.nodes().iter().enumerate().filter(|&(i, _)| reached[i]) {
+        for route in node.routing.branches().filter(|r| r.probability > 0.0) {
+            if let Target::Node(id) = route.target
+                && feeds[id.index()] == Some(Feed::Nodes)
+                && !senders[id.index()].contains(&i)
+            {
+                senders[id.index()].push(i);
+            }
+        }
+    }
+    for (queue, from) in senders.iter().enumerate() {
+        if let [sender] = from.as_slice()
+            && let Some(rate) = held_saturation(network, *sender, queue)
+        {
+            saturation[*sender] = saturation[*sender].min(rate);
+        }
+    }
+    Ok(saturation)
+}
+
+/// Per node of the `n`, whether some source's messages reach it.
+fn reached(graphs: &[SourceFlow], n: usize) -> Result<Vec<bool>, SingularMatrix> {
+    let mut reached = vec![false; n];
+    for graph in graphs {
+        for (i, visits) in graph.visits(&[])?.into_iter().take(n).enumerate() {
+            reached[i] |= visits > 0.0;
+        }
+    }
+    Ok(reached)
+}
+
+/// The completion rate at which `sender`, an unbounded queue of c₁ exponential servers, saturates
+/// when it routes with probability p to the blocking queue `queue` (c₂ exponential servers,
+/// capacity K, fed by nothing else and itself held by nothing), its other routes free.
+///
+/// # Formula
+/// Saturated, the sender always has work, and n = (messages in the queue) + (sender's servers
+/// holding a message it cannot pass on) is a birth-death chain on 0..=K+c₁: births
+/// p (c₁ − h) μ₁ with h = max(0, n − K) servers held, deaths min(n, c₂) μ₂. The sender saturates
+/// at Σ πₙ (c₁ − hₙ) μ₁, exactly (the drift condition of the quasi-birth-death process of its
+/// queue). A Poisson source into the queue would be the same chain with c₁ = 1: the single
+/// source's blocking chain.
+#[must_use]
+pub fn held_saturation(network: &Network, sender: usize, queue: usize) -> Option<f64> {
+    let (from, to) = (&network.nodes()[sender], &network.nodes()[queue]);
+    let p: f64 = from
+        .routing
+        .branches()
+        .filter(|r| matches!(r.target, Target::Node(id) if id.index() == queue))
+        .map(|r| r.probability)
+        .sum();
+    let blocks = |node: &Node| {
+        node.routing.branches().any(|r| {
+            matches!(r.target, Target::Node(id) if network.node(id).overflow == Overflow::Block && id.index() != queue)
+        })
+    };
+    let (Some(c1), Some(c2), Some(k)) = (from.servers.count(), to.servers.count(), to.capacity) else {
+        return None;
+    };
+    let markovian = from.service.is_exponential() && to.service.is_exponential();
+    let states = k.checked_add(c1).filter(|&n| n <= MAX_CHAIN_STATES)?;
+    if !markovian || !from.has_unbounded_queue() || blocks(from) || blocks(to) || p <= 0.0 {
+        return None;
+    }
+    let (mu1, mu2) = (from.service_rate(), to.service_rate());
+    let serving = |n: u32| f64::from(c1 - n.saturating_sub(k).min(c1));
+    let (mut weight, mut total, mut served) = (1.0_f64, 0.0_f64, 0.0_f64);
+    for n in 0..=states {
+        if n > 0 {
+            weight *= p * serving(n - 1) * mu1 / (f64::from(n.min(c2)) * mu2);
+        }
+        total += weight;
+        served += weight * serving(n) * mu1;
+        if weight > 1e200 {
+            (weight, total, served) = (weight * 1e-200, total * 1e-200, served * 1e-200);
+        }
+    }
+    (total > 0.0 && served.is_finite()).then(|| served / total)
+}
+
 /// Fraction of the arrivals a node lets through at arrival rate `lambda`, for `node` fed as
 /// `feed` ([`feeds`]): as [`pass_fraction`], except for a blocking queue, which passes what its
 /// [`Feed`] lets in: everything its nodes send (they wait while it is full), up to cμ; exactly
 /// the birth-death chain's share for one Poisson source; and, where no closed form exists, the
 /// `bound` asked for (with [`Bound::Lower`] and [`Feed::Shared`], its sources send nothing: see
 /// [`source_share`]).
+///
+/// An unbounded queue passes min(1, `saturation`/λ): `saturation` is cμ, or less for a sender
+/// held by a blocking queue ([`saturations`]).
 #[must_use]
-pub fn node_pass_fraction(node: &Node, feed: Option<Feed>, lambda: f64, bound: Bound) -> f64 {
+pub fn node_pass_fraction(
+    node: &Node,
+    feed: Option<Feed>,
+    lambda: f64,
+    bound: Bound,
+    saturation: f64,
+) -> f64 {
+    if node.capacity.is_none() && saturation < node.capacity_rate() {
+        return if lambda > saturation { saturation / lambda } else { 1.0 };
+    }
     let (Some(feed), Some(capacity)) = (feed, node.capacity) else {
         return pass_fraction(node, lambda);
     };
@@ -392,12 +507,14 @@ pub fn flows(network: &Network, scale: f64) -> Result<Flows, SingularMatrix> {
 /// When the routing has a loop without exit.
 pub fn flows_of(network: &Network, graphs: &[SourceFlow], scale: f64) -> Result<Flows, SingularMatrix> {
     let feeds = feeds(network, graphs)?;
-    let upper = flows_at(network, graphs, &feeds, scale, Bound::Upper)?;
+    let saturation = saturations(network, &feeds, graphs)?;
+    let flows_at = |bound| flows_at(network, graphs, (&feeds, &saturation), scale, bound);
+    let upper = flows_at(Bound::Upper)?;
     let unknown = |feed: &Option<Feed>| matches!(feed, Some(Feed::Sources(_) | Feed::Shared));
     if !feeds.iter().any(unknown) {
         return Ok(upper);
     }
-    let lower = flows_at(network, graphs, &feeds, scale, Bound::Lower)?;
+    let lower = flows_at(Bound::Lower)?;
     Ok(upper.bounded_by(network, lower, &feeds))
 }
 
@@ -405,7 +522,7 @@ pub fn flows_of(network: &Network, graphs: &[SourceFlow], scale: f64) -> Result<
 fn flows_at(
     network: &Network,
     graphs: &[SourceFlow],
-    feeds: &[Option<Feed>],
+    (feeds, saturation): (&[Option<Feed>], &[f64]),
     scale: f64,
     bound: Bound,
 ) -> Result<Flows, SingularMatrix> {
@@ -418,12 +535,15 @@ fn flows_at(
     }
     let lambda = node_totals(&per_source, n);
     let nodes = network.nodes();
-    let pass: Vec<f64> =
-        lambda.iter().enumerate().map(|(i, &l)| node_pass_fraction(&nodes[i], feeds[i], l, bound)).collect();
+    let pass: Vec<f64> = lambda
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| node_pass_fraction(&nodes[i], feeds[i], l, bound, saturation[i]))
+        .collect();
     if pass.iter().all(|&q| q >= 1.0) {
-        return Ok(Flows::known(lambda, pass));
+        return Ok(Flows::known(lambda, pass, saturation));
     }
-    Ok(Capped::new(network, graphs, feeds, scale, bound).settle(per_source))
+    Ok(Capped::new(network, graphs, (feeds, saturation), scale, bound).settle(per_source))
 }
 
 impl Flows {
@@ -440,9 +560,15 @@ impl Flows {
     }
 
     /// Flows whose every rate has a closed form.
-    fn known(arrival_rate: Vec<f64>, pass_fraction: Vec<f64>) -> Self {
+    fn known(arrival_rate: Vec<f64>, pass_fraction: Vec<f64>, saturation: &[f64]) -> Self {
         let n = arrival_rate.len();
-        Self { arrival_rate, pass_lower: pass_fraction.clone(), pass_fraction, unknown: vec![None; n] }
+        Self {
+            arrival_rate,
+            pass_lower: pass_fraction.clone(),
+            pass_fraction,
+            unknown: vec![None; n],
+            saturation: saturation.to_vec(),
+        }
     }
 
     /// These flows (the upper bound) with the bounds from the `lower` flows, where some
@@ -493,6 +619,8 @@ struct Capped<'a> {
     successors: Vec<Vec<usize>>,
     /// How each blocking queue is fed.
     feeds: &'a [Option<Feed>],
+    /// Where each unbounded queue saturates.
+    saturation: &'a [f64],
     /// Which bound of an unknown blocking throughput to take.
     bound: Bound,
 }
@@ -501,7 +629,7 @@ impl<'a> Capped<'a> {
     fn new(
         network: &'a Network,
         graphs: &[SourceFlow],
-        feeds: &'a [Option<Feed>],
+        (feeds, saturation): (&'a [Option<Feed>], &'a [f64]),
         scale: f64,
         bound: Bound,
     ) -> Self {
@@ -526,12 +654,13 @@ impl<'a> Capped<'a> {
             })
             .collect();
         let incoming = graphs.iter().map(|g| g.copies.transpose()).collect();
-        Self { network, incoming, entries, successors, feeds, bound }
+        Self { network, incoming, entries, successors, feeds, saturation, bound }
     }
 
     /// What node `index` passes at arrival rate `lambda`.
     fn pass(&self, index: usize, lambda: f64) -> f64 {
-        node_pass_fraction(&self.network.nodes()[index], self.feeds[index], lambda, self.bound)
+        let node = &self.network.nodes()[index];
+        node_pass_fraction(node, self.feeds[index], lambda, self.bound, self.saturation[index])
     }
 
     /// The flows, from the uncapped rates `rates` (per source, per vertex), settled one
@@ -595,7 +724,7 @@ impl<'a> Capped<'a> {
         }
         let n = nodes.len();
         pass.truncate(n);
-        Flows::known(node_totals(&rates, n), pass)
+        Flows::known(node_totals(&rates, n), pass, self.saturation)
     }
 }
 
@@ -810,6 +939,21 @@ mod tests {
         let unknown = flows(&network, 1.0).unwrap().unknown[0].clone().unwrap();
         assert_eq!(unknown.throughput, (0.0, 0.5));
         assert!(unknown.reason.contains("only Poisson arrivals"), "{}", unknown.reason);
+    }
+
+    #[test]
+    fn a_held_sender_saturates_where_its_chain_says() {
+        // s1 and s2 (μ = 1, K = 2) saturated: n = 0, 1, 2, 3 (3: s2 full, s1 held), births 1
+        // in 0..=2 and deaths 1, so uniform: s1 completes 3/4 per second. With K = 1, 2/3.
+        assert!((held_saturation(&network(BLOCKED_TANDEM), 0, 1).unwrap() - 0.75).abs() < 1e-12);
+        let small = BLOCKED_TANDEM.replace("capacity = 2", "capacity = 1");
+        let tandem = network(&small);
+        let saturation = saturations(&tandem, &[None, Some(Feed::Nodes)], &source_flows(&tandem)).unwrap();
+        assert!((saturation[0] - 2.0 / 3.0).abs() < 1e-12);
+        assert!((saturation[1] - 1.0).abs() < 1e-15);
+        // Offered 0.7/s, s1 passes only 2/3 per second on to s2.
+        let flows = flows(&network(&small.replace("rate = 0.6", "rate = 0.7")), 1.0).unwrap();
+        assert!((flows.throughput(1) - 2.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]

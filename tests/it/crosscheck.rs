@@ -7,7 +7,7 @@
 //! "analysis that an independent simulator contradicts").
 //!
 //! # Tolerances
-//! One Bonferroni family, [`CROSSCHECK`]: 20 interval checks (see
+//! One Bonferroni family, [`CROSSCHECK`]: 22 interval checks (see
 //! [`Family`](crate::support::Family)). A zero growth rate cannot be checked through
 //! [`Family::assert_mean`] (which demands a zero half-width for a zero theory value), so
 //! [`assert_no_growth`] asks for 0 inside the same Bonferroni interval and for a half-width
@@ -27,9 +27,10 @@ use crate::support::{
 /// and a node: its throughput within its bounds, the node-fed source's throughput; two sources
 /// into a blocking queue: its throughput within its bounds; a deterministic source, and
 /// deterministic service, into a blocking queue: each throughput within its bounds (see
-/// [`assert_within`]). Each 95% half-width must be at most 5% of the theory value (a growth
-/// rate's, 0.15/s, is about 3% over 20 replications of 20 000 s).
-const CROSSCHECK: Family = Family { checks: 20, error: 0.05, precision: 0.05 };
+/// [`assert_within`]); a sender held by a blocking queue past its saturation: the queue's
+/// throughput and the sender's growth. Each 95% half-width must be at most 5% of the theory
+/// value (a growth rate's, 0.15/s, is about 3% over 20 replications of 20 000 s).
+const CROSSCHECK: Family = Family { checks: 22, error: 0.05, precision: 0.05 };
 
 /// Per replication, the sum over every node of `metric`.
 fn pooled(experiment: &Experiment, metric: NodeMetric) -> Estimate {
@@ -131,6 +132,41 @@ fn a_blocking_queue_fed_by_a_node_passes_everything_offered() {
             assert_eq!(node.counts.drops, 0, "{name} dropped in replication {}", replication.index);
         }
     }
+}
+
+/// The tandem with s2's capacity 1, offered 0.9/s: below s1's cμ = 1/s, yet unstable.
+///
+/// Saturated, s1 and s2 form a chain on s2's states 0, 1 and "1 with s1 held", equally likely
+/// (births and deaths all at 1/s), so s1 completes at most 2/3 per second. `analyze` used to
+/// call s1 stable (ρ = 0.9) and pass 0.9/s on to s2; it now says s1 is unstable, growing at
+/// 0.9 − 2/3 = 0.2333/s (fluid limit), and s2 carries 2/3 per second.
+///
+/// 2 CI checks: s2's throughput, s1's growth rate.
+#[test]
+fn a_sender_held_by_a_blocking_queue_saturates_below_its_c_mu() {
+    let toml = ScenarioBuilder::simulated(20_000.0, 1000.0, 20)
+        .source("s", "s1", 0.9, "")
+        .node("s1", 1, 1.0, "routes = [{ to = \"s2\" }]")
+        .node("s2", 1, 1.0, "capacity = 1\noverflow = \"block\"")
+        .toml();
+    let theory = analysis(&toml);
+    assert!(!theory.system.stable);
+    assert!(!node(&theory, "s1").stable);
+    let growth = figure_value(node(&theory, "s1"), NodeMetric::QueueGrowthRate);
+    assert!((growth - (0.9 - 2.0 / 3.0)).abs() < 1e-12, "{growth}");
+    let carried = figure_value(node(&theory, "s2"), NodeMetric::Throughput);
+    assert!((carried - 2.0 / 3.0).abs() < 1e-12, "{carried}");
+    let simulated = simulate(&toml);
+    CROSSCHECK.assert_mean(
+        "held sender past saturation: the blocking queue's throughput",
+        named(&simulated.summary.nodes, "s2").get(NodeMetric::Throughput),
+        2.0 / 3.0,
+    );
+    CROSSCHECK.assert_mean(
+        "held sender past saturation: its growth",
+        named(&simulated.summary.nodes, "s1").get(NodeMetric::QueueGrowthRate),
+        0.9 - 2.0 / 3.0,
+    );
 }
 
 /// 1.8/s through an exchange of `kind` over a fast server (μ = 1.6/s) and a slow one (μ =
