@@ -151,11 +151,10 @@ pub(super) fn analyze_node(
     fill_target: Option<f64>,
 ) -> NodeAnalysis {
     let lambda = flow.arrival_rate[index];
-    let rho = lambda / node.capacity_rate();
-    // A sender held by a blocking queue saturates below cμ where `held_saturation` says.
+    // cμ, or less for a sender held by a blocking queue where `held_saturation` says.
     let saturation = flow.saturation[index];
-    let held = saturation < node.capacity_rate();
-    let stable = if held { lambda < saturation } else { rho < 1.0 };
+    let rho = lambda / saturation;
+    let stable = rho < 1.0;
     // A queue that TTL expiry keeps bounded does not fill up; a finite queue fills to its
     // capacity; an unbounded one grows forever.
     // A finite queue fills up to its capacity at λ − cμ, then drops; an unbounded queue grows

@@ -152,6 +152,9 @@ fn a_sender_held_by_a_blocking_queue_saturates_below_its_c_mu() {
     let theory = analysis(&toml);
     assert!(!theory.system.stable);
     assert!(!node(&theory, "s1").stable);
+    // Its load is λ over the rate at which it saturates: 0.9/(2/3) = 1.35.
+    let load = node(&theory, "s1").utilization;
+    assert!((load - 1.35).abs() < 1e-12, "{load}");
     let growth = figure_value(node(&theory, "s1"), NodeMetric::QueueGrowthRate);
     assert!((growth - (0.9 - 2.0 / 3.0)).abs() < 1e-12, "{growth}");
     let carried = figure_value(node(&theory, "s2"), NodeMetric::Throughput);
