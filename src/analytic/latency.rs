@@ -7,6 +7,7 @@ use super::results::{Figure, NodeAnalysis, SourceAnalysis};
 use super::service::Streams;
 use super::sparse::solve_sparse;
 use super::traffic::{Flows, SourceFlow};
+use crate::format::number;
 use crate::model::{Discipline, ExchangeKind, Metric, Network, Node, NodeMetric, Overflow, Servers};
 use crate::model::{Source, SourceMetric, Target};
 
@@ -55,6 +56,27 @@ pub(super) fn analyze_sources(
             Copies::solve(graph, &passed, &sojourns)?.delivered[entry]
         };
         let throughput = source.open_rate().unwrap_or(0.0) * delivered_passed;
+        let lower =
+            flow.pass_lower.iter().copied().chain(std::iter::repeat_n(1.0, exchanges)).collect::<Vec<_>>();
+        let throttled = network.nodes().get(entry).filter(|node| node.overflow == Overflow::Block);
+        let throughput_unknown =
+            if let Some(unknown) = throttled.and(flow.unknown.get(entry)).and_then(Option::as_ref) {
+                Some(format!(
+                    "{}; at most its rate, {}/s",
+                    unknown.reason,
+                    number(source.open_rate().unwrap_or(0.0))
+                ))
+            } else if lower != passed {
+                let least = source.open_rate().unwrap_or(0.0)
+                    * Copies::solve(graph, &lower, &sojourns)?.delivered[entry];
+                let unknown = visited.iter().find_map(|&i| flow.unknown[i].as_ref());
+                (least < throughput * (1.0 - 1e-12)).then(|| {
+                    let why = unknown.map_or("no closed form", |u| u.reason.as_str());
+                    format!("{why}; between {}/s and {}/s", number(least), number(throughput))
+                })
+            } else {
+                None
+            };
         let multicast = graph.copies_messages();
         let delivered = copies.delivered_fraction(entry);
         let hold = |latency: Figure| with_entry_hold(latency, network, flow, entry, source.open_rate());
@@ -77,6 +99,9 @@ pub(super) fn analyze_sources(
         let mut metrics = Vec::with_capacity(SourceMetric::ALL.len());
         for &metric in SourceMetric::ALL {
             let figure = match metric {
+                SourceMetric::Throughput if throughput_unknown.is_some() => {
+                    Figure::missing("traffic equations", throughput_unknown.clone().unwrap_or_default())
+                }
                 SourceMetric::Throughput => Figure::labelled(
                     throughput,
                     drops_exact && all_stable && rates_exact,
@@ -326,6 +351,9 @@ fn with_entry_hold(
 /// probability that its target is full with a message waiting outside (1 − admitted/offered).
 fn source_blocking(network: &Network, flow: &Flows, nodes: &[NodeAnalysis], entry: usize) -> Figure {
     match network.nodes().get(entry) {
+        Some(node) if node.overflow == Overflow::Block && flow.unknown[entry].is_some() => {
+            Figure::missing("none", flow.unknown[entry].as_ref().map_or("", |u| u.reason.as_str()))
+        }
         Some(node) if node.overflow == Overflow::Block => {
             let exact = nodes[entry].metric(NodeMetric::Throughput).is_some_and(|f| f.exact);
             Figure::labelled(1.0 - flow.pass_fraction[entry], exact, "birth-death on 0..K+1")

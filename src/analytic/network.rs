@@ -65,7 +65,7 @@ fn analyze_network(network: &Network, fill_target: Option<f64>) -> Result<Analys
         })
         .collect();
     let (sources, class_latencies) = analyze_sources(original, network, &streams, &flow, &graphs, &nodes)?;
-    let system = analyze_system(network, &nodes, &demand)?;
+    let system = analyze_system(network, &nodes, &demand, &flow)?;
     let classes = network_class_figures(original, &sources, &class_latencies);
     Ok(Analysis { system, nodes, sources, message_classes: classes, fluid: None })
 }

@@ -4,7 +4,7 @@
 use super::results::{Figure, NodeAnalysis, Verdict};
 use super::shape::Shape;
 use super::station::{self, StationMetrics};
-use super::traffic::Flows;
+use super::traffic::{Flows, Unknown};
 use crate::format::number;
 use crate::model::{Discipline, Metric, Node, NodeMetric, Overflow, Servers};
 
@@ -151,14 +151,16 @@ pub(super) fn analyze_node(
     fill_target: Option<f64>,
 ) -> NodeAnalysis {
     let lambda = flow.arrival_rate[index];
-    let rho = lambda / node.capacity_rate();
+    // cμ, or less for a sender held by a blocking queue where `held_saturation` says.
+    let saturation = flow.saturation[index];
+    let rho = lambda / saturation;
     let stable = rho < 1.0;
     // A queue that TTL expiry keeps bounded does not fill up; a finite queue fills to its
     // capacity; an unbounded one grows forever.
     // A finite queue fills up to its capacity at λ − cμ, then drops; an unbounded queue grows
     // at that rate forever; a queue that TTL expiry keeps bounded does neither.
     let fills = !stable && (node.capacity.is_some() || node.ttl.is_none());
-    let fill_rate = lambda - node.capacity_rate();
+    let fill_rate = lambda - saturation;
     let growth_rate = if node.has_unbounded_queue() && !stable { fill_rate } else { 0.0 };
     let target = node.capacity.map_or(fill_target.unwrap_or(DEFAULT_FILL_TARGET), f64::from);
     let time_to_fill = fills.then(|| station::time_to_reach(fill_rate, 0.0, target)).flatten();
@@ -167,7 +169,11 @@ pub(super) fn analyze_node(
         (false, false) => Verdict::Saturated,
         (false, true) => Verdict::Unstable,
     };
-    let model = choose_model(node, index, lambda, shape);
+    let mut model = choose_model(node, index, lambda, shape);
+    if flow.unknown[index].is_some() {
+        // Computed at the upper bound of its arrival rate: no figure of its own holds.
+        (model.metrics, model.exact, model.quantiles) = (None, false, Quantiles::None);
+    }
     let flags = (shape.rate_exact[index], shape.blocked_downstream[index]);
     let metrics = node_figures(node, lambda, flow, index, &model, verdict, flags);
     NodeAnalysis {
@@ -201,7 +207,9 @@ fn node_figures(
 ) -> Vec<(NodeMetric, Figure)> {
     let traffic = "traffic equations";
     let unbounded = node.capacity.is_none();
-    let busy = if unbounded {
+    let busy = if unbounded && flow.saturation[index] < node.capacity_rate() {
+        lambda.min(flow.saturation[index]) / node.capacity_rate()
+    } else if unbounded {
         (lambda / node.capacity_rate()).min(1.0)
     } else {
         flow.throughput(index) / node.capacity_rate()
@@ -210,7 +218,7 @@ fn node_figures(
     // A server held by a full blocking queue downstream is busy longer than its service.
     let busy_exact =
         rate_exact && !blocked_downstream && if unbounded { verdict == Verdict::Stable } else { model.exact };
-    let growth = if verdict == Verdict::Unstable { lambda - node.capacity_rate() } else { 0.0 };
+    let growth = if verdict == Verdict::Unstable { lambda - flow.saturation[index] } else { 0.0 };
     let missing_reason = if verdict == Verdict::Unstable {
         if growth > 0.0 {
             format!("unstable: the queue grows by {} messages/s, so it has no steady state", number(growth))
@@ -218,6 +226,8 @@ fn node_figures(
             "critically loaded (ρ = 1): no steady state; the queue grows like the square root of time"
                 .to_owned()
         }
+    } else if let Some(unknown) = &flow.unknown[index] {
+        unknown.reason.clone()
     } else if blocked_downstream {
         format!(
             "no closed form: its servers wait while a blocking queue downstream is full, so it is not a plain {}",
@@ -233,6 +243,12 @@ fn node_figures(
             Some(v) => Figure::labelled(v, model.exact, &model.method),
             None => Figure::missing(&model.method, missing_reason.clone()),
         };
+        let rate =
+            matches!(metric, NodeMetric::ArrivalRate | NodeMetric::Throughput | NodeMetric::Utilization);
+        if let Some(unknown) = flow.unknown[index].as_ref().filter(|_| rate) {
+            figures.push((metric, unknown_rate(node, metric, unknown)));
+            continue;
+        }
         let figure = match metric {
             // A blocking queue is offered only what its throttled senders get in.
             NodeMetric::ArrivalRate if node.overflow == Overflow::Block => {
@@ -297,6 +313,28 @@ fn node_figures(
         figures.push((metric, figure));
     }
     figures
+}
+
+/// A rate figure of a node whose rates have no closed form: withheld, with its bounds.
+fn unknown_rate(node: &Node, metric: NodeMetric, unknown: &Unknown) -> Figure {
+    let blocking = node.overflow == Overflow::Block;
+    let ((low, high), unit) = match metric {
+        // A blocking queue is offered only what its throttled senders get in.
+        NodeMetric::ArrivalRate if !blocking => (unknown.arrival, "/s"),
+        NodeMetric::Utilization if blocking || node.capacity.is_some() => {
+            let (low, high) = unknown.throughput;
+            ((low / node.capacity_rate(), high / node.capacity_rate()), "")
+        }
+        NodeMetric::Utilization => {
+            let (low, high) = unknown.arrival;
+            (((low / node.capacity_rate()).min(1.0), (high / node.capacity_rate()).min(1.0)), "")
+        }
+        _ => (unknown.throughput, "/s"),
+    };
+    Figure::missing(
+        "traffic equations",
+        format!("{}; between {}{unit} and {}{unit}", unknown.reason, number(low), number(high)),
+    )
 }
 
 /// Why a node whose means theory gives has no closed-form percentiles, read off its discipline

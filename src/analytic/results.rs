@@ -62,7 +62,8 @@ pub struct NodeAnalysis {
     pub arrival_rate: f64,
     /// Messages per second that would arrive if nothing upstream were overloaded or dropped.
     pub demand_rate: f64,
-    /// Offered load per server, ρ = λ/(cμ); may exceed 1.
+    /// Offered load per server, ρ = λ/(cμ); may exceed 1. For a sender held by a blocking queue
+    /// whose saturation has a closed form, λ over that rate (below cμ) instead.
     pub utilization: f64,
     /// Messages completing service per second.
     pub throughput: f64,

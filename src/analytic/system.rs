@@ -3,7 +3,7 @@
 
 use super::linear::SingularMatrix;
 use super::results::{NodeAnalysis, SystemAnalysis};
-use super::traffic::flows;
+use super::traffic::{Flows, Unknown, flows};
 use crate::format::number;
 use crate::model::{Network, Node, Overflow, Source, Target};
 
@@ -19,13 +19,14 @@ pub(super) fn analyze_system(
     network: &Network,
     nodes: &[NodeAnalysis],
     demand: &[f64],
+    flow: &Flows,
 ) -> Result<SystemAnalysis, SingularMatrix> {
     let stable = network.nodes().iter().zip(nodes).all(|(node, a)| !node.has_unbounded_queue() || a.stable);
     let bottleneck =
         nodes.iter().max_by(|a, b| a.utilization.total_cmp(&b.utilization)).map(|a| a.name.clone());
     let offered_rate: f64 = network.sources().iter().filter_map(Source::open_rate).sum();
     let (headroom, headroom_reason) = match headroom(network, demand)? {
-        (Some(bound), reason) => match withheld(network, demand, bound) {
+        (Some(bound), reason) => match withheld(network, demand, flow, bound) {
             Some(withheld) => (None, Some(withheld)),
             None => (Some(bound), reason),
         },
@@ -62,13 +63,41 @@ fn max_throughput(network: &Network, demand: &[f64], headroom: f64, offered: f64
 }
 
 /// Why the headroom `bound` that the traffic equations give is only a bound, if it is.
-fn withheld(network: &Network, demand: &[f64], bound: f64) -> Option<String> {
-    let held = held_sender(network, demand)?;
-    Some(format!(
-        "no closed form: node '{}' waits while a blocking queue downstream is full, so it saturates below its cμ; the load can grow by a factor {} at most",
-        held.name,
-        number(bound)
-    ))
+///
+/// A sender held by a blocking queue saturates below its cμ, so the bound is an upper one. An
+/// unbounded queue whose arrival rate has no closed form (behind a blocking queue that throttles
+/// a source beside other senders) saturates, in the flows, at the most that queue can carry, so
+/// the bound is a lower one. With both, it is neither.
+fn withheld(network: &Network, demand: &[f64], flow: &Flows, bound: f64) -> Option<String> {
+    let held = held_sender(network, demand);
+    let unknown = network
+        .nodes()
+        .iter()
+        .zip(&flow.unknown)
+        .find(|(node, unknown)| node.has_unbounded_queue() && unknown.is_some())
+        .and_then(|(node, unknown)| unknown.as_ref().map(|u| (node, u)));
+    let waits = |node: &Node| {
+        format!(
+            "no closed form: node '{}' waits while a blocking queue downstream is full, so it saturates below its cμ",
+            node.name
+        )
+    };
+    let after = |node: &Node, unknown: &Unknown| {
+        let why = unknown.reason.trim_start_matches("no closed form: ");
+        format!("no closed form: node '{}' depends on a throughput that has none ({why})", node.name)
+    };
+    match (held, unknown) {
+        (None, None) => None,
+        (Some(held), None) => {
+            Some(format!("{}; the load can grow by a factor {} at most", waits(held), number(bound)))
+        }
+        (None, Some((node, unknown))) => Some(format!(
+            "{}; the load can grow by a factor {} at least",
+            after(node, unknown),
+            number(bound)
+        )),
+        (Some(held), Some((node, unknown))) => Some(format!("{}; {}", waits(held), after(node, unknown))),
+    }
 }
 
 /// A node with traffic and an unbounded queue that routes to a blocking queue: its servers wait

@@ -1,30 +1,36 @@
 //! Analysis figures with no textbook closed form, checked against the simulator: a blocking
-//! queue fed by a node loses nothing, a work-conserving balancer over unequal servers is
+//! queue fed by a node loses nothing, one fed otherwise than by nodes alone or one Poisson
+//! source (a source beside nodes, several sources, a non-Poisson source, non-exponential
+//! service) has bounds, not a figure, a work-conserving balancer over unequal servers is
 //! stable up to their pooled capacity, and power-of-two over more than two unequal servers is
 //! stable exactly when every set of servers keeps up with the pairs it is drawn alone (issue 12,
 //! "analysis that an independent simulator contradicts").
 //!
 //! # Tolerances
-//! One Bonferroni family, [`CROSSCHECK`]: 15 interval checks (see
+//! One Bonferroni family, [`CROSSCHECK`]: 22 interval checks (see
 //! [`Family`](crate::support::Family)). A zero growth rate cannot be checked through
 //! [`Family::assert_mean`] (which demands a zero half-width for a zero theory value), so
 //! [`assert_no_growth`] asks for 0 inside the same Bonferroni interval and for a half-width
 //! far below the growth of the unstable even split. Seed 1 everywhere, never re-seeded to pass.
 
 use kendall::experiment::Experiment;
-use kendall::stats::{Estimate, NodeMetric};
+use kendall::stats::{Estimate, NodeMetric, SourceMetric};
 
 use crate::support::{
     Family, ScenarioBuilder, analysis, figure, figure_value, named, node, node_figure, simulate, value,
 };
 
-/// 15 checks: the tandem's two throughputs; per state-dependent balancer (three of them), the
+/// 20 checks: the tandem's two throughputs; per state-dependent balancer (three of them), the
 /// pool's throughput and its growth rate; the random split's growth rate; power-of-two over
 /// three unequal servers, stable: the pool's throughput and growth; unstable: the fast
-/// server's throughput, the slow pair's throughput and growth. Each 95% half-width
-/// must be at most 5% of the theory value (a growth rate's, 0.15/s, is about 3% over 20
-/// replications of 20 000 s).
-const CROSSCHECK: Family = Family { checks: 15, error: 0.05, precision: 0.05 };
+/// server's throughput, the slow pair's throughput and growth; a blocking queue fed by a source
+/// and a node: its throughput within its bounds, the node-fed source's throughput; two sources
+/// into a blocking queue: its throughput within its bounds; a deterministic source, and
+/// deterministic service, into a blocking queue: each throughput within its bounds (see
+/// [`assert_within`]); a sender held by a blocking queue past its saturation: the queue's
+/// throughput and the sender's growth. Each 95% half-width must be at most 5% of the theory
+/// value (a growth rate's, 0.15/s, is about 3% over 20 replications of 20 000 s).
+const CROSSCHECK: Family = Family { checks: 22, error: 0.05, precision: 0.05 };
 
 /// Per replication, the sum over every node of `metric`.
 fn pooled(experiment: &Experiment, metric: NodeMetric) -> Estimate {
@@ -49,6 +55,44 @@ fn assert_no_growth(what: &str, estimate: &Estimate, resolution: f64) {
     );
     assert!(estimate.half_width() < resolution, "{what}: {estimate:?} cannot resolve {resolution}/s");
     assert!(estimate.mean.abs() <= allowed, "{what}: the queue grows: {estimate:?}");
+}
+
+/// Asserts that the Bonferroni interval of `estimate` meets the bounds [`low`, `high`] that
+/// `analyze` states in place of a figure, and that its 95% half-width is at most the family's
+/// precision of `high`. With the truth inside the bounds, the interval misses them below or
+/// above with at most the probability of one check.
+fn assert_within(what: &str, estimate: Option<Estimate>, low: f64, high: f64) {
+    let estimate = estimate.unwrap_or_else(|| panic!("{what}: no estimate"));
+    let freedom = f64::from(u32::try_from(estimate.samples).expect("few replications")) - 1.0;
+    let allowed = CROSSCHECK.stretch(freedom) * estimate.half_width();
+    println!(
+        "{what}: bounds [{low:.6}, {high:.6}], simulated {:.6}, 95% half-width {:.6}, allowed ±{allowed:.6}",
+        estimate.mean,
+        estimate.half_width()
+    );
+    assert!(estimate.half_width() <= CROSSCHECK.precision * high, "{what}: {estimate:?}: runs too short");
+    assert!(
+        estimate.mean + allowed >= low && estimate.mean - allowed <= high,
+        "{what}: {estimate:?} is outside [{low}, {high}]"
+    );
+}
+
+/// Asserts that `analyze` withholds `metric` at `name`, with a reason saying "no closed form"
+/// and containing `says`.
+fn assert_withheld(theory: &kendall::analytic::Analysis, name: &str, metric: NodeMetric, says: &str) {
+    let withheld = figure(node(theory, name), metric);
+    assert!(withheld.value.is_none(), "{name} {metric:?}: {withheld:?}");
+    let reason = withheld.reason.as_deref().unwrap_or_default();
+    assert!(reason.starts_with("no closed form: ") && reason.contains(says), "{name} {metric:?}: {reason}");
+}
+
+/// Asserts that `analyze` withholds `metric` of source `name`, saying "no closed form".
+fn assert_source_withheld(theory: &kendall::analytic::Analysis, name: &str, metric: SourceMetric) {
+    let source = theory.sources.iter().find(|s| s.name == name).expect("a source");
+    let withheld = source.metric(metric).expect("a figure");
+    assert!(withheld.value.is_none(), "{name} {metric:?}: {withheld:?}");
+    let reason = withheld.reason.as_deref().unwrap_or_default();
+    assert!(reason.starts_with("no closed form: "), "{name} {metric:?}: {reason}");
 }
 
 /// A tandem: 0.6/s into s1 (M/M/1, μ = 1/s, unbounded), which routes to s2 (μ = 1/s, capacity
@@ -88,6 +132,44 @@ fn a_blocking_queue_fed_by_a_node_passes_everything_offered() {
             assert_eq!(node.counts.drops, 0, "{name} dropped in replication {}", replication.index);
         }
     }
+}
+
+/// The tandem with s2's capacity 1, offered 0.9/s: below s1's cμ = 1/s, yet unstable.
+///
+/// Saturated, s1 and s2 form a chain on s2's states 0, 1 and "1 with s1 held", equally likely
+/// (births and deaths all at 1/s), so s1 completes at most 2/3 per second. `analyze` used to
+/// call s1 stable (ρ = 0.9) and pass 0.9/s on to s2; it now says s1 is unstable, growing at
+/// 0.9 − 2/3 = 0.2333/s (fluid limit), and s2 carries 2/3 per second.
+///
+/// 2 CI checks: s2's throughput, s1's growth rate.
+#[test]
+fn a_sender_held_by_a_blocking_queue_saturates_below_its_c_mu() {
+    let toml = ScenarioBuilder::simulated(20_000.0, 1000.0, 20)
+        .source("s", "s1", 0.9, "")
+        .node("s1", 1, 1.0, "routes = [{ to = \"s2\" }]")
+        .node("s2", 1, 1.0, "capacity = 1\noverflow = \"block\"")
+        .toml();
+    let theory = analysis(&toml);
+    assert!(!theory.system.stable);
+    assert!(!node(&theory, "s1").stable);
+    // Its load is λ over the rate at which it saturates: 0.9/(2/3) = 1.35.
+    let load = node(&theory, "s1").utilization;
+    assert!((load - 1.35).abs() < 1e-12, "{load}");
+    let growth = figure_value(node(&theory, "s1"), NodeMetric::QueueGrowthRate);
+    assert!((growth - (0.9 - 2.0 / 3.0)).abs() < 1e-12, "{growth}");
+    let carried = figure_value(node(&theory, "s2"), NodeMetric::Throughput);
+    assert!((carried - 2.0 / 3.0).abs() < 1e-12, "{carried}");
+    let simulated = simulate(&toml);
+    CROSSCHECK.assert_mean(
+        "held sender past saturation: the blocking queue's throughput",
+        named(&simulated.summary.nodes, "s2").get(NodeMetric::Throughput),
+        2.0 / 3.0,
+    );
+    CROSSCHECK.assert_mean(
+        "held sender past saturation: its growth",
+        named(&simulated.summary.nodes, "s1").get(NodeMetric::QueueGrowthRate),
+        0.9 - 2.0 / 3.0,
+    );
 }
 
 /// 1.8/s through an exchange of `kind` over a fast server (μ = 1.6/s) and a slow one (μ =
@@ -261,4 +343,127 @@ fn power_of_two_over_unequal_servers_saturates_where_a_set_cannot_keep_up() {
         Some(slow_pair(NodeMetric::QueueGrowthRate)),
         0.1,
     );
+}
+
+/// A blocking queue b (μ = 1/s, capacity 2) fed by a Poisson source, `direct`, at 0.5/s and by
+/// node a (M/M/1, μ = 1/s), itself fed 0.3/s by source `via`; b routes to c (μ = 2/s).
+///
+/// b throttles `direct` (which stops while b is full) but never loses what a sends (a waits
+/// with it), so the single-source chain on 0..=K+1 at 0.8/s (0.6612/s, which `analyze` used to
+/// print as b's and c's throughput) does not hold: simulated, b carries about 0.707/s. No closed
+/// form gives how much `direct` gets in, so `analyze` withholds b's and c's rates with the bounds
+/// [what a sends, min(offered, cμ)] = [0.3, 0.8]/s, and `direct`'s throughput and blocked
+/// fraction. What `via` sends all passes: its throughput is 0.3/s.
+///
+/// 2 CI checks: b's throughput within its bounds; `via`'s throughput.
+#[test]
+fn a_blocking_queue_fed_by_a_source_and_a_node_has_bounds_not_a_figure() {
+    let toml = ScenarioBuilder::simulated(20_000.0, 1000.0, 20)
+        .source("direct", "b", 0.5, "")
+        .source("via", "a", 0.3, "")
+        .node("a", 1, 1.0, "routes = [{ to = \"b\" }]")
+        .node("b", 1, 1.0, "capacity = 2\noverflow = \"block\"\nroutes = [{ to = \"c\" }]")
+        .node("c", 1, 0.5, "")
+        .toml();
+    let theory = analysis(&toml);
+    for metric in [NodeMetric::ArrivalRate, NodeMetric::Throughput] {
+        assert_withheld(&theory, "b", metric, "between 0.3000/s and 0.8000/s");
+        assert_withheld(&theory, "c", metric, "between 0.3000/s and 0.8000/s");
+    }
+    for metric in [NodeMetric::Utilization, NodeMetric::MeanInSystem, NodeMetric::MeanWait] {
+        assert_withheld(&theory, "b", metric, "blocking queue 'b' throttles source 'direct'");
+        assert_withheld(&theory, "c", metric, "blocking queue 'b'");
+    }
+    assert_source_withheld(&theory, "direct", SourceMetric::Throughput);
+    assert_source_withheld(&theory, "direct", SourceMetric::BlockedFraction);
+    let via = theory.sources.iter().find(|s| s.name == "via").expect("via");
+    let carried = via.metric(SourceMetric::Throughput).and_then(|f| f.value).expect("via's throughput");
+    assert!((carried - 0.3).abs() < 1e-12, "{carried}");
+    let simulated = simulate(&toml);
+    let b = named(&simulated.summary.nodes, "b");
+    assert_within(
+        "source and node into a blocking queue: throughput",
+        b.get(NodeMetric::Throughput),
+        0.3,
+        0.8,
+    );
+    let via = named(&simulated.summary.sources, "via");
+    CROSSCHECK.assert_mean(
+        "source and node into a blocking queue: via's throughput",
+        via.get(SourceMetric::Throughput),
+        0.3,
+    );
+}
+
+/// Two Poisson sources at 0.4/s each into a blocking queue (μ = 1/s, capacity 2).
+///
+/// Each source stops while it holds a message, the other goes on, so the queue plus the held
+/// messages is a birth-death chain with births Γ = 0.8/s up to 2 and 0.4/s from 2 to 3: between
+/// the chains with births 0.8/s on 0..=3 and on 0..=4 (M/M/1/3 and M/M/1/4 at ρ = 0.8):
+/// 0.8 (1 − 0.2 × 0.8³/(1 − 0.8⁴)) = 0.661247/s and 0.8 (1 − 0.2 × 0.8⁴/(1 − 0.8⁵)) =
+/// 0.702522/s. `analyze` used to print the first as the throughput; simulated, it is about
+/// 0.683/s. Now it gives the bounds, and withholds each source's throughput and blocked
+/// fraction (with unequal rates no chain gives them).
+///
+/// 1 CI check: the throughput within its bounds.
+#[test]
+fn several_sources_into_a_blocking_queue_lie_between_two_chains() {
+    let toml = ScenarioBuilder::simulated(20_000.0, 1000.0, 20)
+        .source("s1", "b", 0.4, "")
+        .source("s2", "b", 0.4, "")
+        .node("b", 1, 1.0, "capacity = 2\noverflow = \"block\"")
+        .toml();
+    let theory = analysis(&toml);
+    assert_withheld(&theory, "b", NodeMetric::Throughput, "between 0.6612/s and 0.7025/s");
+    for name in ["s1", "s2"] {
+        assert_source_withheld(&theory, name, SourceMetric::Throughput);
+        assert_source_withheld(&theory, name, SourceMetric::BlockedFraction);
+    }
+    let simulated = simulate(&toml);
+    let b = named(&simulated.summary.nodes, "b");
+    assert_within(
+        "two sources into a blocking queue: throughput",
+        b.get(NodeMetric::Throughput),
+        0.661_247,
+        0.702_522,
+    );
+}
+
+/// One source at 0.8/s into a blocking queue (capacity 2, mean service 1 s), with deterministic
+/// gaps, then with deterministic service.
+///
+/// Only Poisson arrivals with exponential service make the queue and the held message a
+/// birth-death chain; `analyze` used to print that chain's 0.6612/s for both, where the
+/// simulated throughputs are about 0.725/s and 0.715/s. It now withholds the queue's rates and
+/// the source's throughput and blocked fraction, with the bounds [0, min(γ, cμ)] = [0, 0.8]/s.
+///
+/// 2 CI checks: each throughput within its bounds.
+#[test]
+fn a_non_poisson_source_or_general_service_into_a_blocking_queue_has_no_closed_form() {
+    let gaps = ScenarioBuilder::simulated(20_000.0, 1000.0, 20)
+        .text("[[source]]\nname = \"s\"\nto = \"b\"\ninterarrival = { dist = \"deterministic\", value = \"1.25s\" }\n")
+        .node("b", 1, 1.0, "capacity = 2\noverflow = \"block\"")
+        .toml();
+    let service = ScenarioBuilder::simulated(20_000.0, 1000.0, 20)
+        .source("s", "b", 0.8, "")
+        .node_with(
+            "b",
+            "service = { dist = \"deterministic\", value = \"1s\" }\ncapacity = 2\noverflow = \"block\"",
+        )
+        .toml();
+    for (what, toml) in [("deterministic gaps", gaps), ("deterministic service", service)] {
+        let theory = analysis(&toml);
+        assert_withheld(&theory, "b", NodeMetric::Throughput, "between 0/s and 0.8000/s");
+        assert_withheld(&theory, "b", NodeMetric::MeanSojourn, "only Poisson arrivals");
+        assert_source_withheld(&theory, "s", SourceMetric::Throughput);
+        assert_source_withheld(&theory, "s", SourceMetric::BlockedFraction);
+        let simulated = simulate(&toml);
+        let b = named(&simulated.summary.nodes, "b");
+        assert_within(
+            &format!("{what} into a blocking queue: throughput"),
+            b.get(NodeMetric::Throughput),
+            0.0,
+            0.8,
+        );
+    }
 }
