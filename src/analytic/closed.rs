@@ -78,6 +78,7 @@ pub(super) fn analyze_closed(network: &Network) -> Result<Analysis, SingularMatr
     Ok(Analysis {
         system: SystemAnalysis {
             stable: true,
+            undetermined: None,
             bottleneck,
             headroom: None,
             headroom_reason: Some(format!(
@@ -200,6 +201,7 @@ fn unsolved(network: &Network) -> Analysis {
     Analysis {
         system: SystemAnalysis {
             stable: true,
+            undetermined: None,
             bottleneck: None,
             headroom: None,
             headroom_reason: Some(reason.to_owned()),

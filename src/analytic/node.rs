@@ -154,21 +154,21 @@ pub(super) fn analyze_node(
     // cμ, or less for a sender held by a blocking queue where `held_saturation` says.
     let saturation = flow.saturation[index];
     let rho = lambda / saturation;
-    let stable = rho < 1.0;
-    // A queue that TTL expiry keeps bounded does not fill up; a finite queue fills to its
-    // capacity; an unbounded one grows forever.
-    // A finite queue fills up to its capacity at λ − cμ, then drops; an unbounded queue grows
-    // at that rate forever; a queue that TTL expiry keeps bounded does neither.
-    let fills = !stable && (node.capacity.is_some() || node.ttl.is_none());
-    let fill_rate = lambda - saturation;
-    let growth_rate = if node.has_unbounded_queue() && !stable { fill_rate } else { 0.0 };
-    let target = node.capacity.map_or(fill_target.unwrap_or(DEFAULT_FILL_TARGET), f64::from);
-    let time_to_fill = fills.then(|| station::time_to_reach(fill_rate, 0.0, target)).flatten();
-    let verdict = match (stable, node.has_unbounded_queue()) {
+    let verdict = match (rho < 1.0, node.has_unbounded_queue()) {
+        (_, true) if undetermined(node, index, flow, shape) => Verdict::Undetermined,
         (true, _) => Verdict::Stable,
         (false, false) => Verdict::Saturated,
         (false, true) => Verdict::Unstable,
     };
+    let stable = verdict == Verdict::Stable;
+    // A finite queue fills up to its capacity at λ − cμ, then drops; an unbounded one grows
+    // at that rate forever; a queue that TTL expiry keeps bounded does neither.
+    let over = matches!(verdict, Verdict::Saturated | Verdict::Unstable);
+    let fills = over && (node.capacity.is_some() || node.ttl.is_none());
+    let fill_rate = lambda - saturation;
+    let growth_rate = if verdict == Verdict::Unstable { fill_rate } else { 0.0 };
+    let target = node.capacity.map_or(fill_target.unwrap_or(DEFAULT_FILL_TARGET), f64::from);
+    let time_to_fill = fills.then(|| station::time_to_reach(fill_rate, 0.0, target)).flatten();
     let mut model = choose_model(node, index, lambda, shape);
     if flow.unknown[index].is_some() {
         // Computed at the upper bound of its arrival rate: no figure of its own holds.
@@ -191,6 +191,20 @@ pub(super) fn analyze_node(
         metrics,
         priority_classes: Vec::new(),
         message_classes: Vec::new(),
+    }
+}
+
+/// Whether no closed form decides if node `index`'s unbounded queue keeps up: its servers are
+/// held by a blocking queue downstream and it looks stable against cμ (it saturates below cμ,
+/// where only `held_saturation`'s case says exactly), or its arrival rate has only bounds, the
+/// upper one past where it saturates and the lower one short of it.
+fn undetermined(node: &Node, index: usize, flow: &Flows, shape: &Shape) -> bool {
+    let saturation = flow.saturation[index];
+    let held_unsolved = shape.blocked_downstream[index] && saturation >= node.capacity_rate();
+    let lambda = flow.arrival_rate[index];
+    match &flow.unknown[index] {
+        Some(unknown) if lambda >= saturation => unknown.arrival.0 < saturation,
+        _ => held_unsolved && lambda < saturation,
     }
 }
 

@@ -67,7 +67,7 @@ pub struct NodeAnalysis {
     pub utilization: f64,
     /// Messages completing service per second.
     pub throughput: f64,
-    /// Whether ρ < 1.
+    /// Whether the node is known to keep up: ρ < 1 (its verdict is `Stable`).
     pub stable: bool,
     /// Whether the node is stable, a finite queue dropping its excess or an unbounded queue
     /// growing without bound.
@@ -88,7 +88,8 @@ pub struct NodeAnalysis {
 
 /// Whether a node keeps up with what it is offered.
 ///
-/// Serialised, and displayed, as its lowercase name: "stable", "saturated" or "unstable".
+/// Serialised, and displayed, as its lowercase name: "stable", "saturated", "unstable" or
+/// "undetermined".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
@@ -98,6 +99,19 @@ pub enum Verdict {
     Saturated,
     /// An unbounded queue at ρ ≥ 1: it grows without bound.
     Unstable,
+    /// An unbounded queue where no closed form decides: its servers are held by a blocking
+    /// queue downstream (they saturate below cμ, by how much no formula here gives), or its
+    /// arrival rate has only bounds that fall either side of where it saturates.
+    Undetermined,
+}
+
+impl Verdict {
+    /// Whether the node is known to be offered at least what it can serve (saturated or
+    /// unstable).
+    #[must_use]
+    pub fn overloaded(self) -> bool {
+        matches!(self, Self::Saturated | Self::Unstable)
+    }
 }
 
 impl fmt::Display for Verdict {
@@ -106,6 +120,7 @@ impl fmt::Display for Verdict {
             Self::Stable => "stable",
             Self::Saturated => "saturated",
             Self::Unstable => "unstable",
+            Self::Undetermined => "undetermined",
         })
     }
 }
@@ -113,8 +128,11 @@ impl fmt::Display for Verdict {
 /// What theory says about the system as a whole.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SystemAnalysis {
-    /// Whether every unbounded queue is stable.
+    /// Whether every unbounded queue is stable (false too when that is undetermined).
     pub stable: bool,
+    /// Why no closed form decides whether the system is stable, when none of its queues is
+    /// known to be unstable but some is [`Verdict::Undetermined`].
+    pub undetermined: Option<String>,
     /// The node with the highest utilisation.
     pub bottleneck: Option<String>,
     /// Factor by which every external arrival rate can grow before the first unbounded queue
@@ -187,9 +205,12 @@ mod tests {
 
     #[test]
     fn a_verdict_serialises_and_displays_as_its_lowercase_name() {
-        for (verdict, word) in
-            [(Verdict::Stable, "stable"), (Verdict::Saturated, "saturated"), (Verdict::Unstable, "unstable")]
-        {
+        for (verdict, word) in [
+            (Verdict::Stable, "stable"),
+            (Verdict::Saturated, "saturated"),
+            (Verdict::Unstable, "unstable"),
+            (Verdict::Undetermined, "undetermined"),
+        ] {
             assert_eq!(verdict.to_string(), word);
             assert_eq!(serde_json::to_string(&verdict).unwrap(), format!("\"{word}\""));
             assert_eq!(serde_json::from_str::<Verdict>(&format!("\"{word}\"")).unwrap(), verdict);

@@ -2,7 +2,7 @@
 //! headroom before the first unbounded queue saturates.
 
 use super::linear::SingularMatrix;
-use super::results::{NodeAnalysis, SystemAnalysis};
+use super::results::{NodeAnalysis, SystemAnalysis, Verdict};
 use super::traffic::{Flows, Unknown, flows};
 use crate::format::number;
 use crate::model::{Network, Node, Overflow, Source, Target};
@@ -22,6 +22,7 @@ pub(super) fn analyze_system(
     flow: &Flows,
 ) -> Result<SystemAnalysis, SingularMatrix> {
     let stable = network.nodes().iter().zip(nodes).all(|(node, a)| !node.has_unbounded_queue() || a.stable);
+    let undetermined = undetermined(nodes);
     let bottleneck =
         nodes.iter().max_by(|a, b| a.utilization.total_cmp(&b.utilization)).map(|a| a.name.clone());
     let offered_rate: f64 = network.sources().iter().filter_map(Source::open_rate).sum();
@@ -35,12 +36,38 @@ pub(super) fn analyze_system(
     let max_throughput = headroom.map(|h| max_throughput(network, demand, h, offered_rate));
     Ok(SystemAnalysis {
         stable,
+        undetermined,
         bottleneck,
         headroom,
         headroom_reason,
         max_throughput,
         offered_rate,
         population_curve: Vec::new(),
+    })
+}
+
+/// Why the system's stability is open, when no queue is known to be unstable and some is
+/// [`Verdict::Undetermined`] (naming them).
+fn undetermined(nodes: &[NodeAnalysis]) -> Option<String> {
+    if nodes.iter().any(|node| node.verdict == Verdict::Unstable) {
+        return None;
+    }
+    let open: Vec<String> = nodes
+        .iter()
+        .filter(|node| node.verdict == Verdict::Undetermined)
+        .map(|node| format!("'{}'", node.name))
+        .collect();
+    (!open.is_empty()).then(|| {
+        format!(
+            "no closed form decides whether node{} {} keep{} up: a blocking queue downstream holds {} servers, or {} arrival rate has only bounds either side of where {} saturate{}",
+            if open.len() == 1 { "" } else { "s" },
+            open.join(", "),
+            if open.len() == 1 { "s" } else { "" },
+            if open.len() == 1 { "its" } else { "their" },
+            if open.len() == 1 { "its" } else { "their" },
+            if open.len() == 1 { "it" } else { "they" },
+            if open.len() == 1 { "s" } else { "" },
+        )
     })
 }
 

@@ -302,10 +302,14 @@ impl SweepPoint {
         }
     }
 
-    /// Whether theory finds every unbounded queue stable (`None` without an analysis).
+    /// Whether theory finds every unbounded queue stable (`None` without an analysis, or when
+    /// no closed form decides).
     #[must_use]
     pub fn stable(&self) -> Option<bool> {
-        self.analysis.as_ref().map(|analysis| analysis.system.stable)
+        self.analysis
+            .as_ref()
+            .filter(|analysis| analysis.system.undetermined.is_none())
+            .map(|analysis| analysis.system.stable)
     }
 
     /// Whether the simulated figures describe a steady state: theory does not call the system

@@ -17,6 +17,9 @@ use crate::model::{Metric, Network};
 pub struct SystemEntry {
     /// Whether every unbounded queue is stable (ρ < 1).
     pub stable: bool,
+    /// Why no closed form decides whether the system is stable (absent when one does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undetermined: Option<String>,
     /// The node with the highest utilisation.
     pub bottleneck: Option<String>,
     /// Factor by which all external arrival rates can grow before the first unbounded queue
@@ -213,6 +216,7 @@ impl AnalysisFile {
             graph: Topology::new(network, Some(analysis)),
             system: SystemEntry {
                 stable: system.stable,
+                undetermined: system.undetermined.clone(),
                 bottleneck: system.bottleneck.clone(),
                 headroom: system.headroom,
                 headroom_reason: system.headroom_reason.clone(),
@@ -350,8 +354,12 @@ fn load_line(out: &mut String, fluid: &FluidNodeEntry, horizon_s: Option<f64>) {
 pub fn render_analysis(file: &AnalysisFile) -> String {
     let mut out = String::new();
     let system = &file.system;
-    let verdict = if system.stable { "stable" } else { "UNSTABLE" };
-    let _ = writeln!(out, "scenario {}: analysis without simulation; the system is {verdict}", file.scenario);
+    let verdict = match (&system.undetermined, system.stable) {
+        (Some(reason), _) => format!("the system's stability is undetermined ({reason})"),
+        (None, true) => "the system is stable".to_owned(),
+        (None, false) => "the system is UNSTABLE".to_owned(),
+    };
+    let _ = writeln!(out, "scenario {}: analysis without simulation; {verdict}", file.scenario);
     if let Some(bottleneck) = &system.bottleneck {
         let _ = writeln!(out, "bottleneck: {bottleneck}");
     }

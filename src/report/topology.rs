@@ -96,7 +96,7 @@ impl Topology {
         for (i, node) in network.nodes().iter().enumerate() {
             let theory = analysis.map(|a| &a.nodes[i]);
             let kind = match theory {
-                Some(t) if !t.stable => VertexKind::Unstable,
+                Some(t) if t.verdict.overloaded() => VertexKind::Unstable,
                 _ if Some(node.name.as_str()) == bottleneck => VertexKind::Bottleneck,
                 _ => VertexKind::Node,
             };

@@ -7,20 +7,23 @@
 //! "analysis that an independent simulator contradicts").
 //!
 //! # Tolerances
-//! One Bonferroni family, [`CROSSCHECK`]: 22 interval checks (see
+//! One Bonferroni family, [`CROSSCHECK`]: 23 interval checks (see
 //! [`Family`](crate::support::Family)). A zero growth rate cannot be checked through
 //! [`Family::assert_mean`] (which demands a zero half-width for a zero theory value), so
 //! [`assert_no_growth`] asks for 0 inside the same Bonferroni interval and for a half-width
 //! far below the growth of the unstable even split. Seed 1 everywhere, never re-seeded to pass.
 
+use kendall::analytic::Verdict;
 use kendall::experiment::Experiment;
+use kendall::report::{AnalysisFile, render_analysis};
 use kendall::stats::{Estimate, NodeMetric, SourceMetric};
 
 use crate::support::{
-    Family, ScenarioBuilder, analysis, figure, figure_value, named, node, node_figure, simulate, value,
+    Family, ScenarioBuilder, analysis, figure, figure_value, named, node, node_figure, scenario, simulate,
+    value,
 };
 
-/// 20 checks: the tandem's two throughputs; per state-dependent balancer (three of them), the
+/// 23 checks: the tandem's two throughputs; per state-dependent balancer (three of them), the
 /// pool's throughput and its growth rate; the random split's growth rate; power-of-two over
 /// three unequal servers, stable: the pool's throughput and growth; unstable: the fast
 /// server's throughput, the slow pair's throughput and growth; a blocking queue fed by a source
@@ -28,9 +31,10 @@ use crate::support::{
 /// into a blocking queue: its throughput within its bounds; a deterministic source, and
 /// deterministic service, into a blocking queue: each throughput within its bounds (see
 /// [`assert_within`]); a sender held by a blocking queue past its saturation: the queue's
-/// throughput and the sender's growth. Each 95% half-width must be at most 5% of the theory
+/// throughput and the sender's growth; two senders held by one blocking queue: their growth
+/// above 0. Each 95% half-width must be at most 5% of the theory
 /// value (a growth rate's, 0.15/s, is about 3% over 20 replications of 20 000 s).
-const CROSSCHECK: Family = Family { checks: 22, error: 0.05, precision: 0.05 };
+const CROSSCHECK: Family = Family { checks: 23, error: 0.05, precision: 0.05 };
 
 /// Per replication, the sum over every node of `metric`.
 fn pooled(experiment: &Experiment, metric: NodeMetric) -> Estimate {
@@ -466,4 +470,48 @@ fn a_non_poisson_source_or_general_service_into_a_blocking_queue_has_no_closed_f
             0.8,
         );
     }
+}
+
+/// Two senders, a and b (0.6/s each, one exponential server of mean 1 s, unbounded queues),
+/// both routing to q (capacity 1, `overflow = "block"`, mean 0.7 s): each sender's server waits
+/// with its finished message while q is full, so each saturates below its cμ of 1/s, and with
+/// two senders no formula here says where. Against cμ they look stable (ρ 0.6); `analyze` says
+/// their verdict is undetermined and does not call the system stable. Simulated, both queues
+/// grow: q (ρ 0.84, room for one) holds them back often enough that 0.6/s is past their
+/// saturation, so "stable" would have been wrong.
+///
+/// 1 CI check: the senders' summed growth rate is above 0.
+#[test]
+fn senders_held_by_a_shared_blocking_queue_have_no_verdict() {
+    let toml = ScenarioBuilder::simulated(20_000.0, 1000.0, 20)
+        .source("s1", "a", 0.6, "")
+        .source("s2", "b", 0.6, "")
+        .node("a", 1, 1.0, "routes = [{ to = \"q\" }]")
+        .node("b", 1, 1.0, "routes = [{ to = \"q\" }]")
+        .node("q", 1, 0.7, "capacity = 1\noverflow = \"block\"")
+        .toml();
+    let theory = analysis(&toml);
+    assert!(!theory.system.stable, "{:?}", theory.system);
+    let reason = theory.system.undetermined.clone().expect("an undetermined verdict");
+    assert!(reason.contains("'a', 'b'"), "{reason}");
+    for sender in ["a", "b"] {
+        assert_eq!(node(&theory, sender).verdict, Verdict::Undetermined, "{sender}");
+    }
+    assert_eq!(node(&theory, "q").verdict, Verdict::Stable);
+    let text = render_analysis(&AnalysisFile::new("held", &theory, scenario(&toml).network()));
+    assert!(text.contains("the system's stability is undetermined"), "{text}");
+
+    let experiment = simulate(&toml);
+    let values: Vec<f64> = experiment
+        .replications
+        .iter()
+        .map(|replication| {
+            (0..2).map(|i| value(&replication.nodes[i].metrics, NodeMetric::QueueGrowthRate)).sum()
+        })
+        .collect();
+    let growth = Estimate::from_values(&values).expect("replications");
+    let freedom = f64::from(u32::try_from(growth.samples).expect("few replications")) - 1.0;
+    let allowed = CROSSCHECK.stretch(freedom) * growth.half_width();
+    println!("held senders' growth: simulated {:.6}/s, allowed ±{allowed:.6}", growth.mean);
+    assert!(growth.mean - allowed > 0.0, "the senders do not grow: {growth:?}");
 }

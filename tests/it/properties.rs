@@ -21,7 +21,7 @@
 
 use std::fmt::Write as _;
 
-use kendall::analytic::analyze;
+use kendall::analytic::{Verdict, analyze};
 use kendall::experiment;
 use kendall::model::Metric;
 use kendall::stats::{Bounded, EntitySummary, NodeMetric, ReplicationResult, SourceMetric};
@@ -342,12 +342,20 @@ proptest! {
     #![proptest_config(config(64))]
 
     /// Stable networks: every property, Little's law where it applies, theory calls the system
-    /// stable and no queue grows (its net growth over the window is within what the queue's
-    /// own fluctuation allows: a few times its capacity or a small fraction of its arrivals).
+    /// stable (or, where a node's servers can be held by a blocking queue downstream, leaves
+    /// that node's verdict undetermined: it saturates below cμ by an amount no closed form here
+    /// gives outside one exponential case) and no queue grows (its net growth over the window
+    /// is within what the queue's own fluctuation allows: a few times its capacity or a small
+    /// fraction of its arrivals).
     #[test]
     fn stable_networks_keep_every_property(spec in network_spec()) {
         let analysis = analyze(&scenario(&spec.toml()), None).expect("solvable");
-        prop_assert!(analysis.system.stable, "theory: {:?}", analysis.system);
+        for (i, node) in analysis.nodes.iter().enumerate() {
+            let allowed = node.verdict == Verdict::Stable
+                || (node.verdict == Verdict::Undetermined && spec.feeds_a_blocking_node(i));
+            prop_assert!(allowed, "n{}: {}; theory: {:?}", i, node.verdict, analysis.system);
+        }
+        prop_assert!(analysis.system.stable || analysis.system.undetermined.is_some(), "theory: {:?}", analysis.system);
         let experiment = check_run(&spec);
         prop_assert_eq!(experiment.stopped_early(), 0);
         for i in 0..spec.nodes.len() {

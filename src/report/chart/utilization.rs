@@ -97,7 +97,7 @@ impl UtilizationDrawing {
                 ci95: None,
                 theory: None,
                 bottleneck: Some(node.name.as_str()) == bottleneck,
-                unstable: !node.stable || node.utilization >= 1.0,
+                unstable: node.verdict.overloaded(),
             })
             .collect();
         Self {

@@ -33,7 +33,10 @@ impl Exporter<StudyReport> for Html {
 /// Stable or not, the bottleneck and the headroom.
 fn verdict(file: &AnalysisFile, out: &mut String) {
     let system = &file.system;
+    let undetermined =
+        system.undetermined.as_ref().map(|reason| format!("Undetermined: {}.", escape(reason)));
     let (class, text) = match (system.stable, file.load_over_time.is_some()) {
+        (false, _) if undetermined.is_some() => ("open", undetermined.as_deref().unwrap_or_default()),
         (true, true) => (
             "ok",
             "Stable on average: over the observed window every unbounded queue is offered less than \
@@ -78,7 +81,7 @@ fn headroom(system: &SystemEntry) -> String {
 fn nodes(file: &AnalysisFile, out: &mut String) {
     let mut table = HtmlTable::new(&["node", "model", "λ (/s)", "ρ", "throughput (/s)", "verdict"], 2);
     for node in &file.nodes {
-        let class = if !node.stable {
+        let class = if node.verdict.overloaded() {
             Some("miss")
         } else if file.system.bottleneck.as_deref() == Some(node.name.as_str()) {
             Some("bottleneck")

@@ -109,6 +109,7 @@ tr.miss td { background: #fdecec; }
 .verdict { font-size: 1.15rem; font-weight: 600; padding: .5rem .8rem; border-left: 6px solid; margin: .8rem 0; }
 .verdict.ok { border-color: #009e73; background: #eaf7f2; }
 .verdict.bad { border-color: #c81e1e; background: #fdecec; }
+.verdict.open { border-color: #b07000; background: #fdf5e6; }
 ul.warnings li { color: #8a1010; }
 figure { margin: 1rem 0 2rem; break-inside: avoid; page-break-inside: avoid; }
 figure svg { width: 100%; height: auto; border: 1px solid #ddd; }

@@ -37,7 +37,11 @@ pub(super) fn verdict(result: &RunReport<'_>, out: &mut String) {
     match &result.outcome.analysis {
         Some(analysis) => {
             let system = &analysis.system;
-            let (class, text) = if system.stable && summary.time_varying {
+            let undetermined =
+                system.undetermined.as_ref().map(|reason| format!("Undetermined: {}.", escape(reason)));
+            let (class, text) = if let Some(undetermined) = &undetermined {
+                ("open", undetermined.as_str())
+            } else if system.stable && summary.time_varying {
                 (
                     "ok",
                     "Stable on average: over the observed window every unbounded queue is offered less \
