@@ -57,7 +57,7 @@ impl RecordMemory {
         !self.refused.load(Ordering::Relaxed)
     }
 
-    /// Counts `record`; after the first [`PILOT`] replications, refuses the run when all of
+    /// Counts `record`; after the first `PILOT` replications, refuses the run when all of
     /// them would need more than the limit.
     ///
     /// # Errors
