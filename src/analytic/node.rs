@@ -4,7 +4,8 @@
 use super::results::{Figure, NodeAnalysis, Verdict};
 use super::shape::Shape;
 use super::station::{self, StationMetrics};
-use super::traffic::{Flows, Unknown};
+use super::blocking::Unknown;
+use super::traffic::Flows;
 use crate::format::number;
 use crate::model::{Discipline, Metric, Node, NodeMetric, Overflow, Servers};
 
