@@ -72,4 +72,6 @@ pub mod varying;
 
 pub use network::analyze;
 pub use node::DEFAULT_FILL_TARGET;
-pub use results::{Analysis, AnalysisError, Figure, NodeAnalysis, SourceAnalysis, SystemAnalysis, Verdict};
+pub use results::{
+    Analysis, AnalysisError, Figure, NodeAnalysis, RateBounds, SourceAnalysis, SystemAnalysis, Verdict,
+};
