@@ -1,9 +1,14 @@
-//! A scenario shared by the unit tests of the analysis of open networks.
+//! Scenarios and helpers shared by the unit tests of the analysis of open networks.
 
 use std::path::Path;
 
 use super::{Analysis, analyze};
 use crate::scenario::parse;
+
+/// The network of the scenario `text`.
+pub(crate) fn network(text: &str) -> crate::model::Network {
+    parse(text, "t", Path::new("t.toml")).unwrap().network
+}
 
 /// The analysis of the scenario `text`.
 pub(crate) fn analysis(text: &str) -> Analysis {

@@ -38,13 +38,15 @@
 //! [`analyze`] (in `network.rs`) puts together, for an open network: the shape of each node's
 //! arrivals (`shape.rs`), the closed form and figures of each node (`node.rs`), per priority
 //! and per message class (`priority.rs`, `classes.rs`), each source's end-to-end figures
-//! (`latency.rs`) and the system's stability and headroom (`system.rs`); closed populations
+//! (`latency.rs`) and the system's stability and headroom (`system.rs`), over the traffic
+//! equations (`traffic.rs`) and what blocking queues let through (`blocking.rs`); closed populations
 //! go to `closed.rs`. A network whose load follows the clock is analysed over the averages of
 //! its observed window, its figures withheld (`varying.rs`), with the fluid prediction of its
 //! load over time (`fluid.rs`). The result types they all fill in are in `results.rs`, which depends on
 //! none of them.
 
 mod balancer;
+pub mod blocking;
 mod classes;
 mod closed;
 #[cfg(test)]
@@ -70,4 +72,6 @@ pub mod varying;
 
 pub use network::analyze;
 pub use node::DEFAULT_FILL_TARGET;
-pub use results::{Analysis, AnalysisError, Figure, NodeAnalysis, SourceAnalysis, SystemAnalysis, Verdict};
+pub use results::{
+    Analysis, AnalysisError, Figure, NodeAnalysis, RateBounds, SourceAnalysis, SystemAnalysis, Verdict,
+};

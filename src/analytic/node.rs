@@ -1,10 +1,11 @@
 //! One node's figures: the closed form that fits its arrivals and its queue, its stability
 //! verdict, and each metric's figure, labelled exact or approximate.
 
-use super::results::{Figure, NodeAnalysis, Verdict};
+use super::blocking::Unknown;
+use super::results::{Figure, NodeAnalysis, RateBounds, Verdict};
 use super::shape::Shape;
 use super::station::{self, StationMetrics};
-use super::traffic::{Flows, Unknown};
+use super::traffic::Flows;
 use crate::format::number;
 use crate::model::{Discipline, Metric, Node, NodeMetric, Overflow, Servers};
 
@@ -188,6 +189,11 @@ pub(super) fn analyze_node(
         growth_rate,
         fill_target: target,
         time_to_fill,
+        bounds: flow.unknown[index].as_ref().map(|unknown| RateBounds {
+            arrival_rate: [unknown.arrival.0, unknown.arrival.1],
+            utilization: [unknown.arrival.0 / saturation, unknown.arrival.1 / saturation],
+            throughput: [unknown.throughput.0, unknown.throughput.1],
+        }),
         metrics,
         priority_classes: Vec::new(),
         message_classes: Vec::new(),

@@ -78,12 +78,27 @@ pub struct NodeAnalysis {
     pub fill_target: f64,
     /// Seconds until the queue holds `fill_target` messages, starting empty; `None` when stable.
     pub time_to_fill: Option<f64>,
+    /// Where the node's rates have no closed form (they depend on a blocking queue whose
+    /// throughput has none), their bounds; `arrival_rate`, `utilization` and `throughput` are
+    /// then the upper bounds.
+    pub bounds: Option<RateBounds>,
     /// Per metric key, the theoretical figure.
     pub metrics: Vec<(NodeMetric, Figure)>,
     /// Per priority class (0 the highest), for nodes with a priority discipline.
     pub priority_classes: Vec<Vec<(NodeClassMetric, Figure)>>,
     /// Per message class, when the network has several.
     pub message_classes: Vec<Vec<(NodeClassMetric, Figure)>>,
+}
+
+/// Least and most of a node's rates where they have no closed form, each `[least, most]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RateBounds {
+    /// Messages offered per second.
+    pub arrival_rate: [f64; 2],
+    /// Offered load, λ over the rate at which the node saturates (as `utilization`).
+    pub utilization: [f64; 2],
+    /// Messages completing service per second.
+    pub throughput: [f64; 2],
 }
 
 /// Whether a node keeps up with what it is offered.

@@ -1,9 +1,10 @@
 //! The system as a whole: whether every unbounded queue is stable, the bottleneck, and the
 //! headroom before the first unbounded queue saturates.
 
+use super::blocking::Unknown;
 use super::linear::SingularMatrix;
 use super::results::{NodeAnalysis, SystemAnalysis, Verdict};
-use super::traffic::{Flows, Unknown, flows};
+use super::traffic::{Flows, flows};
 use crate::format::number;
 use crate::model::{Network, Node, Overflow, Source, Target};
 

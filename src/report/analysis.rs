@@ -9,7 +9,7 @@ use super::table::number;
 use super::topology::Topology;
 use crate::analytic::fluid::{Fluid, FluidError};
 use crate::analytic::varying::WITHHELD;
-use crate::analytic::{Analysis, Figure, Verdict};
+use crate::analytic::{Analysis, Figure, RateBounds, Verdict};
 use crate::model::{Metric, Network};
 
 /// System-wide verdict in analysis.json.
@@ -72,6 +72,11 @@ pub struct AnalysisNodeEntry {
     pub fill_target: f64,
     /// Seconds until the queue holds `fill_target` messages from empty; `null` when stable.
     pub time_to_fill: Option<f64>,
+    /// Where the rates have no closed form (a blocking queue upstream or here has only bounds
+    /// on its throughput), their bounds; `arrival_rate`, `utilization` and `throughput` are then
+    /// the upper bounds, and the table and the page print the range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<RateBounds>,
     /// Metric key to figure.
     pub metrics: BTreeMap<String, Figure>,
     /// Per priority class, highest first, for nodes with a priority discipline.
@@ -80,6 +85,26 @@ pub struct AnalysisNodeEntry {
     /// Per message class, when the network has several classes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub message_classes: Vec<AnalysisNamedEntry>,
+}
+
+impl AnalysisNodeEntry {
+    /// λ, ρ and throughput as the table and the page print them: each value, or the range of
+    /// its [`bounds`](AnalysisNodeEntry::bounds) where it has no closed form.
+    #[must_use]
+    pub fn shown_rates(&self) -> [String; 3] {
+        let shown = |value: f64, bounds: Option<[f64; 2]>| match bounds {
+            Some(bounds) => {
+                bounds.map(|bound| if bound.is_finite() { number(bound) } else { "-".to_owned() }).join("–")
+            }
+            None => number(value),
+        };
+        let bounds = self.bounds.as_ref();
+        [
+            shown(self.arrival_rate, bounds.map(|b| b.arrival_rate)),
+            shown(self.utilization, bounds.map(|b| b.utilization)),
+            shown(self.throughput, bounds.map(|b| b.throughput)),
+        ]
+    }
 }
 
 /// The entries of classes named `names`, one per list of figures.
@@ -247,6 +272,7 @@ impl AnalysisFile {
                     growth_rate: node.growth_rate,
                     fill_target: node.fill_target,
                     time_to_fill: node.time_to_fill,
+                    bounds: node.bounds,
                     metrics: figure_map(&node.metrics),
                     classes: node
                         .priority_classes
@@ -400,14 +426,15 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
         load_header(&mut out, load);
     }
     for (i, node) in file.nodes.iter().enumerate() {
+        let [lambda, rho, throughput] = node.shown_rates();
+        let per_second = |rate: String| if rate == "-" { rate } else { format!("{rate}/s") };
         let _ = writeln!(
             out,
-            "\nnode {} [{}]: λ {}/s, ρ {}, throughput {}/s, {}",
+            "\nnode {} [{}]: λ {}, ρ {rho}, throughput {}, {}",
             node.name,
             node.model,
-            number(node.arrival_rate),
-            number(node.utilization),
-            number(node.throughput),
+            per_second(lambda),
+            per_second(throughput),
             node.verdict
         );
         if let Some(fluid) = file.load_over_time.as_ref().and_then(|load| load.nodes.get(i)) {

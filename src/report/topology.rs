@@ -102,7 +102,12 @@ impl Topology {
             };
             let detail = theory.map_or_else(
                 || format!("{} servers", node.servers),
-                |t| format!("{}, ρ {:.2}", t.model, t.utilization),
+                |t| match t.bounds {
+                    Some(bounds) => {
+                        format!("{}, ρ {:.2}–{:.2}", t.model, bounds.utilization[0], bounds.utilization[1])
+                    }
+                    None => format!("{}, ρ {:.2}", t.model, t.utilization),
+                },
             );
             vertices.push(vertex(&node.name, detail, kind));
             let from = sources + exchanges + i;

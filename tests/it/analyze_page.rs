@@ -11,7 +11,7 @@ use kendall::report::{AnalysisFile, number};
 
 use crate::charts::{assert_holds, assert_png, svg};
 use crate::report_html::assert_self_contained;
-use crate::support::{kendall, temp};
+use crate::support::{ScenarioBuilder, kendall, temp, write_scenario};
 
 const IOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/iot-pipeline.toml");
 const BLACK_FRIDAY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/black-friday.toml");
@@ -147,11 +147,91 @@ fn report_rebuilds_an_analysis_byte_for_byte() {
     let dir = temp();
     let out = dir.path().join("out");
     let (html, _) = analyze(IOT, &out, &[]);
-    let chart = svg(&out, "utilization.svg");
+    assert_rebuilt(&out, &html);
+}
+
+/// Removes the page and the charts of the analysis in `out`, runs `kendall report` on it and
+/// asserts it wrote `html` and the same chart again.
+fn assert_rebuilt(out: &Path, html: &str) {
+    let chart = svg(out, "utilization.svg");
     fs::remove_dir_all(out.join("charts")).unwrap();
     fs::remove_file(out.join("report.html")).unwrap();
-    let output = kendall().arg("report").arg(&out).output().expect("kendall runs");
+    let output = kendall().arg("report").arg(out).output().expect("kendall runs");
     assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(fs::read_to_string(out.join("report.html")).unwrap(), html);
-    assert_eq!(svg(&out, "utilization.svg"), chart);
+    assert_eq!(svg(out, "utilization.svg"), chart);
+}
+
+/// A blocking queue b (capacity 2, one server of mean 1 s) fed 0.5/s by a source and 0.3/s by
+/// node a (one server of mean 0.5 s), b routing to exit.
+fn shared_blocking() -> String {
+    ScenarioBuilder::new()
+        .source("direct", "b", 0.5, "")
+        .source("via", "a", 0.3, "")
+        .node("a", 1, 0.5, "routes = [{ to = \"b\" }]")
+        .node("b", 1, 1.0, "capacity = 2\noverflow = \"block\"\nroutes = [{ to = \"exit\" }]")
+        .toml()
+}
+
+/// b's throughput has no closed form (a source and a node feed it): it carries at least what a
+/// sends, 0.3/s (a waits while b is full and loses nothing), and at most min(offered 0.8/s,
+/// cμ = 1/s) = 0.8/s. The table's node header, the page's node row, drawing and chart (a
+/// whisker) and analysis.json give those bounds, and nothing prints the upper bound as if it
+/// were b's rate; `kendall report` rebuilds the page and the chart byte for byte.
+#[test]
+fn a_node_with_only_bounds_shows_them_as_a_range_everywhere() {
+    let dir = temp();
+    let scenario = write_scenario(&dir, "shared.toml", &shared_blocking());
+    let out = dir.path().join("out");
+    let output = kendall()
+        .arg("analyze")
+        .arg(&scenario)
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .expect("kendall runs");
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let table = String::from_utf8(output.stdout).unwrap();
+    let html = fs::read_to_string(out.join("report.html")).expect("report.html is written");
+    let file: AnalysisFile = serde_json::from_str(&fs::read_to_string(out.join("analysis.json")).unwrap())
+        .expect("analysis.json parses");
+
+    let b = file.nodes.iter().find(|node| node.name == "b").expect("node b");
+    let bounds = b.bounds.expect("b's rates have bounds");
+    for (what, [low, high]) in [("arrival rate", bounds.arrival_rate), ("throughput", bounds.throughput)] {
+        assert!((low - 0.3).abs() < 1e-12 && (high - 0.8).abs() < 1e-12, "b's {what}: {low}..{high}");
+    }
+    for key in ["arrival_rate", "throughput"] {
+        let figure = &b.metrics[key];
+        assert_eq!(figure.value, None, "b's {key} is withheld");
+        assert!(figure.reason.as_deref().unwrap().starts_with("no closed form: "), "{figure:?}");
+    }
+
+    let header = format!(
+        "node b [M/M/1/2]: λ 0.3000–0.8000/s, ρ 0.3000–0.8000, throughput 0.3000–0.8000/s, {}\n",
+        b.verdict
+    );
+    assert!(table.contains(&header), "the table lacks {header}: {table}");
+    // a's servers are held by b, which a source also feeds: no closed form says where a
+    // saturates, so its verdict is open (see crosscheck::senders_held_by_a_shared_blocking_queue).
+    assert!(
+        table.contains("node a [M/M/1]: λ 0.3000/s, ρ 0.1500, throughput 0.3000/s, undetermined\n"),
+        "{table}"
+    );
+    for unmarked in ["λ 0.8000/s", "ρ 0.8000,", "throughput 0.8000/s"] {
+        assert!(!table.contains(unmarked), "the table prints {unmarked}: {table}");
+        assert!(!html.contains(unmarked), "the page prints {unmarked}");
+    }
+    let row = format!(
+        "<td class=\"text\">b</td><td class=\"text\">M/M/1/2</td><td>0.3000–0.8000</td>\
+         <td>0.3000–0.8000</td><td>0.3000–0.8000</td><td>{}</td>",
+        b.verdict
+    );
+    assert!(html.contains(&row), "report.html lacks {row}");
+    assert!(!html.contains("<td>0.8000</td>"), "the page prints b's upper bound unmarked");
+    assert!(html.contains(&header), "the page's figures repeat the table's header");
+    assert!(html.contains(">M/M/1/2, ρ 0.30–0.80</text>"), "the drawing gives b's range");
+    let chart = svg(&out, "utilization.svg");
+    assert_holds(&chart, "utilization.svg", &["=bounds (no closed form)", "=b"]);
+    assert_rebuilt(&out, &html);
 }

@@ -1,6 +1,7 @@
 //! Utilisation per node, from a run or an analysis: each node's ρ (simulated with its 95% CI and
-//! theory beside it, or theory alone), the bottleneck highlighted, unstable nodes marked, and a
-//! target line with the headroom written on it.
+//! theory beside it, or theory alone, with its bounds where it has no closed form), the
+//! bottleneck highlighted, unstable nodes marked, and a target line with the headroom written on
+//! it.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -21,7 +22,9 @@ pub struct Utilization(pub ImageFormat);
 struct Bar {
     name: String,
     mean: f64,
-    ci95: Option<[f64; 2]>,
+    /// The whisker: a run's 95% CI of the mean, or the bounds of a ρ theory has no closed
+    /// form for.
+    interval: Option<[f64; 2]>,
     theory: Option<(f64, bool)>,
     bottleneck: bool,
     /// Theory's ρ is at least 1: the node has no steady state.
@@ -34,6 +37,8 @@ struct UtilizationDrawing {
     caption: String,
     /// What the bars are: simulated or theoretical ρ.
     bar_label: &'static str,
+    /// What the whiskers are.
+    interval_label: &'static str,
     bars: Vec<Bar>,
     headroom: Option<f64>,
 }
@@ -64,7 +69,7 @@ impl UtilizationDrawing {
                 Some(Bar {
                     name: node.name.clone(),
                     mean: estimate.mean?,
-                    ci95: estimate.ci95,
+                    interval: estimate.ci95,
                     theory,
                     bottleneck: Some(node.name.as_str()) == bottleneck,
                     unstable: theory.is_some_and(|(value, _)| value >= 1.0),
@@ -80,6 +85,7 @@ impl UtilizationDrawing {
                 count(u64::from(summary.replications), "replication")
             ),
             bar_label: "simulated ρ",
+            interval_label: "95% CI of the mean",
             bars,
             headroom: system.and_then(|s| s.headroom),
         }
@@ -94,7 +100,7 @@ impl UtilizationDrawing {
             .map(|node| Bar {
                 name: node.name.clone(),
                 mean: node.utilization,
-                ci95: None,
+                interval: node.bounds.map(|bounds| bounds.utilization),
                 theory: None,
                 bottleneck: Some(node.name.as_str()) == bottleneck,
                 unstable: node.verdict.overloaded(),
@@ -106,6 +112,7 @@ impl UtilizationDrawing {
                       the bottleneck in orange, unstable nodes (ρ ≥ 1) outlined in red."
                 .to_owned(),
             bar_label: "theory ρ",
+            interval_label: "bounds (no closed form)",
             bars,
             headroom: file.system.headroom,
         }
@@ -123,7 +130,7 @@ impl UtilizationDrawing {
 
     /// The highest point drawn for a bar: its CI's top, its mean or theory.
     fn bar_top(bar: &Bar) -> f64 {
-        let high = bar.ci95.map_or(bar.mean, |[_, high]| high);
+        let high = bar.interval.map_or(bar.mean, |[_, high]| high);
         bar.theory.map_or(high, |(value, _)| high.max(value))
     }
 
@@ -149,7 +156,7 @@ impl UtilizationDrawing {
 
     fn top(&self) -> f64 {
         let highest =
-            self.bars.iter().map(|bar| bar.ci95.map_or(bar.mean, |[_, high]| high)).fold(1.0, f64::max);
+            self.bars.iter().map(|bar| bar.interval.map_or(bar.mean, |[_, high]| high)).fold(1.0, f64::max);
         highest * 1.15
     }
 }
@@ -209,13 +216,14 @@ impl UtilizationDrawing {
             }
         }
         self.draw_unstable(chart)?;
-        let whiskers: Vec<_> = positions().filter_map(|(x, bar)| bar.ci95.map(|ci| (x + 0.5, ci))).collect();
+        let whiskers: Vec<_> =
+            positions().filter_map(|(x, bar)| bar.interval.map(|ci| (x + 0.5, ci))).collect();
         if whiskers.is_empty() {
             return self.draw_theory_and_names(chart);
         }
         chart
             .draw_series(whiskers.into_iter().map(|(x, ci)| whisker(x, ci, 0.06, BLACK.stroke_width(2))))?
-            .label("95% CI of the mean")
+            .label(self.interval_label)
             .legend(|(x, y)| PathElement::new(vec![(x + 9, y - 8), (x + 9, y + 8)], BLACK.stroke_width(2)));
         self.draw_theory_and_names(chart)
     }

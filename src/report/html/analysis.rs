@@ -47,8 +47,8 @@ fn verdict(file: &AnalysisFile, out: &mut String) {
     };
     let _ = writeln!(out, "<section>\n<h2>Verdict</h2>\n<p class=\"verdict {class}\">{text}</p>\n<ul>");
     if let Some(bottleneck) = &system.bottleneck {
-        let rho = file.nodes.iter().find(|n| &n.name == bottleneck).map(|n| n.utilization);
-        let rho = rho.map_or_else(String::new, |rho| format!(" at ρ = {}", number(rho)));
+        let node = file.nodes.iter().find(|n| &n.name == bottleneck);
+        let rho = node.map_or_else(String::new, |node| format!(" at ρ = {}", node.shown_rates()[1]));
         let _ = writeln!(out, "<li>Bottleneck: <strong>{}</strong>{rho}.</li>", escape(bottleneck));
     }
     let _ = writeln!(out, "<li>{}</li>\n</ul>\n</section>", headroom(system));
@@ -88,14 +88,15 @@ fn nodes(file: &AnalysisFile, out: &mut String) {
         } else {
             None
         };
+        let [lambda, rho, throughput] = node.shown_rates();
         table.row(
             class,
             vec![
                 escape(&node.name),
                 escape(&node.model),
-                number(node.arrival_rate),
-                number(node.utilization),
-                number(node.throughput),
+                lambda,
+                rho,
+                throughput,
                 escape(&node.verdict.to_string()),
             ],
         );
