@@ -368,7 +368,7 @@ fn verdict(point: &PointEntry) -> &'static str {
         (Some(false), _) => "unstable",
         (_, false) => "overloaded",
         (Some(true), true) => "stable",
-        (None, true) => "?",
+        (None, true) => "open",
     }
 }
 
@@ -463,7 +463,7 @@ pub fn render_sweep(file: &SweepFile) -> String {
     }
     let _ = writeln!(
         out,
-        "\nrho: utilisation of the bottleneck in theory; latency: each source's end-to-end mean and p99, ± the 95% CI half-width; drops/s: messages lost; growth/s: messages accumulating in the nodes (about 0 at a steady state). Past saturation there is no steady state: no latency is shown, only the growth."
+        "\nrho: utilisation of the bottleneck in theory; latency: each source's end-to-end mean and p99, ± the 95% CI half-width; drops/s: messages lost; growth/s: messages accumulating in the nodes (about 0 at a steady state). Past saturation there is no steady state: no latency is shown, only the growth. system: theory's verdict; open where no closed form decides (see kendall analyze)."
     );
     if !file.slos.is_empty() {
         let verdict = match file.last_meeting_slos.and_then(|index| file.points.get(index)) {

@@ -321,3 +321,27 @@ fn bad_axes_and_slos_are_rejected_before_running() {
         assert!(!out.exists(), "{args:?}: an output directory was created for a bad input");
     }
 }
+
+/// Two senders held by one blocking queue: no closed form decides whether they keep up
+/// (crosscheck::senders_held_by_a_shared_blocking_queue_have_no_verdict), so each point's
+/// verdict is null in sweep.json and "open" in the table, never "stable".
+#[test]
+fn a_point_no_closed_form_decides_is_open() {
+    let dir = temp();
+    let toml = ScenarioBuilder::simulated(500.0, 100.0, 2)
+        .source("s1", "a", 0.6, "")
+        .source("s2", "b", 0.6, "")
+        .node("a", 1, 1.0, "routes = [{ to = \"q\" }]")
+        .node("b", 1, 1.0, "routes = [{ to = \"q\" }]")
+        .node("q", 1, 0.7, "capacity = 1\noverflow = \"block\"")
+        .toml();
+    let path = write_scenario(&dir, "held.toml", &toml);
+    let (file, output) = sweep_ok(&path, &dir.path().join("out"), &["--vary", "load=0.5,1"]);
+    assert!(file.points.iter().all(|point| point.system.stable.is_none()), "{:?}", file.points[0].system);
+    let table = String::from_utf8_lossy(&output.stdout);
+    let rows: Vec<&str> =
+        table.lines().filter(|line| line.starts_with("0 ") || line.starts_with("1 ")).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert!(rows.iter().all(|row| row.contains(" open ") && !row.contains("stable")), "{table}");
+    assert!(table.contains("open where no closed form decides"), "{table}");
+}
