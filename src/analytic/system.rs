@@ -23,7 +23,7 @@ pub(super) fn analyze_system(
     flow: &Flows,
 ) -> Result<SystemAnalysis, SingularMatrix> {
     let stable = network.nodes().iter().zip(nodes).all(|(node, a)| !node.has_unbounded_queue() || a.stable);
-    let undetermined = undetermined(nodes);
+    let undetermined = undetermined(nodes, flow);
     let bottleneck =
         nodes.iter().max_by(|a, b| a.utilization.total_cmp(&b.utilization)).map(|a| a.name.clone());
     let offered_rate: f64 = network.sources().iter().filter_map(Source::open_rate).sum();
@@ -48,28 +48,25 @@ pub(super) fn analyze_system(
 }
 
 /// Why the system's stability is open, when no queue is known to be unstable and some is
-/// [`Verdict::Undetermined`] (naming them).
-fn undetermined(nodes: &[NodeAnalysis]) -> Option<String> {
+/// [`Verdict::Undetermined`]: each such node with its cause (see `node::undetermined`).
+fn undetermined(nodes: &[NodeAnalysis], flow: &Flows) -> Option<String> {
     if nodes.iter().any(|node| node.verdict == Verdict::Unstable) {
         return None;
     }
     let open: Vec<String> = nodes
         .iter()
-        .filter(|node| node.verdict == Verdict::Undetermined)
-        .map(|node| format!("'{}'", node.name))
+        .enumerate()
+        .filter(|(_, node)| node.verdict == Verdict::Undetermined)
+        .map(|(i, node)| {
+            let cause = if flow.unknown[i].is_some() {
+                "its arrival rate has only bounds, either side of where it saturates"
+            } else {
+                "a blocking queue downstream holds its servers"
+            };
+            format!("node '{}' ({cause})", node.name)
+        })
         .collect();
-    (!open.is_empty()).then(|| {
-        format!(
-            "no closed form decides whether node{} {} keep{} up: a blocking queue downstream holds {} servers, or {} arrival rate has only bounds either side of where {} saturate{}",
-            if open.len() == 1 { "" } else { "s" },
-            open.join(", "),
-            if open.len() == 1 { "s" } else { "" },
-            if open.len() == 1 { "its" } else { "their" },
-            if open.len() == 1 { "its" } else { "their" },
-            if open.len() == 1 { "it" } else { "they" },
-            if open.len() == 1 { "s" } else { "" },
-        )
-    })
+    (!open.is_empty()).then(|| format!("no closed form for {}", open.join(", ")))
 }
 
 /// The offered rate at which the first unbounded queue saturates: `headroom` × `offered`,

@@ -381,7 +381,7 @@ pub fn render_analysis(file: &AnalysisFile) -> String {
     let mut out = String::new();
     let system = &file.system;
     let verdict = match (&system.undetermined, system.stable) {
-        (Some(reason), _) => format!("the system's stability is undetermined ({reason})"),
+        (Some(reason), _) => format!("the system's stability is undetermined: {reason}"),
         (None, true) => "the system is stable".to_owned(),
         (None, false) => "the system is UNSTABLE".to_owned(),
     };
