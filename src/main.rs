@@ -790,7 +790,7 @@ fn check_comparison_budget(
     simulation: &SimulationArgs,
 ) -> anyhow::Result<()> {
     let mut total = 0.0;
-    let mut most: Option<(f64, LoadedScenario, Workload, &str)> = None;
+    let mut most: Option<(LoadedScenario, Workload, &str)> = None;
     for configuration in configurations {
         let loaded = LoadedScenario::load(&configuration.file, &simulation.overrides())
             .map_err(|error| BadInput(error.into()))?;
@@ -799,13 +799,13 @@ fn check_comparison_budget(
         let messages = loaded.check_workload(replications).map_err(|error| BadInput(error.into()))?;
         simulation.note_memory(&loaded);
         total += messages;
-        if most.as_ref().is_none_or(|(largest, ..)| messages > *largest) {
+        if most.as_ref().is_none_or(|(_, largest, _)| messages > largest.messages()) {
             let workload = Workload::new(loaded.scenario(), replications);
-            most = Some((messages, loaded, workload, &configuration.name));
+            most = Some((loaded, workload, &configuration.name));
         }
     }
     match most {
-        Some((_, loaded, workload, name)) if total > MAX_MESSAGES => Err(BadInput(
+        Some((loaded, workload, name)) if total > MAX_MESSAGES => Err(BadInput(
             loaded
                 .workload_error(&format!(
                     "this comparison would simulate {} messages over its {} configurations, more than kendall's limit of {MAX_MESSAGES:e} for a whole comparison, all its configurations together (hours of computing); configuration '{name}' asks the most, {workload}: compare fewer configurations, shorten the duration, lower the rates or run fewer replications",
